@@ -1,0 +1,280 @@
+/**
+ * The local state backend: read, validate and atomically write the state file, plus pure
+ * helpers that return updated copies of a state.
+ *
+ * A write goes `<path>.tmp` (fsync) -> copy of the current file to `<path>.backup` -> rename
+ * over `<path>` -> fsync of the directory, so a crash at any point leaves either the old or
+ * the new state in place, never a truncated one.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { STATE_VERSION } from './types.ts';
+import type { ColoState, FailoverRecord, StartedProcess, VmState } from './types.ts';
+
+/** The state file is missing what colo needs, is not JSON, or belongs to another lineage. */
+export class StateError extends Error {
+  constructor(
+    /** The state file concerned. */
+    readonly file: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StateError';
+  }
+}
+
+export const backupPathFor = (statePath: string): string => `${statePath}.backup`;
+export const tmpPathFor = (statePath: string): string => `${statePath}.tmp`;
+
+/** A fresh, never-written state (serial 0; the first write makes it 1). */
+export function newState(coloVersion: string): ColoState {
+  return { version: STATE_VERSION, lineage: randomUUID(), serial: 0, coloVersion, vms: {} };
+}
+
+let validator: ValidateFunction<ColoState> | undefined;
+
+function validate(): ValidateFunction<ColoState> {
+  if (!validator) {
+    // Same path from src/state and dist/state: the package ships schemas/ at its root.
+    const schemaUrl = new URL('../../schemas/state.schema.json', import.meta.url);
+    const schema = JSON.parse(readFileSync(schemaUrl, 'utf8')) as object;
+    const ajv = new Ajv2020({ allErrors: true, strict: true, validateFormats: false });
+    validator = ajv.compile<ColoState>(schema);
+  }
+  return validator;
+}
+
+function describeSchemaError(e: ErrorObject): string {
+  const where = e.instancePath === '' ? '(top level)' : e.instancePath;
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return `${where}: missing required key "${String(params['missingProperty'])}"`;
+    case 'additionalProperties':
+      return `${where}: unknown key "${String(params['additionalProperty'])}"`;
+    case 'enum':
+      return `${where}: must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return `${where}: ${e.message ?? e.keyword}`;
+  }
+}
+
+/**
+ * Checks a parsed value against the state format. Returns it typed, or throws a StateError
+ * naming `file` and listing every problem.
+ */
+export function parseState(value: unknown, file: string): ColoState {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new StateError(file, `state file ${file} is not a colo state: expected a JSON object`);
+  }
+  const version = (value as { version?: unknown }).version;
+  if (version !== STATE_VERSION) {
+    const newer = typeof version === 'number' && version > STATE_VERSION;
+    throw new StateError(
+      file,
+      newer
+        ? `state file ${file} has format version ${version}, written by a newer colo; this colo reads version ${STATE_VERSION}. Upgrade colo.`
+        : `state file ${file} has format version ${JSON.stringify(version ?? null)}; this colo reads version ${STATE_VERSION}`,
+    );
+  }
+  const check = validate();
+  if (!check(value)) {
+    const problems = (check.errors ?? []).map(describeSchemaError);
+    throw new StateError(file, `state file ${file} is not a valid colo state:\n  ${problems.join('\n  ')}`);
+  }
+  return value;
+}
+
+/** Reads the state file. A missing file gives null; anything unreadable throws a StateError. */
+export async function readState(statePath: string): Promise<ColoState | null> {
+  let text: string;
+  try {
+    text = await fs.readFile(statePath, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new StateError(statePath, `cannot read state file ${statePath}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new StateError(
+      statePath,
+      `state file ${statePath} is not valid JSON (${(err as Error).message}). ` +
+        `The previous version, if any, is in ${backupPathFor(statePath)}.`,
+    );
+  }
+  return parseState(value, statePath);
+}
+
+/** Throws a StateError unless `state` has the lineage `expected` (Terraform's lineage check). */
+export function assertSameLineage(state: ColoState, expected: string, file: string): void {
+  if (state.lineage !== expected) {
+    throw new StateError(
+      file,
+      `state file ${file} has lineage ${state.lineage}, expected ${expected}: ` +
+        `it is a different state, not a newer version of the same one`,
+    );
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename itself is still atomic.
+  } finally {
+    await handle?.close();
+  }
+}
+
+async function writeFileSynced(file: string, text: string): Promise<void> {
+  const handle = await fs.open(file, 'w', 0o600);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export interface WriteStateOptions {
+  /**
+   * Write even when the file on disk has another lineage or a higher serial (state push -force).
+   * Off by default.
+   */
+  force?: boolean;
+}
+
+/**
+ * Writes `state` with its serial incremented, atomically, keeping the previous file as
+ * `<path>.backup`. Creates the parent directory (mode 0700) when missing.
+ *
+ * Refuses (StateError) to replace a file of another lineage, or one whose serial is higher than
+ * `state.serial` (it was written by someone else after `state` was read). Returns the state as
+ * written: use it, not `state`, for the next write.
+ */
+export async function writeState(statePath: string, state: ColoState, opts: WriteStateOptions = {}): Promise<ColoState> {
+  const next: ColoState = { ...state, serial: state.serial + 1 };
+  parseState(next, statePath); // never write what we could not read back
+  const dir = path.dirname(statePath);
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+
+  const current = await readState(statePath).catch((err: unknown) => {
+    if (opts.force) return null;
+    if (err instanceof StateError) {
+      throw new StateError(statePath, `${err.message}\nRefusing to overwrite it; move it away or fix it first.`);
+    }
+    throw err;
+  });
+  if (current && !opts.force) {
+    assertSameLineage(current, state.lineage, statePath);
+    if (current.serial > state.serial) {
+      throw new StateError(
+        statePath,
+        `state file ${statePath} changed since it was read (serial ${current.serial} on disk, ${state.serial} in memory); ` +
+          `refusing to overwrite it`,
+      );
+    }
+  }
+
+  const tmp = tmpPathFor(statePath);
+  await writeFileSynced(tmp, `${JSON.stringify(next, null, 2)}\n`);
+  if (current !== null || (await exists(statePath))) {
+    const backup = backupPathFor(statePath);
+    const backupTmp = `${backup}.tmp`;
+    await fs.copyFile(statePath, backupTmp);
+    await fs.rename(backupTmp, backup);
+  }
+  await fs.rename(tmp, statePath);
+  await fsyncDir(dir);
+  return next;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure helpers: each returns a new object and leaves its arguments untouched.
+// ---------------------------------------------------------------------------------------------
+
+/** A VM entry for a pair that is about to be applied for the first time. */
+export function newVmState(primaryHost: string, secondaryHost: string): VmState {
+  return { primaryHost, secondaryHost, primaryOrigin: 'primary', status: 'applying', started: {}, created: {} };
+}
+
+/** Sets (or replaces) the entry of VM `name`. */
+export function setVm(state: ColoState, name: string, vm: VmState): ColoState {
+  return { ...state, vms: { ...state.vms, [name]: vm } };
+}
+
+/**
+ * Replaces the entry of VM `name` with `update(current)`; `current` is undefined when the VM has
+ * no entry yet.
+ */
+export function updateVm(state: ColoState, name: string, update: (vm: VmState | undefined) => VmState): ColoState {
+  return setVm(state, name, update(state.vms[name]));
+}
+
+/** Removes VM `name` (after destroy). */
+export function removeVm(state: ColoState, name: string): ColoState {
+  const { [name]: _removed, ...rest } = state.vms;
+  return { ...state, vms: rest };
+}
+
+export function withStatus(vm: VmState, status: VmState['status'], note?: string): VmState {
+  const { note: _old, ...rest } = vm;
+  return note === undefined ? { ...rest, status } : { ...rest, status, note };
+}
+
+/** Records the QEMU colo started on `host`. */
+export function recordStarted(vm: VmState, host: string, started: StartedProcess): VmState {
+  return { ...vm, started: { ...vm.started, [host]: { ...started } } };
+}
+
+/** Forgets the QEMU on `host` (it was stopped or is gone). */
+export function forgetStarted(vm: VmState, host: string): VmState {
+  const { [host]: _gone, ...rest } = vm.started;
+  return { ...vm, started: rest };
+}
+
+/** Adds files colo created on `host` (duplicates are ignored, order kept). */
+export function recordCreated(vm: VmState, host: string, files: readonly string[]): VmState {
+  const list = [...(vm.created[host] ?? [])];
+  for (const f of files) if (!list.includes(f)) list.push(f);
+  return { ...vm, created: { ...vm.created, [host]: list } };
+}
+
+/** Forgets files on `host` (all of them when `files` is omitted), after they were deleted. */
+export function forgetCreated(vm: VmState, host: string, files?: readonly string[]): VmState {
+  const { [host]: list = [], ...rest } = vm.created;
+  const kept = files === undefined ? [] : list.filter((f) => !files.includes(f));
+  return { ...vm, created: kept.length > 0 ? { ...rest, [host]: kept } : rest };
+}
+
+/**
+ * Records a failover: `event.to` becomes the primary (a promoted secondary), `event.from` the
+ * host to re-protect onto, and the VM runs without a replica (`degraded`) until re-protected.
+ */
+export function recordFailover(vm: VmState, event: FailoverRecord): VmState {
+  return {
+    ...vm,
+    primaryHost: event.to,
+    secondaryHost: event.from,
+    primaryOrigin: 'promoted-secondary',
+    status: 'degraded',
+    lastFailover: { ...event },
+  };
+}

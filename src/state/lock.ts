@@ -247,7 +247,7 @@ export async function acquireLock(statePath: string, operation: LockOperation, o
     const elapsed = Date.now() - started;
     const remaining = timeoutMs - elapsed;
     if (remaining <= 0) {
-      throw new LockError(heldMessage(file, current, elapsed), current.kind === 'held' ? current.info : undefined);
+      throw new LockError(heldMessage(file, current, timeoutMs > 0 ? elapsed : 0), current.kind === 'held' ? current.info : undefined);
     }
     if (!waitedOnce) {
       waitedOnce = true;

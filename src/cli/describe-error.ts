@@ -1,0 +1,29 @@
+/**
+ * Maps any error to the one message a user sees. Known errors carry their own actionable text;
+ * anything else is a bug: say so, without a stack trace unless COLO_DEBUG=1.
+ */
+import { UserError } from './user-error.ts';
+
+export function describeError(err: unknown): { message: string; exitCode: number } {
+  if (err instanceof UserError) return { message: err.message, exitCode: err.exitCode };
+  if (err instanceof Error) {
+    const known = new Set([
+      'TransportError',
+      'CommandError',
+      'HostKeyError',
+      'QmpError',
+      'QmpConnectionError',
+      'LockError',
+      'StateError',
+      'ApplyError',
+      'PlanFileError',
+    ]);
+    if (known.has(err.name)) return { message: err.message, exitCode: 1 };
+    const debug = process.env.COLO_DEBUG === '1' ? `\n${err.stack ?? ''}` : '';
+    return {
+      message: `internal error (a bug in colo, please report it): ${err.message}${debug}`,
+      exitCode: 1,
+    };
+  }
+  return { message: `internal error: ${String(err)}`, exitCode: 1 };
+}

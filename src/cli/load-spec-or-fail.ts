@@ -1,0 +1,16 @@
+/** Loads the spec for a command; prints every diagnostic and fails with a one-line cause. */
+import { loadSpecFile, formatDiagnostic } from '../spec/index.ts';
+import type { Spec } from '../spec/types.ts';
+import { UserError } from './user-error.ts';
+
+export async function loadSpecOrFail(file: string): Promise<Spec> {
+  const { spec, diagnostics } = await loadSpecFile(file);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const warnings = diagnostics.filter((d) => d.severity !== 'error');
+  for (const w of warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
+  if (errors.length > 0 || !spec) {
+    const lines = errors.map((d) => formatDiagnostic(d)).join('\n');
+    throw new UserError(`${file}: ${errors.length} problem${errors.length === 1 ? '' : 's'} in the spec\n${lines}`);
+  }
+  return spec;
+}

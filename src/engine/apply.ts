@@ -1,0 +1,127 @@
+/**
+ * The executor: runs a plan's steps in dependency order (host preparation first, then each VM
+ * pair's steps in sequence, pairs in parallel), records progress in the state after every step,
+ * and stops a pair at its first failure, saying exactly where it stopped.
+ */
+import type { Plan, PlannedStep } from './plan-model.ts';
+import type { ApplyHooks } from './apply-hooks.ts';
+import type { Session } from './session.ts';
+import type { ColoState, VmState } from '../state/types.ts';
+import { runStep, type StepContext } from './steps/run-step.ts';
+
+export class ApplyError extends Error {
+  constructor(
+    message: string,
+    readonly failures: { vm?: string; step: PlannedStep; error: Error }[],
+  ) {
+    super(message);
+    this.name = 'ApplyError';
+  }
+}
+
+export interface ApplyOptions {
+  session: Session;
+  plan: Plan;
+  state: ColoState;
+  hooks: ApplyHooks;
+  /** Persist the state (serialised by the caller); called after every step that changed it. */
+  saveState: (state: ColoState) => Promise<ColoState>;
+  now?: () => Date;
+}
+
+export interface ApplyResult {
+  state: ColoState;
+  done: PlannedStep[];
+  failures: { vm?: string; step: PlannedStep; error: Error }[];
+  skipped: PlannedStep[];
+}
+
+/** Serialises state updates from parallel pairs. */
+class StateWriter {
+  private chain: Promise<void> = Promise.resolve();
+  constructor(
+    public state: ColoState,
+    private readonly save: (s: ColoState) => Promise<ColoState>,
+  ) {}
+  update(vm: string, fn: (prev: VmState | undefined) => VmState | undefined): Promise<void> {
+    const run = async () => {
+      const next = fn(this.state.vms[vm]);
+      const vms = { ...this.state.vms };
+      if (next) vms[vm] = next;
+      else delete vms[vm];
+      // saveState returns the state as written (serial incremented): keep that one
+      this.state = await this.save({ ...this.state, vms });
+    };
+    this.chain = this.chain.then(run, run);
+    return this.chain;
+  }
+}
+
+export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
+  const { plan, hooks, session } = opts;
+  const writer = new StateWriter(opts.state, opts.saveState);
+  const result: ApplyResult = { state: opts.state, done: [], failures: [], skipped: [] };
+  const now = opts.now ?? (() => new Date());
+
+  const exec = async (step: PlannedStep): Promise<boolean> => {
+    const t0 = performance.now();
+    hooks.stepStart(step);
+    const ctx: StepContext = {
+      session,
+      spec: session.spec,
+      plan,
+      step,
+      state: () => writer.state,
+      updateVm: (vm, fn) => writer.update(vm, fn),
+      progress: (m) => hooks.stepProgress(step, m),
+      now,
+    };
+    try {
+      const detail = await runStep(ctx);
+      hooks.stepDone(step, Math.round(performance.now() - t0), detail);
+      result.done.push(step);
+      return true;
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      hooks.stepFailed(step, Math.round(performance.now() - t0), error);
+      result.failures.push({ ...(step.vm ? { vm: step.vm } : {}), step, error });
+      return false;
+    }
+  };
+
+  // 1. Host preparation, all hosts in parallel.
+  const hostSteps = plan.steps.filter((s) => !s.vm);
+  const hostOk = new Map<string, boolean>();
+  await Promise.all(hostSteps.map(async (s) => hostOk.set(s.host ?? '', await exec(s))));
+
+  // 2. Pairs in parallel, each pair's steps in order.
+  const byVm = new Map<string, PlannedStep[]>();
+  for (const s of plan.steps) if (s.vm) byVm.set(s.vm, [...(byVm.get(s.vm) ?? []), s]);
+  await Promise.all(
+    [...byVm.entries()].map(async ([vm, steps]) => {
+      const roles = plan.roles[vm];
+      const badHost = roles && [roles.primary, roles.secondary].find((h) => hostOk.get(h) === false);
+      for (let i = 0; i < steps.length; i++) {
+        const step = steps[i]!;
+        if (badHost) {
+          hooks.stepSkipped(step, `host ${badHost} could not be prepared`);
+          result.skipped.push(step);
+          continue;
+        }
+        if (!(await exec(step))) {
+          const failure = result.failures[result.failures.length - 1]!;
+          for (const rest of steps.slice(i + 1)) {
+            hooks.stepSkipped(rest, `${step.address} failed`);
+            result.skipped.push(rest);
+          }
+          await writer.update(vm, (prev) =>
+            prev ? { ...prev, status: 'failed', note: `apply stopped at ${step.address} (${step.kind}): ${failure.error.message}` } : prev,
+          );
+          break;
+        }
+      }
+    }),
+  );
+  result.state = writer.state;
+  return result;
+}

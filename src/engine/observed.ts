@@ -1,0 +1,68 @@
+/**
+ * What observation (src/engine/observe.ts) found on the hosts: plain data, the input of the pure
+ * planner next to the spec and the state.
+ */
+
+export interface ObservedHost {
+  name: string;
+  reachable: boolean;
+  /** Why the host could not be observed (connection refused, host key refused, ...). */
+  error?: string;
+  /** `qemu-system-x86_64 --version` parsed, when the binary ran. */
+  qemuVersion?: { major: number; minor: number; micro: number; text: string };
+  /** Error running the QEMU binary (missing, not executable). */
+  qemuError?: string;
+  workDirExists: boolean;
+  /** /dev/kvm is readable and writable (accel auto then picks kvm). */
+  kvm?: boolean;
+}
+
+export type ColoMode = 'none' | 'primary' | 'secondary';
+
+/** One QEMU process of a VM on one host, as found. */
+export interface ObservedQemu {
+  host: string;
+  /** Process alive by its pid file. */
+  alive: boolean;
+  pid?: number;
+  /** The argv it runs with (from /proc/PID/cmdline). */
+  argv?: string[];
+  /** Whether it was started with -incoming (i.e. as a secondary). */
+  startedAs?: 'primary' | 'secondary';
+  /** QMP reachable and answering. */
+  qmpError?: string;
+  runStatus?: string; // query-status .status (running, paused, inmigrate, ...)
+  coloMode?: ColoMode;
+  coloReason?: string;
+  migrateStatus?: string; // query-migrate .status
+  migrateParams?: Record<string, unknown>;
+  /** QOM object ids under /objects (filters, colo-compare, iothreads). */
+  objects?: string[];
+  /** chardev labels */
+  chardevs?: string[];
+  /** node names from query-named-block-nodes */
+  blockNodes?: string[];
+  /** children names of each quorum node: node name -> child node names */
+  quorumChildren?: Record<string, string[]>;
+  /** NBD export names (query-block-exports) */
+  nbdExports?: string[];
+  /** colo-compare properties by object id */
+  compareProps?: Record<string, Record<string, unknown>>;
+  /** virtio devices stuck in the disabled state (QOM paths) */
+  virtioDisabled?: string[];
+  /** Lines on the serial console that show a guest crash (panic, oops). */
+  consoleCrash?: string[];
+}
+
+export interface ObservedVm {
+  name: string;
+  /** keyed by host name */
+  qemu: Record<string, ObservedQemu>;
+}
+
+export interface Observation {
+  hosts: Record<string, ObservedHost>;
+  vms: Record<string, ObservedVm>;
+  /** Wall time of the observation, ms (for benchmarks and messages). */
+  tookMs: number;
+}

@@ -1,0 +1,71 @@
+/**
+ * Tolerant teardown of everything COLO adds to a primary at switchover (replication children, NBD
+ * nodes, mirror jobs, proxy objects) and leaving COLO. Used to leave COLO when the secondary is gone
+ * (failover to the primary) and before a new switchover, so a re-run after a failed apply converges.
+ */
+import type { VmSpec } from '../../spec/types.ts';
+import { diskIds, nicIds } from '../../render/ids.ts';
+import type { QmpClient } from '../../qmp/client.ts';
+import { QmpError } from '../../qmp/types.ts';
+
+export interface CleanupReport {
+  leftColo: boolean;
+  removed: string[];
+}
+
+async function tryExec(qmp: QmpClient, cmd: string, args?: Record<string, unknown>): Promise<boolean> {
+  try {
+    await qmp.execute(cmd, args, { timeoutMs: 15_000 });
+    return true;
+  } catch (err) {
+    if (err instanceof QmpError) return false;
+    throw err;
+  }
+}
+
+export async function cleanupPrimaryColo(qmp: QmpClient, vm: VmSpec, opts: { leaveColo: boolean }): Promise<CleanupReport> {
+  const removed: string[] = [];
+  const [jobs, graph, objects] = await qmp.executeAll<[{ device: string }[], { nodes: { name: string }[] }, { name: string }[]]>([
+    { execute: 'query-block-jobs' },
+    { execute: 'x-debug-query-block-graph' },
+    { execute: 'qom-list', arguments: { path: '/objects' } },
+  ]);
+  const nodeNames = new Set(graph.nodes.map((n) => n.name));
+  const objectNames = new Set(objects.map((o) => o.name));
+  // Replication children and NBD nodes first, as in QEMU's documented primary failover.
+  for (const d of vm.disks) {
+    const ids = diskIds(d);
+    if (jobs.some((j) => j.device === ids.mirrorJob)) {
+      const since = qmp.eventSeq;
+      if (await tryExec(qmp, 'block-job-cancel', { device: ids.mirrorJob, force: true })) {
+        await Promise.any([
+          qmp.waitForEvent('BLOCK_JOB_CANCELLED', (e) => e.data?.device === ids.mirrorJob, { since, timeoutMs: 15_000 }),
+          qmp.waitForEvent('BLOCK_JOB_COMPLETED', (e) => e.data?.device === ids.mirrorJob, { since, timeoutMs: 15_000 }),
+        ]).catch(() => undefined);
+        await tryExec(qmp, 'block-job-dismiss', { id: ids.mirrorJob });
+        removed.push(ids.mirrorJob);
+      }
+    }
+    if (nodeNames.has(ids.replication)) {
+      // Only children.1 can be the replication child (children.0 is the disk itself).
+      await tryExec(qmp, 'x-blockdev-change', { parent: ids.quorum, child: 'children.1' });
+      if (await tryExec(qmp, 'blockdev-del', { 'node-name': ids.replication })) removed.push(ids.replication);
+    }
+    if (nodeNames.has(ids.nbd) && (await tryExec(qmp, 'blockdev-del', { 'node-name': ids.nbd }))) removed.push(ids.nbd);
+  }
+  // Then the proxy (QEMU's docs/COLO-FT.txt order: compare, iothread, mirror, redirectors).
+  for (const n of vm.netdevs) {
+    const ids = nicIds(n);
+    for (const id of [ids.compare, ids.iothread, ids.filterMirror, ids.redirectorOut, ids.redirectorIn]) {
+      if (objectNames.has(id) && (await tryExec(qmp, 'object-del', { id }))) removed.push(id);
+    }
+  }
+  let leftColo = false;
+  if (opts.leaveColo) {
+    const colo = await qmp.execute<{ mode: string }>('query-colo-status').catch(() => ({ mode: 'none' }));
+    if (colo.mode === 'primary') leftColo = await tryExec(qmp, 'x-colo-lost-heartbeat');
+  }
+  const status = await qmp.execute<{ status: string }>('query-status');
+  if (status.status === 'paused' || status.status === 'colo') await tryExec(qmp, 'cont');
+  return { leftColo, removed };
+}

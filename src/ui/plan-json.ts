@@ -1,0 +1,31 @@
+/** `colo plan --json`: one document, schema in schemas/plan.schema.json (format_version 1.0). */
+import type { Plan } from '../engine/plan-model.ts';
+import { summarizePlan } from '../engine/plan-model.ts';
+
+const ACTIONS = { create: ['create'], update: ['update'], replace: ['delete', 'create'], delete: ['delete'] } as const;
+
+export function renderPlanJson(plan: Plan): string {
+  const doc = {
+    format_version: plan.formatVersion,
+    colo_version: plan.coloVersion,
+    mode: plan.mode,
+    timestamp: plan.createdAt,
+    spec_file: plan.specFile,
+    state: { lineage: plan.stateLineage, serial: plan.stateSerial },
+    roles: plan.roles,
+    resource_drift: plan.drift,
+    blocked: plan.blocked,
+    resource_changes: plan.steps.map((s) => ({
+      address: s.address,
+      kind: s.kind,
+      vm: s.vm ?? null,
+      host: s.host ?? null,
+      action_reason: s.reason,
+      change: { actions: ACTIONS[s.action], attributes: s.changes },
+    })),
+    warnings: plan.warnings,
+    summary: summarizePlan(plan),
+    changes: plan.steps.length > 0,
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}

@@ -19,8 +19,16 @@ export class ApplyError extends Error {
   }
 }
 
+/** Runs the pairs' step chains: in parallel by default; the UI may supply one (listr2) that shows them. */
+export type GroupRunner = (groups: { name: string; steps: PlannedStep[] }[], runChain: (group: { name: string; steps: PlannedStep[] }) => Promise<void>) => Promise<void>;
+
+export const parallelGroups: GroupRunner = async (groups, runChain) => {
+  await Promise.all(groups.map((g) => runChain(g)));
+};
+
 export interface ApplyOptions {
   session: Session;
+  runner?: GroupRunner;
   plan: Plan;
   state: ColoState;
   hooks: ApplyHooks;
@@ -97,8 +105,9 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   // 2. Pairs in parallel, each pair's steps in order.
   const byVm = new Map<string, PlannedStep[]>();
   for (const s of plan.steps) if (s.vm) byVm.set(s.vm, [...(byVm.get(s.vm) ?? []), s]);
-  await Promise.all(
-    [...byVm.entries()].map(async ([vm, steps]) => {
+  await (opts.runner ?? parallelGroups)(
+    [...byVm.entries()].map(([name, steps]) => ({ name, steps })),
+    async ({ name: vm, steps }) => {
       const roles = plan.roles[vm];
       const badHost = roles && [roles.primary, roles.secondary].find((h) => hostOk.get(h) === false);
       for (let i = 0; i < steps.length; i++) {
@@ -120,7 +129,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
           break;
         }
       }
-    }),
+    },
   );
   result.state = writer.state;
   return result;

@@ -169,7 +169,7 @@ export async function observeHost(session: Session, state: ColoState | null, hos
     if (res.code !== 0) throw new Error(`observation script exited ${res.code}: ${res.stderr.trim().slice(0, 300)}`);
     return parseHostReport(hostName, res.stdout);
   } catch (err) {
-    return { host: { name: hostName, reachable: false, error: (err as Error).message, workDirExists: false }, vms: {} };
+    return { host: { name: hostName, reachable: false, error: (err as Error).message, errorKind: (err as Error).name, workDirExists: false }, vms: {} };
   }
 }
 

@@ -8,6 +8,8 @@ export interface ObservedHost {
   reachable: boolean;
   /** Why the host could not be observed (connection refused, host key refused, ...). */
   error?: string;
+  /** The error's class name (HostKeyError, TransportError, ...). */
+  errorKind?: string;
   /** `qemu-system-x86_64 --version` parsed, when the binary ran. */
   qemuVersion?: { major: number; minor: number; micro: number; text: string };
   /** Error running the QEMU binary (missing, not executable). */

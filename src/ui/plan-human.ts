@@ -42,7 +42,7 @@ function renderStep(step: PlannedStep, st: Style): string[] {
   return lines;
 }
 
-export function renderPlanHuman(plan: Plan, st: Style, opts: { savedTo?: string } = {}): string {
+export function renderPlanHuman(plan: Plan, st: Style, opts: { savedTo?: string; forApply?: boolean } = {}): string {
   const out: string[] = [];
   if (plan.drift.length > 0) {
     out.push(`${st.cyan(st.bold('Note:'))} ${st.bold('Objects have changed outside of colo')}`, '');
@@ -75,7 +75,9 @@ export function renderPlanHuman(plan: Plan, st: Style, opts: { savedTo?: string 
   if (plan.warnings.length > 0) out.push('');
   const s = summarizePlan(plan);
   out.push(st.bold(`Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`));
-  if (opts.savedTo) out.push('', `Saved the plan to: ${opts.savedTo}`, '', `To perform exactly these actions, run: colo apply ${opts.savedTo}`);
+  if (opts.forApply) {
+    // apply asks for confirmation next; the -out note does not apply
+  } else if (opts.savedTo) out.push('', `Saved the plan to: ${opts.savedTo}`, '', `To perform exactly these actions, run: colo apply ${opts.savedTo}`);
   else out.push('', `Note: You didn't use the -out option to save this plan, so colo can't guarantee to take exactly these actions if you run "colo apply" now.`);
   return `${out.join('\n')}\n`;
 }

@@ -1,9 +1,16 @@
 /** Registers every colo command on the program. */
 import type { Command } from '@commander-js/extra-typings';
 import { registerValidate } from './validate.ts';
+import { registerPlan } from './plan.ts';
+import { registerApplyLike } from './apply.ts';
+import { registerForceUnlock } from './force-unlock.ts';
 
 export type SetExitCode = (code: number) => void;
 
 export function registerCommands(program: Command, setExit: SetExitCode): void {
   registerValidate(program, setExit);
+  registerPlan(program, setExit);
+  registerApplyLike(program, setExit, 'apply');
+  registerApplyLike(program, setExit, 'destroy');
+  registerForceUnlock(program, setExit);
 }

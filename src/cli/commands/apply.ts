@@ -1,0 +1,81 @@
+/** `colo apply [PLANFILE]`: make the hosts match the spec (or carry out a saved plan exactly). */
+import type { Command } from '@commander-js/extra-typings';
+import type { SetExitCode } from './index.ts';
+import { specCommand, type SpecOptions } from '../common-options.ts';
+import { loadSpecOrFail } from '../load-spec-or-fail.ts';
+import { openSession, statePathFor } from '../run-context.ts';
+import { readState } from '../../state/state-file.ts';
+import { acquireLock, releaseOnExit } from '../../state/lock.ts';
+import { makePlan } from '../../engine/make-plan.ts';
+import { assertPlanFresh, readPlanFile } from '../../engine/plan-file.ts';
+import type { PlanMode } from '../../engine/plan-model.ts';
+import { renderPlanHuman } from '../../ui/plan-human.ts';
+import { pickStyle } from '../../ui/style.ts';
+import { confirmOrFail } from '../confirm.ts';
+import { runApply } from '../run-apply.ts';
+import { parseDuration } from '../parse-duration.ts';
+
+interface ApplyOptions extends SpecOptions {
+  autoApprove?: boolean;
+  lockTimeout: string;
+}
+
+export function registerApplyLike(program: Command, setExit: SetExitCode, name: 'apply' | 'destroy'): void {
+  const destroy = name === 'destroy';
+  const cmd = specCommand(
+    program,
+    name,
+    destroy
+      ? 'stop both QEMUs of every pair and remove the files colo created (never your disk images)'
+      : 'bring the hosts to the spec: start QEMUs, resync disks, start COLO; repair drift and re-protect degraded pairs',
+  );
+  if (!destroy) cmd.argument('[planfile]', 'a plan saved with `colo plan --out FILE`: carry out exactly that plan');
+  cmd
+    .option('--auto-approve', 'do not ask for confirmation')
+    .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s')
+    .action(async (...args: unknown[]) => {
+      const planFile = destroy ? undefined : (args[0] as string | undefined);
+      const opts = (destroy ? args[0] : args[1]) as ApplyOptions;
+      const statePath = statePathFor(opts);
+      const saved = planFile ? await readPlanFile(planFile) : undefined;
+      const spec = saved ? saved.spec : await loadSpecOrFail(opts.file);
+      const lock = await acquireLock(statePath, name, {
+        timeoutMs: parseDuration(opts.lockTimeout, '--lock-timeout'),
+        onWait: () => process.stderr.write('Acquiring state lock. This may take a few moments...\n'),
+      });
+      const unhook = releaseOnExit(lock);
+      const { session, close } = openSession(spec, opts);
+      try {
+        const state = await readState(statePath);
+        let plan;
+        if (saved) {
+          assertPlanFresh(saved.plan, state, planFile!);
+          plan = saved.plan;
+        } else {
+          const mode: PlanMode = destroy ? 'destroy' : 'normal';
+          plan = (await makePlan(session, state, mode)).plan;
+          if (!opts.json) process.stdout.write(renderPlanHuman(plan, pickStyle(process.stdout, !opts.color), { forApply: true }));
+          if (plan.steps.length > 0 && !opts.autoApprove) {
+            await confirmOrFail(
+              destroy ? 'Do you really want to destroy all resources?' : 'Do you want to perform these actions?',
+              destroy ? 'colo will destroy all your managed VM pairs. There is no undo.' : 'colo will perform the actions described above.',
+            );
+          }
+        }
+        if (plan.steps.length === 0) {
+          const msg = plan.blocked.length > 0 ? `No changes applied; ${plan.blocked.length} pair(s) need your action (see the plan).` : 'No changes. Your infrastructure matches the configuration.';
+          process.stdout.write(opts.json ? `${JSON.stringify({ type: 'change_summary', '@message': msg, changes: { add: 0, change: 0, remove: 0 }, blocked: plan.blocked })}\n` : `${msg}\n`);
+          setExit(0);
+          return;
+        }
+        const { summary } = await runApply({ session, spec, plan, state, statePath, ...(opts.json ? { json: true } : {}) });
+        process.stdout.write(opts.json ? `${JSON.stringify({ type: 'change_summary', '@message': summary, blocked: plan.blocked })}\n` : `\n${summary}\n`);
+        for (const b of plan.blocked) if (!opts.json) process.stdout.write(`Warning: ${b.vm}: ${b.reason}${b.hint ? `\n  To resolve: ${b.hint}` : ''}\n`);
+        setExit(0);
+      } finally {
+        await close();
+        unhook();
+        await lock.release();
+      }
+    });
+}

@@ -1,0 +1,46 @@
+/** `colo plan`: observe the hosts and show what apply would change. */
+import type { Command } from '@commander-js/extra-typings';
+import type { SetExitCode } from './index.ts';
+import { specCommand, type SpecOptions } from '../common-options.ts';
+import { loadSpecOrFail } from '../load-spec-or-fail.ts';
+import { openSession, statePathFor } from '../run-context.ts';
+import { readState } from '../../state/state-file.ts';
+import { makePlan } from '../../engine/make-plan.ts';
+import { writePlanFile } from '../../engine/plan-file.ts';
+import { renderPlanHuman } from '../../ui/plan-human.ts';
+import { renderPlanJson } from '../../ui/plan-json.ts';
+import { pickStyle } from '../../ui/style.ts';
+import type { PlanMode } from '../../engine/plan-model.ts';
+import { UserError } from '../user-error.ts';
+
+interface PlanOptions extends SpecOptions {
+  out?: string;
+  detailedExitcode?: boolean;
+  refreshOnly?: boolean;
+  destroy?: boolean;
+}
+
+export function registerPlan(program: Command, setExit: SetExitCode): void {
+  specCommand(program, 'plan', 'observe the hosts over SSH/QMP and show what apply would change')
+    .option('-o, --out <file>', 'save the plan to FILE; `colo apply FILE` then carries out exactly these actions')
+    .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
+    .option('--refresh-only', 'only show what changed outside colo; plan no actions')
+    .option('--destroy', 'plan the destruction of every pair in the spec')
+    .action(async (raw) => {
+      const opts = raw as unknown as PlanOptions;
+      if (opts.refreshOnly && opts.destroy) throw new UserError('--refresh-only and --destroy cannot be used together');
+      const spec = await loadSpecOrFail(opts.file);
+      const state = await readState(statePathFor(opts));
+      const mode: PlanMode = opts.destroy ? 'destroy' : opts.refreshOnly ? 'refresh-only' : 'normal';
+      const { session, close } = openSession(spec, opts);
+      try {
+        const { plan } = await makePlan(session, state, mode);
+        if (opts.out) await writePlanFile(opts.out, plan, spec);
+        process.stdout.write(opts.json ? renderPlanJson(plan) : renderPlanHuman(plan, pickStyle(process.stdout, !opts.color), opts.out ? { savedTo: opts.out } : {}));
+        const changes = mode === 'refresh-only' ? plan.drift.length > 0 : plan.steps.length > 0;
+        setExit(opts.detailedExitcode && changes ? 2 : 0);
+      } finally {
+        await close();
+      }
+    });
+}

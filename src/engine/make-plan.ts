@@ -1,0 +1,45 @@
+/** Observe, then plan: the refresh + diff every planning command runs. */
+import type { ColoState } from '../state/types.ts';
+import type { Plan, PlanMode } from './plan-model.ts';
+import type { Session } from './session.ts';
+import type { Observation } from './observed.ts';
+import { observeAll } from './observe.ts';
+import { planAll } from './plan-pairs.ts';
+import { pairExpectation } from './expectation.ts';
+import { specHash } from './plan-file.ts';
+import { COLO_VERSION } from '../version.ts';
+
+export class HostKeyRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HostKeyError';
+  }
+}
+
+export async function makePlan(session: Session, state: ColoState | null, mode: PlanMode, now = new Date()): Promise<{ plan: Plan; observation: Observation }> {
+  const observation = await observeAll(session, state);
+  // A refused host key is never "host down": it is a security decision the user must make.
+  const keyErrors = Object.values(observation.hosts).filter((h) => h.errorKind === 'HostKeyError');
+  if (keyErrors.length > 0) throw new HostKeyRefused(keyErrors.map((h) => h.error ?? h.name).join('\n'));
+  const spec = session.spec;
+  const hostFacts = Object.fromEntries(
+    Object.values(observation.hosts).map((h) => [h.name, { ...(h.qemuVersion ? { qemuVersion: h.qemuVersion } : {}), kvm: !!h.kvm }]),
+  );
+  const plan = planAll({
+    spec,
+    state,
+    observation,
+    mode,
+    expectation: (vm, roles) => pairExpectation(spec, vm, roles, hostFacts),
+    specHash: specHash(spec),
+    coloVersion: COLO_VERSION,
+    now: now.toISOString(),
+  });
+  // Hosts whose QEMU cannot run: every pair using them is blocked with the reason.
+  for (const h of Object.values(observation.hosts)) {
+    if (h.reachable && h.qemuError) {
+      plan.warnings.push(`host ${h.name}: QEMU binary ${spec.hosts[h.name]?.qemu.binary} does not run: ${h.qemuError}`);
+    }
+  }
+  return { plan, observation };
+}

@@ -1,0 +1,42 @@
+/** Semantic checks of `hosts` (and `defaults.host`) that the schema cannot express. */
+import type { RawSpec } from './raw-spec.ts';
+import type { Reporter } from './reporter.ts';
+import { formatPath } from './spec-path.ts';
+
+export function checkHosts(raw: RawSpec, r: Reporter): void {
+  const hostDefaults = raw.defaults?.host;
+  const byReplicationAddress = new Map<string, string>();
+
+  for (const [name, host] of Object.entries(raw.hosts ?? {})) {
+    if (!host) continue;
+    const at = ['hosts', name];
+    if (host.local === true) {
+      if (r.written([...at, 'ssh'])) {
+        r.error([...at, 'ssh'], `host ${name} is local (local: true) and must not have an ssh block; remove one of them`, 'key');
+      }
+      if (!r.written([...at, 'replicationAddress'])) {
+        r.error(at, `missing required key "replicationAddress" in ${formatPath(at)} (a local host has no ssh.address to default to)`, 'key');
+      }
+    } else if (!r.written([...at, 'ssh'])) {
+      r.error(at, `missing required key "ssh" in ${formatPath(at)} (or set local: true to run on this machine)`, 'key');
+    } else if (host.ssh) {
+      const agent = host.ssh.agent ?? hostDefaults?.ssh?.agent;
+      const identityFile = host.ssh.identityFile ?? hostDefaults?.ssh?.identityFile;
+      if (agent === false && identityFile === undefined) {
+        const where = host.ssh.agent === false ? [...at, 'ssh', 'agent'] : [...at, 'ssh'];
+        r.error(where, `host ${name} has no way to authenticate: set ssh.identityFile or ssh.agent: true`);
+      }
+    }
+
+    const replication = host.replicationAddress ?? host.ssh?.address;
+    if (replication !== undefined && replication !== '') {
+      const other = byReplicationAddress.get(replication);
+      const where = host.replicationAddress !== undefined ? [...at, 'replicationAddress'] : [...at, 'ssh', 'address'];
+      if (other !== undefined) {
+        r.warning(where, `hosts ${other} and ${name} have the same replication address ${replication}; their QEMUs would compete for the same ports`);
+      } else {
+        byReplicationAddress.set(replication, name);
+      }
+    }
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Transport for a host declared `local: true`: this machine, no SSH. Programs are spawned without a
+ * shell, files are written atomically with fs, unix sockets are opened with net.connect.
+ * Results mirror the ssh transport: a missing program gives exit code 127 (126 when not executable),
+ * as a remote shell would report it.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { createConnection } from 'node:net';
+import { basename, dirname, join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { parsePidFile, shortCommand, withDeadline } from './deadline.ts';
+import { quoteArgv } from './shell-quote.ts';
+import { CommandError, TransportError, type RunOptions, type RunResult, type Transport } from './types.ts';
+
+export class LocalTransport implements Transport {
+  private readonly timeoutMs: number;
+
+  constructor(
+    readonly host: string,
+    opts: { defaultTimeoutMs?: number } = {},
+  ) {
+    this.timeoutMs = opts.defaultTimeoutMs ?? 30000;
+  }
+
+  private timeoutError(what: string, ms: number): () => TransportError {
+    return () => new TransportError(this.host, `${this.host}: timed out after ${ms} ms ${what}`, 'ETIMEDOUT');
+  }
+
+  private fsError(what: string, path: string, e: unknown): TransportError {
+    const code = (e as NodeJS.ErrnoException).code;
+    return new TransportError(this.host, `${this.host}: cannot ${what} ${path}: ${(e as Error).message}`, code);
+  }
+
+  run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    const [prog, ...args] = argv;
+    if (prog === undefined) return Promise.reject(new Error('empty argv'));
+    const ms = opts.timeoutMs ?? this.timeoutMs;
+    const what = `running ${shortCommand(quoteArgv(argv))}`;
+    return withDeadline(ms, this.timeoutError(what, ms), (signal) =>
+      new Promise<RunResult>((resolve) => {
+        const child = spawn(prog, args, {
+          env: opts.env ? { ...process.env, ...opts.env } : process.env,
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        let done = false;
+        let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+        const finish = (r: RunResult): void => {
+          if (done) return;
+          done = true;
+          signal.removeEventListener('abort', onAbort);
+          resolve(r);
+        };
+        const result = (): RunResult => ({
+          code: exited?.code ?? null,
+          ...(exited?.signal ? { signal: exited.signal } : {}),
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+        });
+        const onAbort = (): void => {
+          child.kill('SIGKILL');
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        child.stdout.on('data', (d: Buffer) => out.push(d));
+        child.stderr.on('data', (d: Buffer) => err.push(d));
+        child.on('error', (e: NodeJS.ErrnoException) => {
+          // spawn failed: report like a shell would
+          if (e.code === 'ENOENT') finish({ code: 127, stdout: '', stderr: `${prog}: not found\n` });
+          else if (e.code === 'EACCES') finish({ code: 126, stdout: '', stderr: `${prog}: permission denied\n` });
+          else finish({ code: 126, stdout: '', stderr: `${prog}: ${e.message}\n` });
+        });
+        child.on('exit', (code, sig) => {
+          exited = { code, signal: sig };
+          // A daemon that inherited our pipes would keep 'close' from firing: do not wait for it long.
+          setTimeout(() => {
+            child.stdout.destroy();
+            child.stderr.destroy();
+            finish(result());
+          }, 500).unref();
+        });
+        child.on('close', () => finish(result()));
+        child.stdin.on('error', () => {}); // EPIPE when the program does not read stdin
+        child.stdin.end(opts.stdin);
+      }),
+    );
+  }
+
+  async check(argv: string[], opts: RunOptions = {}): Promise<string> {
+    const r = await this.run(argv, opts);
+    if (r.code !== 0) throw new CommandError(this.host, argv, r);
+    return r.stdout;
+  }
+
+  async readFile(path: string, opts: { timeoutMs?: number } = {}): Promise<Buffer> {
+    const ms = opts.timeoutMs ?? this.timeoutMs;
+    return withDeadline(ms, this.timeoutError(`reading ${path}`, ms), async (signal) => {
+      try {
+        return await fsp.readFile(path, { signal });
+      } catch (e) {
+        if (signal.aborted) throw signal.reason;
+        throw this.fsError('read', path, e);
+      }
+    });
+  }
+
+  async writeFile(path: string, data: string | Buffer, opts: { mode?: number; timeoutMs?: number } = {}): Promise<void> {
+    const ms = opts.timeoutMs ?? this.timeoutMs;
+    const mode = opts.mode ?? 0o600;
+    const tmp = join(dirname(path), `.${basename(path)}.colo-tmp.${randomBytes(6).toString('hex')}`);
+    await withDeadline(ms, this.timeoutError(`writing ${path}`, ms), async () => {
+      try {
+        const fh = await fsp.open(tmp, 'wx', 0o600);
+        try {
+          await fh.writeFile(data);
+          await fh.chmod(mode); // exact mode, whatever the umask
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await fsp.rename(tmp, path);
+      } catch (e) {
+        await fsp.rm(tmp, { force: true }).catch(() => undefined);
+        throw this.fsError('write', path, e);
+      }
+    });
+  }
+
+  openUnixSocket(path: string, opts: { timeoutMs?: number } = {}): Promise<Duplex> {
+    const ms = opts.timeoutMs ?? this.timeoutMs;
+    return withDeadline(ms, this.timeoutError(`opening unix socket ${path}`, ms), (signal) =>
+      new Promise<Duplex>((resolve, reject) => {
+        const sock = createConnection(path);
+        const onAbort = (): void => {
+          sock.destroy();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        sock.once('connect', () => {
+          signal.removeEventListener('abort', onAbort);
+          sock.removeAllListeners('error');
+          resolve(sock);
+        });
+        sock.once('error', (e: NodeJS.ErrnoException) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(new TransportError(this.host, `${this.host}: cannot open unix socket ${path}: ${e.message}`, e.code));
+        });
+      }),
+    );
+  }
+
+  async processAlive(pidFile: string): Promise<number | null> {
+    let text: string;
+    try {
+      text = await fsp.readFile(pidFile, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw this.fsError('read pid file', pidFile, e);
+    }
+    const pid = parsePidFile(text.split('\n')[0] ?? '');
+    if (pid === null) return null;
+    let status: string;
+    try {
+      status = await fsp.readFile(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      return null; // no such process
+    }
+    if (/^State:\s*Z/m.test(status)) return null;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EPERM') return null;
+    }
+    return pid;
+  }
+
+  async startDetached(argv: string[], pidFile: string, opts: RunOptions = {}): Promise<number> {
+    const r = await this.run(argv, opts);
+    if (r.code !== 0) throw new CommandError(this.host, argv, r);
+    for (let i = 0; ; i++) {
+      try {
+        const pid = parsePidFile(await fsp.readFile(pidFile, 'utf8'));
+        if (pid !== null) return pid;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw this.fsError('read pid file', pidFile, e);
+      }
+      if (i >= 10) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new TransportError(this.host, `${this.host}: ${argv[0]} exited 0 but wrote no pid to ${pidFile}`);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -28,6 +28,11 @@ export function checkHosts(raw: RawSpec, r: Reporter): void {
       }
     }
 
+    if (host.ssh?.hostKey !== undefined) {
+      const problem = hostKeyProblem(host.ssh.hostKey);
+      if (problem) r.error([...at, 'ssh', 'hostKey'], `${formatPath([...at, 'ssh', 'hostKey'])}: ${problem}`);
+    }
+
     const replication = host.replicationAddress ?? host.ssh?.address;
     if (replication !== undefined && replication !== '') {
       const other = byReplicationAddress.get(replication);
@@ -39,4 +44,20 @@ export function checkHosts(raw: RawSpec, r: Reporter): void {
       }
     }
   }
+}
+
+/**
+ * An OpenSSH public key line is `TYPE BASE64 [comment]`, and the base64 blob starts with the same
+ * TYPE as a length-prefixed string. Catches truncated or mismatched keys pasted into the spec.
+ */
+export function hostKeyProblem(line: string): string | undefined {
+  const [type, b64] = line.split(' ');
+  if (type === undefined || b64 === undefined) return 'expected "TYPE BASE64", e.g. "ssh-ed25519 AAAAC3Nza..."';
+  const blob = Buffer.from(b64, 'base64');
+  if (blob.length < 4 || blob.toString('base64').replace(/=+$/, '') !== b64.replace(/=+$/, '')) return 'the key is not valid base64';
+  const len = blob.readUInt32BE(0);
+  const inner = blob.subarray(4, 4 + len).toString('latin1');
+  if (len > blob.length - 4 || inner !== type) return `the key data is not a ${type} key (truncated or pasted wrong?)`;
+  if (type === 'ssh-ed25519' && blob.length !== 51) return 'the key data is not a complete ssh-ed25519 key (truncated?)';
+  return undefined;
 }

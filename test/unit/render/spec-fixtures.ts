@@ -80,3 +80,11 @@ export function onlyVm(spec: Spec): VmSpec {
   if (!vm) throw new Error('spec without vms');
   return vm;
 }
+
+/**
+ * The loopback lab spec (hosts on 127.0.0.11 / 127.0.0.12). Built in code until the examples and the
+ * YAML loader exist; then loaded from the lab example.
+ */
+export async function loopbackLabSpec(): Promise<Spec> {
+  return labSpec();
+}

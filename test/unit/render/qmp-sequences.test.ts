@@ -1,0 +1,280 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  dialectForVersion,
+  initialPlacement,
+  placementAfterFailoverToSecondary,
+  renderCheckpointUpdate,
+  renderFailoverPrimary,
+  renderFailoverSecondary,
+  renderMirrorStart,
+  renderSecondaryPrepare,
+  renderSwitchover,
+  renderVm,
+  type QmpPhase,
+} from '../../../src/render/index.ts';
+import type { QmpCommand } from '../../../src/qmp/types.ts';
+import { fleetSpec, labSpec, onlyVm } from './spec-fixtures.ts';
+
+const d72 = dialectForVersion({ major: 7, minor: 2, micro: 22 });
+const d81 = dialectForVersion({ major: 8, minor: 1, micro: 0 });
+
+const X_COLO: QmpCommand = { execute: 'migrate-set-capabilities', arguments: { capabilities: [{ capability: 'x-colo', state: true }] } };
+
+function only(phases: QmpPhase[]): QmpPhase {
+  assert.equal(phases.length, 1);
+  return phases[0]!;
+}
+
+function phase(phases: QmpPhase[], name: string): QmpPhase {
+  const p = phases.find((x) => x.name === name);
+  assert.ok(p, `no phase ${name} in ${phases.map((x) => x.name).join(', ')}`);
+  return p;
+}
+
+const names = (cmds: QmpCommand[]) => cmds.map((c) => c.execute);
+
+describe('renderSecondaryPrepare', () => {
+  test('7.2: NBD server on the secondary replication address, writable export per disk, no x-colo', () => {
+    const spec = labSpec();
+    const vm = onlyVm(spec);
+    assert.deepEqual(only(renderSecondaryPrepare(spec, vm, initialPlacement(vm), d72)), {
+      name: 'secondary-prepare',
+      commands: [
+        { execute: 'nbd-server-start', arguments: { addr: { type: 'inet', data: { host: '127.0.0.12', port: '9999' } } } },
+        { execute: 'nbd-server-add', arguments: { device: 'parent-disk0', name: 'lab-disk0', writable: true } },
+      ],
+    });
+  });
+
+  test('8.1+: x-colo first', () => {
+    const spec = fleetSpec();
+    const vm = onlyVm(spec);
+    const p = only(renderSecondaryPrepare(spec, vm, initialPlacement(vm), d81));
+    assert.deepEqual(p.commands[0], X_COLO);
+    assert.deepEqual(names(p.commands), ['migrate-set-capabilities', 'nbd-server-start', 'nbd-server-add', 'nbd-server-add']);
+    assert.deepEqual(p.commands.slice(2).map((c) => c.arguments?.['name']), ['db-root', 'db-data']);
+  });
+});
+
+describe('renderMirrorStart', () => {
+  test('per disk: NBD client node to the export, full mirror of the quorum; wait READY for all jobs', () => {
+    const spec = fleetSpec();
+    const vm = onlyVm(spec);
+    const p = only(renderMirrorStart(spec, vm, initialPlacement(vm)));
+    assert.deepEqual(p.commands[0], {
+      execute: 'blockdev-add',
+      arguments: { driver: 'nbd', 'node-name': 'nbd-root', server: { type: 'inet', host: '10.0.0.2', port: '10001' }, export: 'db-root' },
+    });
+    assert.deepEqual(p.commands[1], {
+      execute: 'blockdev-mirror',
+      arguments: { 'job-id': 'resync-root', device: 'colo-root', target: 'nbd-root', sync: 'full' },
+    });
+    assert.equal(p.commands.length, 4);
+    assert.deepEqual(p.waitFor, { event: 'BLOCK_JOB_READY', jobIds: ['resync-root', 'resync-data'] });
+  });
+});
+
+describe('renderSwitchover', () => {
+  test('initial primary: stop+cancel (wait COMPLETED), replication children, proxy objects, x-colo, parameters, migrate', () => {
+    const spec = labSpec();
+    const vm = onlyVm(spec);
+    const phases = renderSwitchover(spec, vm, initialPlacement(vm));
+    assert.deepEqual(phases.map((p) => p.name), ['switchover-stop', 'switchover-replication', 'switchover-proxy', 'switchover-migrate']);
+    assert.deepEqual(phases[0], {
+      name: 'switchover-stop',
+      commands: [{ execute: 'stop' }, { execute: 'block-job-cancel', arguments: { device: 'resync-disk0' } }],
+      waitFor: { event: 'BLOCK_JOB_COMPLETED', jobIds: ['resync-disk0'] },
+    });
+    assert.deepEqual(phases[1]?.commands, [
+      { execute: 'blockdev-add', arguments: { driver: 'replication', 'node-name': 'replication-disk0', mode: 'primary', file: 'nbd-disk0' } },
+      { execute: 'x-blockdev-change', arguments: { parent: 'colo-disk0', node: 'replication-disk0' } },
+    ]);
+    assert.deepEqual(phases[2]?.commands, [
+      { execute: 'object-add', arguments: { 'qom-type': 'filter-mirror', id: 'm0-net0', netdev: 'net0', queue: 'tx', outdev: 'mirror0-net0', vnet_hdr_support: true } },
+      { execute: 'object-add', arguments: { 'qom-type': 'filter-redirector', id: 'redire0-net0', netdev: 'net0', queue: 'rx', indev: 'compare_out-net0', vnet_hdr_support: true } },
+      { execute: 'object-add', arguments: { 'qom-type': 'filter-redirector', id: 'redire1-net0', netdev: 'net0', queue: 'rx', outdev: 'compare0-net0', vnet_hdr_support: true } },
+      { execute: 'object-add', arguments: { 'qom-type': 'iothread', id: 'iothread-net0' } },
+      {
+        execute: 'object-add',
+        arguments: {
+          'qom-type': 'colo-compare',
+          id: 'comp-net0',
+          primary_in: 'compare0-0-net0',
+          secondary_in: 'compare1-net0',
+          outdev: 'compare_out0-net0',
+          iothread: 'iothread-net0',
+          compare_timeout: 3000,
+          expired_scan_cycle: 3000,
+          max_queue_size: 1024,
+          vnet_hdr_support: true,
+        },
+      },
+    ]);
+    assert.deepEqual(phases[3]?.commands, [
+      X_COLO,
+      { execute: 'migrate-set-parameters', arguments: { 'x-checkpoint-delay': 2000, 'max-bandwidth': 1073741824 } },
+      { execute: 'migrate', arguments: { uri: 'tcp:127.0.0.12:9998' } },
+    ]);
+  });
+
+  test('object-add uses flat properties (no "props" wrapper, removed in QEMU 6.0)', () => {
+    const spec = fleetSpec();
+    const vm = onlyVm(spec);
+    const adds = renderSwitchover(spec, vm, initialPlacement(vm)).flatMap((p) => p.commands).filter((c) => c.execute === 'object-add');
+    assert.equal(adds.length, 10);
+    assert.ok(adds.every((c) => c.arguments && !('props' in c.arguments) && typeof c.arguments['qom-type'] === 'string'));
+    assert.ok(adds.every((c) => !('vnet_hdr_support' in (c.arguments ?? {}))), 'e1000 NICs: no vnet_hdr_support');
+  });
+
+  test('promoted primary without proxy chardevs: chardev-add the six sockets first, filters before rew-<nic>', () => {
+    const spec = labSpec();
+    const vm = onlyVm(spec);
+    const p = placementAfterFailoverToSecondary(initialPlacement(vm));
+    const phases = renderSwitchover(spec, vm, p);
+    const proxy = phase(phases, 'switchover-proxy').commands;
+    const d = '/tmp/colo-lab/b/lab';
+    assert.deepEqual(proxy.slice(0, 6), [
+      { execute: 'chardev-add', arguments: { id: 'mirror0-net0', backend: { type: 'socket', data: { addr: { type: 'inet', data: { host: '127.0.0.12', port: '9003' } }, server: true, wait: false } } } },
+      { execute: 'chardev-add', arguments: { id: 'compare1-net0', backend: { type: 'socket', data: { addr: { type: 'inet', data: { host: '127.0.0.12', port: '9004' } }, server: true, wait: false } } } },
+      { execute: 'chardev-add', arguments: { id: 'compare0-net0', backend: { type: 'socket', data: { addr: { type: 'unix', data: { path: `${d}/compare0-net0.sock` } }, server: true, wait: false } } } },
+      { execute: 'chardev-add', arguments: { id: 'compare0-0-net0', backend: { type: 'socket', data: { addr: { type: 'unix', data: { path: `${d}/compare0-net0.sock` } }, server: false } } } },
+      { execute: 'chardev-add', arguments: { id: 'compare_out-net0', backend: { type: 'socket', data: { addr: { type: 'unix', data: { path: `${d}/compare_out-net0.sock` } }, server: true, wait: false } } } },
+      { execute: 'chardev-add', arguments: { id: 'compare_out0-net0', backend: { type: 'socket', data: { addr: { type: 'unix', data: { path: `${d}/compare_out-net0.sock` } }, server: false } } } },
+    ]);
+    const filters = proxy.filter((c) => c.execute === 'object-add' && String(c.arguments?.['qom-type']).startsWith('filter-'));
+    assert.equal(filters.length, 3);
+    assert.ok(filters.every((c) => c.arguments?.['insert'] === 'before' && c.arguments['position'] === 'id=rew-net0'));
+    const compare = proxy.find((c) => c.arguments?.['qom-type'] === 'colo-compare');
+    assert.ok(compare && !('insert' in (compare.arguments ?? {})));
+    assert.deepEqual(phase(phases, 'switchover-migrate').commands.at(-1), { execute: 'migrate', arguments: { uri: 'tcp:127.0.0.11:9998' } });
+    assert.deepEqual(phase(renderMirrorStart(spec, vm, p), 'mirror-start').commands[0]?.arguments?.['server'], { type: 'inet', host: '127.0.0.11', port: '9999' });
+  });
+
+  test('promoted primary that already has its chardevs (second re-protect): no chardev-add, still before rew', () => {
+    const spec = labSpec();
+    const vm = onlyVm(spec);
+    const p = { ...placementAfterFailoverToSecondary(initialPlacement(vm)), primaryHasProxyChardevs: true };
+    const proxy = phase(renderSwitchover(spec, vm, p), 'switchover-proxy').commands;
+    assert.ok(!proxy.some((c) => c.execute === 'chardev-add'));
+    assert.equal(proxy.filter((c) => c.arguments?.['position'] === 'id=rew-net0').length, 3);
+  });
+
+  test('multi-NIC multi-disk: one cancel and one replication child per disk, one proxy set per NIC', () => {
+    const spec = fleetSpec();
+    const vm = onlyVm(spec);
+    const phases = renderSwitchover(spec, vm, initialPlacement(vm));
+    assert.deepEqual(names(phase(phases, 'switchover-stop').commands), ['stop', 'block-job-cancel', 'block-job-cancel']);
+    assert.deepEqual(phase(phases, 'switchover-replication').commands.filter((c) => c.execute === 'x-blockdev-change').map((c) => c.arguments?.['parent']), ['colo-root', 'colo-data']);
+    const comps = phase(phases, 'switchover-proxy').commands.filter((c) => c.arguments?.['qom-type'] === 'colo-compare');
+    assert.deepEqual(comps.map((c) => [c.arguments?.['id'], c.arguments?.['compare_timeout']]), [['comp-lan', 3000], ['comp-wan', 3000]]);
+    assert.deepEqual(phase(phases, 'switchover-migrate').commands[1]?.arguments, { 'x-checkpoint-delay': 20000, 'max-bandwidth': 134217728 });
+  });
+});
+
+describe('failover', () => {
+  test('secondary (primary died): nbd-server-stop, lost-heartbeat, drop f2/f1 then red1/red0; rew stays', () => {
+    const vm = onlyVm(labSpec());
+    assert.deepEqual(only(renderFailoverSecondary(vm)), {
+      name: 'failover-secondary',
+      commands: [
+        { execute: 'nbd-server-stop' },
+        { execute: 'x-colo-lost-heartbeat' },
+        { execute: 'object-del', arguments: { id: 'f2-net0' } },
+        { execute: 'object-del', arguments: { id: 'f1-net0' } },
+        { execute: 'chardev-remove', arguments: { id: 'red1-net0' } },
+        { execute: 'chardev-remove', arguments: { id: 'red0-net0' } },
+      ],
+    });
+  });
+
+  test('primary (secondary died): quorum child, replication node, nbd node, proxy objects, then lost-heartbeat', () => {
+    const vm = onlyVm(labSpec());
+    assert.deepEqual(only(renderFailoverPrimary(vm)).commands, [
+      { execute: 'x-blockdev-change', arguments: { parent: 'colo-disk0', child: 'children.1' } },
+      { execute: 'blockdev-del', arguments: { 'node-name': 'replication-disk0' } },
+      { execute: 'blockdev-del', arguments: { 'node-name': 'nbd-disk0' } },
+      { execute: 'object-del', arguments: { id: 'comp-net0' } },
+      { execute: 'object-del', arguments: { id: 'iothread-net0' } },
+      { execute: 'object-del', arguments: { id: 'm0-net0' } },
+      { execute: 'object-del', arguments: { id: 'redire0-net0' } },
+      { execute: 'object-del', arguments: { id: 'redire1-net0' } },
+      { execute: 'x-colo-lost-heartbeat' },
+    ]);
+  });
+
+  test('multi-NIC: every NIC handled, lost-heartbeat exactly once', () => {
+    const vm = onlyVm(fleetSpec());
+    const sec = only(renderFailoverSecondary(vm)).commands;
+    assert.equal(sec.filter((c) => c.execute === 'x-colo-lost-heartbeat').length, 1);
+    assert.deepEqual(sec.filter((c) => c.execute === 'chardev-remove').map((c) => c.arguments?.['id']), ['red1-lan', 'red0-lan', 'red1-wan', 'red0-wan']);
+    const pri = only(renderFailoverPrimary(vm)).commands;
+    assert.equal(pri.at(-1)?.execute, 'x-colo-lost-heartbeat');
+    assert.equal(pri.filter((c) => c.execute === 'x-blockdev-change').length, 2);
+    assert.equal(pri.filter((c) => c.execute === 'object-del').length, 10);
+  });
+});
+
+describe('renderCheckpointUpdate', () => {
+  test('without a previous policy: everything', () => {
+    const vm = onlyVm(labSpec());
+    assert.deepEqual(only(renderCheckpointUpdate(vm)).commands, [
+      { execute: 'migrate-set-parameters', arguments: { 'x-checkpoint-delay': 2000, 'max-bandwidth': 1073741824 } },
+      { execute: 'qom-set', arguments: { path: '/objects/comp-net0', property: 'compare_timeout', value: 3000 } },
+      { execute: 'qom-set', arguments: { path: '/objects/comp-net0', property: 'expired_scan_cycle', value: 3000 } },
+      { execute: 'qom-set', arguments: { path: '/objects/comp-net0', property: 'max_queue_size', value: 1024 } },
+    ]);
+  });
+
+  test('only what changed; nothing changed -> no phase', () => {
+    const vm = onlyVm(fleetSpec());
+    const prev = { ...vm.checkpoint };
+    assert.deepEqual(renderCheckpointUpdate(vm, prev), []);
+    vm.checkpoint.intervalMs = 5000;
+    assert.deepEqual(only(renderCheckpointUpdate(vm, prev)).commands, [
+      { execute: 'migrate-set-parameters', arguments: { 'x-checkpoint-delay': 5000 } },
+    ]);
+    vm.checkpoint = { ...prev, maxQueueSize: 4096 };
+    assert.deepEqual(only(renderCheckpointUpdate(vm, prev)).commands.map((c) => c.arguments), [
+      { path: '/objects/comp-lan', property: 'max_queue_size', value: 4096 },
+      { path: '/objects/comp-wan', property: 'max_queue_size', value: 4096 },
+    ]);
+  });
+});
+
+describe('renderVm', () => {
+  const qemu = () => ({ dialect: d72, kvmAvailable: false });
+
+  test('initial placement: both argvs, image prep when sizes are known', () => {
+    const spec = labSpec();
+    const r = renderVm(spec, onlyVm(spec), { qemu });
+    assert.equal(r.primary.host, 'a');
+    assert.equal(r.secondary.host, 'b');
+    assert.ok(r.primary.argv?.[0]?.endsWith('qemu-system-x86_64'));
+    assert.ok(r.secondary.argv.includes('-incoming'));
+    assert.equal(r.secondary.imagePrep?.length, 4);
+    assert.deepEqual(r.secondary.unknownDiskSizes, []);
+  });
+
+  test('unknown sizes: no image prep, the disks listed', () => {
+    const spec = fleetSpec();
+    const r = renderVm(spec, onlyVm(spec), { qemu });
+    assert.equal(r.secondary.imagePrep, undefined);
+    assert.deepEqual(r.secondary.unknownDiskSizes, ['root']);
+    assert.equal(renderVm(spec, onlyVm(spec), { qemu, diskSizes: { root: 1 << 30 } }).secondary.imagePrep?.length, 8);
+  });
+
+  test('promoted primary: no primary argv; secondary on the old primary host; dialect per host', () => {
+    const spec = labSpec();
+    const vm = onlyVm(spec);
+    const d92 = dialectForVersion({ major: 9, minor: 2, micro: 0 });
+    const r = renderVm(spec, vm, {
+      qemu: (h) => ({ dialect: h === 'a' ? d92 : d72, kvmAvailable: false }),
+      placement: placementAfterFailoverToSecondary(initialPlacement(vm)),
+    });
+    assert.equal(r.primary.argv, undefined);
+    assert.equal(r.secondary.host, 'a');
+    assert.ok(r.secondary.argv.some((a) => a.endsWith('reconnect-ms=1000')));
+    assert.deepEqual(r.secondary.prepare[0]?.commands[0], X_COLO);
+  });
+});

@@ -82,6 +82,17 @@ const DEFAULT_HOST_KEY_ALGOS = [
   'ssh-rsa',
 ];
 
+/** Wraps every command: report our pid on stderr (PID_MARKER), then become the program. Constant. */
+const RUN_WRAPPER = `printf '\\001colo-pid=%s\\n' "$$" >&2; exec "$@"`;
+const PID_MARKER = /\u0001colo-pid=(\d+)\n/;
+
+/** $1 = pid: SIGKILL its process group if it leads one (its own, created by sshd's setsid), else just it. */
+const KILL_SCRIPT = [
+  'pg=$(sed -n "s/^.*) [A-Za-z] [0-9]* \\([0-9]*\\) .*$/\\1/p" "/proc/$1/stat" 2>/dev/null) || pg=',
+  'if [ "$pg" = "$1" ]; then kill -KILL -- "-$1"; else kill -KILL "$1"; fi 2>/dev/null',
+  'exit 0',
+].join('\n');
+
 /** Script for atomic writes: $1 = path, $2 = octal mode; data on stdin. Constant: never interpolated. */
 const WRITE_SCRIPT = [
   'set -e',
@@ -332,8 +343,19 @@ export class SshTransport implements Transport {
     return () => new TransportError(this.host, `${this.host}: timed out after ${ms} ms ${what}`, 'ETIMEDOUT');
   }
 
-  /** Run a command line on an exec channel, holding a session slot until the channel closes. */
-  private async execRaw(cmd: string, stdin: string | Buffer | undefined, signal: AbortSignal): Promise<RawResult> {
+  /**
+   * Run an argv on an exec channel, holding a session slot until the channel closes.
+   *
+   * The command line is `exec sh -c RUN_WRAPPER sh ARGV...`: the wrapper reports its pid on stderr (a
+   * marker line removed from the result) and execs the argv. On timeout colo kills that pid (its
+   * process group when it leads one, as it does when sshd started the session with setsid) over a
+   * fresh channel: OpenSSH ignores `signal` channel requests for root logins (they need post-auth
+   * privilege separation, which root skips), and closing a channel alone does not stop a program
+   * that never writes.
+   */
+  private async execRaw(argv: readonly string[], stdin: string | Buffer | undefined, signal: AbortSignal): Promise<RawResult> {
+    const cmd = quoteArgv(['exec', 'sh', '-c', RUN_WRAPPER, 'sh', ...argv]);
+    const shown = shortCommand(quoteArgv(argv));
     const client = await this.connection();
     if (signal.aborted) throw signal.reason;
     const release = await this.sessions.acquire(signal);
@@ -341,30 +363,42 @@ export class SshTransport implements Transport {
       return await new Promise<RawResult>((resolve, reject) => {
         const onOpen = (err: Error | undefined, ch: ClientChannel): void => {
           if (err) {
-            reject(new TransportError(this.host, `${this.host}: cannot run ${shortCommand(cmd)}: ${err.message}`, 'ECHANNEL'));
+            reject(new TransportError(this.host, `${this.host}: cannot run ${shown}: ${err.message}`, 'ECHANNEL'));
             return;
           }
           const out: Buffer[] = [];
-          const errb: Buffer[] = [];
+          let errb = Buffer.alloc(0);
+          let pid: number | undefined;
+          let killWanted = false;
           let exit: { code: number | null; signal?: string } | undefined;
+          const kill = (): void => {
+            if (pid !== undefined) this.killRemote(client, pid);
+          };
           ch.on('data', (d: Buffer) => out.push(d));
-          ch.stderr.on('data', (d: Buffer) => errb.push(d));
+          ch.stderr.on('data', (d: Buffer) => {
+            errb = Buffer.concat([errb, d]);
+            if (pid === undefined) {
+              const m = PID_MARKER.exec(errb.toString('latin1'));
+              if (m) {
+                pid = Number(m[1]);
+                errb = Buffer.concat([errb.subarray(0, m.index), errb.subarray(m.index + m[0].length)]);
+                if (killWanted) kill();
+              }
+            }
+          });
           ch.on('exit', (code: number | null, sig?: string) => {
             exit = { code: code ?? null, ...(sig ? { signal: sig } : {}) };
           });
           ch.on('error', () => {}); // reported through 'close' without exit
           ch.on('close', () => {
             signal.removeEventListener('abort', onAbort);
-            if (exit) resolve({ ...exit, stdout: Buffer.concat(out), stderr: Buffer.concat(errb) });
+            if (exit) resolve({ ...exit, stdout: Buffer.concat(out), stderr: errb });
             else if (signal.aborted) reject(signal.reason);
-            else reject(new TransportError(this.host, `${this.host}: the SSH connection was lost while running ${shortCommand(cmd)}`, 'ECONNRESET'));
+            else reject(new TransportError(this.host, `${this.host}: the SSH connection was lost while running ${shown}`, 'ECONNRESET'));
           });
           const onAbort = (): void => {
-            try {
-              ch.signal('KILL');
-            } catch {
-              /* channel may be gone */
-            }
+            killWanted = true;
+            kill();
             ch.close();
           };
           if (signal.aborted) onAbort();
@@ -374,7 +408,7 @@ export class SshTransport implements Transport {
         try {
           client.exec(cmd, onOpen);
         } catch (e) {
-          reject(new TransportError(this.host, `${this.host}: cannot run ${shortCommand(cmd)}: ${(e as Error).message}`, 'ECHANNEL'));
+          reject(new TransportError(this.host, `${this.host}: cannot run ${shown}: ${(e as Error).message}`, 'ECHANNEL'));
         }
       });
     } finally {
@@ -382,14 +416,33 @@ export class SshTransport implements Transport {
     }
   }
 
-  private runRaw(cmd: string, stdin: string | Buffer | undefined, timeoutMs: number | undefined): Promise<RawResult> {
+  /**
+   * SIGKILL a remote pid reported by RUN_WRAPPER, and its process group when it leads one. Uses a
+   * channel outside the session semaphore (the cap leaves OpenSSH two spare sessions); best effort.
+   */
+  private killRemote(client: ClientT, pid: number): void {
+    try {
+      client.exec(quoteArgv(['sh', '-c', KILL_SCRIPT, 'sh', String(pid)]), (err, ch) => {
+        if (err) return;
+        ch.on('error', () => {});
+        ch.resume();
+        ch.stderr.resume();
+        const t = setTimeout(() => ch.close(), 10000);
+        ch.on('close', () => clearTimeout(t));
+        ch.end();
+      });
+    } catch {
+      /* connection gone: nothing left to kill through it */
+    }
+  }
+
+  private runRaw(argv: readonly string[], stdin: string | Buffer | undefined, timeoutMs: number | undefined): Promise<RawResult> {
     const ms = timeoutMs ?? this.timeoutMs;
-    return withDeadline(ms, this.timeoutError(`running ${shortCommand(cmd)}`, ms), (signal) => this.execRaw(cmd, stdin, signal));
+    return withDeadline(ms, this.timeoutError(`running ${shortCommand(quoteArgv(argv))}`, ms), (signal) => this.execRaw(argv, stdin, signal));
   }
 
   async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-    const cmd = quoteArgv(withEnv(argv, opts.env));
-    const r = await this.runRaw(cmd, opts.stdin, opts.timeoutMs);
+    const r = await this.runRaw(withEnv(argv, opts.env), opts.stdin, opts.timeoutMs);
     return {
       code: r.code,
       ...(r.signal !== undefined ? { signal: r.signal } : {}),
@@ -405,7 +458,7 @@ export class SshTransport implements Transport {
   }
 
   async readFile(path: string, opts: { timeoutMs?: number } = {}): Promise<Buffer> {
-    const r = await this.runRaw(quoteArgv(['cat', '--', path]), undefined, opts.timeoutMs);
+    const r = await this.runRaw(['cat', '--', path], undefined, opts.timeoutMs);
     if (r.code !== 0) {
       const stderr = r.stderr.toString('utf8').trim();
       throw new TransportError(this.host, `${this.host}: cannot read ${path}: ${stderr || `cat exited ${r.code ?? r.signal}`}`, errnoFromStderr(stderr));
@@ -415,7 +468,7 @@ export class SshTransport implements Transport {
 
   async writeFile(path: string, data: string | Buffer, opts: { mode?: number; timeoutMs?: number } = {}): Promise<void> {
     const mode = (opts.mode ?? 0o600).toString(8);
-    const r = await this.runRaw(quoteArgv(['sh', '-c', WRITE_SCRIPT, 'colo-write', path, mode]), data, opts.timeoutMs);
+    const r = await this.runRaw(['sh', '-c', WRITE_SCRIPT, 'colo-write', path, mode], data, opts.timeoutMs);
     if (r.code !== 0) {
       const stderr = r.stderr.toString('utf8').trim();
       throw new TransportError(this.host, `${this.host}: cannot write ${path}: ${stderr || `exit ${r.code ?? r.signal}`}`, errnoFromStderr(stderr));
@@ -452,7 +505,7 @@ export class SshTransport implements Transport {
   }
 
   async processAlive(pidFile: string, opts: { timeoutMs?: number } = {}): Promise<number | null> {
-    const r = await this.runRaw(quoteArgv(['sh', '-c', ALIVE_SCRIPT, 'colo-alive', pidFile]), undefined, opts.timeoutMs);
+    const r = await this.runRaw(['sh', '-c', ALIVE_SCRIPT, 'colo-alive', pidFile], undefined, opts.timeoutMs);
     if (r.code === 0) {
       const pid = parsePidFile(r.stdout.toString('utf8'));
       if (pid !== null) return pid;

@@ -4,6 +4,7 @@ import { registerValidate } from './validate.ts';
 import { registerPlan } from './plan.ts';
 import { registerApplyLike } from './apply.ts';
 import { registerForceUnlock } from './force-unlock.ts';
+import { registerLab } from './lab.ts';
 
 export type SetExitCode = (code: number) => void;
 
@@ -13,4 +14,5 @@ export function registerCommands(program: Command, setExit: SetExitCode): void {
   registerApplyLike(program, setExit, 'apply');
   registerApplyLike(program, setExit, 'destroy');
   registerForceUnlock(program, setExit);
+  registerLab(program, setExit);
 }

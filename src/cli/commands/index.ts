@@ -5,11 +5,13 @@ import { registerPlan } from './plan.ts';
 import { registerApplyLike } from './apply.ts';
 import { registerForceUnlock } from './force-unlock.ts';
 import { registerLab } from './lab.ts';
+import { registerRender } from './render.ts';
 
 export type SetExitCode = (code: number) => void;
 
 export function registerCommands(program: Command, setExit: SetExitCode): void {
   registerValidate(program, setExit);
+  registerRender(program, setExit);
   registerPlan(program, setExit);
   registerApplyLike(program, setExit, 'apply');
   registerApplyLike(program, setExit, 'destroy');

@@ -1,0 +1,50 @@
+/**
+ * `colo render` output: per VM and host, the commands colo would run, as a person would type them
+ * (argv shell-quoted for display only) and the QMP sequences as JSON lines.
+ */
+import type { VmRendering } from '../render/index.ts';
+import type { QmpPhase } from '../render/qmp-sequences.ts';
+import { quoteArgv } from '../transport/shell-quote.ts';
+
+function phases(title: string, list: QmpPhase[]): string[] {
+  const out = [`  # QMP: ${title}`];
+  for (const p of list) {
+    out.push(`  ## phase ${p.name}${p.waitFor ? ` (then wait for ${p.waitFor.event}: ${p.waitFor.jobIds.join(', ')})` : ''}`);
+    for (const c of p.commands) out.push(`  ${JSON.stringify(c)}`);
+  }
+  return out;
+}
+
+function argvBlock(argv: string[]): string {
+  // One option per line for reading; still a valid shell command.
+  const parts: string[] = [quoteArgv([argv[0]!])];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (a.startsWith('-') && next !== undefined && !next.startsWith('-')) {
+      parts.push(`${quoteArgv([a])} ${quoteArgv([next])}`);
+      i++;
+    } else parts.push(quoteArgv([a]));
+  }
+  return `  ${parts.join(' \\\n      ')}`;
+}
+
+export function renderVmText(r: VmRendering): string {
+  const out: string[] = [];
+  out.push(`=== vm ${r.vm}: primary ${r.primary.host}, secondary ${r.secondary.host}${r.placement.primaryPromoted ? ' (promoted primary)' : ''}`);
+  out.push('', `--- on ${r.secondary.host} (secondary)`);
+  if (r.secondary.imagePrep) for (const c of r.secondary.imagePrep) out.push(`  ${quoteArgv(c)}`);
+  else out.push(`  # images: sized from the primary's disk(s) ${r.secondary.unknownDiskSizes.join(', ')} at apply time (qemu-img create -f qcow2 base/hidden/active)`);
+  out.push(argvBlock(r.secondary.argv));
+  out.push(...phases('prepare (after start)', r.secondary.prepare));
+  out.push('', `--- on ${r.primary.host} (primary)`);
+  for (const c of r.primary.workDirPrep) out.push(`  ${quoteArgv(c)}`);
+  if (r.primary.argv) out.push(argvBlock(r.primary.argv));
+  out.push(...phases('start COLO: mirror', r.primary.mirrorStart));
+  out.push(...phases('start COLO: switchover', r.primary.switchover));
+  out.push('', `--- failover`);
+  out.push(...phases(`on ${r.secondary.host} when the primary is lost`, r.secondary.failover));
+  out.push(...phases(`on ${r.primary.host} when the secondary is lost`, r.primary.failover));
+  out.push('');
+  return out.join('\n');
+}

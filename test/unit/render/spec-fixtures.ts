@@ -1,4 +1,7 @@
 /** Spec objects built in code for the render tests (independent of the YAML loader). */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatDiagnostic, loadSpecFile } from '../../../src/spec/index.ts';
 import type { HostSpec, Spec, VmSpec } from '../../../src/spec/types.ts';
 
 export function host(name: string, address: string, workDir = '/var/lib/colo'): HostSpec {
@@ -81,10 +84,18 @@ export function onlyVm(spec: Spec): VmSpec {
   return vm;
 }
 
-/**
- * The loopback lab spec (hosts on 127.0.0.11 / 127.0.0.12). Built in code until the examples and the
- * YAML loader exist; then loaded from the lab example.
- */
+/** The repository's examples directory. */
+export const EXAMPLES_DIR = fileURLToPath(new URL('../../../examples/', import.meta.url));
+
+/** Loads an example through the real spec loader; any diagnostic error fails loudly. */
+export async function loadExample(name: string): Promise<Spec> {
+  const file = path.join(EXAMPLES_DIR, name);
+  const r = await loadSpecFile(file, { defaultUser: 'root', homeDir: '/root' });
+  if (!r.spec) throw new Error(`${file} does not load:\n${r.diagnostics.map(formatDiagnostic).join('\n')}`);
+  return r.spec;
+}
+
+/** The loopback lab example (hosts on 127.0.0.11 / 127.0.0.12). */
 export async function loopbackLabSpec(): Promise<Spec> {
-  return labSpec();
+  return loadExample('loopback-lab.yaml');
 }

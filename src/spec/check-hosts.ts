@@ -57,7 +57,7 @@ export function hostKeyProblem(line: string): string | undefined {
   if (blob.length < 4 || blob.toString('base64').replace(/=+$/, '') !== b64.replace(/=+$/, '')) return 'the key is not valid base64';
   const len = blob.readUInt32BE(0);
   const inner = blob.subarray(4, 4 + len).toString('latin1');
-  if (len > blob.length - 4 || inner !== type) return `the key data is not a ${type} key (truncated or pasted wrong?)`;
+  if (len > blob.length - 4 || inner !== type) return `the key data is not an ${type} key (truncated or pasted wrong?)`;
   if (type === 'ssh-ed25519' && blob.length !== 51) return 'the key data is not a complete ssh-ed25519 key (truncated?)';
   return undefined;
 }

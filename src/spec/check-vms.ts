@@ -19,9 +19,7 @@ const BACKEND_KEYS: Record<string, 'user' | 'tap' | 'bridge'> = {
 
 export function checkVms(raw: RawSpec, r: Reporter): void {
   if (raw.defaults?.boot && r.written(['defaults', 'boot'])) checkBoot(r, ['defaults', 'boot'], raw.defaults.boot);
-  const vms = Object.entries(raw.vms ?? {});
-  if (vms.length === 0 && r.written(['vms']) && r.errorCount === 0) r.warning(['vms'], 'no VMs declared: there is nothing to protect', 'key');
-  for (const [name, vm] of vms) {
+  for (const [name, vm] of Object.entries(raw.vms ?? {})) {
     if (vm) checkVm(raw, r, name, vm);
   }
 }
@@ -40,9 +38,9 @@ function checkVm(raw: RawSpec, r: Reporter, name: string, vm: RawVm): void {
   }
 
   if (vm.boot && r.written([...at, 'boot'])) checkBoot(r, [...at, 'boot'], vm.boot);
-  const boot = vm.boot ?? raw.defaults?.boot;
+  const bootAt = vm.boot !== undefined || r.written([...at, 'boot']) ? [...at, 'boot'] : ['defaults', 'boot'];
   const disks = vm.disks ?? [];
-  if (boot?.kernel === undefined && disks.filter((d) => d !== undefined).length === 0 && !r.written([...at, 'disks'])) {
+  if (!r.written([...bootAt, 'kernel']) && disks.filter((d) => d !== undefined).length === 0 && !r.written([...at, 'disks'])) {
     r.error(at, `${formatPath(at)}: nothing to boot: add a disk or set boot.kernel`, 'key');
   }
 
@@ -53,8 +51,9 @@ function checkVm(raw: RawSpec, r: Reporter, name: string, vm: RawVm): void {
     if (!disk) return;
     const item = [...at, 'disks', i];
     const id = disk.id ?? `disk${i}`;
-    diskIds.add(id, disk.id !== undefined ? [...item, 'id'] : item, formatPath(at));
-    exports.add(disk.export ?? id, disk.export !== undefined ? [...item, 'export'] : item, formatPath(at));
+    const uniqueId = diskIds.add(id, disk.id !== undefined ? [...item, 'id'] : item, formatPath(at));
+    // A defaulted export name repeats the id: a duplicate id is already reported.
+    if (uniqueId || disk.export !== undefined) exports.add(disk.export ?? id, disk.export !== undefined ? [...item, 'export'] : item, formatPath(at));
   });
 
   const netdevIds = new Uniq(r, 'netdev id');
@@ -100,10 +99,11 @@ function checkVm(raw: RawSpec, r: Reporter, name: string, vm: RawVm): void {
 }
 
 function checkBoot(r: Reporter, at: SpecPath, boot: RawBoot): void {
-  if (boot.kernel !== undefined && boot.disk === true) {
+  const kernel = r.written([...at, 'kernel']); // even when its value was rejected
+  if (kernel && boot.disk === true) {
     r.error([...at, 'disk'], `${formatPath(at)}: choose kernel boot or disk boot, not both (remove kernel or disk: true)`, 'key');
   }
-  if (boot.kernel === undefined) {
+  if (!kernel) {
     for (const key of ['initrd', 'append'] as const) {
       if (boot[key] !== undefined) r.error([...at, key], `${formatPath(at)}: ${key} needs kernel`, 'key');
     }
@@ -122,15 +122,17 @@ class Uniq {
     this.#what = what;
   }
 
-  add(value: string, path: SpecPath, owner: string): void {
+  /** Returns false (and reports) when the value was seen before. */
+  add(value: string, path: SpecPath, owner: string): boolean {
     const first = this.#seen.get(value);
     if (first === undefined) {
       this.#seen.set(value, path);
-      return;
+      return true;
     }
     this.#r.error(
       path,
       `duplicate ${this.#what} ${JSON.stringify(value)} in ${owner} (first used on line ${this.#r.lineOf(first, 'value')})`,
     );
+    return false;
   }
 }

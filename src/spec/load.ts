@@ -41,6 +41,9 @@ export function loadSpecText(text: string, file: string, options: LoadOptions = 
     homeDir: options.homeDir ?? homedir(),
   });
 
+  if (spec.vms.length === 0 && !hasErrors([...schema.diagnostics, ...r.diagnostics])) {
+    r.warning(['vms'], 'no VMs declared: there is nothing to protect', 'key');
+  }
   const diagnostics = sortDiagnostics([...parsed.diagnostics, ...schema.diagnostics, ...r.diagnostics]);
   return hasErrors(diagnostics) ? { diagnostics } : { spec, diagnostics };
 }

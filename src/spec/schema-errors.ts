@@ -3,10 +3,10 @@
  * diagnostic; values of the wrong shape are pruned from the data so later checks only ever see
  * values that match the schema.
  */
-import type { ErrorObject } from 'ajv/dist/2020.js';
+import type { AnySchemaObject, ErrorObject } from 'ajv/dist/2020.js';
 import type { Diagnostic } from './diagnostics.ts';
 import type { RawSpec } from './raw-spec.ts';
-import { specValidator } from './schema.ts';
+import { schemaNodeName, specSchema, specValidator } from './schema.ts';
 import { fromJsonPointer, formatPath, inPath } from './spec-path.ts';
 import type { PathSegment, SpecPath } from './spec-path.ts';
 import { didYouMean } from './suggest.ts';
@@ -49,7 +49,12 @@ export function validateSchema(input: unknown, locator: Locator, file: string): 
 /** Drops wrapper errors and errors that only repeat another one at the same place. */
 function relevant(errors: ErrorObject[]): ErrorObject[] {
   const typeErrorAt = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  // An entry with an unsafe name is reported once, by name; what is inside it is not looked at.
+  const unsafeEntries = errors
+    .filter((e) => e.propertyName !== undefined && e.keyword !== 'propertyNames')
+    .map((e) => `${e.instancePath}/${(e.propertyName ?? '').replace(/~/g, '~0').replace(/\//g, '~1')}`);
   return errors.filter((e) => {
+    if (unsafeEntries.some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`))) return false;
     if (e.keyword === 'propertyNames' || e.keyword === 'if') return false;
     if ((e.keyword === 'anyOf' || e.keyword === 'oneOf') && errors.some((o) => o !== e && o.instancePath.startsWith(e.instancePath))) return false;
     if (e.keyword !== 'type' && e.propertyName === undefined && typeErrorAt.has(e.instancePath)) return false;
@@ -75,10 +80,9 @@ function actual(value: unknown): string {
   return `${typeof value === 'number' ? 'integer' : typeof value} ${String(value)}`;
 }
 
-/** The `$defs` entry an error comes from (`#/$defs/size/pattern` -> size), when it is the innermost schema. */
+/** The schema node an error comes from: `size`, `port`, `ssh.hostKey`... (see schemaNodeName). */
 function defOf(e: ErrorObject): string | undefined {
-  const m = /^#\/\$defs\/([^/]+)\/([^/]+)$/.exec(e.schemaPath);
-  return m ? m[1] : undefined;
+  return schemaNodeName(e.parentSchema);
 }
 
 function describe(e: ErrorObject, root: unknown): Finding {
@@ -92,8 +96,9 @@ function describe(e: ErrorObject, root: unknown): Finding {
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(params['additionalProperty']);
-      const allowed = Object.keys((e.parentSchema?.['properties'] as Record<string, unknown> | undefined) ?? {});
-      const hint = didYouMean(key, allowed) || (allowed.length > 0 ? ` (allowed keys: ${allowed.join(', ')})` : '');
+      const properties = (e.parentSchema?.['properties'] as Record<string, AnySchemaObject> | undefined) ?? {};
+      const allowed = Object.keys(properties);
+      const hint = didYouMean(key, allowed) || movedHint(key, properties) || (allowed.length > 0 ? ` (allowed keys: ${allowed.join(', ')})` : '');
       return { path: [...path, key], part: 'key', message: `unknown key ${JSON.stringify(key)} ${inPath(path)}${hint}`, prune: [...path, key] };
     }
     case 'required': {
@@ -149,9 +154,21 @@ function describe(e: ErrorObject, root: unknown): Finding {
   }
 }
 
+/** `; did you mean "machine.memory"?` when the key belongs one level down (a common slip). */
+function movedHint(key: string, properties: Record<string, AnySchemaObject>): string {
+  const defs = (specSchema()['$defs'] ?? {}) as Record<string, AnySchemaObject>;
+  for (const [prop, propSchema] of Object.entries(properties)) {
+    const ref = typeof propSchema['$ref'] === 'string' ? propSchema['$ref'].replace('#/$defs/', '') : undefined;
+    const target = ref !== undefined ? defs[ref] : propSchema;
+    const nested = (target?.['properties'] as Record<string, unknown> | undefined) ?? {};
+    if (Object.hasOwn(nested, key)) return `; did you mean ${JSON.stringify(`${prop}.${key}`)}?`;
+  }
+  return '';
+}
+
 function patternMessage(e: ErrorObject, value: unknown): string {
   const v = JSON.stringify(value);
-  switch (defOf(e) ?? e.schemaPath.replace(/^#\/\$defs\//, '').replace(/\/pattern$/, '')) {
+  switch (defOf(e)) {
     case 'name':
       return `${v} is not a safe name: use a letter, then up to 31 letters, digits, "-" or "_"`;
     case 'absolutePath':
@@ -171,9 +188,9 @@ function patternMessage(e: ErrorObject, value: unknown): string {
       return `${v} is not a valid interface name (1 to 15 letters, digits, "_", "." or "-")`;
     case 'qemuWord':
       return `${v} is not a valid QEMU type name (letters, digits, "-", "_" and ".")`;
-    case 'ssh/properties/hostKey':
+    case 'ssh.hostKey':
       return `${v} is not an OpenSSH public key; expected e.g. "ssh-ed25519 AAAAC3Nza..."`;
-    case 'machine/properties/cpu':
+    case 'machine.cpu':
       return `${v} is not a valid CPU model (letters, digits and "_.+=,-")`;
     default:
       return `${v} does not match the pattern ${String((e.params as Record<string, unknown>)['pattern'])}`;

@@ -20,3 +20,23 @@ export function specValidator(): ValidateFunction {
   validator ??= new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(specSchema());
   return validator;
 }
+
+let names: WeakMap<object, string> | undefined;
+
+/**
+ * A stable name for a node of the schema, for error messages: `size` for `$defs/size`,
+ * `ssh.hostKey` for `$defs/ssh/properties/hostKey`. ajv's errors carry the node (`parentSchema`).
+ */
+export function schemaNodeName(node: unknown): string | undefined {
+  if (node === null || typeof node !== 'object') return undefined;
+  if (!names) {
+    names = new WeakMap();
+    const defs = (specSchema()['$defs'] ?? {}) as Record<string, AnySchemaObject>;
+    for (const [def, defSchema] of Object.entries(defs)) {
+      names.set(defSchema, def);
+      const props = (defSchema['properties'] ?? {}) as Record<string, AnySchemaObject>;
+      for (const [prop, propSchema] of Object.entries(props)) names.set(propSchema, `${def}.${prop}`);
+    }
+  }
+  return names.get(node);
+}

@@ -89,7 +89,8 @@ const PID_MARKER = /\u0001colo-pid=(\d+)\n/;
 /** $1 = pid: SIGKILL its process group if it leads one (its own, created by sshd's setsid), else just it. */
 const KILL_SCRIPT = [
   'pg=$(sed -n "s/^.*) [A-Za-z] [0-9]* \\([0-9]*\\) .*$/\\1/p" "/proc/$1/stat" 2>/dev/null) || pg=',
-  'if [ "$pg" = "$1" ]; then kill -KILL -- "-$1"; else kill -KILL "$1"; fi 2>/dev/null',
+  // POSIX form: dash's kill rejects `-KILL --`
+  'if [ "$pg" = "$1" ]; then kill -s KILL -- "-$1"; else kill -s KILL "$1"; fi 2>/dev/null',
   'exit 0',
 ].join('\n');
 

@@ -11,13 +11,14 @@ export function registerLab(program: Command, setExit: SetExitCode): void {
     .description('build (once, cached) the test QEMU and guest, start the two sshd hosts, write a ready spec')
     .option('--dir <dir>', 'lab directory (holds the spec, keys, images, host work dirs)', 'colo-lab')
     .option('--vms <n>', 'number of VM pairs', '1')
+    .option('--qemu-binary <path>', 'use this qemu-system-x86_64 instead of building the patched test QEMU')
     .option('--json', 'print the lab description as JSON')
     .action(async (opts) => {
       const vms = Number(opts.vms);
       if (!Number.isInteger(vms) || vms < 1 || vms > 100) throw new UserError(`--vms: expected a whole number from 1 to 100, got "${opts.vms}"`);
       let info;
       try {
-        info = await labUp({ dir: opts.dir, vms, log: (l) => process.stderr.write(`${l}\n`) });
+        info = await labUp({ dir: opts.dir, vms, log: (l) => process.stderr.write(`${l}\n`), ...(opts.qemuBinary ? { qemuBinary: opts.qemuBinary } : {}) });
       } catch (err) {
         throw new UserError(`lab up failed: ${(err as Error).message}`);
       }

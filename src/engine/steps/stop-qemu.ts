@@ -11,15 +11,17 @@ import { stepVm } from './step-helpers.ts';
 /** Fixed script: $1 pid file, $2 grace seconds. Prints "gone" or "alive". */
 const STOP_SCRIPT = [
   'pf="$1"; grace="$2"',
+  // a zombie (exited, not yet reaped) counts as gone
+  'running() { [ -d "/proc/$1" ] && ! grep -q "^State:[[:space:]]*Z" "/proc/$1/status" 2>/dev/null; }',
   '[ -r "$pf" ] || { echo gone; exit 0; }',
   'pid=$(tr -dc 0-9 < "$pf")',
   '[ -n "$pid" ] || { echo gone; exit 0; }',
   // only our QEMU: its cmdline names this pid file
   'if [ -r "/proc/$pid/cmdline" ] && tr "\\0" "\\n" < "/proc/$pid/cmdline" | grep -qxF -- "$pf"; then :; else rm -f "$pf"; echo gone; exit 0; fi',
   'kill -TERM "$pid" 2>/dev/null',
-  'i=0; while [ -d "/proc/$pid" ] && [ $i -lt $((grace * 10)) ]; do sleep 0.1; i=$((i + 1)); done',
-  'if [ -d "/proc/$pid" ]; then kill -KILL "$pid" 2>/dev/null; i=0; while [ -d "/proc/$pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; fi',
-  'if [ -d "/proc/$pid" ]; then echo alive; else rm -f "$pf"; echo gone; fi',
+  'i=0; while running "$pid" && [ $i -lt $((grace * 10)) ]; do sleep 0.1; i=$((i + 1)); done',
+  'if running "$pid"; then kill -KILL "$pid" 2>/dev/null; i=0; while running "$pid" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; fi',
+  'if running "$pid"; then echo alive; else rm -f "$pf"; echo gone; fi',
 ].join('\n');
 
 export async function stopVmQemu(session: Session, vm: VmSpec | { name: string; pidFile: string }, host: string, graceSeconds = 3): Promise<void> {

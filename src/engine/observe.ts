@@ -22,7 +22,7 @@ export const HOST_OBSERVE_SCRIPT = [
   'for vm in "$@"; do',
   '  d="$wd/$vm"; pid=""; alive=0; cmd="-"; crash="-"',
   '  [ -r "$d/qemu.pid" ] && pid=$(tr -dc 0-9 < "$d/qemu.pid" 2>/dev/null)',
-  '  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then alive=1; cmd=$(base64 -w0 < "/proc/$pid/cmdline"); fi',
+  '  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then alive=1; cmd=$(base64 -w0 < "/proc/$pid/cmdline"); [ -n "$cmd" ] || { cmd=-; alive=0; }; fi',
   '  if [ -f "$d/console.log" ]; then c=$(grep -a -m 5 -E "Kernel panic|Oops|general protection fault|BUG:" "$d/console.log" | base64 -w0); [ -n "$c" ] && crash="$c"; fi',
   '  echo "vm $vm ${pid:--} $alive $cmd $crash"',
   'done',

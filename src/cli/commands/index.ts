@@ -6,6 +6,7 @@ import { registerApplyLike } from './apply.ts';
 import { registerForceUnlock } from './force-unlock.ts';
 import { registerLab } from './lab.ts';
 import { registerRender } from './render.ts';
+import { registerStatus } from './status.ts';
 
 export type SetExitCode = (code: number) => void;
 
@@ -15,6 +16,7 @@ export function registerCommands(program: Command, setExit: SetExitCode): void {
   registerPlan(program, setExit);
   registerApplyLike(program, setExit, 'apply');
   registerApplyLike(program, setExit, 'destroy');
+  registerStatus(program, setExit);
   registerForceUnlock(program, setExit);
   registerLab(program, setExit);
 }

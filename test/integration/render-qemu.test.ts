@@ -164,7 +164,9 @@ async function labSpecForThisMachine(tmp: string): Promise<{ spec: Spec; vm: VmS
     await runArgv([QEMU_IMG, 'create', '-q', '-f', d.format, d.image, '32M']);
     delete d.sizeBytes; // read back with qemu-img info, as apply does
   }
-  if (vm.boot.kind === 'kernel') {
+  if (vm.boot.kind === 'kernel' && !(existsSync(vm.boot.kernel) && (vm.boot.initrd === undefined || existsSync(vm.boot.initrd)))) {
+    // The lab guest (scripts/build-guest.sh) is not built: any bzImage will do for a paused QEMU,
+    // and -initrd accepts any file (it is only loaded).
     const initrd = path.join(imagesDir, 'initrd.img');
     await writeFile(initrd, 'not really an initramfs; QEMU only loads it\n');
     vm.boot = { ...vm.boot, kernel: findKernel(), initrd };

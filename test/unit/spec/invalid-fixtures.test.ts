@@ -1,0 +1,49 @@
+/**
+ * Golden tests: every bad spec under test/fixtures/specs/invalid/<name>.yaml produces exactly the
+ * diagnostics in <name>.expected (one formatted line each). UPDATE_GOLDEN=1 rewrites the goldens.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { formatDiagnostic, loadSpecText } from '../../../src/spec/index.ts';
+
+const dir = fileURLToPath(new URL('../../fixtures/specs/invalid/', import.meta.url));
+const fixtures = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
+const update = process.env['UPDATE_GOLDEN'] === '1';
+const options = { defaultUser: 'tester', homeDir: '/home/tester' };
+
+describe('invalid spec fixtures', () => {
+  test('there are at least 25 of them', () => {
+    assert.ok(fixtures.length >= 25, `only ${fixtures.length} fixtures`);
+  });
+
+  for (const name of fixtures) {
+    test(name, () => {
+      const text = readFileSync(join(dir, name), 'utf8');
+      const result = loadSpecText(text, name, options);
+      const actual = result.diagnostics.map(formatDiagnostic).join('\n') + '\n';
+      const goldenPath = join(dir, name.replace(/\.yaml$/, '.expected'));
+      if (update || !existsSync(goldenPath)) {
+        assert.ok(update, `missing golden ${goldenPath}; run with UPDATE_GOLDEN=1`);
+        writeFileSync(goldenPath, actual);
+      }
+      assert.equal(actual, readFileSync(goldenPath, 'utf8'));
+      assert.equal(result.spec, undefined, 'a spec with errors must not resolve');
+      assert.ok(result.diagnostics.some((d) => d.severity === 'error'));
+      for (const d of result.diagnostics) {
+        assert.match(formatDiagnostic(d), new RegExp(`^${name.replace('.', '\\.')}:\\d+:\\d+: \\S`));
+        assert.ok(d.line >= 1 && d.line <= text.split('\n').length, `line ${d.line} outside the file`);
+        assert.doesNotMatch(d.message, /\n|\bat .*\.ts:\d+/, 'one line, no stack trace');
+      }
+    });
+  }
+
+  test('every golden file has its fixture', () => {
+    const goldens = readdirSync(dir).filter((f) => f.endsWith('.expected'));
+    for (const g of goldens) assert.ok(fixtures.includes(g.replace(/\.expected$/, '.yaml')), `orphan golden ${g}`);
+  });
+});

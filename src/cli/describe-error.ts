@@ -17,6 +17,8 @@ export function describeError(err: unknown): { message: string; exitCode: number
       'StateError',
       'ApplyError',
       'PlanFileError',
+      'FailoverRefused',
+      'LabAssetError',
     ]);
     if (known.has(err.name)) return { message: err.message, exitCode: 1 };
     const debug = process.env.COLO_DEBUG === '1' ? `\n${err.stack ?? ''}` : '';

@@ -21,7 +21,8 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate closest to `word`, when it is close enough to be a plausible typo: at most a third
- * of the word's length (and at least 1, at most 3 edits) away. Ties go to the earlier candidate.
+ * of the word's length (and at least 1, at most 3 edits) away, or the only candidate that `word`
+ * abbreviates. Ties go to the earlier candidate.
  */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
@@ -35,7 +36,14 @@ export function closest(word: string, candidates: Iterable<string>): string | un
       bestDistance = dist;
     }
   }
-  return bestDistance <= limit ? best : undefined;
+  if (bestDistance <= limit) return best;
+  // An abbreviation ("proto" for "protocol", "mem" for "memory") is a typo of another kind.
+  if (word.length >= 3) {
+    const lower = word.toLowerCase();
+    const prefixed = [...candidates].filter((c) => c.toLowerCase().startsWith(lower));
+    if (prefixed.length === 1) return prefixed[0];
+  }
+  return undefined;
 }
 
 /** `; did you mean "memory"?` or an empty string. */

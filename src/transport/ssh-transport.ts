@@ -368,7 +368,8 @@ export class SshTransport implements Transport {
             return;
           }
           const out: Buffer[] = [];
-          let errb = Buffer.alloc(0);
+          const errb: Buffer[] = [];
+          let head = Buffer.alloc(0); // stderr until the pid marker has been seen
           let pid: number | undefined;
           let killWanted = false;
           let exit: { code: number | null; signal?: string } | undefined;
@@ -377,14 +378,17 @@ export class SshTransport implements Transport {
           };
           ch.on('data', (d: Buffer) => out.push(d));
           ch.stderr.on('data', (d: Buffer) => {
-            errb = Buffer.concat([errb, d]);
-            if (pid === undefined) {
-              const m = PID_MARKER.exec(errb.toString('latin1'));
-              if (m) {
-                pid = Number(m[1]);
-                errb = Buffer.concat([errb.subarray(0, m.index), errb.subarray(m.index + m[0].length)]);
-                if (killWanted) kill();
-              }
+            if (pid !== undefined) {
+              errb.push(d);
+              return;
+            }
+            head = Buffer.concat([head, d]);
+            const m = PID_MARKER.exec(head.toString('latin1'));
+            if (m) {
+              pid = Number(m[1]);
+              errb.push(head.subarray(0, m.index), head.subarray(m.index + m[0].length));
+              head = Buffer.alloc(0);
+              if (killWanted) kill();
             }
           });
           ch.on('exit', (code: number | null, sig?: string) => {
@@ -393,7 +397,7 @@ export class SshTransport implements Transport {
           ch.on('error', () => {}); // reported through 'close' without exit
           ch.on('close', () => {
             signal.removeEventListener('abort', onAbort);
-            if (exit) resolve({ ...exit, stdout: Buffer.concat(out), stderr: errb });
+            if (exit) resolve({ ...exit, stdout: Buffer.concat(out), stderr: Buffer.concat([...errb, head]) });
             else if (signal.aborted) reject(signal.reason);
             else reject(new TransportError(this.host, `${this.host}: the SSH connection was lost while running ${shown}`, 'ECONNRESET'));
           });

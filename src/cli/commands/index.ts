@@ -7,6 +7,7 @@ import { registerForceUnlock } from './force-unlock.ts';
 import { registerLab } from './lab.ts';
 import { registerRender } from './render.ts';
 import { registerStatus } from './status.ts';
+import { registerFailover } from './failover.ts';
 
 export type SetExitCode = (code: number) => void;
 
@@ -17,6 +18,7 @@ export function registerCommands(program: Command, setExit: SetExitCode): void {
   registerApplyLike(program, setExit, 'apply');
   registerApplyLike(program, setExit, 'destroy');
   registerStatus(program, setExit);
+  registerFailover(program, setExit);
   registerForceUnlock(program, setExit);
   registerLab(program, setExit);
 }

@@ -73,5 +73,7 @@ describe('did you mean', () => {
     assert.equal(closest('colour', ['type', 'accel', 'cpu', 'memory', 'smp']), undefined);
     assert.equal(didYouMean('kvmm', ['kvm', 'tcg', 'auto']), '; did you mean "kvm"?');
     assert.equal(didYouMean('zzz', ['kvm', 'tcg', 'auto']), '');
+    assert.equal(closest('proto', ['protocol', 'hostAddress', 'hostPort', 'guestPort']), 'protocol');
+    assert.equal(closest('host', ['hostAddress', 'hostPort']), undefined, 'ambiguous abbreviation');
   });
 });

@@ -31,6 +31,11 @@ export async function stopVmQemu(session: Session, vm: VmSpec | { name: string; 
   if (res.code !== 0 || !res.stdout.includes('gone')) {
     throw new Error(`could not stop the QEMU of ${vm.name} on ${host} (pid file ${pidFile}): ${res.stdout.trim()} ${res.stderr.trim()}`.trim());
   }
+  // A killed QEMU leaves its unix sockets behind.
+  if (!('pidFile' in vm)) {
+    const p = vmPaths(session.spec, vm, host);
+    await session.transport(host).check(['rm', '-f', '--', p.qmpSocket, ...p.nics.flatMap((n) => [n.primaryInSocket, n.compareOutSocket])], { timeoutMs: 15_000 });
+  }
 }
 
 function vmForStop(ctx: StepContext): VmSpec | { name: string; pidFile: string } {

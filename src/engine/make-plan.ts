@@ -8,6 +8,7 @@ import { planAll } from './plan-pairs.ts';
 import { pairExpectation } from './expectation.ts';
 import { specHash } from './plan-file.ts';
 import { COLO_VERSION } from '../version.ts';
+import { dialectForVersion } from '../render/dialect-for-version.ts';
 
 export class HostKeyRefused extends Error {
   constructor(message: string) {
@@ -35,6 +36,20 @@ export async function makePlan(session: Session, state: ColoState | null, mode: 
     coloVersion: COLO_VERSION,
     now: now.toISOString(),
   });
+  // Known-bad QEMU combinations, per VM pair and host.
+  for (const vm of spec.vms) {
+    for (const hostName of [vm.primary, vm.secondary]) {
+      const h = observation.hosts[hostName];
+      if (!h?.qemuVersion) continue;
+      const d = dialectForVersion(h.qemuVersion, { package: h.qemuVersion.text });
+      const v = `${h.qemuVersion.major}.${h.qemuVersion.minor}.${h.qemuVersion.micro}`;
+      if (d.coloBroken) plan.warnings.push(`${vm.name}: QEMU ${v} on ${hostName} is a release where COLO never reaches the colo state (10.0.0-10.0.6, 10.1.0-10.1.2); upgrade it`);
+      const tcg = vm.machine.accel === 'tcg' || (vm.machine.accel === 'auto' && !h.kvm);
+      if (tcg && d.tcgColoBugs) {
+        plan.warnings.push(`${vm.name}: runs under TCG with QEMU ${v} on ${hostName}, which lacks the two TCG COLO fixes (deadlock at the first checkpoint, missed dirty pages); use KVM or a QEMU built by scripts/build-qemu.sh`);
+      }
+    }
+  }
   // Hosts whose QEMU cannot run: every pair using them is blocked with the reason.
   for (const h of Object.values(observation.hosts)) {
     if (h.reachable && h.qemuError) {

@@ -55,6 +55,8 @@ export function renderPlanHuman(plan: Plan, st: Style, opts: { savedTo?: string;
     if (b.hint) out.push(`  To resolve: ${b.hint}`);
     out.push('');
   }
+  for (const w of plan.warnings) out.push(st.yellow(`Warning: ${w}`));
+  if (plan.warnings.length > 0) out.push('');
   if (plan.mode === 'refresh-only') {
     out.push(plan.drift.length === 0 ? st.green(st.bold('No changes. Your infrastructure still matches the configuration.')) : 'This is a refresh-only plan: colo plans no actions.');
     return `${out.join('\n')}\n`;
@@ -71,8 +73,6 @@ export function renderPlanHuman(plan: Plan, st: Style, opts: { savedTo?: string;
   }
   out.push('', 'colo will perform the following actions:', '');
   for (const step of plan.steps) out.push(...renderStep(step, st));
-  for (const w of plan.warnings) out.push(st.yellow(`Warning: ${w}`));
-  if (plan.warnings.length > 0) out.push('');
   const s = summarizePlan(plan);
   out.push(st.bold(`Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`));
   if (opts.forApply) {

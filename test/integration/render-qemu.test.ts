@@ -96,7 +96,10 @@ async function runArgv(argv: string[]): Promise<string> {
     return (await run(bin, args, { timeout: 30_000 })).stderr;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`${argv.join(' ')} failed: ${e.stderr?.trim() || e.message}`);
+    // With -daemonize and -D, QEMU's start-up errors go to the -D log, not to stderr.
+    const d = argv.indexOf('-D');
+    const logged = d > 0 ? await readFile(argv[d + 1] as string, 'utf8').catch(() => '') : '';
+    throw new Error(`${argv.join(' ')} failed: ${logged.trim() || e.stderr?.trim() || e.message}`);
   }
 }
 
@@ -275,6 +278,8 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
     for (const p of [pp, sp]) {
       assert.ok(existsSync(p.pidFile), p.pidFile);
       assert.ok(existsSync(p.consoleLog), p.consoleLog);
+      // A daemonized QEMU writes its warnings (deprecated options...) to the -D log.
+      assert.equal((await readFile(p.qemuLog, 'utf8')).trim(), '', `${p.qemuLog} has warnings`);
     }
     for (const n of pp.nics) {
       assert.ok(existsSync(n.primaryInSocket), n.primaryInSocket);

@@ -94,6 +94,10 @@ function paramChanges(q: ObservedQemu, exp: PairExpectation): PlannedStep['chang
   return changes;
 }
 
+function showValue(v: unknown): string {
+  return v === undefined ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v);
+}
+
 interface PairPlan {
   steps: PlannedStep[];
   drift: DriftItem[];
@@ -172,6 +176,16 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
   const pf = primaryFindings(pq!, exp);
   if (pf.argvChanges.length > 0) {
     drift(`vm.${n}.primary`, roles.primary, `the primary QEMU runs with a different command line than the spec renders now`);
+    if (roles.primaryOrigin === 'promoted-secondary') {
+      // primary-start would boot the guest from the user's original image path on this host: the
+      // promoted disk (the only current copy) would be left behind. Same rule as "both gone" above.
+      const what = pf.argvChanges.map((c) => `${c.path} ${showValue(c.before)} -> ${showValue(c.after)}`).join(', ');
+      out.blocked = {
+        vm: n,
+        reason: `the primary of ${n} on ${roles.primary} is a promoted secondary and the spec now renders a different command line (${what}); replacing it would restart the guest from the original image and lose the promoted disk, so colo will not. Revert the spec change to keep the pair as it is`,
+      };
+      return out;
+    }
     out.warnings.push(`replacing the primary of ${n} restarts its guest (a reboot)`);
     out.steps.push({ address: `vm.${n}.primary`, action: 'replace', kind: 'primary-stop', vm: n, host: roles.primary, reason: 'the spec changed a setting QEMU only takes at start', changes: pf.argvChanges });
     if (secondaryAlive) out.steps.push({ address: `vm.${n}.secondary`, action: 'delete', kind: 'secondary-stop', vm: n, host: roles.secondary, reason: 'the secondary must be rebuilt for the new primary', changes: [] });

@@ -137,6 +137,7 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
 
   if (!pHost?.reachable) {
     const sAlive = sHost?.reachable && sq?.alive;
+    if (input.state?.vms[n] || sAlive) drift(`vm.${n}.primary`, roles.primary, `primary host ${roles.primary} is unreachable`);
     out.blocked = {
       vm: n,
       reason: `primary host ${roles.primary} is unreachable (${pHost?.error ?? 'not observed'})${sAlive ? `; the secondary on ${roles.secondary} still runs` : ''}`,
@@ -156,10 +157,15 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
       return out;
     }
     if (deployed && roles.primaryOrigin === 'promoted-secondary') {
+      drift(`vm.${n}`, undefined, `both QEMUs of ${n} are gone`);
       out.blocked = { vm: n, reason: `both QEMUs of ${n} are gone and the latest disk is the promoted copy on ${roles.primary}; colo will not restart it from the original image` };
       return out;
     }
     if (!sHost?.reachable) {
+      if (deployed) {
+        drift(`vm.${n}.primary`, roles.primary, `the primary QEMU on ${roles.primary} is gone`);
+        drift(`vm.${n}.secondary`, roles.secondary, `secondary host ${roles.secondary} is unreachable`);
+      }
       out.blocked = { vm: n, reason: `secondary host ${roles.secondary} is unreachable (${sHost?.error ?? 'not observed'}); a new pair cannot be started` };
       return out;
     }

@@ -79,6 +79,13 @@ export function secondaryFindings(q: ObservedQemu, exp: PairExpectation): SideFi
   return { problems, argvChanges: argvDrift(q, exp) };
 }
 
+/** colo-compare QOM property -> the spec's checkpoint field that sets it. */
+const COMPARE_PROP_FIELDS: Record<string, string> = {
+  compare_timeout: 'compareTimeout',
+  expired_scan_cycle: 'expiredScanCycle',
+  max_queue_size: 'maxQueueSize',
+};
+
 function paramChanges(q: ObservedQemu, exp: PairExpectation): PlannedStep['changes'] {
   const changes: PlannedStep['changes'] = [];
   for (const [k, v] of Object.entries(exp.migrateParams)) {
@@ -88,7 +95,7 @@ function paramChanges(q: ObservedQemu, exp: PairExpectation): PlannedStep['chang
   for (const [obj, props] of Object.entries(exp.compareProps)) {
     for (const [k, v] of Object.entries(props)) {
       const cur = q.compareProps?.[obj]?.[k];
-      if (cur !== undefined && cur !== v) changes.push({ path: `checkpoint.${k} (${obj})`, before: cur, after: v });
+      if (cur !== undefined && cur !== v) changes.push({ path: `checkpoint.${COMPARE_PROP_FIELDS[k] ?? k} (${obj})`, before: cur, after: v });
     }
   }
   return changes;

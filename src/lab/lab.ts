@@ -87,7 +87,7 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
       hosts[h.name] = {
         ssh: { address: h.address, port: h.port, user: ssh.user, identityFile: ssh.clientKey, hostKey: h.hostKeyPublic },
         replicationAddress: h.address,
-        qemu: { binary: qemuBinary, firmware: ['/usr/share/seabios', '/usr/share/qemu'] },
+        qemu: { binary: qemuBinary, firmware: ['/usr/share/seabios', '/usr/share/qemu', '/usr/lib/ipxe/qemu'] },
         workDir,
       };
     }
@@ -111,7 +111,7 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
       apiVersion: 'colo/v1',
       hosts,
       defaults: {
-        machine: { type: 'q35', accel: 'tcg', cpu: 'qemu64', memory: `${opts.memoryMiB ?? 128}M`, smp: 1 },
+        machine: { type: 'pc', accel: 'tcg', cpu: 'qemu64', memory: `${opts.memoryMiB ?? 128}M`, smp: 1 },
         checkpoint: { interval: `${opts.checkpointMs ?? 2000}ms` },
         ports: { base },
       },

@@ -6,6 +6,8 @@ import type { Dialect, QemuVersion } from '../render/dialect.ts';
 
 /** A package/build string containing this marks a QEMU rebuilt with the two TCG COLO fixes (scripts set it via `--with-pkgversion`). */
 export const TCG_COLO_FIXES_MARKER = 'colo-tcg-fixes';
+/** Matches the marker as scripts/build-qemu.sh writes it ("colo TCG fixes") and the dashed form. */
+export const TCG_COLO_FIXES_PATTERN = /colo[ -]tcg[ -]fixes/i;
 
 export interface DialectOptions {
   /** The package/build string (query-version `package` or the parenthesised part of `--version`). */
@@ -41,7 +43,7 @@ function within(x: QemuVersion, lo: QemuVersion, hi: QemuVersion): boolean {
  * Development snapshots (micro >= 50) are compared by their number like any other version.
  */
 export function dialectForVersion(version: QemuVersion, opts: DialectOptions = {}): Dialect {
-  const fixed = opts.tcgFixesApplied ?? (opts.package ?? '').includes(TCG_COLO_FIXES_MARKER);
+  const fixed = opts.tcgFixesApplied ?? TCG_COLO_FIXES_PATTERN.test(opts.package ?? '');
   return {
     version: { major: version.major, minor: version.minor, micro: version.micro },
     reconnectOption: compareVersions(version, v(9, 2)) >= 0 ? 'reconnect-ms' : 'reconnect',

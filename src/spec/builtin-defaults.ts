@@ -9,7 +9,7 @@ export const DEFAULT_QEMU_IMG = '/usr/bin/qemu-img';
 export const DEFAULT_WORK_DIR = '/var/lib/colo';
 export const DEFAULT_FENCE_TIMEOUT_MS = 60_000;
 
-export const DEFAULT_MACHINE_TYPE = 'q35';
+export const DEFAULT_MACHINE_TYPE = 'pc';
 export const DEFAULT_ACCEL: Accel = 'auto';
 export const DEFAULT_CPU = 'qemu64';
 export const DEFAULT_MEMORY_MIB = 512;

@@ -75,7 +75,7 @@ describe('defaults inheritance', () => {
 
   test('a VM without its own settings takes every default', () => {
     const v = vm('inherits');
-    assert.deepEqual(v.machine, { type: 'q35', accel: 'kvm', cpu: 'qemu64', memoryMiB: 2048, smp: 2 });
+    assert.deepEqual(v.machine, { type: 'pc', accel: 'kvm', cpu: 'qemu64', memoryMiB: 2048, smp: 2 });
     assert.deepEqual(v.boot, { kind: 'kernel', kernel: '/boot/vmlinuz', append: 'console=ttyS0' });
     assert.deepEqual(v.disks, [{ id: 'disk0', image: '/i.raw', format: 'raw', interface: 'virtio', exportName: 'disk0', secondaryDir: '/fast' }]);
     assert.deepEqual(v.netdevs[0]?.backend, { kind: 'bridge', bridge: 'br0' });
@@ -87,7 +87,7 @@ describe('defaults inheritance', () => {
 
   test('a VM merges mappings key by key and replaces lists and boot', () => {
     const v = vm('overrides');
-    assert.deepEqual(v.machine, { type: 'q35', accel: 'kvm', cpu: 'host', memoryMiB: 512, smp: 2 });
+    assert.deepEqual(v.machine, { type: 'pc', accel: 'kvm', cpu: 'host', memoryMiB: 512, smp: 2 });
     assert.deepEqual(v.boot, { kind: 'disk' });
     assert.deepEqual(v.disks[0], { id: 'disk0', image: '/o.qcow2', format: 'qcow2', interface: 'virtio', exportName: 'disk0', secondaryDir: '/other' });
     // tap netdev: gets the tap script default, not the bridge.
@@ -114,7 +114,7 @@ vms: { v: { primary: a, secondary: b, disks: [{ image: /v }], netdevs: [{ backen
     });
     const v = s.vms[0];
     assert.ok(v);
-    assert.deepEqual(v.machine, { type: 'q35', accel: 'auto', cpu: 'qemu64', memoryMiB: 512, smp: 1 });
+    assert.deepEqual(v.machine, { type: 'pc', accel: 'auto', cpu: 'qemu64', memoryMiB: 512, smp: 1 });
     assert.deepEqual(v.boot, { kind: 'disk' });
     assert.deepEqual(v.checkpoint, { intervalMs: 2000, compareTimeoutMs: 3000, expiredScanCycleMs: 3000, maxQueueSize: 1024, maxBandwidthBytes: 1024 ** 3 });
     assert.equal(v.netdevs[0]?.model, 'virtio-net-pci');

@@ -12,8 +12,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
 
-/** Firmware directories for a self-built QEMU: pass each as `-L DIR` (else no bios-256k.bin). */
-export const LAB_FIRMWARE_DIRS: readonly string[] = ['/usr/share/seabios', '/usr/share/qemu'];
+/**
+ * Debian's firmware directories (seabios: bios-256k.bin; ipxe-qemu: efi-virtio.rom for
+ * virtio-net-pci; qemu-system-data). The lab QEMU is built to search them itself, as Debian's
+ * build does; passing each as `-L DIR` is harmless and needed for QEMUs built without that.
+ */
+export const LAB_FIRMWARE_DIRS: readonly string[] = ['/usr/share/seabios', '/usr/share/qemu', '/usr/lib/ipxe/qemu'];
 
 export interface LabQemu {
   /** Absolute path of the patched qemu-system-x86_64. */

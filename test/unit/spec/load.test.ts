@@ -72,7 +72,7 @@ describe('examples', async () => {
     );
     for (const h of Object.values(spec.hosts)) {
       assert.match(h.qemu.binary, /^\/root\/\.cache\/colo\/qemu\/.*qemu-system-x86_64$/);
-      assert.deepEqual(h.qemu.firmware, ['/usr/share/seabios', '/usr/share/qemu']);
+      assert.deepEqual(h.qemu.firmware, ['/usr/share/seabios', '/usr/share/qemu', '/usr/lib/ipxe/qemu']);
     }
     const vm = spec.vms[0];
     assert.ok(vm);

@@ -51,6 +51,7 @@ export function parseHostReport(hostName: string, stdout: string): HostReport {
         }
       } else host.qemuError = text.trim() || 'QEMU binary not found';
     } else if (f[0] === 'workdir') host.workDirExists = f[1] === '1';
+    else if (f[0] === 'kvm') host.kvm = f[1] === '1';
     else if (f[0] === 'vm' && f[1]) {
       const pid = f[2] && f[2] !== '-' ? Number(f[2]) : undefined;
       const argv = f[4] && f[4] !== '-' ? b64(f[4]).split('\u0000').filter((_, i, a) => i < a.length - 1 || a[i] !== '') : undefined;

@@ -27,7 +27,17 @@ export function specHash(spec: Spec): string {
 
 export async function writePlanFile(path: string, plan: Plan, spec: Spec): Promise<void> {
   const doc: PlanFile = { kind: 'colo-plan', plan, spec };
-  await fs.writeFile(path, `${JSON.stringify(doc)}\n`, { mode: 0o600 });
+  // A new private file renamed over the target: never half-written, and 0600 even when it replaces
+  // an existing file (writeFile's mode applies only to files it creates).
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await fs.rm(tmp, { force: true });
+    await fs.writeFile(tmp, `${JSON.stringify(doc)}\n`, { mode: 0o600, flag: 'wx' });
+    await fs.rename(tmp, path);
+  } catch (err) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
 }
 
 export async function readPlanFile(path: string): Promise<{ plan: Plan; spec: Spec }> {

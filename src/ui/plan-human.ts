@@ -62,8 +62,11 @@ export function renderPlanHuman(plan: Plan, st: Style, opts: { savedTo?: string;
     return `${out.join('\n')}\n`;
   }
   if (plan.steps.length === 0) {
-    out.push(st.green(st.bold('No changes. Your infrastructure matches the configuration.')));
-    if (plan.blocked.length > 0) out.push('', `${plan.blocked.length} pair${plan.blocked.length === 1 ? '' : 's'} need${plan.blocked.length === 1 ? 's' : ''} your action (see above).`);
+    // A blocked pair does not match the configuration: never say it does.
+    if (plan.blocked.length > 0) {
+      out.push(st.bold('No changes planned: apply cannot repair this.'));
+      out.push('', `${plan.blocked.length} pair${plan.blocked.length === 1 ? '' : 's'} need${plan.blocked.length === 1 ? 's' : ''} your action (see above).`);
+    } else out.push(st.green(st.bold('No changes. Your infrastructure matches the configuration.')));
     return `${out.join('\n')}\n`;
   }
   const present = new Set(plan.steps.map((s) => s.action));

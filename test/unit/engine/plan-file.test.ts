@@ -1,0 +1,158 @@
+/** src/engine/plan-file.ts: saved plans (`plan -out`, `apply FILE`): round trip, corruption, staleness. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PlanFileError, assertPlanFresh, readPlanFile, specHash, writePlanFile } from '../../../src/engine/plan-file.ts';
+import type { Plan } from '../../../src/engine/plan-model.ts';
+import { LINEAGE, healthyPrimary, obsHost, observation, plan, state, vmOf, vmState, webSpec } from './plan-fixtures.ts';
+
+let root: string;
+before(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'colo-planfile-'));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+let n = 0;
+const file = () => path.join(root, `plan-${++n}.json`);
+
+/** A real plan (secondary gone: four steps) whose specHash is the spec's. */
+function savedPlan(): { plan: Plan; spec: ReturnType<typeof webSpec> } {
+  const spec = webSpec();
+  const obs = observation([obsHost('alpha'), obsHost('beta')], { web: [healthyPrimary(spec, vmOf(spec), 'alpha', 'beta'), { host: 'beta', alive: false }] });
+  const p = { ...plan(spec, state({ web: vmState() }), obs), specHash: specHash(spec) };
+  return { plan: p, spec };
+}
+
+const rejects = (p: Promise<unknown>, message: string | RegExp) =>
+  assert.rejects(p, (err: Error) => {
+    assert.ok(err instanceof PlanFileError, `expected a PlanFileError, got ${err.name}: ${err.message}`);
+    assert.equal(err.name, 'PlanFileError');
+    if (typeof message === 'string') assert.equal(err.message, message);
+    else assert.match(err.message, message);
+    return true;
+  });
+
+describe('specHash', () => {
+  test('sha256 hex, stable, sensitive to any spec change', () => {
+    const a = specHash(webSpec());
+    assert.match(a, /^[0-9a-f]{64}$/);
+    assert.equal(specHash(webSpec()), a);
+    assert.notEqual(specHash(webSpec({ interval: '3s' })), a);
+  });
+});
+
+describe('writePlanFile / readPlanFile', () => {
+  test('round trip: the same plan and spec come back', async () => {
+    const { plan: p, spec } = savedPlan();
+    const f = file();
+    await writePlanFile(f, p, spec);
+    const back = await readPlanFile(f);
+    assert.deepEqual(back.plan, p);
+    assert.deepEqual(back.spec, spec);
+    assert.equal(back.plan.steps.length, 4);
+  });
+
+  test('written private (0600), one JSON document of kind colo-plan', async () => {
+    const { plan: p, spec } = savedPlan();
+    const f = file();
+    await writePlanFile(f, p, spec);
+    assert.equal((await stat(f)).mode & 0o777, 0o600);
+    const doc = JSON.parse(await readFile(f, 'utf8')) as { kind: string; plan: Plan };
+    assert.equal(doc.kind, 'colo-plan');
+    assert.equal(doc.plan.formatVersion, '1.0');
+  });
+
+  test('replacing an existing, wider file leaves a private file and no temporary behind', async () => {
+    const { plan: p, spec } = savedPlan();
+    const f = file();
+    await writeFile(f, 'old plan\n', { mode: 0o644 });
+    await chmod(f, 0o644);
+    await writePlanFile(f, p, spec);
+    assert.equal((await stat(f)).mode & 0o777, 0o600);
+    assert.deepEqual((await readPlanFile(f)).plan, p);
+    assert.deepEqual((await readdir(root)).filter((e) => e.startsWith(path.basename(f)) && e !== path.basename(f)), []);
+  });
+
+  test('missing file', async () => {
+    const f = path.join(root, 'nope.json');
+    await rejects(readPlanFile(f), `cannot read saved plan ${f}: ENOENT`);
+  });
+
+  test('not JSON', async () => {
+    const f = file();
+    await writeFile(f, '{"kind": "colo-plan", ');
+    await rejects(readPlanFile(f), `${f} is not a saved colo plan (not JSON)`);
+  });
+
+  test('JSON that is not a colo plan, or of another format version', async () => {
+    const { plan: p, spec } = savedPlan();
+    const docs: unknown[] = [
+      null,
+      42,
+      [],
+      { kind: 'terraform-plan', plan: p, spec },
+      { kind: 'colo-plan', spec },
+      { kind: 'colo-plan', plan: { ...p, formatVersion: '2.0' }, spec },
+      { kind: 'colo-plan', plan: p },
+    ];
+    for (const doc of docs) {
+      const f = file();
+      await writeFile(f, JSON.stringify(doc));
+      await rejects(readPlanFile(f), `${f} is not a saved colo plan of a format this colo reads`);
+    }
+  });
+
+  test('a spec edited inside the file is refused as corrupt', async () => {
+    const { plan: p, spec } = savedPlan();
+    const f = file();
+    await writePlanFile(f, p, spec);
+    const text = await readFile(f, 'utf8');
+    assert.ok(text.includes('"memoryMiB":128'));
+    await writeFile(f, text.replace('"memoryMiB":128', '"memoryMiB":256'));
+    await rejects(readPlanFile(f), `${f} is corrupt: its spec does not match the hash the plan recorded`);
+  });
+
+  test('a plan whose hash is not its spec\'s is refused on read', async () => {
+    const { plan: p, spec } = savedPlan();
+    const f = file();
+    await writePlanFile(f, { ...p, specHash: specHash(webSpec({ interval: '3s' })) }, spec);
+    await rejects(readPlanFile(f), /is corrupt/);
+  });
+});
+
+describe('assertPlanFresh', () => {
+  const { plan: p } = savedPlan();
+
+  test('same lineage and serial: fresh', () => {
+    assert.equal(p.stateLineage, LINEAGE);
+    assert.equal(p.stateSerial, 7);
+    assert.doesNotThrow(() => assertPlanFresh(p, state({ web: vmState() }, 7), 'plan.out'));
+  });
+
+  test('the state moved on (serial): stale, both states named', () => {
+    assert.throws(
+      () => assertPlanFresh(p, state({ web: vmState() }, 8), 'plan.out'),
+      (err: Error) =>
+        err instanceof PlanFileError &&
+        err.message === `Saved plan is stale: plan.out was made against state ${LINEAGE} serial 7, but the state is now ${LINEAGE} serial 8. Run "colo plan" again.`,
+    );
+  });
+
+  test('another state (lineage): stale', () => {
+    const other = { ...state({}, 7), lineage: '00000000-0000-4000-8000-000000000000' };
+    assert.throws(() => assertPlanFresh(p, other, 'plan.out'), /the state is now 00000000-0000-4000-8000-000000000000 serial 7/);
+  });
+
+  test('a plan made without a state', () => {
+    const none = { ...p, stateLineage: null, stateSerial: 0 };
+    assert.doesNotThrow(() => assertPlanFresh(none, null, 'plan.out'));
+    assert.throws(() => assertPlanFresh(none, state({}, 1), 'plan.out'), (err: Error) => err instanceof PlanFileError && /made against state \(none\) serial 0, but the state is now/.test(err.message));
+  });
+
+  test('the state was deleted since the plan', () => {
+    assert.throws(() => assertPlanFresh(p, null, 'plan.out'), /but the state is now \(none\) serial 0/);
+  });
+});

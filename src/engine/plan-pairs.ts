@@ -71,6 +71,8 @@ export function secondaryFindings(q: ObservedQemu, exp: PairExpectation): SideFi
   if (q.qmpError) problems.push(`QMP on ${q.host} does not answer: ${q.qmpError}`);
   else {
     if (q.coloMode !== 'secondary') problems.push(`the secondary is not in COLO (mode ${q.coloMode ?? 'unknown'}${q.coloReason && q.coloReason !== 'none' ? `, last exit reason ${q.coloReason}` : ''})`);
+    const objects = new Set(q.objects ?? []);
+    for (const id of exp.secondaryFilterObjects) if (!objects.has(id)) problems.push(`filter object ${id} is missing on the secondary (deleted outside colo?)`);
     const exports = new Set(q.nbdExports ?? []);
     for (const e of exp.exports) if (!exports.has(e)) problems.push(`NBD export ${e} is missing on the secondary`);
     for (const d of q.virtioDisabled ?? []) problems.push(`secondary virtio device ${d} is stuck disabled (QEMU virtio flag bug): its guest neither sends nor receives`);

@@ -366,6 +366,7 @@ describe('planAll: COLO machinery damaged, both QEMUs running', () => {
     { name: 'replication child missing from the quorum', p: { quorumChildren: { 'colo-disk0': ['#block229'] } }, problems: ['replication child replication-disk0 is not in quorum colo-disk0 on the primary'] },
     { name: 'quorum not found at all', p: { quorumChildren: {} }, problems: ['replication child replication-disk0 is not in quorum colo-disk0 on the primary'] },
     { name: 'NBD export missing', s: { nbdExports: [] }, problems: ['NBD export disk0 is missing on the secondary'] },
+    { name: 'secondary filter object missing', s: { objects: ['type', 'f1-net0', 'rew-net0'] }, problems: ['filter object f2-net0 is missing on the secondary (deleted outside colo?)'] },
     {
       name: 'secondary virtio device disabled',
       s: { virtioDisabled: ['/machine/peripheral/nic-net0/virtio-backend'] },

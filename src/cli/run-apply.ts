@@ -44,11 +44,11 @@ export async function runApply(opts: { session: Session; spec: Spec; plan: Plan;
   // Pairs destroyed completely (destroy, or no longer in the spec) leave the state.
   const failedVms = new Set(res.failures.map((f) => f.vm).filter(Boolean));
   const removable = Object.keys(state.vms).filter((vm) => !failedVms.has(vm) && (plan.mode === 'destroy' ? plan.roles[vm] !== undefined : plan.roles[vm] === undefined && plan.steps.some((s) => s.vm === vm)));
-  if (removable.length > 0) {
-    const vms = { ...state.vms };
-    for (const vm of removable) delete vms[vm];
-    state = await writeState(opts.statePath, { ...state, vms });
-  }
+  // Every apply that ran steps ends with a state write (Terraform-style): a saved plan made
+  // before it is stale from now on, even when no step changed what the state records.
+  const vms = { ...state.vms };
+  for (const vm of removable) delete vms[vm];
+  if (res.done.length > 0 || removable.length > 0) state = await writeState(opts.statePath, { ...state, vms });
   if (res.failures.length > 0) {
     const lines = res.failures.map(
       (f) => `  ${f.vm ?? f.step.host}: stopped at ${f.step.address} (${f.step.kind}): ${f.error.message}\n    now: ${f.vm ? describePairState(f.vm, state) : 'host not prepared'}`,

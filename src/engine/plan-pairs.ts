@@ -187,6 +187,18 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
     return out;
   }
 
+  // A QEMU that runs but does not answer QMP cannot be judged: never tear a pair down on a guess.
+  for (const q of [pq!, secondaryAlive ? sq : undefined]) {
+    if (q?.qmpError) {
+      out.blocked = {
+        vm: n,
+        reason: `the QEMU of ${n} on ${q.host} runs (pid ${q.pid ?? '?'}) but its QMP socket does not answer: ${q.qmpError}. QEMU serves one QMP client at a time: is another client connected? A QEMU that stays silent is wedged`,
+        hint: q.host === roles.primary ? `disconnect the other QMP client, or if the primary is wedged: colo failover ${n} --to secondary` : `disconnect the other QMP client, or if the secondary is wedged: colo failover ${n} --to primary`,
+      };
+      return out;
+    }
+  }
+
   // The primary runs.
   const pf = primaryFindings(pq!, exp);
   if (pf.argvChanges.length > 0) {

@@ -30,16 +30,18 @@ describe('plan and apply a lab pair into COLO', { timeout: 900_000 }, () => {
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /Apply complete! Resources: 4 added, 0 changed, 0 destroyed\./);
     assert.match(r.stdout, /switchover pause \d+ ms/);
-    const p = await lab.qmp('alpha');
-    const s = await lab.qmp('beta');
-    assert.equal((await p.execute<{ status: string }>('query-migrate')).status, 'colo');
-    assert.equal((await p.execute<{ mode: string }>('query-colo-status')).mode, 'primary');
-    assert.equal((await s.execute<{ mode: string }>('query-colo-status')).mode, 'secondary');
-    // checkpoints keep coming: each stops and resumes the primary
-    const since = p.eventSeq;
-    await p.waitForEvent('RESUME', undefined, { since, timeoutMs: 15_000 });
-    const disabled = await s.execute<{ disabled: boolean }>('x-query-virtio-status', { path: '/machine/peripheral/nic-net0/virtio-backend' });
-    assert.equal(disabled.disabled, false);
+    await lab.withQmp('alpha', async (p) => {
+      assert.equal((await p.execute<{ status: string }>('query-migrate')).status, 'colo');
+      assert.equal((await p.execute<{ mode: string }>('query-colo-status')).mode, 'primary');
+      // checkpoints keep coming: each stops and resumes the primary
+      const since = p.eventSeq;
+      await p.waitForEvent('RESUME', undefined, { since, timeoutMs: 15_000 });
+    });
+    await lab.withQmp('beta', async (s) => {
+      assert.equal((await s.execute<{ mode: string }>('query-colo-status')).mode, 'secondary');
+      const disabled = await s.execute<{ disabled: boolean }>('x-query-virtio-status', { path: '/machine/peripheral/nic-net0/virtio-backend' });
+      assert.equal(disabled.disabled, false);
+    });
   });
 
   test('a second plan says No changes and exits 0', async () => {
@@ -77,8 +79,9 @@ describe('plan and apply a lab pair into COLO', { timeout: 900_000 }, () => {
     const r = await colo(['apply', '-f', lab.spec, '--auto-approve']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.deepEqual([await lab.pid('alpha'), await lab.pid('beta')], pids);
-    const p = await lab.qmp('alpha');
-    assert.equal((await p.execute<Record<string, unknown>>('query-migrate-parameters'))['x-checkpoint-delay'], 3000);
+    await lab.withQmp('alpha', async (p) => {
+      assert.equal((await p.execute<Record<string, unknown>>('query-migrate-parameters'))['x-checkpoint-delay'], 3000);
+    });
     assert.equal((await colo(['plan', '-f', lab.spec, '--detailed-exitcode'])).code, 0);
   });
 

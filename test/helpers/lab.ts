@@ -47,7 +47,9 @@ export function colo(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessE
 export interface TestLab extends LabInfo {
   spec: string;
   down(): Promise<void>;
+  /** A QMP client of the lab QEMU. QEMU serves ONE QMP client at a time: close it (or use withQmp) before colo runs again. */
   qmp(host: 'alpha' | 'beta', vm?: string): Promise<QmpClient>;
+  withQmp<T>(host: 'alpha' | 'beta', fn: (c: QmpClient) => Promise<T>, vm?: string): Promise<T>;
   pid(host: 'alpha' | 'beta', vm?: string): Promise<number | null>;
 }
 
@@ -72,6 +74,14 @@ export async function startLab(opts: { vms?: number; checkpointMs?: number } = {
       const c = await QmpClient.connect(stream, { label: `test ${vm}@${host}` });
       clients.push(c);
       return c;
+    },
+    async withQmp(host, fn, vm = 'web') {
+      const c = await this.qmp(host, vm);
+      try {
+        return await fn(c);
+      } finally {
+        await c.close();
+      }
     },
     async pid(host, vm = 'web') {
       const f = path.join(info.dir, 'hosts', host, vm, 'qemu.pid');

@@ -37,7 +37,7 @@ export interface LabOptions {
 export interface LabInfo {
   dir: string;
   specFile: string;
-  hosts: { name: string; address: string; port: number; pidFile: string; logFile: string }[];
+  hosts: { name: string; address: string; port: number; pidFile: string; logFile: string; configFile: string }[];
   vms: { name: string; servicePort: number }[];
   qemuBinary: string;
 }
@@ -126,7 +126,7 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
     const info: LabInfo = {
       dir,
       specFile,
-      hosts: ssh.hosts.map((h) => ({ name: h.name, address: h.address, port: h.port, pidFile: h.pidFile, logFile: h.logFile })),
+      hosts: ssh.hosts.map((h) => ({ name: h.name, address: h.address, port: h.port, pidFile: h.pidFile, logFile: h.logFile, configFile: h.configFile })),
       vms: vmInfo,
       qemuBinary,
     };

@@ -383,11 +383,6 @@ describe('planAll: COLO machinery damaged, both QEMUs running', () => {
       s: { coloMode: 'none', coloReason: 'error' },
       problems: ['COLO is not running on the primary (mode none, last exit reason error)', 'migration status is failed, not colo', 'the secondary is not in COLO (mode none, last exit reason error)'],
     },
-    {
-      name: 'secondary QMP does not answer',
-      s: { qmpError: 'connect ENOENT /var/lib/colo/web/qmp.sock' },
-      problems: ['QMP on beta does not answer: connect ENOENT /var/lib/colo/web/qmp.sock'],
-    },
   ];
   for (const c of cases) {
     test(`${c.name}: drift named, COLO left, secondary replaced, re-protected`, () => {
@@ -400,6 +395,20 @@ describe('planAll: COLO machinery damaged, both QEMUs running', () => {
       assert.equal(p.steps[0]!.reason, `leave COLO on the primary so it runs alone: re-protect: ${c.problems[0]}${more}`);
       assert.deepEqual(p.steps[1]!.changes, []);
       assert.deepEqual(p.blocked, []);
+    });
+  }
+
+  for (const side of ['primary', 'secondary'] as const) {
+    test(`${side} QMP does not answer: the pair is blocked, nothing is torn down on a guess`, () => {
+      const spec = webSpec();
+      const err = { qmpError: 'QMP handshake timed out after 10000 ms: no greeting' };
+      const p = plan(spec, state({ web: vmState() }), healthyWeb(spec, side === 'primary' ? err : {}, side === 'secondary' ? err : {}));
+      assert.deepEqual(p.steps, []);
+      assert.equal(p.blocked.length, 1);
+      const host = side === 'primary' ? 'alpha' : 'beta';
+      assert.match(p.blocked[0]!.reason, new RegExp(`the QEMU of web on ${host} runs .* but its QMP socket does not answer: QMP handshake timed out`));
+      assert.match(p.blocked[0]!.reason, /one QMP client at a time/);
+      assert.match(p.blocked[0]!.hint ?? '', side === 'primary' ? /--to secondary/ : /--to primary/);
     });
   }
 

@@ -1,0 +1,195 @@
+/**
+ * Failover and re-protection end to end (real QEMU, real sshd, the tiny guest whose counter goes to
+ * disk, console and HTTP): primary lost -> failover to the secondary -> re-protect -> secondary lost
+ * -> failover to the primary -> re-protect; an unreachable host needs fencing; re-runs are safe.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { colo, editSpec, eventually, httpGet, parseGuestAnswer, startLab, type TestLab } from '../helpers/lab.ts';
+import { stopSshd } from '../../src/lab/sshd.ts';
+
+const ADDR = { alpha: '127.0.0.11', beta: '127.0.0.12' } as const;
+
+describe('failover and re-protection', { timeout: 1_200_000 }, () => {
+  let lab: TestLab;
+  let port: number;
+  let bootId: string;
+  let lastCounter = 0;
+  before(async () => {
+    lab = await startLab();
+    port = lab.vms[0]!.servicePort;
+    const r = await colo(['apply', '-f', lab.spec, '--auto-approve']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const a = parseGuestAnswer(await eventually('guest answers', () => httpGet(ADDR.alpha, port), 60_000));
+    bootId = a.boot;
+    lastCounter = a.counter;
+  });
+  after(async () => {
+    await lab?.down();
+  });
+
+  const answer = async (host: 'alpha' | 'beta') => parseGuestAnswer(await eventually(`guest answers on ${host}`, () => httpGet(ADDR[host], port, 5000), 30_000));
+
+  test('a healthy pair is not failed over without --force', async () => {
+    const r = await colo(['failover', '-f', lab.spec, '--to', 'secondary']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /the pair is healthy/);
+    assert.notEqual(await lab.pid('alpha'), null);
+  });
+
+  test('primary lost: failover --to secondary promotes it; counter continues, service and disk survive', async () => {
+    // the last value the primary's guest acknowledged to the network
+    const acked = await answer('alpha');
+    assert.equal(acked.boot, bootId);
+    process.kill((await lab.pid('alpha'))!, 'SIGKILL');
+    const r = await colo(['failover', '-f', lab.spec, '--to', 'secondary']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /web now runs alone on beta .* in \d+ ms \[connect \d+ ms, fence \d+ ms, QMP \d+ ms, verify \d+ ms\]/);
+    const after1 = await answer('beta');
+    assert.equal(after1.boot, bootId, 'same guest (boot id) after the failover');
+    assert.ok(after1.counter >= acked.counter, `counter went back: ${acked.counter} -> ${after1.counter}`);
+    await new Promise((res) => setTimeout(res, 2500));
+    const after2 = await answer('beta');
+    assert.ok(after2.counter > after1.counter, 'the counter keeps advancing on the promoted secondary');
+    lastCounter = after2.counter;
+    // its disk holds the counter writes (the guest writes COUNTER N to sector 0 every 2 s)
+    await lab.withQmp('beta', async (q) => {
+      const out = await q.execute<string>('human-monitor-command', { 'command-line': 'qemu-io colo-disk0 "read -v 0 32"' });
+      const m = /COUNTER (\d+)/.exec(out.replace(/[^\x20-\x7e\n]/g, ''));
+      // qemu-io -v prints hex and ASCII; the ASCII column holds the text
+      assert.ok(out.includes('43 4f 55 4e 54 45 52'), `disk sector 0 does not start with COUNTER: ${out.slice(0, 200)}`);
+      void m;
+    });
+  });
+
+  test('a second failover for the failed-over VM says so and changes nothing', async () => {
+    const pid = await lab.pid('beta');
+    const r = await colo(['failover', '-f', lab.spec, '--to', 'secondary']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr + r.stdout, /already runs alone on beta|degraded/);
+    assert.equal(await lab.pid('beta'), pid);
+  });
+
+  test('status shows the pair degraded with the last failover', async () => {
+    const r = await colo(['status', '-f', lab.spec, '--json']);
+    const doc = JSON.parse(r.stdout) as { vms: { health: string; primary: { host: string }; lastFailover: { from: string; to: string } | null }[] };
+    assert.equal(doc.vms[0]!.health, 'degraded');
+    assert.equal(doc.vms[0]!.primary.host, 'beta');
+    assert.deepEqual([doc.vms[0]!.lastFailover?.from, doc.vms[0]!.lastFailover?.to], ['alpha', 'beta']);
+  });
+
+  test('plan shows the degraded pair and its re-protection; apply restores COLO while the VM serves', async () => {
+    const plan = await colo(['plan', '-f', lab.spec, '--detailed-exitcode']);
+    assert.equal(plan.code, 2, plan.stdout + plan.stderr);
+    assert.match(plan.stdout, /the secondary QEMU on alpha is gone/);
+    assert.match(plan.stdout, /# vm\.web\.secondary\.qemu on alpha will be created/);
+    assert.match(plan.stdout, /# vm\.web\.colo on beta will be created/);
+    // the service keeps answering during re-protection (one request a second)
+    let stop = false;
+    const gaps: number[] = [];
+    const poller = (async () => {
+      let last = Date.now();
+      while (!stop) {
+        try {
+          await httpGet(ADDR.beta, port, 5000);
+          gaps.push(Date.now() - last);
+          last = Date.now();
+        } catch {
+          /* counted as a gap by the next success */
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    })();
+    const r = await colo(['apply', '-f', lab.spec, '--auto-approve']);
+    stop = true;
+    await poller;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(Math.max(...gaps) < 8000, `the service stopped answering for ${Math.max(...gaps)} ms during re-protection`);
+    await lab.withQmp('beta', async (q) => {
+      assert.equal((await q.execute<{ status: string }>('query-migrate')).status, 'colo');
+      assert.equal((await q.execute<{ mode: string }>('query-colo-status')).mode, 'primary');
+    });
+    await lab.withQmp('alpha', async (q) => assert.equal((await q.execute<{ mode: string }>('query-colo-status')).mode, 'secondary'));
+    const a = await answer('beta');
+    assert.equal(a.boot, bootId);
+    assert.ok(a.counter >= lastCounter);
+    const again = await colo(['plan', '-f', lab.spec, '--detailed-exitcode']);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+  });
+
+  test('secondary lost: failover --to primary keeps the primary running with a writable disk', async () => {
+    process.kill((await lab.pid('alpha'))!, 'SIGKILL');
+    const r = await colo(['failover', '-f', lab.spec, '--to', 'primary']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const a = await answer('beta');
+    await new Promise((res) => setTimeout(res, 3000));
+    const b = await answer('beta');
+    assert.ok(b.counter > a.counter);
+    await lab.withQmp('beta', async (q) => {
+      // the quorum no longer waits for the dead NBD child: a write completes
+      const out = await q.execute<string>('human-monitor-command', { 'command-line': 'qemu-io colo-disk0 "write -P 0x5a 1M 4k"' });
+      assert.match(out, /wrote 4096\/4096 bytes/);
+      assert.equal((await q.execute<{ mode: string }>('query-colo-status')).mode, 'none');
+    });
+  });
+
+  test('re-protect after the second failover, then fail over back to alpha (roles swapped twice)', async () => {
+    const r = await colo(['apply', '-f', lab.spec, '--auto-approve']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal((await colo(['plan', '-f', lab.spec, '--detailed-exitcode'])).code, 0);
+    process.kill((await lab.pid('beta'))!, 'SIGKILL');
+    const f = await colo(['failover', '-f', lab.spec, '--to', 'secondary']);
+    assert.equal(f.code, 0, f.stdout + f.stderr);
+    const a = await answer('alpha');
+    assert.equal(a.boot, bootId, 'still the same guest after two promotions');
+    const re = await colo(['apply', '-f', lab.spec, '--auto-approve']);
+    assert.equal(re.code, 0, re.stdout + re.stderr);
+    assert.equal((await colo(['plan', '-f', lab.spec, '--detailed-exitcode'])).code, 0);
+  });
+
+  test('host unreachable: failover refuses without confirmed fencing; the fence command or --i-have-fenced confirms it', async () => {
+    // alpha is primary, beta secondary: beta "dies" (its QEMU killed, its sshd stopped)
+    const beta = lab.hosts.find((h) => h.name === 'beta')!;
+    const downBeta = async () => {
+      process.kill((await lab.pid('beta'))!, 'SIGKILL');
+      await stopSshd(beta.pidFile);
+    };
+    await downBeta();
+    const refused = await colo(['failover', '-f', lab.spec, '--to', 'primary']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /cannot confirm that beta no longer runs the VM: it is unreachable/);
+    assert.match(refused.stderr, /--i-have-fenced beta/);
+    assert.equal(await colo(['plan', '-f', lab.spec]).then((p) => /secondary host beta is unreachable/.test(p.stdout)), true);
+
+    // a fence command that fails is not a confirmation
+    await editSpec(lab.spec, (t) => t.replace(/(\n  beta:\n)/, `$1    fence:\n      command: [sh, -c, "echo power controller unreachable >&2; exit 3"]\n`));
+    const failed = await colo(['failover', '-f', lab.spec, '--to', 'primary']);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /fencing beta failed: sh exited 3: power controller unreachable/);
+
+    // a fence command that succeeds is
+    await editSpec(lab.spec, (t) => t.replace('exit 3', 'exit 0'));
+    const fenced = await colo(['failover', '-f', lab.spec, '--to', 'primary']);
+    assert.equal(fenced.code, 0, fenced.stdout + fenced.stderr);
+    assert.match(fenced.stdout, /beta fenced: fence-command/);
+
+    // beta comes back: re-protect, then lose it again and confirm by hand
+    spawnSync('/usr/sbin/sshd', ['-f', beta.configFile, '-E', beta.logFile]);
+    await eventually('beta sshd back', async () => {
+      const r = await colo(['status', '-f', lab.spec, '--json']);
+      if (!JSON.parse(r.stdout).vms[0].secondary.reachable) throw new Error('beta not reachable yet');
+    }, 20_000);
+    const re = await colo(['apply', '-f', lab.spec, '--auto-approve']);
+    assert.equal(re.code, 0, re.stdout + re.stderr);
+    await downBeta();
+    const ok = await colo(['failover', '-f', lab.spec, '--to', 'primary', '--i-have-fenced', 'beta']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /beta fenced: operator/);
+    const a = await answer('alpha');
+    assert.equal(a.boot, bootId);
+    const plan = await colo(['plan', '-f', lab.spec]);
+    assert.match(plan.stdout, /secondary host beta is unreachable/);
+    assert.match(plan.stdout, /the pair stays degraded/);
+  });
+});

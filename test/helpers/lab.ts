@@ -62,6 +62,10 @@ export async function startLab(opts: { vms?: number; checkpointMs?: number } = {
     spec: info.specFile,
     async down() {
       for (const c of clients) await c.close().catch(() => undefined);
+      if (process.env.COLO_E2E_KEEP === '1') {
+        process.stderr.write(`COLO_E2E_KEEP=1: lab left running in ${info.dir} (colo lab down --dir ${info.dir})\n`);
+        return;
+      }
       await labDown(info.dir).catch(() => undefined);
     },
     async qmp(host, vm = 'web') {

@@ -29,6 +29,40 @@ export async function disabledVirtioDevices(qmp: QmpClient, vm: VmSpec): Promise
   });
 }
 
+/** True when x-query-virtio-status says the guest driver finished setting the device up. */
+export function driverReady(status: unknown): boolean {
+  const st = (status as { status?: unknown })?.status;
+  if (typeof st === 'number') return (st & 4) !== 0; // VIRTIO_CONFIG_S_DRIVER_OK
+  const list = (st as { statuses?: unknown })?.statuses;
+  return Array.isArray(list) && list.some((x) => typeof x === 'string' && x.startsWith('VIRTIO_CONFIG_S_DRIVER_OK'));
+}
+
+/**
+ * Waits until the guest's drivers have set up every virtio device of the primary (DRIVER_OK, not
+ * disabled): COLO must not start while the guest boots, or QEMU 7.2's virtio `disabled` flag can
+ * stick on the secondary and its NIC stays dead.
+ */
+export async function waitGuestDriversReady(qmp: QmpClient, vm: VmSpec, timeoutMs: number): Promise<number> {
+  const paths = virtioBackends(vm);
+  if (paths.length === 0) return 0;
+  const t0 = performance.now();
+  let pending: string[] = paths;
+  await pollUntil(
+    `the guest to set up its virtio device(s) (it boots before COLO starts)`,
+    async () => {
+      const replies = await qmp.executeAllSettled(paths.map((path) => ({ execute: 'x-query-virtio-status', arguments: { path } })));
+      pending = paths.filter((_, i) => {
+        const r = replies[i];
+        if (!r?.ok) return false; // device without status (not virtio here): nothing to wait for
+        return !driverReady(r.value) || (r.value as { disabled?: boolean }).disabled === true;
+      });
+      return pending.length === 0 ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 250, lastSeen: () => `not ready: ${pending.join(', ')}` },
+  );
+  return Math.round(performance.now() - t0);
+}
+
 export async function coloStart(ctx: StepContext): Promise<string | undefined> {
   const vm = stepVm(ctx);
   const base = placementOf(ctx, vm);
@@ -54,6 +88,10 @@ export async function coloStart(ctx: StepContext): Promise<string | undefined> {
   const tMirror = performance.now();
   await runPhases(pq, renderMirrorStart(ctx.spec, vm, p), { progress: ctx.progress, timeoutMs: 600_000 });
   const mirrorMs = Math.round(performance.now() - tMirror);
+
+  ctx.progress(`waiting for the guest on ${p.primary} to set up its virtio devices`);
+  const bootWaitMs = await waitGuestDriversReady(pq, vm, 300_000);
+  if (bootWaitMs > 500) ctx.progress(`guest drivers ready after ${bootWaitMs} ms`);
 
   const seqBeforeStop = pq.eventSeq;
   const tStop = performance.now();

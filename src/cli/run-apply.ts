@@ -28,10 +28,10 @@ export function describePairState(vm: string, state: ColoState): string {
   return `${started.length > 0 ? started.join(', ') : 'no QEMU started by colo'}; status ${v.status}`;
 }
 
-export async function runApply(opts: { session: Session; spec: Spec; plan: Plan; state: ColoState | null; statePath: string; json?: boolean }): Promise<{ state: ColoState; summary: string }> {
+export async function runApply(opts: { session: Session; spec: Spec; plan: Plan; state: ColoState | null; statePath: string; json?: boolean; progress?: { hooks: ApplyHooks; runner?: GroupRunner } }): Promise<{ state: ColoState; summary: string }> {
   const { plan } = opts;
   let state = opts.state ?? newState(COLO_VERSION);
-  const { hooks, runner } = progressFor(opts.json);
+  const { hooks, runner } = opts.progress ?? progressFor(opts.json);
   const res = await applyPlan({
     session: opts.session,
     plan,

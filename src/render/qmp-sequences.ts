@@ -26,6 +26,11 @@ export interface QmpPhase {
   /** Stable phase name, e.g. "secondary-prepare", "switchover-stop". */
   name: string;
   commands: QmpCommand[];
+  /**
+   * Send all commands at once and check every reply (one round trip), instead of one command per
+   * round trip stopping at the first error. Used inside the switchover pause.
+   */
+  pipelined?: boolean;
   waitFor?: QmpWait;
 }
 
@@ -159,21 +164,20 @@ export function renderSwitchover(spec: Spec, vm: VmSpec, placement: Placement): 
   const proxy: QmpCommand[] = [];
   if (!placement.primaryHasProxyChardevs) proxy.push(...renderProxyChardevAdds(spec, vm, placement));
   proxy.push(...renderProxyObjectAdds(vm, placement));
+  // Everything that can happen before `stop` does, and the wiring inside the pause is pipelined:
+  // the guest is paused from `stop` until COLO resumes it, so round trips there are downtime.
   return [
+    { name: 'switchover-prepare', commands: [X_COLO_ON, checkpointParameters(vm.checkpoint)] },
     {
       name: 'switchover-stop',
       commands: [cmd('stop'), ...jobIds.map((id) => cmd('block-job-cancel', { device: id }))],
       waitFor: { event: 'BLOCK_JOB_COMPLETED', jobIds },
+      pipelined: true,
     },
-    { name: 'switchover-replication', commands: replication },
-    { name: 'switchover-proxy', commands: proxy },
+    { name: 'switchover-wire', commands: [...replication, ...proxy], pipelined: true },
     {
       name: 'switchover-migrate',
-      commands: [
-        X_COLO_ON,
-        checkpointParameters(vm.checkpoint),
-        cmd('migrate', { uri: `tcp:${hostPort(secondary.replicationAddress, vm.ports.migration)}` }),
-      ],
+      commands: [cmd('migrate', { uri: `tcp:${hostPort(secondary.replicationAddress, vm.ports.migration)}` })],
     },
   ];
 }

@@ -95,7 +95,17 @@ export async function coloStart(ctx: StepContext): Promise<string | undefined> {
 
   const seqBeforeStop = pq.eventSeq;
   const tStop = performance.now();
-  await runPhases(pq, renderSwitchover(ctx.spec, vm, p), { progress: ctx.progress });
+  const phaseMs: Record<string, number> = {};
+  try {
+    await runPhases(pq, renderSwitchover(ctx.spec, vm, p), { progress: ctx.progress, timing: (ph, ms) => (phaseMs[ph.replace('switchover-', '')] = ms) });
+  } catch (err) {
+    // Never leave the guest paused: undo the wiring and resume the primary, then report.
+    const undo = await cleanupPrimaryColo(pq, vm, { leaveColo: true }).then(
+      () => 'the primary was resumed and runs alone',
+      (e: Error) => `resuming the primary failed too: ${e.message}`,
+    );
+    throw new Error(`switchover failed: ${(err as Error).message} (${undo})`);
+  }
 
   let last = '';
   await pollUntil(
@@ -126,5 +136,6 @@ export async function coloStart(ctx: StepContext): Promise<string | undefined> {
     throw new Error(`COLO runs but the secondary's virtio device(s) ${disabled.join(', ')} are stuck disabled (QEMU virtio flag bug): the secondary guest cannot use them and the service would stall. Re-run apply to re-protect.`);
   }
   await ctx.updateVm(vm.name, (prev) => (prev ? { ...prev, status: 'protected', note: undefined } : prev) as typeof prev);
-  return `in COLO; mirror ${mirrorMs} ms, switchover pause ${pauseMs} ms`;
+  const parts = ['stop', 'wire', 'migrate'].filter((k) => phaseMs[k] !== undefined).map((k) => `${k} ${phaseMs[k]}`);
+  return `in COLO; mirror ${mirrorMs} ms, switchover pause ${pauseMs} ms (${parts.join(', ')} ms; then RAM copy)`;
 }

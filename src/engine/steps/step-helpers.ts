@@ -45,20 +45,35 @@ export interface PhaseOptions {
   tolerate?: (cmd: string, err: QmpError) => boolean;
   timeoutMs?: number;
   progress?: (m: string) => void;
+  /** Called with each phase's wall time (ms) once it finished, waits included. */
+  timing?: (phase: string, ms: number) => void;
 }
 
 /** Sends each phase's commands in order, stopping at the first error, then waits for its events. */
 export async function runPhases(client: QmpClient, phases: QmpPhase[], opts: PhaseOptions = {}): Promise<void> {
   for (const phase of phases) {
     const since = client.eventSeq;
+    const t0 = performance.now();
     opts.progress?.(phase.name);
-    for (const c of phase.commands) {
-      try {
-        await client.execute(c.execute, c.arguments, { timeoutMs: opts.timeoutMs ?? 30_000 });
-      } catch (err) {
-        if (err instanceof QmpError && opts.tolerate?.(c.execute, err)) continue;
-        if (err instanceof QmpError) throw new QmpError(`${phase.name}: ${c.execute}`, err.errorClass, err.desc);
-        throw err;
+    if (phase.pipelined) {
+      // One round trip; every reply checked afterwards (QEMU runs them in order regardless).
+      const replies = await client.executeAllSettled(phase.commands, { timeoutMs: opts.timeoutMs ?? 30_000 });
+      replies.forEach((r, i) => {
+        const c = phase.commands[i]!;
+        if (r.ok) return;
+        if (r.error instanceof QmpError && opts.tolerate?.(c.execute, r.error)) return;
+        if (r.error instanceof QmpError) throw new QmpError(`${phase.name}: ${c.execute}`, r.error.errorClass, r.error.desc);
+        throw r.error;
+      });
+    } else {
+      for (const c of phase.commands) {
+        try {
+          await client.execute(c.execute, c.arguments, { timeoutMs: opts.timeoutMs ?? 30_000 });
+        } catch (err) {
+          if (err instanceof QmpError && opts.tolerate?.(c.execute, err)) continue;
+          if (err instanceof QmpError) throw new QmpError(`${phase.name}: ${c.execute}`, err.errorClass, err.desc);
+          throw err;
+        }
       }
     }
     if (phase.waitFor) {
@@ -84,6 +99,7 @@ export async function runPhases(client: QmpClient, phases: QmpPhase[], opts: Pha
         }),
       );
     }
+    opts.timing?.(phase.name, Math.round(performance.now() - t0));
   }
 }
 

@@ -76,21 +76,25 @@ describe('renderMirrorStart', () => {
 });
 
 describe('renderSwitchover', () => {
-  test('initial primary: stop+cancel (wait COMPLETED), replication children, proxy objects, x-colo, parameters, migrate', () => {
+  test('initial primary: x-colo and parameters before stop; stop+cancel (wait COMPLETED); replication children and proxy pipelined; migrate', () => {
     const spec = labSpec();
     const vm = onlyVm(spec);
     const phases = renderSwitchover(spec, vm, initialPlacement(vm));
-    assert.deepEqual(phases.map((p) => p.name), ['switchover-stop', 'switchover-replication', 'switchover-proxy', 'switchover-migrate']);
-    assert.deepEqual(phases[0], {
+    assert.deepEqual(phases.map((p) => p.name), ['switchover-prepare', 'switchover-stop', 'switchover-wire', 'switchover-migrate']);
+    assert.deepEqual(phases[0]?.commands, [X_COLO, { execute: 'migrate-set-parameters', arguments: { 'x-checkpoint-delay': 2000, 'max-bandwidth': 1073741824 } }]);
+    assert.equal(phases[0]?.pipelined, undefined);
+    assert.deepEqual(phases[1], {
       name: 'switchover-stop',
       commands: [{ execute: 'stop' }, { execute: 'block-job-cancel', arguments: { device: 'resync-disk0' } }],
       waitFor: { event: 'BLOCK_JOB_COMPLETED', jobIds: ['resync-disk0'] },
+      pipelined: true,
     });
-    assert.deepEqual(phases[1]?.commands, [
+    assert.equal(phases[2]?.pipelined, true);
+    assert.deepEqual(phases[2]?.commands.slice(0, 2), [
       { execute: 'blockdev-add', arguments: { driver: 'replication', 'node-name': 'replication-disk0', mode: 'primary', file: 'nbd-disk0' } },
       { execute: 'x-blockdev-change', arguments: { parent: 'colo-disk0', node: 'replication-disk0' } },
     ]);
-    assert.deepEqual(phases[2]?.commands, [
+    assert.deepEqual(phases[2]?.commands.slice(2), [
       { execute: 'object-add', arguments: { 'qom-type': 'filter-mirror', id: 'm0-net0', netdev: 'net0', queue: 'tx', outdev: 'mirror0-net0', vnet_hdr_support: true } },
       { execute: 'object-add', arguments: { 'qom-type': 'filter-redirector', id: 'redire0-net0', netdev: 'net0', queue: 'rx', indev: 'compare_out-net0', vnet_hdr_support: true } },
       { execute: 'object-add', arguments: { 'qom-type': 'filter-redirector', id: 'redire1-net0', netdev: 'net0', queue: 'rx', outdev: 'compare0-net0', vnet_hdr_support: true } },
@@ -111,11 +115,7 @@ describe('renderSwitchover', () => {
         },
       },
     ]);
-    assert.deepEqual(phases[3]?.commands, [
-      X_COLO,
-      { execute: 'migrate-set-parameters', arguments: { 'x-checkpoint-delay': 2000, 'max-bandwidth': 1073741824 } },
-      { execute: 'migrate', arguments: { uri: 'tcp:127.0.0.12:9998' } },
-    ]);
+    assert.deepEqual(phases[3]?.commands, [{ execute: 'migrate', arguments: { uri: 'tcp:127.0.0.12:9998' } }]);
   });
 
   test('object-add uses flat properties (no "props" wrapper, removed in QEMU 6.0)', () => {
@@ -132,7 +132,7 @@ describe('renderSwitchover', () => {
     const vm = onlyVm(spec);
     const p = placementAfterFailoverToSecondary(initialPlacement(vm));
     const phases = renderSwitchover(spec, vm, p);
-    const proxy = phase(phases, 'switchover-proxy').commands;
+    const proxy = phase(phases, 'switchover-wire').commands.filter((c) => c.execute !== 'blockdev-add' && c.execute !== 'x-blockdev-change');
     const d = '/tmp/colo-lab/b/lab';
     assert.deepEqual(proxy.slice(0, 6), [
       { execute: 'chardev-add', arguments: { id: 'mirror0-net0', backend: { type: 'socket', data: { addr: { type: 'inet', data: { host: '127.0.0.12', port: '9003' } }, server: true, wait: false } } } },
@@ -155,7 +155,7 @@ describe('renderSwitchover', () => {
     const spec = labSpec();
     const vm = onlyVm(spec);
     const p = { ...placementAfterFailoverToSecondary(initialPlacement(vm)), primaryHasProxyChardevs: true };
-    const proxy = phase(renderSwitchover(spec, vm, p), 'switchover-proxy').commands;
+    const proxy = phase(renderSwitchover(spec, vm, p), 'switchover-wire').commands;
     assert.ok(!proxy.some((c) => c.execute === 'chardev-add'));
     assert.equal(proxy.filter((c) => c.arguments?.['position'] === 'id=rew-net0').length, 3);
   });
@@ -165,10 +165,10 @@ describe('renderSwitchover', () => {
     const vm = onlyVm(spec);
     const phases = renderSwitchover(spec, vm, initialPlacement(vm));
     assert.deepEqual(names(phase(phases, 'switchover-stop').commands), ['stop', 'block-job-cancel', 'block-job-cancel']);
-    assert.deepEqual(phase(phases, 'switchover-replication').commands.filter((c) => c.execute === 'x-blockdev-change').map((c) => c.arguments?.['parent']), ['colo-root', 'colo-data']);
-    const comps = phase(phases, 'switchover-proxy').commands.filter((c) => c.arguments?.['qom-type'] === 'colo-compare');
+    assert.deepEqual(phase(phases, 'switchover-wire').commands.filter((c) => c.execute === 'x-blockdev-change').map((c) => c.arguments?.['parent']), ['colo-root', 'colo-data']);
+    const comps = phase(phases, 'switchover-wire').commands.filter((c) => c.arguments?.['qom-type'] === 'colo-compare');
     assert.deepEqual(comps.map((c) => [c.arguments?.['id'], c.arguments?.['compare_timeout']]), [['comp-lan', 3000], ['comp-wan', 3000]]);
-    assert.deepEqual(phase(phases, 'switchover-migrate').commands[1]?.arguments, { 'x-checkpoint-delay': 20000, 'max-bandwidth': 134217728 });
+    assert.deepEqual(phase(phases, 'switchover-prepare').commands[1]?.arguments, { 'x-checkpoint-delay': 20000, 'max-bandwidth': 134217728 });
   });
 });
 

@@ -14,6 +14,7 @@ import { pickStyle } from '../../ui/style.ts';
 import { confirmOrFail } from '../confirm.ts';
 import { runApply } from '../run-apply.ts';
 import { parseDuration } from '../parse-duration.ts';
+import { UserError } from '../user-error.ts';
 
 interface ApplyOptions extends SpecOptions {
   autoApprove?: boolean;
@@ -62,15 +63,19 @@ export function registerApplyLike(program: Command, setExit: SetExitCode, name: 
             );
           }
         }
-        if (plan.steps.length === 0) {
-          const msg = plan.blocked.length > 0 ? `No changes applied; ${plan.blocked.length} pair(s) need your action (see the plan).` : 'No changes. Your infrastructure matches the configuration.';
-          process.stdout.write(opts.json ? `${JSON.stringify({ type: 'change_summary', '@message': msg, changes: { add: 0, change: 0, remove: 0 }, blocked: plan.blocked })}\n` : `${msg}\n`);
-          setExit(0);
-          return;
+        let summary = 'No changes. Your infrastructure matches the configuration.';
+        if (plan.steps.length > 0) summary = (await runApply({ session, spec, plan, state, statePath, ...(opts.json ? { json: true } : {}) })).summary;
+        else if (plan.blocked.length > 0) summary = 'No changes applied.';
+        process.stdout.write(opts.json ? `${JSON.stringify({ type: 'change_summary', '@message': summary, blocked: plan.blocked })}\n` : `${plan.steps.length > 0 ? '\n' : ''}${summary}\n`);
+        // Pairs apply could not repair (a host down, a primary gone): the run did not converge.
+        if (plan.blocked.length > 0) {
+          const lines = plan.blocked.map((b) => `  ${b.vm}: ${b.reason}${b.hint ? `\n    To resolve: ${b.hint}` : ''}`);
+          if (opts.json) {
+            setExit(1);
+            return;
+          }
+          throw new UserError(`${plan.blocked.length} pair${plan.blocked.length === 1 ? '' : 's'} could not be brought to the spec and ${plan.blocked.length === 1 ? 'needs' : 'need'} your action:\n${lines.join('\n')}`);
         }
-        const { summary } = await runApply({ session, spec, plan, state, statePath, ...(opts.json ? { json: true } : {}) });
-        process.stdout.write(opts.json ? `${JSON.stringify({ type: 'change_summary', '@message': summary, blocked: plan.blocked })}\n` : `\n${summary}\n`);
-        for (const b of plan.blocked) if (!opts.json) process.stdout.write(`Warning: ${b.vm}: ${b.reason}${b.hint ? `\n  To resolve: ${b.hint}` : ''}\n`);
         setExit(0);
       } finally {
         await close();

@@ -301,7 +301,7 @@ describe('apply-events.schema.json accepts every `colo apply --json` line', () =
     }
     const replace = plan(webSpec({ memory: '256M' }), state({ web: vmState() }), healthyWeb(webSpec())).steps;
     hooks.stepStart(replace[0]!);
-    hooks.stepFailed(replace[0]!, 87.5, new Error('QMP error: "x" not found'));
+    hooks.stepFailed(replace[0]!, 88, new Error('QMP error: "x" not found'));
     for (const s of replace.slice(1)) hooks.stepSkipped(s, `an earlier step of web failed`);
     return lines;
   }
@@ -318,18 +318,15 @@ describe('apply-events.schema.json accepts every `colo apply --json` line', () =
     assert.deepEqual(types, new Set(['apply_start', 'apply_progress', 'apply_complete', 'apply_errored', 'apply_skipped']));
   });
 
-  test('the change_summary lines apply.ts writes (with and without changes)', () => {
-    // src/cli/commands/apply.ts, nothing to do:
-    assertValid('apply-events', asJson({ type: 'change_summary', '@message': 'No changes. Your infrastructure matches the configuration.', changes: { add: 0, change: 0, remove: 0 }, blocked: [] }), 'no-changes summary');
-    // ... nothing to do but a blocked pair:
-    assertValid(
-      'apply-events',
-      asJson({ type: 'change_summary', '@message': 'No changes applied; 1 pair(s) need your action (see the plan).', changes: { add: 0, change: 0, remove: 0 }, blocked: [{ vm: 'web', reason: 'the primary QEMU on alpha is gone', hint: 'colo failover web --to secondary' }] }),
-      'blocked summary',
-    );
-    // ... after steps ran (no `changes` counts on this line):
-    assertValid('apply-events', asJson({ type: 'change_summary', '@message': 'Apply complete! Resources: 5 added, 0 changed, 0 destroyed.', blocked: [] }), 'apply summary');
-    assertValid('apply-events', asJson({ type: 'change_summary', '@message': 'Destroy complete! Resources: 3 destroyed.', blocked: [] }), 'destroy summary');
+  test('the change_summary lines apply.ts writes', () => {
+    // src/cli/commands/apply.ts: { type, '@message', blocked } after steps ran, with nothing to do,
+    // and with blocked pairs (then exit 1).
+    const line = (message: string, blocked: unknown[] = []) => asJson({ type: 'change_summary', '@message': message, blocked });
+    assertValid('apply-events', line('Apply complete! Resources: 5 added, 0 changed, 0 destroyed.'), 'apply summary');
+    assertValid('apply-events', line('Destroy complete! Resources: 3 destroyed.'), 'destroy summary');
+    assertValid('apply-events', line('No changes. Your infrastructure matches the configuration.'), 'no-changes summary');
+    assertValid('apply-events', line('No changes applied.', [{ vm: 'web', reason: 'the primary QEMU on alpha is gone', hint: 'colo failover web --to secondary' }]), 'blocked summary');
+    assertValid('apply-events', line('No changes applied.', [{ vm: 'web', reason: 'secondary host beta is unreachable' }]), 'blocked without a hint');
   });
 
   test('rejects what apply never writes', () => {
@@ -337,9 +334,13 @@ describe('apply-events.schema.json accepts every `colo apply --json` line', () =
     assertInvalid('apply-events', { ...start, type: 'apply_finished' }, 'an unknown event type');
     assertInvalid('apply-events', { ...start, '@level': 'error' }, 'apply_start at level error');
     assertInvalid('apply-events', { ...start, hook: { ...(start['hook'] as Node), elapsed_ms: 5 } }, 'elapsed_ms on apply_start');
+    const done = hookLines().map((l) => JSON.parse(l) as Node).find((e) => e['type'] === 'apply_complete')!;
+    assertInvalid('apply-events', { ...done, hook: { ...(done['hook'] as Node), elapsed_ms: 1.5 } }, 'fractional milliseconds (the engine rounds)');
+    assertInvalid('apply-events', { ...done, hook: { ...(done['hook'] as Node), action: 'recreate' } }, 'an unknown action');
     const { hook: _h, ...noHook } = start;
     assertInvalid('apply-events', noHook, 'a step event without its hook');
     assertInvalid('apply-events', { type: 'change_summary', '@message': 'x' }, 'a summary without blocked');
-    assertInvalid('apply-events', { type: 'change_summary', '@message': 'x', blocked: [], changes: { add: 1, change: 0, destroy: 0 } }, 'summary counts named destroy');
+    assertInvalid('apply-events', { type: 'change_summary', '@message': 'x', blocked: [], changes: { add: 1, change: 0, remove: 0 } }, 'summary counts (apply.ts writes none)');
+    assertInvalid('apply-events', { type: 'change_summary', '@message': 'x', blocked: [{ vm: 'web' }] }, 'a blocked pair without its reason');
   });
 });

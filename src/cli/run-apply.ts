@@ -13,6 +13,13 @@ import { newState, writeState } from '../state/state-file.ts';
 import { jsonHooks, listrProgress, plainHooks } from '../ui/apply-progress.ts';
 import { COLO_VERSION } from '../version.ts';
 
+/** What an apply actually did, in Terraform's change_summary terms (a replace counts as one add and one remove). */
+export interface ChangeCounts {
+  add: number;
+  change: number;
+  remove: number;
+}
+
 export function progressFor(json: boolean | undefined): { hooks: ApplyHooks; runner?: GroupRunner } {
   const out = (l: string) => process.stdout.write(`${l}\n`);
   if (json) return { hooks: jsonHooks(out) };
@@ -28,7 +35,7 @@ export function describePairState(vm: string, state: ColoState): string {
   return `${started.length > 0 ? started.join(', ') : 'no QEMU started by colo'}; status ${v.status}`;
 }
 
-export async function runApply(opts: { session: Session; spec: Spec; plan: Plan; state: ColoState | null; statePath: string; json?: boolean; progress?: { hooks: ApplyHooks; runner?: GroupRunner } }): Promise<{ state: ColoState; summary: string }> {
+export async function runApply(opts: { session: Session; spec: Spec; plan: Plan; state: ColoState | null; statePath: string; json?: boolean; progress?: { hooks: ApplyHooks; runner?: GroupRunner } }): Promise<{ state: ColoState; summary: string; changes: ChangeCounts }> {
   const { plan } = opts;
   let state = opts.state ?? newState(COLO_VERSION);
   const { hooks, runner } = opts.progress ?? progressFor(opts.json);
@@ -60,5 +67,5 @@ export async function runApply(opts: { session: Session; spec: Spec; plan: Plan;
   }
   const s = summarizePlan({ steps: res.done });
   const summary = plan.mode === 'destroy' ? `Destroy complete! Resources: ${s.destroy} destroyed.` : `Apply complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed.`;
-  return { state, summary };
+  return { state, summary, changes: { add: s.add, change: s.change, remove: s.destroy } };
 }

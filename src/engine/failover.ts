@@ -204,7 +204,14 @@ export async function failoverVm(
   };
 }
 
-/** Fail over several VMs; each host is fenced at most once. */
+/** `list` sorted by the position of each entry's VM in `vms` (stable; VMs not in `vms` last). */
+export function inVmOrder<T extends { vm: string }>(vms: Pick<VmSpec, 'name'>[], list: T[]): T[] {
+  const order = new Map(vms.map((vm, i) => [vm.name, i]));
+  const at = (x: T) => order.get(x.vm) ?? vms.length;
+  return [...list].sort((a, b) => at(a) - at(b));
+}
+
+/** Fail over several VMs; each host is fenced at most once. Results and errors come in the order of `vms`. */
 export async function failoverVms(session: Session, spec: Spec, vms: VmSpec[], state: ColoState | null, opts: FailoverOptions): Promise<{ results: FailoverResult[]; states: Record<string, VmState>; errors: { vm: string; error: Error }[] }> {
   const tConnect = performance.now();
   const obs = await observeAll(session, state);
@@ -241,5 +248,6 @@ export async function failoverVms(session: Session, spec: Spec, vms: VmSpec[], s
       }
     }),
   );
-  return { results, states, errors };
+  // Completion order depends on timing: report in the order of `vms` (spec order) instead.
+  return { results: inVmOrder(vms, results), states, errors: inVmOrder(vms, errors) };
 }

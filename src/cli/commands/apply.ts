@@ -8,17 +8,34 @@ import { readState } from '../../state/state-file.ts';
 import { acquireLock, releaseOnExit } from '../../state/lock.ts';
 import { makePlan } from '../../engine/make-plan.ts';
 import { assertPlanFresh, readPlanFile } from '../../engine/plan-file.ts';
-import type { PlanMode } from '../../engine/plan-model.ts';
+import type { Plan, PlanMode } from '../../engine/plan-model.ts';
+import { ApplyError } from '../../engine/apply.ts';
 import { renderPlanHuman } from '../../ui/plan-human.ts';
 import { pickStyle } from '../../ui/style.ts';
 import { confirmOrFail } from '../confirm.ts';
-import { runApply } from '../run-apply.ts';
+import { runApply, type ChangeCounts } from '../run-apply.ts';
 import { parseDuration } from '../parse-duration.ts';
 import { UserError } from '../user-error.ts';
 
 interface ApplyOptions extends SpecOptions {
   autoApprove?: boolean;
   lockTimeout: string;
+}
+
+/** The last --json line of a run in which no step failed (schemas/apply-events.schema.json, change_summary). */
+export function changeSummaryEvent(message: string, changes: ChangeCounts, blocked: Plan['blocked'], now: Date = new Date()) {
+  return { '@level': 'info' as const, '@message': message, '@timestamp': now.toISOString(), type: 'change_summary' as const, changes, blocked };
+}
+
+/** The last --json line of a run in which steps failed (schemas/apply-events.schema.json, apply_failed). */
+export function applyFailedEvent(err: ApplyError, now: Date = new Date()) {
+  return {
+    '@level': 'error' as const,
+    '@message': err.message,
+    '@timestamp': now.toISOString(),
+    type: 'apply_failed' as const,
+    failures: err.failures.map((f) => ({ vm: f.vm ?? null, address: f.step.address, kind: f.step.kind, error: f.error.message })),
+  };
 }
 
 export function registerApplyLike(program: Command, setExit: SetExitCode, name: 'apply' | 'destroy'): void {
@@ -64,9 +81,17 @@ export function registerApplyLike(program: Command, setExit: SetExitCode, name: 
           }
         }
         let summary = 'No changes. Your infrastructure matches the configuration.';
-        if (plan.steps.length > 0) summary = (await runApply({ session, spec, plan, state, statePath, ...(opts.json ? { json: true } : {}) })).summary;
-        else if (plan.blocked.length > 0) summary = 'No changes applied.';
-        process.stdout.write(opts.json ? `${JSON.stringify({ type: 'change_summary', '@message': summary, blocked: plan.blocked })}\n` : `${plan.steps.length > 0 ? '\n' : ''}${summary}\n`);
+        let changes: ChangeCounts = { add: 0, change: 0, remove: 0 };
+        if (plan.steps.length > 0) {
+          try {
+            ({ summary, changes } = await runApply({ session, spec, plan, state, statePath, ...(opts.json ? { json: true } : {}) }));
+          } catch (err) {
+            // The message still goes to stderr (main's error handler) and the exit code is 1.
+            if (opts.json && err instanceof ApplyError) process.stdout.write(`${JSON.stringify(applyFailedEvent(err))}\n`);
+            throw err;
+          }
+        } else if (plan.blocked.length > 0) summary = 'No changes applied.';
+        process.stdout.write(opts.json ? `${JSON.stringify(changeSummaryEvent(summary, changes, plan.blocked))}\n` : `${plan.steps.length > 0 ? '\n' : ''}${summary}\n`);
         // Pairs apply could not repair (a host down, a primary gone): the run did not converge.
         if (plan.blocked.length > 0) {
           const lines = plan.blocked.map((b) => `  ${b.vm}: ${b.reason}${b.hint ? `\n    To resolve: ${b.hint}` : ''}`);

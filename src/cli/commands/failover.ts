@@ -6,7 +6,7 @@ import { loadSpecOrFail } from '../load-spec-or-fail.ts';
 import { openSession, statePathFor } from '../run-context.ts';
 import { readState, writeState } from '../../state/state-file.ts';
 import { acquireLock, releaseOnExit } from '../../state/lock.ts';
-import { failoverVms, type FailoverTarget } from '../../engine/failover.ts';
+import { failoverVms, type FailoverResult, type FailoverTarget } from '../../engine/failover.ts';
 import { UserError } from '../user-error.ts';
 import { parseDuration } from '../parse-duration.ts';
 
@@ -15,6 +15,11 @@ interface FailoverCliOptions extends SpecOptions {
   iHaveFenced: string[];
   force?: boolean;
   lockTimeout: string;
+}
+
+/** The `colo failover --json` document (schemas/failover.schema.json); each error's kind is its class name. */
+export function failoverDocument(to: FailoverTarget, r: { results: FailoverResult[]; errors: { vm: string; error: Error }[] }) {
+  return { format_version: '1.0' as const, to, results: r.results, errors: r.errors.map((e) => ({ vm: e.vm, kind: e.error.name, error: e.error.message })) };
 }
 
 export function registerFailover(program: Command, setExit: SetExitCode): void {
@@ -49,7 +54,7 @@ export function registerFailover(program: Command, setExit: SetExitCode): void {
         });
         if (state && Object.keys(r.states).length > 0) state = await writeState(statePath, { ...state, vms: { ...state.vms, ...r.states } });
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ format_version: '1.0', to: opts.to, results: r.results, errors: r.errors.map((e) => ({ vm: e.vm, error: e.error.message })) }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify(failoverDocument(opts.to, r), null, 2)}\n`);
         } else {
           for (const res of r.results) process.stdout.write(`${res.message}\n`);
         }

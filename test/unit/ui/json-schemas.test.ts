@@ -1,5 +1,6 @@
 /**
- * The JSON schemas of colo's machine output (schemas/plan, status, failover, apply-events): each is
+ * The JSON schemas of colo's machine output (schemas/plan, status, failover, apply-events, verify,
+ * drill): each is
  * a 2020-12 schema with the documented $id and a description on every property, compiles under
  * ajv strict mode, accepts what the code really emits (renderers called on fixture data, golden
  * plan files) and rejects what it never emits.
@@ -13,7 +14,13 @@ import type { ValidateFunction } from 'ajv';
 import { renderPlanJson } from '../../../src/ui/plan-json.ts';
 import { jsonHooks } from '../../../src/ui/apply-progress.ts';
 import { pairStatuses } from '../../../src/engine/pair-status.ts';
-import type { FailoverResult } from '../../../src/engine/failover.ts';
+import { FailoverRefused, inVmOrder, type FailoverResult } from '../../../src/engine/failover.ts';
+import type { VmVerification } from '../../../src/engine/verify.ts';
+import { ApplyError } from '../../../src/engine/apply.ts';
+import { QmpError } from '../../../src/qmp/types.ts';
+import { TransportError } from '../../../src/transport/types.ts';
+import { applyFailedEvent, changeSummaryEvent } from '../../../src/cli/commands/apply.ts';
+import { failoverDocument } from '../../../src/cli/commands/failover.ts';
 import type { Plan, PlannedStep } from '../../../src/engine/plan-model.ts';
 import type { ObservedQemu } from '../../../src/engine/observed.ts';
 import {
@@ -31,8 +38,10 @@ import {
 } from '../engine/plan-fixtures.ts';
 
 type Node = Record<string, unknown>;
-const NAMES = ['plan', 'status', 'failover', 'apply-events'] as const;
+const NAMES = ['plan', 'status', 'failover', 'apply-events', 'verify', 'drill'] as const;
 type SchemaName = (typeof NAMES)[number];
+/** How many properties the walk must at least find in each schema (a guard against walking nothing). */
+const MIN_PROPERTIES: Record<SchemaName, number> = { plan: 10, status: 10, failover: 10, 'apply-events': 10, verify: 10, drill: 8 };
 
 function loadSchema(name: SchemaName): Node {
   return JSON.parse(readFileSync(new URL(`../../../schemas/${name}.schema.json`, import.meta.url), 'utf8')) as Node;
@@ -106,7 +115,7 @@ describe('machine-output schemas: form', () => {
         if (items && typeof items['description'] !== 'string') missing.push(`${at}/items`);
       });
       assert.deepEqual(missing, []);
-      assert.ok(properties >= 10, `only ${properties} properties walked`);
+      assert.ok(properties >= MIN_PROPERTIES[name], `only ${properties} properties walked`);
     });
 
     test(`${name}.schema.json: every object is closed (additionalProperties false, or a typed map)`, () => {
@@ -265,8 +274,7 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
     message: 'api already runs alone on beta (failed over at 2026-02-03T04:05:06.000Z); nothing to do. Run "colo apply" to re-protect it.',
   };
   /** What src/cli/commands/failover.ts writes with --json. */
-  const failoverDoc = (to: 'secondary' | 'primary', results: FailoverResult[], errors: { vm: string; error: Error }[]) =>
-    asJson({ format_version: '1.0', to, results, errors: errors.map((e) => ({ vm: e.vm, error: e.error.message })) });
+  const failoverDoc = (to: 'secondary' | 'primary', results: FailoverResult[], errors: { vm: string; error: Error }[]) => asJson(failoverDocument(to, { results, errors }));
 
   test('promoted and already failed over', () => assertValid('failover', failoverDoc('secondary', [promoted, already], []), 'two results'));
   test('every fencing kind, to the primary', () => {
@@ -274,15 +282,39 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
       assertValid('failover', failoverDoc('primary', [{ ...promoted, fencing }], []), `fencing ${fencing}`);
     }
   });
-  test('errors only (exit 1)', () =>
-    assertValid('failover', failoverDoc('secondary', [], [{ vm: 'web', error: new Error('web: the pair is healthy (both QEMUs run in COLO); a failover now drops its protection.') }]), 'an error'));
+  test('errors only (exit 1), each with its class name as kind', () => {
+    const errors = [
+      { vm: 'web', error: new FailoverRefused('web: the pair is healthy (both QEMUs run in COLO); a failover now drops its protection.') },
+      { vm: 'api', error: new QmpError('x-colo-lost-heartbeat', 'GenericError', 'COLO is not enabled') },
+      { vm: 'db', error: new TransportError('beta', 'beta: connect ECONNREFUSED 127.0.0.12:2222') },
+      { vm: 'cache', error: new Error('unexpected') },
+    ];
+    const doc = failoverDoc('secondary', [], errors) as { errors: { vm: string; kind: string; error: string }[] };
+    assertValid('failover', doc, 'errors');
+    assert.deepEqual(
+      doc.errors.map((e) => [e.vm, e.kind]),
+      [['web', 'FailoverRefused'], ['api', 'QmpError'], ['db', 'TransportError'], ['cache', 'Error']],
+    );
+    assert.equal(doc.errors[1]!.error, 'x-colo-lost-heartbeat: GenericError: COLO is not enabled');
+  });
+  test('results and errors in spec order, whatever order they completed in (inVmOrder)', () => {
+    const specOrder = [{ name: 'web' }, { name: 'api' }, { name: 'db' }];
+    const completed = [{ ...already, vm: 'db' }, { ...promoted, vm: 'web' }, { ...already, vm: 'api' }];
+    assert.deepEqual(inVmOrder(specOrder, completed).map((r) => r.vm), ['web', 'api', 'db']);
+    assert.deepEqual(completed.map((r) => r.vm), ['db', 'web', 'api'], 'the input list is left as it was');
+    const errs = [{ vm: 'db', error: new Error('b') }, { vm: 'web', error: new Error('a') }];
+    assert.deepEqual(inVmOrder(specOrder, errs).map((e) => e.vm), ['web', 'db']);
+    assertValid('failover', failoverDoc('secondary', inVmOrder(specOrder, completed), inVmOrder(specOrder, errs)), 'ordered document');
+  });
   test('nothing to do: empty lists', () => assertValid('failover', failoverDoc('secondary', [], []), 'empty'));
 
   test('rejects what failover never writes', () => {
     assertInvalid('failover', failoverDoc('secondary', [{ ...promoted, outcome: 'failed' as FailoverResult['outcome'] }], []), 'an unknown outcome');
     assertInvalid('failover', { ...(failoverDoc('secondary', [], []) as Node), to: 'both' }, 'an unknown target');
     assertInvalid('failover', failoverDoc('secondary', [{ ...promoted, timings: { ...promoted.timings, totalMs: -1 } }], []), 'a negative time');
-    assertInvalid('failover', { format_version: '1.0', to: 'secondary', results: [], errors: [{ vm: 'web', error: { message: 'x' } }] }, 'an error object instead of its message');
+    assertInvalid('failover', { format_version: '1.0', to: 'secondary', results: [], errors: [{ vm: 'web', kind: 'Error', error: { message: 'x' } }] }, 'an error object instead of its message');
+    assertInvalid('failover', { format_version: '1.0', to: 'secondary', results: [], errors: [{ vm: 'web', error: 'x' }] }, 'an error without its kind');
+    assertInvalid('failover', { format_version: '1.0', to: 'secondary', results: [], errors: [{ vm: 'web', kind: 'Failover refused', error: 'x' }] }, 'a kind that is not a class name');
   });
 });
 
@@ -318,15 +350,36 @@ describe('apply-events.schema.json accepts every `colo apply --json` line', () =
     assert.deepEqual(types, new Set(['apply_start', 'apply_progress', 'apply_complete', 'apply_errored', 'apply_skipped']));
   });
 
-  test('the change_summary lines apply.ts writes', () => {
-    // src/cli/commands/apply.ts: { type, '@message', blocked } after steps ran, with nothing to do,
-    // and with blocked pairs (then exit 1).
-    const line = (message: string, blocked: unknown[] = []) => asJson({ type: 'change_summary', '@message': message, blocked });
-    assertValid('apply-events', line('Apply complete! Resources: 5 added, 0 changed, 0 destroyed.'), 'apply summary');
-    assertValid('apply-events', line('Destroy complete! Resources: 3 destroyed.'), 'destroy summary');
+  test('the change_summary lines apply.ts writes (changeSummaryEvent)', () => {
+    // After steps ran (counts of what was done), with nothing to do (zeros), and with blocked pairs (then exit 1).
+    const zero = { add: 0, change: 0, remove: 0 };
+    const line = (message: string, changes = zero, blocked: Plan['blocked'] = []) => asJson(changeSummaryEvent(message, changes, blocked));
+    assertValid('apply-events', line('Apply complete! Resources: 5 added, 1 changed, 1 destroyed.', { add: 5, change: 1, remove: 1 }), 'apply summary');
+    assertValid('apply-events', line('Destroy complete! Resources: 3 destroyed.', { add: 0, change: 0, remove: 3 }), 'destroy summary');
     assertValid('apply-events', line('No changes. Your infrastructure matches the configuration.'), 'no-changes summary');
-    assertValid('apply-events', line('No changes applied.', [{ vm: 'web', reason: 'the primary QEMU on alpha is gone', hint: 'colo failover web --to secondary' }]), 'blocked summary');
-    assertValid('apply-events', line('No changes applied.', [{ vm: 'web', reason: 'secondary host beta is unreachable' }]), 'blocked without a hint');
+    assertValid('apply-events', line('No changes applied.', zero, [{ vm: 'web', reason: 'the primary QEMU on alpha is gone', hint: 'colo failover web --to secondary' }]), 'blocked summary');
+    assertValid('apply-events', line('No changes applied.', zero, [{ vm: 'web', reason: 'secondary host beta is unreachable' }]), 'blocked without a hint');
+    const ev = changeSummaryEvent('x', { add: 2, change: 0, remove: 1 }, [], new Date('2026-02-03T04:05:06.000Z'));
+    assert.deepEqual(ev, { '@level': 'info', '@message': 'x', '@timestamp': '2026-02-03T04:05:06.000Z', type: 'change_summary', changes: { add: 2, change: 0, remove: 1 }, blocked: [] });
+  });
+
+  test('the apply_failed line apply.ts writes when runApply throws (applyFailedEvent)', () => {
+    const steps = plan(webSpec(), null, observation([obsHost('alpha'), obsHost('beta', { workDirExists: false })], { web: [gone('alpha'), gone('beta')] })).steps;
+    const hostStep = steps.find((s) => s.vm === undefined)!;
+    const vmStep = steps.find((s) => s.kind === 'secondary-images')!;
+    const err = new ApplyError('apply failed for 2 steps; 1 of 6 steps done\n  web: stopped at ...\nFix the cause and run "colo apply" again.', [
+      { step: hostStep, error: new Error('beta: mkdir exited 1: Permission denied') },
+      { vm: 'web', step: vmStep, error: new QmpError('blockdev-mirror', 'GenericError', 'Could not open image') },
+    ]);
+    const ev = applyFailedEvent(err, new Date('2026-02-03T04:05:06.000Z'));
+    const line = JSON.stringify(ev);
+    assert.ok(!line.includes('\n'), 'one line, though the message has several');
+    assertValid('apply-events', JSON.parse(line), 'apply_failed');
+    assert.equal(ev['@message'], err.message);
+    assert.deepEqual(ev.failures, [
+      { vm: null, address: hostStep.address, kind: 'host-prepare', error: 'beta: mkdir exited 1: Permission denied' },
+      { vm: 'web', address: vmStep.address, kind: 'secondary-images', error: 'blockdev-mirror: GenericError: Could not open image' },
+    ]);
   });
 
   test('rejects what apply never writes', () => {
@@ -339,8 +392,113 @@ describe('apply-events.schema.json accepts every `colo apply --json` line', () =
     assertInvalid('apply-events', { ...done, hook: { ...(done['hook'] as Node), action: 'recreate' } }, 'an unknown action');
     const { hook: _h, ...noHook } = start;
     assertInvalid('apply-events', noHook, 'a step event without its hook');
-    assertInvalid('apply-events', { type: 'change_summary', '@message': 'x' }, 'a summary without blocked');
-    assertInvalid('apply-events', { type: 'change_summary', '@message': 'x', blocked: [], changes: { add: 1, change: 0, remove: 0 } }, 'summary counts (apply.ts writes none)');
-    assertInvalid('apply-events', { type: 'change_summary', '@message': 'x', blocked: [{ vm: 'web' }] }, 'a blocked pair without its reason');
+    const summary = asJson(changeSummaryEvent('x', { add: 1, change: 0, remove: 0 }, [])) as Node;
+    const { blocked: _b, ...noBlocked } = summary;
+    assertInvalid('apply-events', noBlocked, 'a summary without blocked');
+    const { changes: _c, ...noChanges } = summary;
+    assertInvalid('apply-events', noChanges, 'a summary without counts');
+    const { '@timestamp': _ts, ...noTimestamp } = summary;
+    assertInvalid('apply-events', noTimestamp, 'a summary without @timestamp');
+    assertInvalid('apply-events', { ...summary, changes: { add: 1, change: 0, destroy: 0 } }, 'destroy instead of remove');
+    assertInvalid('apply-events', { ...summary, changes: { add: -1, change: 0, remove: 0 } }, 'a negative count');
+    assertInvalid('apply-events', { ...summary, '@level': 'error' }, 'a summary at level error');
+    assertInvalid('apply-events', { ...summary, blocked: [{ vm: 'web' }] }, 'a blocked pair without its reason');
+    const failed = { '@level': 'error', '@message': 'apply failed', '@timestamp': '2026-02-03T04:05:06.000Z', type: 'apply_failed', failures: [{ vm: 'web', address: 'vm.web.colo', kind: 'colo-start', error: 'x' }] };
+    assertValid('apply-events', failed, 'a hand-built apply_failed');
+    assertInvalid('apply-events', { ...failed, failures: [] }, 'apply_failed without failures');
+    assertInvalid('apply-events', { ...failed, '@level': 'info' }, 'apply_failed at level info');
+    assertInvalid('apply-events', { ...failed, failures: [{ vm: 'web', address: 'vm.web.colo', kind: 'colo-start' }] }, 'a failure without its error');
+    assertInvalid('apply-events', { ...failed, changes: { add: 0, change: 0, remove: 0 } }, 'counts on apply_failed');
+  });
+});
+
+describe('verify.schema.json accepts `colo verify --json` documents', () => {
+  const allOk: VmVerification = {
+    vm: 'web',
+    ok: true,
+    primary: 'alpha',
+    secondary: 'beta',
+    checks: [
+      { name: 'colo', ok: true, detail: 'alpha primary, beta secondary, migration colo' },
+      { name: 'checkpoints', ok: true, detail: 'a checkpoint completed 812 ms into the check (interval 2000 ms)' },
+      { name: 'virtio', ok: true, detail: 'no secondary virtio device disabled' },
+      { name: 'console', ok: true, detail: 'no crash on the secondary console' },
+      { name: 'service', ok: true, detail: '127.0.0.11:8080 answered in 14 ms: hello from web' },
+    ],
+    ms: 1834,
+  };
+  const broken: VmVerification = {
+    vm: 'api',
+    ok: false,
+    primary: 'beta',
+    secondary: 'alpha',
+    checks: [
+      { name: 'colo', ok: false, detail: 'the secondary is down: no QEMU of api runs on alpha' },
+      { name: 'checkpoints', ok: false, detail: 'the checkpoint counter stopped: no checkpoint within 9 s (x-checkpoint-delay 2000 ms)' },
+      { name: 'virtio', ok: false, detail: 'secondary virtio device(s) stuck disabled: /machine/peripheral/nic-net0/virtio-backend' },
+      { name: 'console', ok: false, detail: 'the secondary guest crashed: Kernel panic - not syncing: Fatal exception' },
+      { name: 'service', ok: false, detail: '127.0.0.12:8081 did not answer (12 tries in 15 s): connect ECONNREFUSED 127.0.0.12:8081' },
+    ],
+    ms: 15020,
+  };
+  /** --probe none: no service check; serviceOnly (drill after a failover): the service check alone. */
+  const noProbe: VmVerification = { ...allOk, checks: allOk.checks.filter((c) => c.name !== 'service') };
+  const serviceOnly: VmVerification = { ...allOk, primary: 'beta', secondary: 'alpha', checks: [{ name: 'service', ok: true, detail: 'no TCP host forward to probe (tap/bridge networking): skipped' }], ms: 3 };
+  /** What src/cli/commands/verify.ts writes with --json. */
+  const verifyDoc = (list: VmVerification[]) => asJson({ format_version: '1.0', ok: list.every((v) => v.ok), vms: list });
+
+  test('every check passed', () => assertValid('verify', verifyDoc([allOk]), 'all ok'));
+  test('every check failed (exit 1)', () => {
+    const doc = verifyDoc([allOk, broken]) as { ok: boolean };
+    assert.equal(doc.ok, false);
+    assertValid('verify', doc, 'one pair broken');
+  });
+  test('--probe none and the service check alone', () => assertValid('verify', verifyDoc([noProbe, serviceOnly]), 'fewer checks'));
+  test('no VM', () => assertValid('verify', verifyDoc([]), 'empty'));
+
+  test('rejects what verify never writes', () => {
+    const good = verifyDoc([allOk]) as Node;
+    assertInvalid('verify', { ...good, format_version: '2.0' }, 'another format version');
+    assertInvalid('verify', { ...good, extra: true }, 'an unknown top-level field');
+    const { ok: _ok, ...noOk } = good;
+    assertInvalid('verify', noOk, 'no ok');
+    assertInvalid('verify', verifyDoc([{ ...allOk, ms: 1.5 }]), 'fractional milliseconds');
+    assertInvalid('verify', verifyDoc([{ ...allOk, checks: [{ name: 'disk' as 'colo', ok: true, detail: 'x' }] }]), 'an unknown check');
+    assertInvalid('verify', verifyDoc([{ ...allOk, checks: [{ name: 'colo', ok: true, detail: '' }] }]), 'a check without detail');
+    assertInvalid('verify', verifyDoc([{ ...allOk, primary: '127.0.0.11' }]), 'an address instead of a host name');
+  });
+});
+
+describe('drill.schema.json accepts `colo drill --json` documents', () => {
+  type Phase = { phase: string; ok: boolean; ms: number; detail: string };
+  const round = (suffix: string): Phase[] => [
+    { phase: `verify before${suffix}`, ok: true, ms: 2150, detail: 'colo, checkpoints, virtio, console, service' },
+    { phase: `failover to the secondary${suffix}`, ok: true, ms: 420, detail: 'web now runs alone on beta (alpha fenced: stopped-over-ssh) in 398 ms [connect 41 ms, fence 230 ms, QMP 18 ms, verify 25 ms].' },
+    { phase: `service on the new primary${suffix}`, ok: true, ms: 35, detail: 'service' },
+    { phase: `re-protect${suffix}`, ok: true, ms: 9800, detail: 'Apply complete! Resources: 3 added, 0 changed, 1 destroyed.' },
+    { phase: `verify after${suffix}`, ok: true, ms: 2240, detail: 'colo, checkpoints, virtio, console, service' },
+  ];
+  /** What src/cli/commands/drill.ts writes with --json: after the last phase, or at the first failed one. */
+  const drillDoc = (ok: boolean, phases: Phase[]) => asJson({ format_version: '1.0', vm: 'web', ok, phases });
+
+  test('a passed drill', () => assertValid('drill', drillDoc(true, round('')), 'passed'));
+  test('--back: two rounds', () => assertValid('drill', drillDoc(true, [...round(' (round 1)'), ...round(' (round 2)')]), 'two rounds'));
+  test('failed at the failover (exit 1): the last phase is the failed one', () => {
+    const phases = [round('')[0]!, { phase: 'failover to the secondary', ok: false, ms: 12, detail: 'web: the survivor host beta is unreachable (connect ECONNREFUSED 127.0.0.12:2222); cannot promote it' }];
+    assertValid('drill', drillDoc(false, phases), 'failed');
+  });
+  test('a phase with no checks to name (--probe none, service only)', () => assertValid('drill', drillDoc(true, [{ ...round('')[2]!, detail: '' }]), 'empty detail'));
+  test('failed before any phase recorded', () => assertValid('drill', drillDoc(false, []), 'no phases'));
+
+  test('rejects what drill never writes', () => {
+    const good = drillDoc(true, round('')) as Node;
+    assertInvalid('drill', { ...good, format_version: '1.1' }, 'another format version');
+    assertInvalid('drill', { ...good, vm: 'no such vm' }, 'a VM name with spaces');
+    const { phases: _p, ...noPhases } = good;
+    assertInvalid('drill', noPhases, 'no phases');
+    assertInvalid('drill', drillDoc(true, [{ phase: 'reboot', ok: true, ms: 1, detail: 'x' }]), 'an unknown phase');
+    assertInvalid('drill', drillDoc(true, [{ phase: 'verify before (round 3)', ok: true, ms: 1, detail: 'x' }]), 'a third round');
+    assertInvalid('drill', drillDoc(true, [{ ...round('')[0]!, ms: -1 }]), 'a negative duration');
+    assertInvalid('drill', drillDoc(true, [{ ...round('')[0]!, extra: 1 } as Phase]), 'an unknown phase field');
   });
 });

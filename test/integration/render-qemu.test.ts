@@ -406,7 +406,7 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
     }
     // The promoted switchover renders the same chardev-adds.
     const sw = renderSwitchover(spec, vm, promoted);
-    const proxy = sw.find((p) => p.name === 'switchover-proxy');
+    const proxy = sw.find((p) => p.name === 'switchover-wire');
     assert.equal(proxy?.commands.filter((c) => c.execute === 'chardev-add').length, 6 * vm.netdevs.length);
   });
 });

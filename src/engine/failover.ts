@@ -162,7 +162,8 @@ export async function failoverVm(
     }
   } else {
     log(`taking the primary on ${survivor} out of COLO`);
-    await cleanupPrimaryColo(qmp, vm, { leaveColo: true });
+    const r = rolesFor(vm, state);
+    await cleanupPrimaryColo(qmp, vm, { leaveColo: true, resetPeerSockets: { spec, placement: { primary: r.primary, secondary: r.secondary, primaryPromoted: r.primaryOrigin === 'promoted-secondary', primaryHasProxyChardevs: true } } });
   }
   const qmpMs = Math.round(performance.now() - tQmp);
 

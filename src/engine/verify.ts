@@ -45,7 +45,8 @@ export function probeService(address: string, port: number, kind: Exclude<ProbeK
     });
     sock.on('data', (d) => {
       got += String(d);
-      if (kind === 'http' && got.length > 0) done();
+      // an HTTP answer is complete when the server closes (HTTP/1.0) or the body has begun
+      if (kind === 'http' && /\r?\n\r?\n[^]*\S/.test(got)) done();
     });
     sock.once('close', () => (kind === 'http' && got ? done() : done(new Error(`${address}:${port} closed the connection${got ? '' : ' without answering'}`))));
     sock.once('error', (e) => done(e));
@@ -61,7 +62,8 @@ async function probeWithRetry(address: string, port: number, kind: Exclude<Probe
     const t0 = performance.now();
     try {
       const body = await probeService(address, port, kind, Math.min(5000, Math.max(1000, end - Date.now())));
-      const first = body.split('\n').find((l) => l.trim() && !/^HTTP\/|^Content-|^Cache-|^\r?$/.test(l))?.trim() ?? body.split('\n')[0]?.trim() ?? '';
+      const bodyText = body.includes('\r\n\r\n') ? body.slice(body.indexOf('\r\n\r\n') + 4) : body.includes('\n\n') ? body.slice(body.indexOf('\n\n') + 2) : body;
+      const first = bodyText.split('\n').find((l) => l.trim())?.trim() ?? '';
       return { ok: true, detail: `${address}:${port} answered in ${Math.round(performance.now() - t0)} ms${first ? `: ${first.slice(0, 80)}` : ''}` };
     } catch (e) {
       last = (e as Error).message;

@@ -3,7 +3,7 @@
  * tiny guest) in a temp dir, the real CLI run as a subprocess, and helpers to reach the guest.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -57,6 +57,17 @@ export async function startLab(opts: { vms?: number; checkpointMs?: number } = {
   const dir = await mkdtemp(path.join(tmpdir(), 'colo-e2e-'));
   const info = await labUp({ dir: path.join(dir, 'lab'), ...(opts.vms ? { vms: opts.vms } : {}), ...(opts.checkpointMs ? { checkpointMs: opts.checkpointMs } : {}) });
   const clients: QmpClient[] = [];
+  const qmp = async (host: 'alpha' | 'beta', vm = 'web'): Promise<QmpClient> => {
+    const sock = path.join(info.dir, 'hosts', host, vm, 'qmp.sock');
+    const stream = connect(sock);
+    await new Promise<void>((res, rej) => {
+      stream.once('connect', () => res());
+      stream.once('error', rej);
+    });
+    const c = await QmpClient.connect(stream, { label: `test ${vm}@${host}` });
+    clients.push(c);
+    return c;
+  };
   return {
     ...info,
     spec: info.specFile,
@@ -67,20 +78,11 @@ export async function startLab(opts: { vms?: number; checkpointMs?: number } = {
         return;
       }
       await labDown(info.dir).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
     },
-    async qmp(host, vm = 'web') {
-      const sock = path.join(info.dir, 'hosts', host, vm, 'qmp.sock');
-      const stream = connect(sock);
-      await new Promise<void>((res, rej) => {
-        stream.once('connect', () => res());
-        stream.once('error', rej);
-      });
-      const c = await QmpClient.connect(stream, { label: `test ${vm}@${host}` });
-      clients.push(c);
-      return c;
-    },
+    qmp,
     async withQmp(host, fn, vm = 'web') {
-      const c = await this.qmp(host, vm);
+      const c = await qmp(host, vm);
       try {
         return await fn(c);
       } finally {

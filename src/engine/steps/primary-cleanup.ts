@@ -7,6 +7,9 @@ import type { VmSpec } from '../../spec/types.ts';
 import { diskIds, nicIds } from '../../render/ids.ts';
 import type { QmpClient } from '../../qmp/client.ts';
 import { QmpError } from '../../qmp/types.ts';
+import type { Spec } from '../../spec/types.ts';
+import type { Placement } from '../../render/placement.ts';
+import { renderProxyChardevAdds } from '../../render/qmp-sequences.ts';
 
 export interface CleanupReport {
   leftColo: boolean;
@@ -23,7 +26,20 @@ async function tryExec(qmp: QmpClient, cmd: string, args?: Record<string, unknow
   }
 }
 
-export async function cleanupPrimaryColo(qmp: QmpClient, vm: VmSpec, opts: { leaveColo: boolean }): Promise<CleanupReport> {
+export interface CleanupOptions {
+  /** Leave COLO (x-colo-lost-heartbeat) when the primary is still in it. */
+  leaveColo: boolean;
+  /**
+   * Recreate the TCP proxy servers the secondary connects to (mirror, compare). When a secondary
+   * dies, the primary's listening chardev keeps its dead connection (nothing reads it once the
+   * filters are gone), and a new secondary's connection would wait behind it: mirrored packets
+   * are then lost and the first requests stall. Not during a switchover (the new secondary is
+   * already connected then).
+   */
+  resetPeerSockets?: { spec: Spec; placement: Placement };
+}
+
+export async function cleanupPrimaryColo(qmp: QmpClient, vm: VmSpec, opts: CleanupOptions): Promise<CleanupReport> {
   const removed: string[] = [];
   const [jobs, graph, objects] = await qmp.executeAll<[{ device: string }[], { nodes: { name: string }[] }, { name: string }[]]>([
     { execute: 'query-block-jobs' },
@@ -64,6 +80,18 @@ export async function cleanupPrimaryColo(qmp: QmpClient, vm: VmSpec, opts: { lea
   if (opts.leaveColo) {
     const colo = await qmp.execute<{ mode: string }>('query-colo-status').catch(() => ({ mode: 'none' }));
     if (colo.mode === 'primary') leftColo = await tryExec(qmp, 'x-colo-lost-heartbeat');
+  }
+  if (opts.resetPeerSockets) {
+    const chardevs = new Set((await qmp.execute<{ label: string }[]>('query-chardev')).map((c) => c.label));
+    const adds = renderProxyChardevAdds(opts.resetPeerSockets.spec, vm, opts.resetPeerSockets.placement);
+    for (const n of vm.netdevs) {
+      const ids = nicIds(n);
+      for (const id of [ids.mirror, ids.compareIn]) {
+        if (!chardevs.has(id)) continue;
+        const add = adds.find((c) => c.arguments?.['id'] === id);
+        if (add && (await tryExec(qmp, 'chardev-remove', { id })) && (await tryExec(qmp, add.execute, add.arguments))) removed.push(`${id} (re-created)`);
+      }
+    }
   }
   const status = await qmp.execute<{ status: string }>('query-status');
   if (status.status === 'paused' || status.status === 'colo') await tryExec(qmp, 'cont');

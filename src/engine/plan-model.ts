@@ -38,6 +38,8 @@ export interface PlannedStep {
   /** Why, in plain language. */
   reason: string;
   changes: AttributeChange[];
+  /** For a QEMU replaced because its command line drifted: the running argv and the one the spec renders now. */
+  commandLine?: { before: string[]; after: string[] };
 }
 
 /** Something that changed outside colo, found by observation. */

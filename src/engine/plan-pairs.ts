@@ -41,6 +41,13 @@ export interface SideFindings {
   argvChanges: ReturnType<typeof describeArgvChanges>;
 }
 
+/** The running and the wanted argv of a drifted QEMU, for the plan's command-line diff. */
+function commandLineOf(q: ObservedQemu, exp: PairExpectation): { commandLine?: { before: string[]; after: string[] } } {
+  if (!q.argv || !q.startedAs) return {};
+  const after = exp.argv(q.host, q.startedAs);
+  return after.length === q.argv.length && after.every((a, i) => a === q.argv![i]) ? {} : { commandLine: { before: q.argv, after } };
+}
+
 function argvDrift(q: ObservedQemu, exp: PairExpectation): SideFindings['argvChanges'] {
   if (!q.argv || !q.startedAs) return [];
   const want = exp.argv(q.host, q.startedAs);
@@ -114,14 +121,14 @@ interface PairPlan {
   warnings: string[];
 }
 
-function reprotectSteps(vm: VmSpec, roles: Roles, opts: { leaveColo: boolean; stopSecondary: boolean; reason: string; changes?: PlannedStep['changes'] }): PlannedStep[] {
+function reprotectSteps(vm: VmSpec, roles: Roles, opts: { leaveColo: boolean; stopSecondary: boolean; reason: string; changes?: PlannedStep['changes']; commandLine?: PlannedStep['commandLine'] }): PlannedStep[] {
   const steps: PlannedStep[] = [];
   const n = vm.name;
   if (opts.leaveColo) {
     steps.push({ address: `vm.${n}.primary`, action: 'update', kind: 'primary-leave-colo', vm: n, host: roles.primary, reason: `leave COLO on the primary so it runs alone: ${opts.reason}`, changes: [] });
   }
   if (opts.stopSecondary) {
-    steps.push({ address: `vm.${n}.secondary`, action: 'replace', kind: 'secondary-stop', vm: n, host: roles.secondary, reason: opts.reason, changes: opts.changes ?? [] });
+    steps.push({ address: `vm.${n}.secondary`, action: 'replace', kind: 'secondary-stop', vm: n, host: roles.secondary, reason: opts.reason, changes: opts.changes ?? [], ...(opts.commandLine ? { commandLine: opts.commandLine } : {}) });
   }
   steps.push(
     { address: `vm.${n}.secondary.images`, action: 'create', kind: 'secondary-images', vm: n, host: roles.secondary, reason: 'fresh base copy and active/hidden overlays for the secondary', changes: [] },
@@ -214,7 +221,7 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
       return out;
     }
     out.warnings.push(`replacing the primary of ${n} restarts its guest (a reboot)`);
-    out.steps.push({ address: `vm.${n}.primary`, action: 'replace', kind: 'primary-stop', vm: n, host: roles.primary, reason: 'the spec changed a setting QEMU only takes at start', changes: pf.argvChanges });
+    out.steps.push({ address: `vm.${n}.primary`, action: 'replace', kind: 'primary-stop', vm: n, host: roles.primary, reason: 'the spec changed a setting QEMU only takes at start', changes: pf.argvChanges, ...commandLineOf(pq!, exp) });
     if (secondaryAlive) out.steps.push({ address: `vm.${n}.secondary`, action: 'delete', kind: 'secondary-stop', vm: n, host: roles.secondary, reason: 'the secondary must be rebuilt for the new primary', changes: [] });
     out.steps.push({ address: `vm.${n}.primary`, action: 'create', kind: 'primary-start', vm: n, host: roles.primary, reason: 'primary QEMU with the new command line', changes: [] });
     out.steps.push(...reprotectSteps(vm, roles, { leaveColo: false, stopSecondary: false, reason: '' }));
@@ -243,7 +250,7 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
   if (problems.length > 0) {
     for (const p of problems) drift(`vm.${n}`, undefined, p);
     const anyColoState = inColo || (pq!.objects ?? []).some((o) => exp.primaryProxyObjects.includes(o)) || exp.replication.some((r) => (pq!.quorumChildren?.[r.quorum] ?? []).includes(r.child));
-    out.steps.push(...reprotectSteps(vm, roles, { leaveColo: anyColoState, stopSecondary: true, reason: `re-protect: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, changes: sf.argvChanges }));
+    out.steps.push(...reprotectSteps(vm, roles, { leaveColo: anyColoState, stopSecondary: true, reason: `re-protect: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, changes: sf.argvChanges, ...commandLineOf(sq!, exp) }));
     return out;
   }
 

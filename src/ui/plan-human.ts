@@ -2,6 +2,7 @@
 import type { Action, Plan, PlannedStep } from '../engine/plan-model.ts';
 import { summarizePlan } from '../engine/plan-model.ts';
 import type { Style } from './style.ts';
+import { commandLineDiff } from './command-line-diff.ts';
 
 const SYMBOL: Record<Action, string> = { create: '+', update: '~', replace: '-/+', delete: '-' };
 const VERB: Record<Action, string> = {
@@ -37,6 +38,13 @@ function renderStep(step: PlannedStep, st: Style): string[] {
   for (const c of step.changes) {
     const forces = c.forcesReplacement ? st.red(' # forces replacement') : '';
     lines.push(`      ${st.yellow('~')} ${c.path} = ${fmt(c.before)} -> ${fmt(c.after)}${forces}`);
+  }
+  if (step.commandLine) {
+    lines.push(st.dim('      # command line, running -> as the spec renders it now:'));
+    for (const l of commandLineDiff(step.commandLine.before, step.commandLine.after)) {
+      const paint = l.startsWith('+') ? st.green : l.startsWith('-') ? st.red : st.dim;
+      lines.push(`      ${paint(l)}`);
+    }
   }
   lines.push('');
   return lines;

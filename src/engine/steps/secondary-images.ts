@@ -7,6 +7,7 @@ import { diskIds } from '../../render/ids.ts';
 import { vmPaths } from '../../render/paths.ts';
 import type { StepContext } from './run-step.ts';
 import { placementOf, stepVm } from './step-helpers.ts';
+import { runBatch } from './run-batch.ts';
 
 interface BlockInfo {
   device?: string;
@@ -30,7 +31,7 @@ export async function secondaryImages(ctx: StepContext): Promise<string | undefi
     sizes[d.id] = size;
   }
   const t = ctx.session.transport(p.secondary);
-  for (const argv of renderImagePrep(ctx.spec, vm, p.secondary, sizes)) await t.check(argv, { timeoutMs: 60_000 });
+  await runBatch(t, renderImagePrep(ctx.spec, vm, p.secondary, sizes), { timeoutMs: 120_000 });
   const files = vmPaths(ctx.spec, vm, p.secondary).disks.flatMap((d) => [d.base, d.hidden, d.active]);
   await ctx.updateVm(vm.name, (prev) => {
     if (!prev) return prev;

@@ -6,23 +6,26 @@ import type { VmSpec } from '../../spec/types.ts';
 import { vmPaths } from '../../render/paths.ts';
 import type { QmpClient } from '../../qmp/client.ts';
 import type { Session } from '../session.ts';
+import { batchScript } from './run-batch.ts';
+import { parsePidFile } from '../../transport/deadline.ts';
 
 export async function startVmQemu(session: Session, vm: VmSpec, host: string, argv: string[]): Promise<{ pid: number; qmp: QmpClient }> {
   const paths = vmPaths(session.spec, vm, host);
   const t = session.transport(host);
   session.dropQmp(host, vm.name);
-  await t.check(['mkdir', '-p', '-m', '0700', paths.dir], { timeoutMs: 15_000 });
-  await t.check(['chmod', '0700', paths.dir], { timeoutMs: 15_000 });
   const stale = [paths.qmpSocket, paths.pidFile, paths.consoleLog, ...paths.nics.flatMap((n) => [n.primaryInSocket, n.compareOutSocket])];
-  await t.check(['rm', '-f', ...stale], { timeoutMs: 15_000 });
-  let pid: number;
-  try {
-    pid = await t.startDetached(argv, paths.pidFile, { timeoutMs: 60_000 });
-  } catch (err) {
-    // QEMU's own words are in its stderr (CommandError) or in -D's log.
+  // One round trip: private VM dir, stale files gone, QEMU started (-daemonize), its pid read back.
+  const res = await t.run(
+    ['sh', '-c', batchScript([['mkdir', '-p', '-m', '0700', paths.dir], ['chmod', '0700', paths.dir], ['rm', '-f', ...stale], argv, ['cat', paths.pidFile]])],
+    { timeoutMs: 60_000 },
+  );
+  const pid = res.code === 0 ? parsePidFile(res.stdout) : null;
+  if (pid === null) {
+    // With -daemonize, QEMU's own words go to -D's log, not stderr.
     const log = await t.run(['tail', '-n', '5', paths.qemuLog], { timeoutMs: 5_000 }).catch(() => null);
     const tail = log?.code === 0 && log.stdout.trim() ? ` (qemu.log: ${log.stdout.trim().split('\n').join(' | ')})` : '';
-    throw new Error(`QEMU for ${vm.name} failed to start on ${host}: ${(err as Error).message}${tail}`);
+    const why = res.code === 0 ? `no pid in ${paths.pidFile}` : `exit ${res.code}${res.stderr.trim() ? `: ${res.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
+    throw new Error(`QEMU for ${vm.name} failed to start on ${host}: ${why}${tail}`);
   }
   let lastErr: Error | undefined;
   for (let i = 0; i < 100; i++) {

@@ -178,6 +178,9 @@ function sshdConfig(h: { address: string; port: number; hostKey: string; pidFile
     'MaxStartups 100:30:200',
     'LogLevel VERBOSE',
     'Subsystem sftp internal-sftp',
+    // Debian's bash reads ~/.bashrc for commands run by sshd unless SHLVL is set; a heavy bashrc
+    // (pyenv init on our CI machines: ~180 ms) would otherwise be paid by every remote command.
+    'SetEnv SHLVL=1',
     ...extra,
     '',
   ].join('\n');

@@ -362,8 +362,16 @@ export class SshTransport implements Transport {
     const release = await this.sessions.acquire(signal);
     try {
       return await new Promise<RawResult>((resolve, reject) => {
+        let attempt = 0;
         const onOpen = (err: Error | undefined, ch: ClientChannel): void => {
           if (err) {
+            // sshd refuses a channel while its count of sessions (MaxSessions) still includes ones
+            // colo already closed: a race, not a verdict. Retry a few times with backoff.
+            if (/open failed|administratively prohibited/i.test(err.message) && attempt < 6 && !signal.aborted) {
+              const delay = 25 * 2 ** attempt++;
+              setTimeout(() => client.exec(cmd, onOpen), delay);
+              return;
+            }
             reject(new TransportError(this.host, `${this.host}: cannot run ${shown}: ${err.message}`, 'ECHANNEL'));
             return;
           }

@@ -2,11 +2,29 @@
  * YAML text -> plain data, with a locator that maps spec paths back to line and column.
  * Syntax errors, duplicate keys and unresolved aliases become positioned diagnostics.
  */
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { LineCounter, isAlias, isCollection, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import type { Alias } from 'yaml';
 import type { Document, Node, Pair } from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
 import { inPath } from './spec-path.ts';
 import type { PathSegment, SpecPath } from './spec-path.ts';
+
+/**
+ * What every alias of a document refers to, found in ONE walk (an alias refers to the nearest
+ * anchor of its name before it). yaml's own Alias.resolve(doc) walks the whole document for each
+ * alias, which made specs with many aliases load in quadratic time.
+ */
+export function aliasTargets(doc: Document): Map<Alias, Node | undefined> {
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Alias, Node | undefined>();
+  visit(doc, {
+    Node: (_key, node) => {
+      if (isAlias(node)) targets.set(node, anchors.get(node.source));
+      else if ((isScalar(node) || isCollection(node)) && node.anchor) anchors.set(node.anchor, node as Node);
+    },
+  });
+  return targets;
+}
 
 export interface Position {
   line: number;
@@ -17,6 +35,8 @@ export interface Position {
 export class Locator {
   readonly #doc: Document;
   readonly #lines: LineCounter;
+
+  #aliases: Map<Alias, Node | undefined> | undefined;
 
   constructor(doc: Document, lines: LineCounter) {
     this.#doc = doc;
@@ -86,7 +106,8 @@ export class Locator {
 
   #deref(node: unknown): unknown {
     let n = node;
-    for (let hops = 0; isAlias(n) && hops < 100; hops++) n = n.resolve(this.#doc);
+    this.#aliases ??= aliasTargets(this.#doc);
+    for (let hops = 0; isAlias(n) && hops < 100; hops++) n = this.#aliases.get(n);
     return n;
   }
 
@@ -154,6 +175,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   }
   for (const warning of doc.warnings) diag(locator.at(warning.pos[0]), `YAML: ${firstLine(warning.message)}`, 'warning');
 
+  const targets = aliasTargets(doc);
   walk(doc.contents, [], (node, path) => {
     if (isMap(node)) {
       const firstSeen = new Map<string, Position>();
@@ -168,7 +190,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
           firstSeen.set(key, pos);
         }
       }
-    } else if (isAlias(node) && node.resolve(doc) === undefined && node.range) {
+    } else if (isAlias(node) && targets.get(node) === undefined && node.range) {
       fatal = true;
       diag(locator.at(node.range[0]), `unknown alias *${node.source}: define the anchor &${node.source} before using it`);
     }

@@ -34,7 +34,7 @@ import {
   vmPaths,
   type QmpPhase,
 } from '../src/render/index.ts';
-import { virtioBackends } from '../src/engine/steps/colo-start.ts';
+import { virtioBackendPaths } from '../src/render/ids.ts';
 import { MiniQmp } from './lib/mini-qmp.ts';
 
 const execFileP = promisify(execFile);
@@ -64,7 +64,7 @@ export function renderForHand(spec: Spec, vm: VmSpec): HandRendering {
     secondaryPrepare: renderSecondaryPrepare(spec, vm, p, o.dialect),
     mirrorStart: renderMirrorStart(spec, vm, p),
     switchover: renderSwitchover(spec, vm, p),
-    virtioPaths: virtioBackends(vm),
+    virtioPaths: virtioBackendPaths(vm),
     quorumDevices: Object.fromEntries(vm.disks.map((d) => [d.id, diskIds(d).quorum])),
     primary: vmPaths(spec, vm, p.primary),
     secondary: vmPaths(spec, vm, p.secondary),

@@ -9,7 +9,7 @@ import type { ColoState } from '../state/types.ts';
 import type { Observation, ObservedHost, ObservedQemu, ObservedVm } from './observed.ts';
 import type { Session } from './session.ts';
 import type { QmpCommand } from '../qmp/types.ts';
-import { diskIds, nicIds } from '../render/ids.ts';
+import { diskIds, nicIds, virtioBackendPaths } from '../render/ids.ts';
 import { vmPaths } from '../render/paths.ts';
 import { probeBinaryVersion } from '../qmp/probe.ts';
 
@@ -93,10 +93,7 @@ export function qmpObserveBatch(vm: VmSpec): { commands: QmpCommand[]; compareKe
       commands.push({ execute: 'qom-get', arguments: { path: `/objects/${nicIds(n).compare}`, property: prop } });
     }
   }
-  const virtioPaths = [
-    ...vm.netdevs.filter((n) => n.vnetHdr).map((n) => nicIds(n).virtioBackendPath),
-    ...vm.disks.filter((d) => d.interface === 'virtio').map((d) => `/machine/peripheral/${diskIds(d).device}/virtio-backend`),
-  ];
+  const virtioPaths = virtioBackendPaths(vm);
   for (const path of virtioPaths) commands.push({ execute: 'x-query-virtio-status', arguments: { path } });
   return { commands, compareKeys, virtioPaths };
 }

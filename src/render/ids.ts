@@ -108,6 +108,17 @@ export interface VmIds {
   nics: NicIds[];
 }
 
+/**
+ * QOM paths of a VM's virtio devices (virtio NICs and virtio-blk disks): what x-query-virtio-status
+ * takes, for the `disabled` flag and the driver-ready status.
+ */
+export function virtioBackendPaths(vm: VmSpec): string[] {
+  return [
+    ...vm.netdevs.filter((n) => n.vnetHdr).map((n) => nicIds(n).virtioBackendPath),
+    ...vm.disks.filter((d) => d.interface === 'virtio').map((d) => `/machine/peripheral/${diskIds(d).device}/virtio-backend`),
+  ];
+}
+
 export function vmIds(vm: VmSpec): VmIds {
   return { disks: vm.disks.map(diskIds), nics: vm.netdevs.map(nicIds) };
 }

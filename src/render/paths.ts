@@ -89,8 +89,12 @@ export function vmPaths(spec: Spec, vm: VmSpec, hostName: string): VmPaths {
 /** Longest unix socket path Linux accepts (sun_path is 108 bytes including the NUL). */
 export const UNIX_SOCKET_PATH_MAX = 107;
 
+/** Every unix socket of this VM on this host: its QMP socket and the primary's compare loops. */
+export function socketPaths(paths: VmPaths): string[] {
+  return [paths.qmpSocket, ...paths.nics.flatMap((n) => [n.primaryInSocket, n.compareOutSocket])];
+}
+
 /** Unix socket paths of this VM on this host that are too long for the kernel. */
 export function tooLongSocketPaths(paths: VmPaths): string[] {
-  const all = [paths.qmpSocket, ...paths.nics.flatMap((n) => [n.primaryInSocket, n.compareOutSocket])];
-  return all.filter((p) => Buffer.byteLength(p) > UNIX_SOCKET_PATH_MAX);
+  return socketPaths(paths).filter((p) => Buffer.byteLength(p) > UNIX_SOCKET_PATH_MAX);
 }

@@ -5,23 +5,15 @@
  * first, and no secondary virtio device stuck disabled.
  */
 import { renderMirrorStart, renderSwitchover } from '../../render/qmp-sequences.ts';
-import { nicIds, diskIds } from '../../render/ids.ts';
+import { nicIds, virtioBackendPaths } from '../../render/ids.ts';
 import type { QmpClient } from '../../qmp/client.ts';
 import type { VmSpec } from '../../spec/types.ts';
 import type { StepContext } from './run-step.ts';
 import { placementOf, pollUntil, runPhases, stepVm } from './step-helpers.ts';
 import { cleanupPrimaryColo } from './primary-cleanup.ts';
 
-/** QOM paths of the virtio devices whose `disabled` flag must be false on the secondary. */
-export function virtioBackends(vm: VmSpec): string[] {
-  return [
-    ...vm.netdevs.filter((n) => n.vnetHdr).map((n) => nicIds(n).virtioBackendPath),
-    ...vm.disks.filter((d) => d.interface === 'virtio').map((d) => `/machine/peripheral/${diskIds(d).device}/virtio-backend`),
-  ];
-}
-
 export async function disabledVirtioDevices(qmp: QmpClient, vm: VmSpec): Promise<string[]> {
-  const paths = virtioBackends(vm);
+  const paths = virtioBackendPaths(vm);
   const replies = await qmp.executeAllSettled(paths.map((path) => ({ execute: 'x-query-virtio-status', arguments: { path } })));
   return paths.filter((_, i) => {
     const r = replies[i];
@@ -43,7 +35,7 @@ export function driverReady(status: unknown): boolean {
  * stick on the secondary and its NIC stays dead.
  */
 export async function waitGuestDriversReady(qmp: QmpClient, vm: VmSpec, timeoutMs: number): Promise<number> {
-  const paths = virtioBackends(vm);
+  const paths = virtioBackendPaths(vm);
   if (paths.length === 0) return 0;
   const t0 = performance.now();
   let pending: string[] = paths;

@@ -3,7 +3,7 @@
  * rendered argv started detached (-daemonize -pidfile), and its QMP socket answering.
  */
 import type { VmSpec } from '../../spec/types.ts';
-import { vmPaths } from '../../render/paths.ts';
+import { socketPaths, vmPaths } from '../../render/paths.ts';
 import type { QmpClient } from '../../qmp/client.ts';
 import type { Session } from '../session.ts';
 import { batchScript } from './run-batch.ts';
@@ -13,7 +13,7 @@ export async function startVmQemu(session: Session, vm: VmSpec, host: string, ar
   const paths = vmPaths(session.spec, vm, host);
   const t = session.transport(host);
   session.dropQmp(host, vm.name);
-  const stale = [paths.qmpSocket, paths.pidFile, paths.consoleLog, ...paths.nics.flatMap((n) => [n.primaryInSocket, n.compareOutSocket])];
+  const stale = [paths.pidFile, paths.consoleLog, ...socketPaths(paths)];
   // One round trip: private VM dir, stale files gone, QEMU started (-daemonize), its pid read back.
   const res = await t.run(
     ['sh', '-c', batchScript([['mkdir', '-p', '-m', '0700', paths.dir], ['chmod', '0700', paths.dir], ['rm', '-f', ...stale], argv, ['cat', paths.pidFile]])],

@@ -2,7 +2,7 @@
  * Stopping a VM's QEMU on a host: SIGTERM, wait, then SIGKILL (a wedged QEMU ignores SIGTERM), and
  * confirm it is gone. Idempotent: nothing running is success.
  */
-import { vmPaths } from '../../render/paths.ts';
+import { socketPaths, vmPaths } from '../../render/paths.ts';
 import type { VmSpec } from '../../spec/types.ts';
 import type { Session } from '../session.ts';
 import type { StepContext } from './run-step.ts';
@@ -28,10 +28,7 @@ const STOP_SCRIPT = [
 export async function stopVmQemu(session: Session, vm: VmSpec | { name: string; pidFile: string }, host: string, graceSeconds = 3): Promise<void> {
   const pidFile = 'pidFile' in vm ? vm.pidFile : vmPaths(session.spec, vm, host).pidFile;
   session.dropQmp(host, vm.name);
-  const sockets = 'pidFile' in vm ? [] : (() => {
-    const p = vmPaths(session.spec, vm, host);
-    return [p.qmpSocket, ...p.nics.flatMap((n) => [n.primaryInSocket, n.compareOutSocket])];
-  })();
+  const sockets = 'pidFile' in vm ? [] : socketPaths(vmPaths(session.spec, vm, host));
   const res = await session.transport(host).run(['sh', '-c', STOP_SCRIPT, 'colo-stop', pidFile, String(graceSeconds), ...sockets], { timeoutMs: (graceSeconds + 10) * 1000 });
   if (res.code !== 0 || !res.stdout.includes('gone')) {
     throw new Error(`could not stop the QEMU of ${vm.name} on ${host} (pid file ${pidFile}): ${res.stdout.trim()} ${res.stderr.trim()}`.trim());

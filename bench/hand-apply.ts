@@ -9,9 +9,10 @@
  *   primary started running -> query-block (disk size) -> qemu-img create base/hidden/active ->
  *   secondary started (-incoming) + secondary-prepare (NBD server/exports) -> mirror, wait
  *   BLOCK_JOB_READY -> wait until the guest's drivers set up every virtio device (DRIVER_OK, not
- *   disabled; polled every 250 ms) -> switchover (stop, cancel, wait BLOCK_JOB_COMPLETED,
- *   replication, proxy, x-colo, checkpoint parameters, migrate) -> poll query-migrate every 50 ms
- *   until "colo" -> STOP/RESUME pause -> both query-colo-status -> wait for the next RESUME
+ *   disabled; polled every 250 ms) -> live switchover (x-colo, migration parameters, replication,
+ *   proxy, migrate; the guest runs) -> poll query-migrate every 50 ms until "colo" -> STOP/RESUME
+ *   pause -> cancel the mirrors (wait BLOCK_JOB_COMPLETED), delete their NBD nodes -> both
+ *   query-colo-status -> wait for the next RESUME
  *   (a checkpoint after the first) -> secondary virtio devices not disabled.
  * Rendering happens before the clock starts (it is pure and takes a few ms).
  */
@@ -30,6 +31,7 @@ import {
   renderPrimaryArgv,
   renderSecondaryArgv,
   renderSecondaryPrepare,
+  renderResyncFinish,
   renderSwitchover,
   vmPaths,
   type QmpPhase,
@@ -46,6 +48,7 @@ export interface HandRendering {
   secondaryPrepare: QmpPhase[];
   mirrorStart: QmpPhase[];
   switchover: QmpPhase[];
+  resyncFinish: QmpPhase[];
   virtioPaths: string[];
   /** Disk id -> the quorum's device name in query-block. */
   quorumDevices: Record<string, string>;
@@ -64,6 +67,7 @@ export function renderForHand(spec: Spec, vm: VmSpec): HandRendering {
     secondaryPrepare: renderSecondaryPrepare(spec, vm, p, o.dialect),
     mirrorStart: renderMirrorStart(spec, vm, p),
     switchover: renderSwitchover(spec, vm, p),
+    resyncFinish: renderResyncFinish(vm),
     virtioPaths: virtioBackendPaths(vm),
     quorumDevices: Object.fromEntries(vm.disks.map((d) => [d.id, diskIds(d).quorum])),
     primary: vmPaths(spec, vm, p.primary),
@@ -77,7 +81,7 @@ export interface HandTimings {
   secondaryStartMs: number;
   mirrorMs: number;
   driversWaitMs: number;
-  /** From `stop` until query-migrate says colo. */
+  /** From the first switchover command until query-migrate says colo, then the mirrors ended. */
   switchoverMs: number;
   /** Until the RESUME of the checkpoint after the first, plus the virtio check. */
   checkpointWaitMs: number;
@@ -256,6 +260,7 @@ export async function handApply(r: HandRendering, checkpointIntervalMs: number, 
     const resume = await pq.waitEvent('RESUME', stop.index + 1, undefined, 60_000);
     const cpu1 = opts.diagnose ? { t: performance.now(), p: pidCpuMs(prim.pid), s: pidCpuMs(sec.pid), m: machineJiffies() } : undefined;
     pausePhasesMs['migrate acked -> RESUME'] = Math.round(resume.arrivedMs - tMigrateAcked);
+    await runPhases(pq, r.resyncFinish);
     const switchoverMs = lap();
     const [pc, sc] = [await pq.cmd<{ mode: string }>('query-colo-status'), await sq.cmd<{ mode: string }>('query-colo-status')];
     if (pc.mode !== 'primary' || sc.mode !== 'secondary') throw new Error(`COLO modes ${pc.mode}/${sc.mode}`);

@@ -102,14 +102,18 @@ type Settled = { ok: true; value: unknown } | { ok: false; error: Error };
 const obj = (x: unknown): Record<string, unknown> => (typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
 
 /** Quorum children by quorum id, from x-debug-query-block-graph. */
-export function quorumChildrenFromGraph(graph: unknown, quorumIds: string[]): Record<string, string[]> {
+/**
+ * The children of each quorum, keyed by drive name. `quorums` gives each drive name and its quorum's
+ * node name; a QEMU started before colo named the quorum node is found through the drive.
+ */
+export function quorumChildrenFromGraph(graph: unknown, quorums: { drive: string; node: string }[]): Record<string, string[]> {
   const g = obj(graph);
   const nodes = Array.isArray(g.nodes) ? g.nodes.map(obj) : [];
   const edges = Array.isArray(g.edges) ? g.edges.map(obj) : [];
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const out: Record<string, string[]> = {};
-  for (const q of quorumIds) {
-    let quorumNode = nodes.find((n) => n.name === q && n.type === 'block-driver');
+  for (const { drive: q, node } of quorums) {
+    let quorumNode = nodes.find((n) => (n.name === node || n.name === q) && n.type === 'block-driver');
     if (!quorumNode) {
       const backend = nodes.find((n) => n.name === q && n.type === 'block-backend');
       const e = backend ? edges.find((x) => x.parent === backend.id) : undefined;
@@ -134,7 +138,10 @@ export function qemuFromReplies(base: ObservedQemu, vm: VmSpec, batch: ReturnTyp
   const mig = obj(val(2));
   q.migrateStatus = typeof mig.status === 'string' ? mig.status : 'none';
   q.migrateParams = obj(val(3));
-  q.quorumChildren = quorumChildrenFromGraph(val(4), vm.disks.map((d) => diskIds(d).quorum));
+  q.quorumChildren = quorumChildrenFromGraph(
+    val(4),
+    vm.disks.map((d) => ({ drive: diskIds(d).quorum, node: diskIds(d).quorumNode })),
+  );
   const graphNodes = obj(val(4)).nodes;
   q.blockNodes = Array.isArray(graphNodes) ? graphNodes.map((n) => String(obj(n).name ?? '')).filter(Boolean) : [];
   const objects = val(5);

@@ -141,6 +141,7 @@ export function renderPrimaryArgv(spec: Spec, vm: VmSpec, placement: Placement, 
       '-drive',
       opts('if=none', [
         ['id', ids.quorum],
+        ['node-name', ids.quorumNode],
         ...QUORUM,
         ['children.0.file.filename', disk.image],
         ['children.0.driver', disk.format],
@@ -193,7 +194,7 @@ export function renderSecondaryArgv(spec: Spec, vm: VmSpec, placement: Placement
         ['file.backing.file.filename', dp.hidden],
         ['file.backing.backing', ids.parent],
       ]),
-      '-drive', opts('if=none', [['id', ids.quorum], ...QUORUM, ['children.0', ids.childs]]),
+      '-drive', opts('if=none', [['id', ids.quorum], ['node-name', ids.quorumNode], ...QUORUM, ['children.0', ids.childs]]),
     );
   });
   argv.push(...diskDeviceArgs(vm));

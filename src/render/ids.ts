@@ -10,14 +10,21 @@ export interface DiskIds {
   diskId: string;
   /** Quorum drive on both sides; the guest device's drive. Also the BlockBackend the mirror reads. */
   quorum: string;
+  /**
+   * The quorum's node name on both sides. x-blockdev-change needs it: while a mirror job runs, the
+   * drive name resolves to the mirror's filter node above the quorum.
+   */
+  quorumNode: string;
   /** Guest block device id (-device ...,id=). */
   device: string;
   /** Secondary: the base image drive exported over NBD. */
   parent: string;
   /** Secondary: the replication (mode=secondary) drive over active -> hidden -> parent. */
   childs: string;
-  /** Primary: NBD client node to the secondary's export (mirror target, then replication file). */
+  /** Primary: NBD client node to the secondary's export, the replication node's file. */
   nbd: string;
+  /** Primary: a second NBD client node to the same export, the resync mirror's target. */
+  mirrorTarget: string;
   /** Primary: replication (mode=primary) node added to the quorum as children.1. */
   replication: string;
   /** Primary: blockdev-mirror job id. */
@@ -64,10 +71,12 @@ export function diskIds(disk: DiskSpec): DiskIds {
   return {
     diskId: d,
     quorum: `colo-${d}`,
+    quorumNode: `quorum-${d}`,
     device: `blk-${d}`,
     parent: `parent-${d}`,
     childs: `childs-${d}`,
     nbd: `nbd-${d}`,
+    mirrorTarget: `resync-nbd-${d}`,
     replication: `replication-${d}`,
     mirrorJob: `resync-${d}`,
     exportName: disk.exportName,

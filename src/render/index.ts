@@ -12,6 +12,7 @@ import {
   renderFailoverPrimary,
   renderFailoverSecondary,
   renderMirrorStart,
+  renderResyncFinish,
   renderSecondaryPrepare,
   renderSwitchover,
   type QmpPhase,
@@ -52,6 +53,8 @@ export interface VmRendering {
     argv?: string[];
     mirrorStart: QmpPhase[];
     switchover: QmpPhase[];
+    /** Once COLO runs: end the resync mirrors. */
+    resyncFinish: QmpPhase[];
     /** When the secondary died. */
     failover: QmpPhase[];
     checkpointUpdate: QmpPhase[];
@@ -85,6 +88,7 @@ export function renderVm(spec: Spec, vm: VmSpec, o: VmRenderOptions): VmRenderin
       ...(primaryArgv ? { argv: primaryArgv } : {}),
       mirrorStart: renderMirrorStart(spec, vm, placement),
       switchover: renderSwitchover(spec, vm, placement),
+      resyncFinish: renderResyncFinish(vm),
       failover: renderFailoverPrimary(vm),
       checkpointUpdate: renderCheckpointUpdate(vm),
     },

@@ -3,10 +3,14 @@
  * stops at the first error, and waits for `waitFor` (if any) before the next phase. Pure.
  *
  * Start-up is the "mirror start" (lab-findings.md): primary running alone; secondary started with
- * -incoming and prepared (NBD export); the primary mirrors every disk to the secondary's export;
- * at BLOCK_JOB_READY the switchover stops the primary, cancels the jobs (a consistent copy), adds
- * the replication children and the proxy objects, and migrates with x-colo. COLO then runs both
- * VMs (no `cont`). The same path re-protects after a failover in either direction.
+ * -incoming and prepared (NBD export); the primary mirrors every disk to the secondary's export in
+ * write-blocking mode (from READY on, every guest write reaches the secondary before it completes).
+ * The switchover is live: with the guest still running, it adds the replication children and the
+ * proxy objects and migrates with x-colo. QEMU copies the RAM while the guest runs and pauses it only
+ * for the last dirty pages and the device state (at most `downtime-limit`), then starts COLO (no
+ * `cont`). Until replication starts the replication children fail writes (the quorum's first child
+ * carries them, threshold 1) and the mirror keeps the secondary's disk in step; once COLO runs, the
+ * mirror jobs are cancelled. The same path re-protects after a failover in either direction.
  */
 import type { QmpCommand } from '../qmp/types.ts';
 import type { CheckpointPolicy, Spec, VmSpec } from '../spec/types.ts';
@@ -23,12 +27,12 @@ export interface QmpWait {
 }
 
 export interface QmpPhase {
-  /** Stable phase name, e.g. "secondary-prepare", "switchover-stop". */
+  /** Stable phase name, e.g. "secondary-prepare", "switchover-wire". */
   name: string;
   commands: QmpCommand[];
   /**
    * Send all commands at once and check every reply (one round trip), instead of one command per
-   * round trip stopping at the first error. Used inside the switchover pause.
+   * round trip stopping at the first error. Used for the switchover wiring.
    */
   pipelined?: boolean;
   waitFor?: QmpWait;
@@ -62,21 +66,16 @@ export function renderSecondaryPrepare(spec: Spec, vm: VmSpec, placement: Placem
 
 /**
  * On the primary: per disk an NBD client node to the secondary's export and a full mirror of the
- * quorum into it. The engine waits BLOCK_JOB_READY for every job.
+ * quorum into it, write-blocking so that, once READY, the copy stays in step with every guest
+ * write while the guest runs. The engine waits BLOCK_JOB_READY for every job.
  */
 export function renderMirrorStart(spec: Spec, vm: VmSpec, placement: Placement): QmpPhase[] {
-  const secondary = hostOf(spec, placement.secondary);
   const commands: QmpCommand[] = [];
   for (const disk of vm.disks) {
     const ids = diskIds(disk);
     commands.push(
-      cmd('blockdev-add', {
-        driver: 'nbd',
-        'node-name': ids.nbd,
-        server: { type: 'inet', host: secondary.replicationAddress, port: String(vm.ports.nbd) },
-        export: ids.exportName,
-      }),
-      cmd('blockdev-mirror', { 'job-id': ids.mirrorJob, device: ids.quorum, target: ids.nbd, sync: 'full' }),
+      nbdClient(spec, vm, placement, ids.mirrorTarget, ids.exportName),
+      cmd('blockdev-mirror', { 'job-id': ids.mirrorJob, device: ids.quorum, target: ids.mirrorTarget, sync: 'full', 'copy-mode': 'write-blocking' }),
     );
   }
   return [
@@ -86,6 +85,16 @@ export function renderMirrorStart(spec: Spec, vm: VmSpec, placement: Placement):
       waitFor: { event: 'BLOCK_JOB_READY', jobIds: vm.disks.map((d) => diskIds(d).mirrorJob) },
     },
   ];
+}
+
+function nbdClient(spec: Spec, vm: VmSpec, placement: Placement, nodeName: string, exportName: string): QmpCommand {
+  const secondary = hostOf(spec, placement.secondary);
+  return cmd('blockdev-add', {
+    driver: 'nbd',
+    'node-name': nodeName,
+    server: { type: 'inet', host: secondary.replicationAddress, port: String(vm.ports.nbd) },
+    export: exportName,
+  });
 }
 
 /** chardev-add commands recreating the primary argv's proxy chardevs on a promoted primary. */
@@ -146,34 +155,27 @@ export function renderProxyObjectAdds(vm: VmSpec, placement: Placement): QmpComm
 }
 
 /**
- * On the primary, once every mirror job is READY: stop, cancel the jobs (wait COMPLETED), add the
- * replication children, the proxy (chardevs first on a promoted primary that lacks them), then
- * x-colo, checkpoint parameters and migrate. Afterwards the engine polls query-migrate for "colo".
+ * On the primary, once every mirror job is READY, with the guest running: x-colo and the migration
+ * parameters, the replication children (their own NBD client nodes), the proxy (chardevs first on a
+ * promoted primary that lacks them), then migrate. Afterwards the engine polls query-migrate for
+ * "colo" and then runs renderResyncFinish.
  */
 export function renderSwitchover(spec: Spec, vm: VmSpec, placement: Placement): QmpPhase[] {
-  const secondary = hostOf(spec, placement.secondary);
-  const jobIds = vm.disks.map((d) => diskIds(d).mirrorJob);
   const replication: QmpCommand[] = [];
   for (const disk of vm.disks) {
     const ids = diskIds(disk);
     replication.push(
+      nbdClient(spec, vm, placement, ids.nbd, ids.exportName),
       cmd('blockdev-add', { driver: 'replication', 'node-name': ids.replication, mode: 'primary', file: ids.nbd }),
-      cmd('x-blockdev-change', { parent: ids.quorum, node: ids.replication }),
+      cmd('x-blockdev-change', { parent: ids.quorumNode, node: ids.replication }),
     );
   }
   const proxy: QmpCommand[] = [];
   if (!placement.primaryHasProxyChardevs) proxy.push(...renderProxyChardevAdds(spec, vm, placement));
   proxy.push(...renderProxyObjectAdds(vm, placement));
-  // Everything that can happen before `stop` does, and the wiring inside the pause is pipelined:
-  // the guest is paused from `stop` until COLO resumes it, so round trips there are downtime.
+  const secondary = hostOf(spec, placement.secondary);
   return [
-    { name: 'switchover-prepare', commands: [X_COLO_ON, checkpointParameters(vm.checkpoint)] },
-    {
-      name: 'switchover-stop',
-      commands: [cmd('stop'), ...jobIds.map((id) => cmd('block-job-cancel', { device: id }))],
-      waitFor: { event: 'BLOCK_JOB_COMPLETED', jobIds },
-      pipelined: true,
-    },
+    { name: 'switchover-prepare', commands: [X_COLO_ON, switchoverParameters(vm.checkpoint)] },
     { name: 'switchover-wire', commands: [...replication, ...proxy], pipelined: true },
     {
       name: 'switchover-migrate',
@@ -182,8 +184,24 @@ export function renderSwitchover(spec: Spec, vm: VmSpec, placement: Placement): 
   ];
 }
 
-function checkpointParameters(c: CheckpointPolicy): QmpCommand {
-  return cmd('migrate-set-parameters', { 'x-checkpoint-delay': c.intervalMs, 'max-bandwidth': c.maxBandwidthBytes });
+/**
+ * On the primary once COLO runs: cancel the resync mirrors (a READY job's cancel ends it without
+ * switching the guest to the target) and delete their NBD nodes; replication carries the writes.
+ */
+export function renderResyncFinish(vm: VmSpec): QmpPhase[] {
+  const jobIds = vm.disks.map((d) => diskIds(d).mirrorJob);
+  return [
+    { name: 'resync-cancel', commands: jobIds.map((id) => cmd('block-job-cancel', { device: id })), waitFor: { event: 'BLOCK_JOB_COMPLETED', jobIds } },
+    { name: 'resync-cleanup', commands: vm.disks.map((d) => cmd('blockdev-del', { 'node-name': diskIds(d).mirrorTarget })) },
+  ];
+}
+
+function switchoverParameters(c: CheckpointPolicy): QmpCommand {
+  return cmd('migrate-set-parameters', {
+    'x-checkpoint-delay': c.intervalMs,
+    'max-bandwidth': c.maxBandwidthBytes,
+    'downtime-limit': c.switchoverDowntimeMs,
+  });
 }
 
 /** On the secondary when the primary died: it takes over as the (promoted) primary. */
@@ -211,7 +229,7 @@ export function renderFailoverPrimary(vm: VmSpec): QmpPhase[] {
   for (const disk of vm.disks) {
     const ids = diskIds(disk);
     commands.push(
-      cmd('x-blockdev-change', { parent: ids.quorum, child: 'children.1' }),
+      cmd('x-blockdev-change', { parent: ids.quorumNode, child: 'children.1' }),
       cmd('blockdev-del', { 'node-name': ids.replication }),
       cmd('blockdev-del', { 'node-name': ids.nbd }),
     );

@@ -25,6 +25,7 @@ export const DEFAULT_CHECKPOINT: CheckpointPolicy = {
   expiredScanCycleMs: 3000,
   maxQueueSize: 1024,
   maxBandwidthBytes: 1024 ** 3,
+  switchoverDowntimeMs: 50,
 };
 
 export const DEFAULT_PORT_BASE = 9000;

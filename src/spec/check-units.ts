@@ -49,7 +49,7 @@ function machine(r: Reporter, at: SpecPath, m: RawMachine | undefined): void {
 
 function checkpoint(r: Reporter, at: SpecPath, c: RawCheckpoint | undefined): void {
   if (!c) return;
-  for (const key of ['interval', 'compareTimeout', 'expiredScanCycle'] as const) {
+  for (const key of ['interval', 'compareTimeout', 'expiredScanCycle', 'switchoverDowntime'] as const) {
     const v = c[key];
     if (v !== undefined) positiveDuration(r, [...at, key], v);
   }

@@ -95,6 +95,7 @@ export interface RawCheckpoint {
   expiredScanCycle?: RawDuration;
   maxQueueSize?: number;
   maxBandwidth?: RawSize;
+  switchoverDowntime?: RawDuration;
 }
 
 export interface RawNicPorts {

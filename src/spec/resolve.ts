@@ -174,6 +174,8 @@ function resolveCheckpoint(vm: RawVm): CheckpointPolicy {
     expiredScanCycleMs: c?.expiredScanCycle !== undefined ? valueOr(parseDuration(c.expiredScanCycle), d.expiredScanCycleMs) : d.expiredScanCycleMs,
     maxQueueSize: c?.maxQueueSize ?? d.maxQueueSize,
     maxBandwidthBytes: c?.maxBandwidth !== undefined ? valueOr(parseSize(c.maxBandwidth), d.maxBandwidthBytes) : d.maxBandwidthBytes,
+    switchoverDowntimeMs:
+      c?.switchoverDowntime !== undefined ? valueOr(parseDuration(c.switchoverDowntime), d.switchoverDowntimeMs) : d.switchoverDowntimeMs,
   };
 }
 

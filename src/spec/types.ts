@@ -113,6 +113,11 @@ export interface CheckpointPolicy {
   maxQueueSize: number;
   /** migrate max-bandwidth in bytes per second used for the switchover RAM copy. */
   maxBandwidthBytes: number;
+  /**
+   * migrate downtime-limit for the live switchover: QEMU pauses the guest for the last copy only when
+   * the remaining RAM fits in this time at the measured bandwidth.
+   */
+  switchoverDowntimeMs: number;
 }
 
 /** TCP ports a VM uses. Migration and NBD listen on the secondary; proxy ports on the primary. */

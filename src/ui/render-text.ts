@@ -41,7 +41,8 @@ export function renderVmText(r: VmRendering): string {
   for (const c of r.primary.workDirPrep) out.push(`  ${quoteArgv(c)}`);
   if (r.primary.argv) out.push(argvBlock(r.primary.argv));
   out.push(...phases('start COLO: mirror', r.primary.mirrorStart));
-  out.push(...phases('start COLO: switchover', r.primary.switchover));
+  out.push(...phases('start COLO: live switchover (then wait for query-migrate status colo)', r.primary.switchover));
+  out.push(...phases('once COLO runs: end the resync', r.primary.resyncFinish));
   out.push('', `--- failover`);
   out.push(...phases(`on ${r.secondary.host} when the primary is lost`, r.secondary.failover));
   out.push(...phases(`on ${r.primary.host} when the secondary is lost`, r.primary.failover));

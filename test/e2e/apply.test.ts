@@ -8,11 +8,24 @@ import assert from 'node:assert/strict';
 import { colo, editSpec, eventually, httpGet, parseGuestAnswer, startLab, type TestLab } from '../helpers/lab.ts';
 import { acquireLock } from '../../src/state/lock.ts';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+const STRESS_SECONDS = 15;
 
 describe('plan and apply a lab pair into COLO', { timeout: 900_000 }, () => {
   let lab: TestLab;
   before(async () => {
     lab = await startLab();
+    // The guest writes its disk without pause for its first 15 s: through the mirror, the live
+    // switchover and the first checkpoints (scripts/guest/init, colo_stress).
+    await editSpec(lab.spec, (t) => {
+      const edited = t.replace(/^(\s+append: .*)$/m, `$1 colo_stress=${STRESS_SECONDS}`);
+      assert.notEqual(edited, t, 'no append: line in the lab spec');
+      return edited;
+    });
   });
   after(async () => {
     await lab?.down();
@@ -42,6 +55,47 @@ describe('plan and apply a lab pair into COLO', { timeout: 900_000 }, () => {
       const disabled = await s.execute<{ disabled: boolean }>('x-query-virtio-status', { path: '/machine/peripheral/nic-net0/virtio-backend' });
       assert.equal(disabled.disabled, false);
     });
+  });
+
+  test('the live switchover leaves no resync behind; after the guest wrote its disk throughout, the secondary base image equals the primary disk', async () => {
+    await lab.withQmp('alpha', async (p) => {
+      assert.deepEqual(await p.execute('query-block-jobs'), []);
+      const nodes = (await p.execute<{ 'node-name': string }[]>('query-named-block-nodes')).map((n) => n['node-name']);
+      assert.ok(!nodes.includes('resync-nbd-disk0'), `resync node left: ${nodes.join(', ')}`);
+      assert.ok(nodes.includes('replication-disk0') && nodes.includes('nbd-disk0'), `replication child missing: ${nodes.join(', ')}`);
+    });
+    // The guest wrote its disk without pause from before the mirror until after COLO started; once
+    // it stops, the two images must be equal (replication writes each guest write to both).
+    // Its counter still writes sector 0 every 2 s, fsync'd. qemu-img -U reads the images the two
+    // QEMUs hold open.
+    const consoleLog = path.join(lab.dir, 'hosts', 'alpha', 'web', 'console.log');
+    const stress = await eventually(
+      'the guest disk stress to end',
+      async () => {
+        const m = /STRESS done (\d+)/.exec(await readFile(consoleLog, 'utf8'));
+        if (!m) throw new Error('not yet');
+        return Number(m[1]);
+      },
+      (STRESS_SECONDS + 30) * 1000,
+    );
+    assert.ok(stress > 50, `only ${stress} stress writes`);
+    const primaryImage = path.join(lab.dir, 'images', 'web-disk0.qcow2');
+    const secondaryBase = path.join(lab.dir, 'hosts', 'beta', 'web', 'disk0-base.qcow2');
+    // Exit 1 = the images differ (a write between the two reads): retried. Anything else fails.
+    const same = await eventually(
+      'qemu-img compare of the primary disk and the secondary base image',
+      async () => {
+        const r = await execFileP('qemu-img', ['compare', '-U', '-f', 'qcow2', '-F', 'qcow2', primaryImage, secondaryBase]).then(
+          (x) => ({ code: 0, out: x.stdout }),
+          (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+        );
+        if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.out.trim()}`);
+        return r.out;
+      },
+      20_000,
+      100,
+    );
+    assert.match(same, /Images are identical/);
   });
 
   test('a second plan says No changes and exits 0', async () => {

@@ -1,11 +1,12 @@
 /**
  * Bring a pair into COLO from a running primary and a prepared secondary ("mirror start", also
- * re-protection): full disk resync over NBD, switchover (stop, cancel, replication children, proxy,
- * x-colo, migrate), then verify: migration status colo, both COLO modes, a checkpoint after the
+ * re-protection): full disk resync over NBD (write-blocking mirror), live switchover (replication
+ * children, proxy, x-colo, migrate while the guest runs; QEMU pauses it only for the last copy), the
+ * mirrors ended once COLO runs, then verify: migration status colo, both COLO modes, a checkpoint after the
  * first, and no secondary virtio device stuck disabled.
  */
-import { renderMirrorStart, renderSwitchover } from '../../render/qmp-sequences.ts';
-import { nicIds, virtioBackendPaths } from '../../render/ids.ts';
+import { renderMirrorStart, renderResyncFinish, renderSwitchover } from '../../render/qmp-sequences.ts';
+import { diskIds, nicIds, virtioBackendPaths } from '../../render/ids.ts';
 import type { QmpClient } from '../../qmp/client.ts';
 import type { VmSpec } from '../../spec/types.ts';
 import type { StepContext } from './run-step.ts';
@@ -55,6 +56,42 @@ export async function waitGuestDriversReady(qmp: QmpClient, vm: VmSpec, timeoutM
   return Math.round(performance.now() - t0);
 }
 
+interface BlockJobInfo {
+  device: string;
+  status?: string;
+  ready?: boolean;
+  offset: number;
+  len: number;
+  error?: string;
+}
+
+/**
+ * Once COLO runs, every resync mirror must still be READY with nothing left to copy: the
+ * secondary's disk then held every write up to the switchover. A job that failed or fell behind
+ * means it may not, and COLO must not be trusted (the caller leaves it).
+ */
+export async function mirrorsInStep(qmp: QmpClient, vm: VmSpec, timeoutMs = 3000): Promise<void> {
+  const wanted = vm.disks.map((d) => diskIds(d).mirrorJob);
+  let behind: string[] = [];
+  await pollUntil(
+    'the resync mirrors to be in step with the primary',
+    async () => {
+      const jobs = await qmp.execute<BlockJobInfo[]>('query-block-jobs');
+      behind = [];
+      for (const id of wanted) {
+        const j = jobs.find((x) => x.device === id);
+        if (!j) throw new Error(`the resync mirror ${id} is gone: the secondary's disk may have missed writes`);
+        if (j.error || (j.status !== undefined && j.status !== 'ready' && j.status !== 'running')) {
+          throw new Error(`the resync mirror ${id} is ${j.status ?? 'not ready'}${j.error ? ` (${j.error})` : ''}: the secondary's disk may have missed writes`);
+        }
+        if (j.ready === false || j.offset !== j.len) behind.push(`${id} ${j.len - j.offset} bytes behind`);
+      }
+      return behind.length === 0 ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 50, lastSeen: () => behind.join(', ') },
+  );
+}
+
 export async function coloStart(ctx: StepContext): Promise<string | undefined> {
   const vm = stepVm(ctx);
   const base = placementOf(ctx, vm);
@@ -85,36 +122,45 @@ export async function coloStart(ctx: StepContext): Promise<string | undefined> {
   const bootWaitMs = await waitGuestDriversReady(pq, vm, 300_000);
   if (bootWaitMs > 500) ctx.progress(`guest drivers ready after ${bootWaitMs} ms`);
 
-  const seqBeforeStop = pq.eventSeq;
-  const tStop = performance.now();
+  const seqBeforeSwitchover = pq.eventSeq;
+  const tSwitchover = performance.now();
   const phaseMs: Record<string, number> = {};
+  let last = '';
   try {
     await runPhases(pq, renderSwitchover(ctx.spec, vm, p), { progress: ctx.progress, timing: (ph, ms) => (phaseMs[ph.replace('switchover-', '')] = ms) });
+    ctx.progress('copying the RAM while the guest runs');
+    await pollUntil(
+      `the primary's migration to reach status "colo" (the guest dirties RAM faster than it can be copied within checkpoint.switchoverDowntime ${vm.checkpoint.switchoverDowntimeMs} ms? raise it, or checkpoint.maxBandwidth)`,
+      async () => {
+        const m = await pq.execute<{ status: string; 'error-desc'?: string }>('query-migrate');
+        last = m.status;
+        if (m.status === 'failed' || m.status === 'cancelled') throw new Error(`COLO migration ${m.status}${m['error-desc'] ? `: ${m['error-desc']}` : ''}`);
+        return m.status === 'colo' ? m : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 50, lastSeen: () => last },
+    );
+    await mirrorsInStep(pq, vm);
   } catch (err) {
-    // Never leave the guest paused: undo the wiring and resume the primary, then report.
-    const undo = await cleanupPrimaryColo(pq, vm, { leaveColo: true }).then(
-      () => 'the primary was resumed and runs alone',
-      (e: Error) => `resuming the primary failed too: ${e.message}`,
+    // Never leave a half-wired primary: stop the migration, undo the wiring, make sure the guest
+    // runs, then report.
+    const undo = await (async () => {
+      if (last !== 'colo') await pq.execute('migrate_cancel').catch(() => undefined);
+      await cleanupPrimaryColo(pq, vm, { leaveColo: true });
+    })().then(
+      () => 'the primary was left running alone',
+      (e: Error) => `cleaning up the primary failed too: ${e.message}`,
     );
     throw new Error(`switchover failed: ${(err as Error).message} (${undo})`);
   }
-
-  let last = '';
-  await pollUntil(
-    `the primary's migration to reach status "colo"`,
-    async () => {
-      const m = await pq.execute<{ status: string; 'error-desc'?: string }>('query-migrate');
-      last = m.status;
-      if (m.status === 'failed' || m.status === 'cancelled') throw new Error(`COLO migration ${m.status}${m['error-desc'] ? `: ${m['error-desc']}` : ''}`);
-      return m.status === 'colo' ? m : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 50, lastSeen: () => last },
-  );
-  const stopEv = await pq.waitForEvent('STOP', undefined, { since: seqBeforeStop, timeoutMs: 10_000 });
+  const liveMs = Math.round(performance.now() - tSwitchover);
+  const stopEv = await pq.waitForEvent('STOP', undefined, { since: seqBeforeSwitchover, timeoutMs: 10_000 });
   const resume = await pq.waitForEvent('RESUME', (e) => e.seq > stopEv.seq, { since: stopEv.seq, timeoutMs: 60_000 });
   // Both timestamps come from QEMU's clock: the pause the guest saw, independent of network delays.
   const ts = (e: typeof resume) => (e.timestamp ? e.timestamp.seconds * 1000 + e.timestamp.microseconds / 1000 : NaN);
-  const pauseMs = Math.round(ts(resume) - ts(stopEv)) || Math.round(performance.now() - tStop);
+  const pauseMs = Math.round(ts(resume) - ts(stopEv));
+
+  // Replication carries the writes now: end the resync mirrors.
+  await runPhases(pq, renderResyncFinish(vm), { progress: ctx.progress, timeoutMs: 60_000 });
 
   const [pc, sc] = await Promise.all([pq.execute<{ mode: string }>('query-colo-status'), sq.execute<{ mode: string }>('query-colo-status')]);
   if (pc.mode !== 'primary' || sc.mode !== 'secondary') {
@@ -128,6 +174,5 @@ export async function coloStart(ctx: StepContext): Promise<string | undefined> {
     throw new Error(`COLO runs but the secondary's virtio device(s) ${disabled.join(', ')} are stuck disabled (QEMU virtio flag bug): the secondary guest cannot use them and the service would stall. Re-run apply to re-protect.`);
   }
   await ctx.updateVm(vm.name, (prev) => (prev ? { ...prev, status: 'protected', note: undefined } : prev) as typeof prev);
-  const parts = ['stop', 'wire', 'migrate'].filter((k) => phaseMs[k] !== undefined).map((k) => `${k} ${phaseMs[k]}`);
-  return `in COLO; mirror ${mirrorMs} ms, switchover pause ${pauseMs} ms (${parts.join(', ')} ms; then RAM copy)`;
+  return `in COLO; mirror ${mirrorMs} ms, live RAM copy ${liveMs} ms (wiring ${phaseMs['wire'] ?? '?'} ms), switchover pause ${Number.isFinite(pauseMs) ? pauseMs : '?'} ms`;
 }

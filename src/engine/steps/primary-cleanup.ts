@@ -64,10 +64,12 @@ export async function cleanupPrimaryColo(qmp: QmpClient, vm: VmSpec, opts: Clean
     }
     if (nodeNames.has(ids.replication)) {
       // Only children.1 can be the replication child (children.0 is the disk itself).
-      await tryExec(qmp, 'x-blockdev-change', { parent: ids.quorum, child: 'children.1' });
+      await tryExec(qmp, 'x-blockdev-change', { parent: ids.quorumNode, child: 'children.1' });
       if (await tryExec(qmp, 'blockdev-del', { 'node-name': ids.replication })) removed.push(ids.replication);
     }
-    if (nodeNames.has(ids.nbd) && (await tryExec(qmp, 'blockdev-del', { 'node-name': ids.nbd }))) removed.push(ids.nbd);
+    for (const node of [ids.nbd, ids.mirrorTarget]) {
+      if (nodeNames.has(node) && (await tryExec(qmp, 'blockdev-del', { 'node-name': node }))) removed.push(node);
+    }
   }
   // Then the proxy (QEMU's docs/COLO-FT.txt order: compare, iothread, mirror, redirectors).
   for (const n of vm.netdevs) {

@@ -247,7 +247,7 @@ describe('qmpObserveBatch', () => {
 
 describe('quorumChildrenFromGraph', () => {
   test('real QEMU 7.2 graph: the -drive quorum found through its block backend', () => {
-    assert.deepEqual(quorumChildrenFromGraph(REAL_GRAPH, ['colo-disk0']), { 'colo-disk0': ['#block229', 'replication-disk0'] });
+    assert.deepEqual(quorumChildrenFromGraph(REAL_GRAPH, [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), { 'colo-disk0': ['#block229', 'replication-disk0'] });
   });
 
   test('a quorum that is itself a named block-driver node (blockdev-add)', () => {
@@ -264,19 +264,38 @@ describe('quorumChildrenFromGraph', () => {
         { parent: 2, child: 4, name: 'file' },
       ],
     };
-    assert.deepEqual(quorumChildrenFromGraph(g, ['colo-data']), { 'colo-data': ['base-data', 'replication-data'] });
+    assert.deepEqual(quorumChildrenFromGraph(g, [{ drive: 'colo-data', node: 'quorum-data' }]), { 'colo-data': ['base-data', 'replication-data'] });
   });
 
   test('a quorum not in the graph is absent; malformed replies give nothing', () => {
-    assert.deepEqual(quorumChildrenFromGraph(REAL_GRAPH, ['colo-other']), {});
-    assert.deepEqual(quorumChildrenFromGraph(undefined, ['colo-disk0']), {});
-    assert.deepEqual(quorumChildrenFromGraph({ nodes: 'x', edges: null }, ['colo-disk0']), {});
-    assert.deepEqual(quorumChildrenFromGraph([], ['colo-disk0']), {});
+    assert.deepEqual(quorumChildrenFromGraph(REAL_GRAPH, [{ drive: 'colo-other', node: 'quorum-other' }]), {});
+    assert.deepEqual(quorumChildrenFromGraph(undefined, [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), {});
+    assert.deepEqual(quorumChildrenFromGraph({ nodes: 'x', edges: null }, [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), {});
+    assert.deepEqual(quorumChildrenFromGraph([], [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), {});
+  });
+
+  test('a named quorum node under a mirror filter: found by its node name, not through the drive', () => {
+    const g = {
+      nodes: [
+        { id: 1, type: 'block-backend', name: 'colo-disk0' },
+        { id: 2, type: 'block-driver', name: '#block300' }, // mirror_top
+        { id: 3, type: 'block-driver', name: 'quorum-disk0' },
+        { id: 4, type: 'block-driver', name: '#block229' },
+        { id: 5, type: 'block-driver', name: 'replication-disk0' },
+      ],
+      edges: [
+        { parent: 1, child: 2, name: 'root' },
+        { parent: 2, child: 3, name: 'backing' },
+        { parent: 3, child: 4, name: 'children.0' },
+        { parent: 3, child: 5, name: 'children.1' },
+      ],
+    };
+    assert.deepEqual(quorumChildrenFromGraph(g, [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), { 'colo-disk0': ['#block229', 'replication-disk0'] });
   });
 
   test('the replication child removed (x-blockdev-change del): only children.0 remains', () => {
     const g = { nodes: REAL_GRAPH.nodes, edges: REAL_GRAPH.edges.filter((e) => e.name !== 'children.1') };
-    assert.deepEqual(quorumChildrenFromGraph(g, ['colo-disk0']), { 'colo-disk0': ['#block229'] });
+    assert.deepEqual(quorumChildrenFromGraph(g, [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), { 'colo-disk0': ['#block229'] });
   });
 });
 

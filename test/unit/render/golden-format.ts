@@ -76,6 +76,7 @@ function fullSections(r: VmRendering, sizeNote: string, primaryFailoverNote: str
   out.push(...phaseSections(s, r.secondary.prepare));
   out.push(...phaseSections(p, r.primary.mirrorStart));
   out.push(...phaseSections(p, r.primary.switchover));
+  out.push(...phaseSections(p, r.primary.resyncFinish));
   out.push(...phaseSections(p, r.primary.failover, primaryFailoverNote));
   out.push(...phaseSections(s, r.secondary.failover, ' (when the primary died)'));
   return out;

@@ -10,10 +10,12 @@ describe('ids', () => {
     assert.deepEqual(d, {
       diskId: 'disk0',
       quorum: 'colo-disk0',
+      quorumNode: 'quorum-disk0',
       device: 'blk-disk0',
       parent: 'parent-disk0',
       childs: 'childs-disk0',
       nbd: 'nbd-disk0',
+      mirrorTarget: 'resync-nbd-disk0',
       replication: 'replication-disk0',
       mirrorJob: 'resync-disk0',
       exportName: 'lab-disk0',
@@ -42,7 +44,7 @@ describe('ids', () => {
     const nic = { ...vm.netdevs[0]!, id: 'x' };
     const d = diskIds(disk);
     const n = nicIds(nic);
-    const all = [d.quorum, d.device, d.parent, d.childs, d.nbd, d.replication, d.mirrorJob, n.device, n.mirror, n.compareIn, n.primaryIn,
+    const all = [d.quorum, d.quorumNode, d.device, d.parent, d.childs, d.nbd, d.mirrorTarget, d.replication, d.mirrorJob, n.device, n.mirror, n.compareIn, n.primaryIn,
       n.primaryInClient, n.compareOut, n.compareOutClient, n.filterMirror, n.redirectorOut, n.redirectorIn, n.iothread, n.compare,
       n.secMirror, n.secCompare, n.secRedirectTx, n.secRedirectRx, n.rewriter];
     assert.equal(new Set(all).size, all.length);

@@ -8,6 +8,7 @@ import {
   renderFailoverPrimary,
   renderFailoverSecondary,
   renderMirrorStart,
+  renderResyncFinish,
   renderSecondaryPrepare,
   renderSwitchover,
   renderVm,
@@ -58,17 +59,17 @@ describe('renderSecondaryPrepare', () => {
 });
 
 describe('renderMirrorStart', () => {
-  test('per disk: NBD client node to the export, full mirror of the quorum; wait READY for all jobs', () => {
+  test('per disk: its own NBD client node to the export, full write-blocking mirror of the quorum; wait READY for all jobs', () => {
     const spec = fleetSpec();
     const vm = onlyVm(spec);
     const p = only(renderMirrorStart(spec, vm, initialPlacement(vm)));
     assert.deepEqual(p.commands[0], {
       execute: 'blockdev-add',
-      arguments: { driver: 'nbd', 'node-name': 'nbd-root', server: { type: 'inet', host: '10.0.0.2', port: '10001' }, export: 'db-root' },
+      arguments: { driver: 'nbd', 'node-name': 'resync-nbd-root', server: { type: 'inet', host: '10.0.0.2', port: '10001' }, export: 'db-root' },
     });
     assert.deepEqual(p.commands[1], {
       execute: 'blockdev-mirror',
-      arguments: { 'job-id': 'resync-root', device: 'colo-root', target: 'nbd-root', sync: 'full' },
+      arguments: { 'job-id': 'resync-root', device: 'colo-root', target: 'resync-nbd-root', sync: 'full', 'copy-mode': 'write-blocking' },
     });
     assert.equal(p.commands.length, 4);
     assert.deepEqual(p.waitFor, { event: 'BLOCK_JOB_READY', jobIds: ['resync-root', 'resync-data'] });
@@ -76,25 +77,24 @@ describe('renderMirrorStart', () => {
 });
 
 describe('renderSwitchover', () => {
-  test('initial primary: x-colo and parameters before stop; stop+cancel (wait COMPLETED); replication children and proxy pipelined; migrate', () => {
+  test('initial primary, live (no stop): x-colo and parameters with downtime-limit; replication children on their own NBD node and proxy pipelined; migrate', () => {
     const spec = labSpec();
     const vm = onlyVm(spec);
     const phases = renderSwitchover(spec, vm, initialPlacement(vm));
-    assert.deepEqual(phases.map((p) => p.name), ['switchover-prepare', 'switchover-stop', 'switchover-wire', 'switchover-migrate']);
-    assert.deepEqual(phases[0]?.commands, [X_COLO, { execute: 'migrate-set-parameters', arguments: { 'x-checkpoint-delay': 2000, 'max-bandwidth': 1073741824 } }]);
-    assert.equal(phases[0]?.pipelined, undefined);
-    assert.deepEqual(phases[1], {
-      name: 'switchover-stop',
-      commands: [{ execute: 'stop' }, { execute: 'block-job-cancel', arguments: { device: 'resync-disk0' } }],
-      waitFor: { event: 'BLOCK_JOB_COMPLETED', jobIds: ['resync-disk0'] },
-      pipelined: true,
-    });
-    assert.equal(phases[2]?.pipelined, true);
-    assert.deepEqual(phases[2]?.commands.slice(0, 2), [
-      { execute: 'blockdev-add', arguments: { driver: 'replication', 'node-name': 'replication-disk0', mode: 'primary', file: 'nbd-disk0' } },
-      { execute: 'x-blockdev-change', arguments: { parent: 'colo-disk0', node: 'replication-disk0' } },
+    assert.deepEqual(phases.map((p) => p.name), ['switchover-prepare', 'switchover-wire', 'switchover-migrate']);
+    assert.ok(!phases.flatMap((p) => p.commands).some((c) => c.execute === 'stop' || c.execute === 'block-job-cancel'), 'the guest is never stopped by colo');
+    assert.deepEqual(phases[0]?.commands, [
+      X_COLO,
+      { execute: 'migrate-set-parameters', arguments: { 'x-checkpoint-delay': 2000, 'max-bandwidth': 1073741824, 'downtime-limit': 50 } },
     ]);
-    assert.deepEqual(phases[2]?.commands.slice(2), [
+    assert.equal(phases[0]?.pipelined, undefined);
+    assert.equal(phases[1]?.pipelined, true);
+    assert.deepEqual(phases[1]?.commands.slice(0, 3), [
+      { execute: 'blockdev-add', arguments: { driver: 'nbd', 'node-name': 'nbd-disk0', server: { type: 'inet', host: '127.0.0.12', port: '9999' }, export: 'lab-disk0' } },
+      { execute: 'blockdev-add', arguments: { driver: 'replication', 'node-name': 'replication-disk0', mode: 'primary', file: 'nbd-disk0' } },
+      { execute: 'x-blockdev-change', arguments: { parent: 'quorum-disk0', node: 'replication-disk0' } },
+    ]);
+    assert.deepEqual(phases[1]?.commands.slice(3), [
       { execute: 'object-add', arguments: { 'qom-type': 'filter-mirror', id: 'm0-net0', netdev: 'net0', queue: 'tx', outdev: 'mirror0-net0', vnet_hdr_support: true } },
       { execute: 'object-add', arguments: { 'qom-type': 'filter-redirector', id: 'redire0-net0', netdev: 'net0', queue: 'rx', indev: 'compare_out-net0', vnet_hdr_support: true } },
       { execute: 'object-add', arguments: { 'qom-type': 'filter-redirector', id: 'redire1-net0', netdev: 'net0', queue: 'rx', outdev: 'compare0-net0', vnet_hdr_support: true } },
@@ -115,7 +115,7 @@ describe('renderSwitchover', () => {
         },
       },
     ]);
-    assert.deepEqual(phases[3]?.commands, [{ execute: 'migrate', arguments: { uri: 'tcp:127.0.0.12:9998' } }]);
+    assert.deepEqual(phases[2]?.commands, [{ execute: 'migrate', arguments: { uri: 'tcp:127.0.0.12:9998' } }]);
   });
 
   test('object-add uses flat properties (no "props" wrapper, removed in QEMU 6.0)', () => {
@@ -133,6 +133,7 @@ describe('renderSwitchover', () => {
     const p = placementAfterFailoverToSecondary(initialPlacement(vm));
     const phases = renderSwitchover(spec, vm, p);
     const proxy = phase(phases, 'switchover-wire').commands.filter((c) => c.execute !== 'blockdev-add' && c.execute !== 'x-blockdev-change');
+    assert.deepEqual(phase(phases, 'switchover-wire').commands[0]?.arguments?.['server'], { type: 'inet', host: '127.0.0.11', port: '9999' });
     const d = '/tmp/colo-lab/b/lab';
     assert.deepEqual(proxy.slice(0, 6), [
       { execute: 'chardev-add', arguments: { id: 'mirror0-net0', backend: { type: 'socket', data: { addr: { type: 'inet', data: { host: '127.0.0.12', port: '9003' } }, server: true, wait: false } } } },
@@ -160,15 +161,40 @@ describe('renderSwitchover', () => {
     assert.equal(proxy.filter((c) => c.arguments?.['position'] === 'id=rew-net0').length, 3);
   });
 
-  test('multi-NIC multi-disk: one cancel and one replication child per disk, one proxy set per NIC', () => {
+  test('multi-NIC multi-disk: one NBD node and replication child per disk, one proxy set per NIC', () => {
     const spec = fleetSpec();
     const vm = onlyVm(spec);
     const phases = renderSwitchover(spec, vm, initialPlacement(vm));
-    assert.deepEqual(names(phase(phases, 'switchover-stop').commands), ['stop', 'block-job-cancel', 'block-job-cancel']);
-    assert.deepEqual(phase(phases, 'switchover-wire').commands.filter((c) => c.execute === 'x-blockdev-change').map((c) => c.arguments?.['parent']), ['colo-root', 'colo-data']);
+    assert.deepEqual(phase(phases, 'switchover-wire').commands.filter((c) => c.execute === 'x-blockdev-change').map((c) => c.arguments?.['parent']), ['quorum-root', 'quorum-data']);
+    assert.deepEqual(phase(phases, 'switchover-wire').commands.filter((c) => c.arguments?.['driver'] === 'nbd').map((c) => c.arguments?.['node-name']), ['nbd-root', 'nbd-data']);
     const comps = phase(phases, 'switchover-wire').commands.filter((c) => c.arguments?.['qom-type'] === 'colo-compare');
     assert.deepEqual(comps.map((c) => [c.arguments?.['id'], c.arguments?.['compare_timeout']]), [['comp-lan', 3000], ['comp-wan', 3000]]);
-    assert.deepEqual(phase(phases, 'switchover-prepare').commands[1]?.arguments, { 'x-checkpoint-delay': 20000, 'max-bandwidth': 134217728 });
+    assert.deepEqual(phase(phases, 'switchover-prepare').commands[1]?.arguments, { 'x-checkpoint-delay': 20000, 'max-bandwidth': 134217728, 'downtime-limit': 300 });
+  });
+});
+
+describe('renderResyncFinish', () => {
+  test('once COLO runs: cancel every resync mirror (wait COMPLETED), then delete its NBD target node, never the replication one', () => {
+    const spec = fleetSpec();
+    const vm = onlyVm(spec);
+    const phases = renderResyncFinish(vm);
+    assert.deepEqual(phases, [
+      {
+        name: 'resync-cancel',
+        commands: [
+          { execute: 'block-job-cancel', arguments: { device: 'resync-root' } },
+          { execute: 'block-job-cancel', arguments: { device: 'resync-data' } },
+        ],
+        waitFor: { event: 'BLOCK_JOB_COMPLETED', jobIds: ['resync-root', 'resync-data'] },
+      },
+      {
+        name: 'resync-cleanup',
+        commands: [
+          { execute: 'blockdev-del', arguments: { 'node-name': 'resync-nbd-root' } },
+          { execute: 'blockdev-del', arguments: { 'node-name': 'resync-nbd-data' } },
+        ],
+      },
+    ]);
   });
 });
 
@@ -191,7 +217,7 @@ describe('failover', () => {
   test('primary (secondary died): quorum child, replication node, nbd node, proxy objects, then lost-heartbeat', () => {
     const vm = onlyVm(labSpec());
     assert.deepEqual(only(renderFailoverPrimary(vm)).commands, [
-      { execute: 'x-blockdev-change', arguments: { parent: 'colo-disk0', child: 'children.1' } },
+      { execute: 'x-blockdev-change', arguments: { parent: 'quorum-disk0', child: 'children.1' } },
       { execute: 'blockdev-del', arguments: { 'node-name': 'replication-disk0' } },
       { execute: 'blockdev-del', arguments: { 'node-name': 'nbd-disk0' } },
       { execute: 'object-del', arguments: { id: 'comp-net0' } },

@@ -33,7 +33,7 @@ export function labSpec(): Spec {
         vnetHdr: true,
       },
     ],
-    checkpoint: { intervalMs: 2000, compareTimeoutMs: 3000, expiredScanCycleMs: 3000, maxQueueSize: 1024, maxBandwidthBytes: 1073741824 },
+    checkpoint: { intervalMs: 2000, compareTimeoutMs: 3000, expiredScanCycleMs: 3000, maxQueueSize: 1024, maxBandwidthBytes: 1073741824, switchoverDowntimeMs: 50 },
     ports: { migration: 9998, nbd: 9999, nics: [{ netdevId: 'net0', mirror: 9003, compare: 9004 }] },
     extraArgs: { both: [], primary: [], secondary: [] },
   };
@@ -60,7 +60,7 @@ export function fleetSpec(): Spec {
       { id: 'lan', backend: { kind: 'tap', ifname: 'tap-db0' }, model: 'e1000', mac: '52:54:00:00:00:01', vnetHdr: false },
       { id: 'wan', backend: { kind: 'bridge', bridge: 'br0' }, model: 'e1000', mac: '52:54:00:00:00:02', vnetHdr: false },
     ],
-    checkpoint: { intervalMs: 20000, compareTimeoutMs: 3000, expiredScanCycleMs: 3000, maxQueueSize: 1024, maxBandwidthBytes: 134217728 },
+    checkpoint: { intervalMs: 20000, compareTimeoutMs: 3000, expiredScanCycleMs: 3000, maxQueueSize: 1024, maxBandwidthBytes: 134217728, switchoverDowntimeMs: 300 },
     ports: {
       migration: 10000,
       nbd: 10001,

@@ -46,7 +46,7 @@ vms:
     boot: { disk: true }
     disks: [{ image: /o.qcow2, format: qcow2, secondaryDir: /other }]
     netdevs: [{ id: lan, backend: tap, model: virtio-net-pci }, { id: wan, bridge: br1 }]
-    checkpoint: { compareTimeout: 1s }
+    checkpoint: { compareTimeout: 1s, switchoverDowntime: 120ms }
     extraArgs: { both: [-no-hpet] }
 `;
 
@@ -81,7 +81,7 @@ describe('defaults inheritance', () => {
     assert.deepEqual(v.netdevs[0]?.backend, { kind: 'bridge', bridge: 'br0' });
     assert.equal(v.netdevs[0]?.model, 'e1000');
     assert.equal(v.netdevs[0]?.vnetHdr, false);
-    assert.deepEqual(v.checkpoint, { intervalMs: 5000, compareTimeoutMs: 3000, expiredScanCycleMs: 3000, maxQueueSize: 1024, maxBandwidthBytes: 512 * 1024 ** 2 });
+    assert.deepEqual(v.checkpoint, { intervalMs: 5000, compareTimeoutMs: 3000, expiredScanCycleMs: 3000, maxQueueSize: 1024, maxBandwidthBytes: 512 * 1024 ** 2, switchoverDowntimeMs: 50 });
     assert.deepEqual(v.extraArgs, { both: ['-rtc', 'base=utc'], primary: ['-device', 'virtio-rng-pci'], secondary: [] });
   });
 
@@ -96,6 +96,7 @@ describe('defaults inheritance', () => {
     assert.deepEqual(v.netdevs[1]?.backend, { kind: 'bridge', bridge: 'br1' });
     assert.equal(v.checkpoint.intervalMs, 5000);
     assert.equal(v.checkpoint.compareTimeoutMs, 1000);
+    assert.equal(v.checkpoint.switchoverDowntimeMs, 120);
     assert.deepEqual(v.extraArgs, { both: ['-no-hpet'], primary: ['-device', 'virtio-rng-pci'], secondary: [] });
   });
 
@@ -116,7 +117,7 @@ vms: { v: { primary: a, secondary: b, disks: [{ image: /v }], netdevs: [{ backen
     assert.ok(v);
     assert.deepEqual(v.machine, { type: 'pc', accel: 'auto', cpu: 'qemu64', memoryMiB: 512, smp: 1 });
     assert.deepEqual(v.boot, { kind: 'disk' });
-    assert.deepEqual(v.checkpoint, { intervalMs: 2000, compareTimeoutMs: 3000, expiredScanCycleMs: 3000, maxQueueSize: 1024, maxBandwidthBytes: 1024 ** 3 });
+    assert.deepEqual(v.checkpoint, { intervalMs: 2000, compareTimeoutMs: 3000, expiredScanCycleMs: 3000, maxQueueSize: 1024, maxBandwidthBytes: 1024 ** 3, switchoverDowntimeMs: 50 });
     assert.equal(v.netdevs[0]?.model, 'virtio-net-pci');
     assert.equal(v.netdevs[0]?.vnetHdr, true);
     assert.deepEqual(v.netdevs[0]?.backend, { kind: 'user', hostForwards: [] });

@@ -1,0 +1,58 @@
+/**
+ * mirrorsInStep: once COLO runs, every resync mirror must be READY with nothing left to copy, or the
+ * secondary's disk may lack writes. Fault injection with a fake QMP peer (the live path is proven
+ * against real QEMU in test/e2e/apply.test.ts).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { QmpClient } from '../../../src/qmp/client.ts';
+import { mirrorsInStep } from '../../../src/engine/steps/colo-start.ts';
+import { FakeQmpPeer } from '../qmp/fake-qmp-peer.ts';
+import { fleetSpec, onlyVm } from '../render/spec-fixtures.ts';
+
+const vm = onlyVm(fleetSpec()); // disks root and data: jobs resync-root, resync-data
+
+async function peerAnswering(jobsPerCall: unknown[][]): Promise<{ qmp: QmpClient; calls: () => number }> {
+  const peer = new FakeQmpPeer();
+  let n = 0;
+  peer.handler = (m, pr) => {
+    if (m.execute !== 'query-block-jobs') return pr.replyError(m, 'CommandNotFound', `unexpected ${String(m.execute)}`);
+    pr.reply(m, jobsPerCall[Math.min(n, jobsPerCall.length - 1)]);
+    n++;
+  };
+  const p = QmpClient.connect(peer.stream);
+  peer.greet();
+  return { qmp: await p, calls: () => n };
+}
+
+const job = (device: string, over: Record<string, unknown> = {}) => ({ type: 'mirror', device, len: 1000, offset: 1000, busy: false, paused: false, speed: 0, 'io-status': 'ok', ready: true, status: 'ready', ...over });
+
+describe('mirrorsInStep', () => {
+  test('every job ready with offset == len: in step at the first query', async () => {
+    const { qmp, calls } = await peerAnswering([[job('resync-root'), job('resync-data')]]);
+    await mirrorsInStep(qmp, vm);
+    assert.equal(calls(), 1);
+  });
+
+  test('a job briefly behind (a write in flight) is waited for', async () => {
+    const { qmp, calls } = await peerAnswering([[job('resync-root'), job('resync-data', { len: 5096 })], [job('resync-root'), job('resync-data', { len: 5096, offset: 5096 })]]);
+    await mirrorsInStep(qmp, vm);
+    assert.equal(calls(), 2);
+  });
+
+  test('a job that stays behind fails with how far behind it is', async () => {
+    const { qmp } = await peerAnswering([[job('resync-root'), job('resync-data', { len: 9096 })]]);
+    await assert.rejects(mirrorsInStep(qmp, vm, 300), /resync mirrors to be in step.*resync-data 8096 bytes behind/);
+  });
+
+  test('a job that is gone fails at once, naming it', async () => {
+    const { qmp, calls } = await peerAnswering([[job('resync-root')]]);
+    await assert.rejects(mirrorsInStep(qmp, vm), /the resync mirror resync-data is gone: the secondary's disk may have missed writes/);
+    assert.equal(calls(), 1);
+  });
+
+  test('a job that failed or paused on an error fails at once with its status and error', async () => {
+    const { qmp } = await peerAnswering([[job('resync-root', { status: 'paused', error: 'Input/output error', ready: true }), job('resync-data')]]);
+    await assert.rejects(mirrorsInStep(qmp, vm), /resync mirror resync-root is paused \(Input\/output error\)/);
+  });
+});

@@ -12,7 +12,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
 import type { Client as ClientT, ClientChannel, ConnectConfig } from 'ssh2';
 import type { HostSpec } from '../spec/types.ts';
 import { parsePidFile, shortCommand, withDeadline } from './deadline.ts';
@@ -21,7 +20,15 @@ import { Semaphore } from './semaphore.ts';
 import { quoteArgv, withEnv } from './shell-quote.ts';
 import { CommandError, HostKeyError, TransportError, type RunOptions, type RunResult, type Transport } from './types.ts';
 
-const { Client, utils } = ssh2;
+/** ssh2 takes ~100 ms to load: only commands that connect to a host load it. */
+type Ssh2 = typeof import('ssh2');
+let ssh2Module: Ssh2 | undefined;
+async function loadSsh2(): Promise<Ssh2> {
+  // A CommonJS module: its exports object is the default export.
+  const m = (await import('ssh2')) as Ssh2 & { default?: Ssh2 };
+  ssh2Module ??= m.default ?? m;
+  return ssh2Module;
+}
 
 /** Where and how to reach one host. */
 export interface SshTarget {
@@ -193,6 +200,7 @@ export class SshTransport implements Transport {
         const code = (e as NodeJS.ErrnoException).code;
         throw new TransportError(this.host, `cannot read identity file ${t.identityFile} for host ${this.host}: ${code ?? (e as Error).message}`, code);
       }
+      const { utils } = await loadSsh2();
       const parsed = utils.parseKey(key, t.passphrase);
       if (parsed instanceof Error) {
         if (/no passphrase given/i.test(parsed.message)) {
@@ -245,6 +253,7 @@ export class SshTransport implements Transport {
     const auth = await this.authConfig();
     const serverHostKey = await this.hostKeyAlgorithms();
     const readyTimeout = this.opts.readyTimeoutMs ?? 20000;
+    const { Client } = await loadSsh2();
     const client = new Client();
     let hostKeyError: HostKeyError | undefined;
     const policy = {

@@ -2,7 +2,7 @@
  * Apply progress in three forms: listr2 on a terminal, plain lines without one (CI), JSON lines
  * with --json. The engine only emits hook events; this file decides how they look.
  */
-import { Listr } from 'listr2';
+import type { Listr } from 'listr2';
 import type { ApplyHooks } from '../engine/apply-hooks.ts';
 import type { GroupRunner } from '../engine/apply.ts';
 import type { PlannedStep } from '../engine/plan-model.ts';
@@ -85,7 +85,9 @@ export function listrProgress(): { hooks: ApplyHooks; runner: GroupRunner } {
       waiters.get(s)?.start();
       waiters.get(s)?.finish(false);
     };
-    const list = new Listr(
+    // listr2 takes ~100 ms to load: only a terminal run loads it.
+    const { Listr: ListrClass } = await import('listr2');
+    const list = new ListrClass(
       groups.map((g) => ({
         title: `vm ${g.name}`,
         task: (_ctx: unknown, task: { newListr: (...a: never[]) => unknown }) =>

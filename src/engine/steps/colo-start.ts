@@ -56,6 +56,16 @@ export async function waitGuestDriversReady(qmp: QmpClient, vm: VmSpec, timeoutM
   return Math.round(performance.now() - t0);
 }
 
+/**
+ * How long the live RAM copy may take before colo gives up: 2 minutes plus the whole RAM three
+ * times over at the slower of max-bandwidth and 100 MiB/s (a 128 MiB guest: ~124 s; 16 GiB: ~10 min).
+ */
+export function liveCopyTimeoutMs(vm: VmSpec): number {
+  const ramBytes = vm.machine.memoryMiB * 1024 * 1024;
+  const rate = Math.min(vm.checkpoint.maxBandwidthBytes, 100 * 1024 * 1024);
+  return 120_000 + Math.ceil(((3 * ramBytes) / rate) * 1000);
+}
+
 interface BlockJobInfo {
   device: string;
   status?: string;
@@ -137,7 +147,7 @@ export async function coloStart(ctx: StepContext): Promise<string | undefined> {
         if (m.status === 'failed' || m.status === 'cancelled') throw new Error(`COLO migration ${m.status}${m['error-desc'] ? `: ${m['error-desc']}` : ''}`);
         return m.status === 'colo' ? m : undefined;
       },
-      { timeoutMs: 120_000, intervalMs: 50, lastSeen: () => last },
+      { timeoutMs: liveCopyTimeoutMs(vm), intervalMs: 50, lastSeen: () => last },
     );
     await mirrorsInStep(pq, vm);
   } catch (err) {

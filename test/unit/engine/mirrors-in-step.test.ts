@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { QmpClient } from '../../../src/qmp/client.ts';
-import { mirrorsInStep } from '../../../src/engine/steps/colo-start.ts';
+import { liveCopyTimeoutMs, mirrorsInStep } from '../../../src/engine/steps/colo-start.ts';
 import { FakeQmpPeer } from '../qmp/fake-qmp-peer.ts';
 import { fleetSpec, onlyVm } from '../render/spec-fixtures.ts';
 
@@ -54,5 +54,14 @@ describe('mirrorsInStep', () => {
   test('a job that failed or paused on an error fails at once with its status and error', async () => {
     const { qmp } = await peerAnswering([[job('resync-root', { status: 'paused', error: 'Input/output error', ready: true }), job('resync-data')]]);
     await assert.rejects(mirrorsInStep(qmp, vm), /resync mirror resync-root is paused \(Input\/output error\)/);
+  });
+});
+
+describe('liveCopyTimeoutMs', () => {
+  test('2 minutes plus the RAM three times over at the slower of max-bandwidth and 100 MiB/s', () => {
+    const small = { ...vm, machine: { ...vm.machine, memoryMiB: 128 }, checkpoint: { ...vm.checkpoint, maxBandwidthBytes: 1024 ** 3 } };
+    assert.equal(liveCopyTimeoutMs(small), 120_000 + 3840);
+    const big = { ...vm, machine: { ...vm.machine, memoryMiB: 16 * 1024 }, checkpoint: { ...vm.checkpoint, maxBandwidthBytes: 50 * 1024 ** 2 } };
+    assert.equal(liveCopyTimeoutMs(big), 120_000 + 983_040);
   });
 });

@@ -9,6 +9,7 @@ import type { Observation, ObservedQemu } from './observed.ts';
 import type { BlockedPair, DriftItem, Plan, PlanMode, PlannedStep } from './plan-model.ts';
 import type { PairExpectation, Role } from './pair-expectation.ts';
 import { describeArgvChanges } from './argv-diff.ts';
+import { argvHash } from './argv-hash.ts';
 
 export interface PlanInput {
   spec: Spec;
@@ -110,6 +111,12 @@ function paramChanges(q: ObservedQemu, exp: PairExpectation): PlannedStep['chang
   return changes;
 }
 
+/** The QEMU runs with exactly the argv colo recorded when it started it (the state's hash). */
+function startedByColoAsRunning(q: ObservedQemu, vmState: VmState | undefined): boolean {
+  const recorded = vmState?.started[q.host]?.argvHash;
+  return recorded !== undefined && q.argv !== undefined && argvHash(q.argv) === recorded;
+}
+
 function showValue(v: unknown): string {
   return v === undefined ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v);
 }
@@ -209,7 +216,9 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
   // The primary runs.
   const pf = primaryFindings(pq!, exp);
   if (pf.argvChanges.length > 0) {
-    drift(`vm.${n}.primary`, roles.primary, `the primary QEMU runs with a different command line than the spec renders now`);
+    // colo started it with the argv it runs: the spec changed, nothing changed outside colo.
+    const specEdit = startedByColoAsRunning(pq!, vmState);
+    if (!specEdit) drift(`vm.${n}.primary`, roles.primary, `the primary QEMU runs with a command line colo did not start it with, and not the one the spec renders now`);
     if (roles.primaryOrigin === 'promoted-secondary') {
       // primary-start would boot the guest from the user's original image path on this host: the
       // promoted disk (the only current copy) would be left behind. Same rule as "both gone" above.
@@ -221,7 +230,16 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
       return out;
     }
     out.warnings.push(`replacing the primary of ${n} restarts its guest (a reboot)`);
-    out.steps.push({ address: `vm.${n}.primary`, action: 'replace', kind: 'primary-stop', vm: n, host: roles.primary, reason: 'the spec changed a setting QEMU only takes at start', changes: pf.argvChanges, ...commandLineOf(pq!, exp) });
+    out.steps.push({
+      address: `vm.${n}.primary`,
+      action: 'replace',
+      kind: 'primary-stop',
+      vm: n,
+      host: roles.primary,
+      reason: specEdit ? 'the spec changed a setting QEMU only takes at start' : 'its command line was changed outside colo; QEMU takes the spec\'s only at start',
+      changes: pf.argvChanges,
+      ...commandLineOf(pq!, exp),
+    });
     if (secondaryAlive) out.steps.push({ address: `vm.${n}.secondary`, action: 'delete', kind: 'secondary-stop', vm: n, host: roles.secondary, reason: 'the secondary must be rebuilt for the new primary', changes: [] });
     out.steps.push({ address: `vm.${n}.primary`, action: 'create', kind: 'primary-start', vm: n, host: roles.primary, reason: 'primary QEMU with the new command line', changes: [] });
     out.steps.push(...reprotectSteps(vm, roles, { leaveColo: false, stopSecondary: false, reason: '' }));
@@ -246,9 +264,16 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
 
   const sf = secondaryFindings(sq!, exp);
   const problems = [...pf.problems, ...sf.problems];
-  if (sf.argvChanges.length > 0) problems.push('the secondary QEMU runs with a different command line than the spec renders now');
+  for (const p of problems) drift(`vm.${n}`, undefined, p);
+  if (sf.argvChanges.length > 0) {
+    if (startedByColoAsRunning(sq!, vmState)) problems.push("the spec changed the secondary's command line");
+    else {
+      const p = 'the secondary QEMU runs with a command line colo did not start it with, and not the one the spec renders now';
+      drift(`vm.${n}`, undefined, p);
+      problems.push(p);
+    }
+  }
   if (problems.length > 0) {
-    for (const p of problems) drift(`vm.${n}`, undefined, p);
     const anyColoState = inColo || (pq!.objects ?? []).some((o) => exp.primaryProxyObjects.includes(o)) || exp.replication.some((r) => (pq!.quorumChildren?.[r.quorum] ?? []).includes(r.child));
     out.steps.push(...reprotectSteps(vm, roles, { leaveColo: anyColoState, stopSecondary: true, reason: `re-protect: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, changes: sf.argvChanges, ...commandLineOf(sq!, exp) }));
     return out;
@@ -257,8 +282,12 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
   // Healthy pair: in-place parameter changes only.
   const changes = paramChanges(pq!, exp);
   if (changes.length > 0) {
-    drift(`vm.${n}.checkpoint`, roles.primary, `checkpoint/compare parameters differ from the spec: ${changes.map((c) => `${c.path} is ${String(c.before)}`).join(', ')}`);
-    out.steps.push({ address: `vm.${n}.checkpoint`, action: 'update', kind: 'checkpoint-update', vm: n, host: roles.primary, reason: 'checkpoint policy differs from the spec; applied in place, no restart', changes });
+    // Still what colo last applied: the spec changed. Otherwise someone changed them on the host.
+    const applied = vmState?.appliedCheckpoint;
+    const specEdit = applied !== undefined && paramChanges(pq!, input.expectation({ ...vm, checkpoint: { ...vm.checkpoint, ...applied } }, roles)).length === 0;
+    if (!specEdit) drift(`vm.${n}.checkpoint`, roles.primary, `checkpoint/compare parameters differ from the spec: ${changes.map((c) => `${c.path} is ${String(c.before)}`).join(', ')}`);
+    const reason = specEdit ? 'the spec changed the checkpoint policy; applied in place, no restart' : 'checkpoint policy changed outside colo; the spec\'s is applied in place, no restart';
+    out.steps.push({ address: `vm.${n}.checkpoint`, action: 'update', kind: 'checkpoint-update', vm: n, host: roles.primary, reason, changes });
   }
   return out;
 }
@@ -324,7 +353,6 @@ export function planAll(input: PlanInput): Plan {
   if (input.mode !== 'refresh-only') {
     for (const [name, vs] of Object.entries(input.state?.vms ?? {})) {
       if (input.spec.vms.some((v) => v.name === name)) continue;
-      plan.drift.push({ address: `vm.${name}`, vm: name, description: `${name} is no longer in the spec` });
       plan.steps.push(...destroySteps(name, vs, { primary: vs.primaryHost, secondary: vs.secondaryHost }, input.observation, `${name} is not in the spec any more`));
     }
   }

@@ -41,6 +41,19 @@ export interface VmState {
   created: Record<string, string[]>;
   /** Free text for humans, e.g. why the VM is `failed`. */
   note?: string;
+  /**
+   * The checkpoint policy colo last applied to the running pair (x-checkpoint-delay and the
+   * colo-compare properties): a running value equal to it but not to the spec is a spec change, not
+   * drift.
+   */
+  appliedCheckpoint?: AppliedCheckpoint;
+}
+
+export interface AppliedCheckpoint {
+  intervalMs: number;
+  compareTimeoutMs: number;
+  expiredScanCycleMs: number;
+  maxQueueSize: number;
 }
 
 export interface FailoverRecord {

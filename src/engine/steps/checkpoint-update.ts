@@ -1,7 +1,7 @@
 /** Checkpoint interval and compare tuning changed in place on the running primary: no restart. */
 import { renderCheckpointUpdate } from '../../render/qmp-sequences.ts';
 import type { StepContext } from './run-step.ts';
-import { placementOf, runPhases, stepVm } from './step-helpers.ts';
+import { appliedCheckpointOf, placementOf, runPhases, stepVm } from './step-helpers.ts';
 
 export async function checkpointUpdate(ctx: StepContext): Promise<string | undefined> {
   const vm = stepVm(ctx);
@@ -12,5 +12,6 @@ export async function checkpointUpdate(ctx: StepContext): Promise<string | undef
   if (params['x-checkpoint-delay'] !== vm.checkpoint.intervalMs) {
     throw new Error(`x-checkpoint-delay is ${String(params['x-checkpoint-delay'])} after the update, expected ${vm.checkpoint.intervalMs}`);
   }
+  await ctx.updateVm(vm.name, (prev) => (prev ? { ...prev, appliedCheckpoint: appliedCheckpointOf(vm) } : prev) as typeof prev);
   return `x-checkpoint-delay ${vm.checkpoint.intervalMs} ms`;
 }

@@ -10,7 +10,7 @@ import { diskIds, nicIds, virtioBackendPaths } from '../../render/ids.ts';
 import type { QmpClient } from '../../qmp/client.ts';
 import type { VmSpec } from '../../spec/types.ts';
 import type { StepContext } from './run-step.ts';
-import { placementOf, pollUntil, runPhases, stepVm } from './step-helpers.ts';
+import { appliedCheckpointOf, placementOf, pollUntil, runPhases, stepVm } from './step-helpers.ts';
 import { cleanupPrimaryColo } from './primary-cleanup.ts';
 
 export async function disabledVirtioDevices(qmp: QmpClient, vm: VmSpec): Promise<string[]> {
@@ -183,6 +183,6 @@ export async function coloStart(ctx: StepContext): Promise<string | undefined> {
   if (disabled.length > 0) {
     throw new Error(`COLO runs but the secondary's virtio device(s) ${disabled.join(', ')} are stuck disabled (QEMU virtio flag bug): the secondary guest cannot use them and the service would stall. Re-run apply to re-protect.`);
   }
-  await ctx.updateVm(vm.name, (prev) => (prev ? { ...prev, status: 'protected', note: undefined } : prev) as typeof prev);
+  await ctx.updateVm(vm.name, (prev) => (prev ? { ...prev, status: 'protected', note: undefined, appliedCheckpoint: appliedCheckpointOf(vm) } : prev) as typeof prev);
   return `in COLO; mirror ${mirrorMs} ms, live RAM copy ${liveMs} ms (wiring ${phaseMs['wire'] ?? '?'} ms), switchover pause ${Number.isFinite(pauseMs) ? pauseMs : '?'} ms`;
 }

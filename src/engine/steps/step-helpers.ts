@@ -1,7 +1,6 @@
 /** Shared pieces of the step functions: the VM, its placement and dialects, QMP phases. */
-import { createHash } from 'node:crypto';
 import type { VmSpec } from '../../spec/types.ts';
-import type { VmState } from '../../state/types.ts';
+import type { AppliedCheckpoint, VmState } from '../../state/types.ts';
 import type { Placement } from '../../render/placement.ts';
 import type { QmpPhase } from '../../render/qmp-sequences.ts';
 import type { Dialect } from '../../render/dialect.ts';
@@ -32,8 +31,12 @@ export function argvOptions(ctx: StepContext, host: string): ArgvOptions {
   return { dialect: dialectOf(ctx, host), kvmAvailable: ctx.plan.hostFacts[host]?.kvm ?? false };
 }
 
-export function argvHash(argv: string[]): string {
-  return createHash('sha256').update(argv.join('\u0000')).digest('hex').slice(0, 16);
+export { argvHash } from '../argv-hash.ts';
+
+/** What the state records as applied: the checkpoint settings QEMU holds while COLO runs. */
+export function appliedCheckpointOf(vm: VmSpec): AppliedCheckpoint {
+  const c = vm.checkpoint;
+  return { intervalMs: c.intervalMs, compareTimeoutMs: c.compareTimeoutMs, expiredScanCycleMs: c.expiredScanCycleMs, maxQueueSize: c.maxQueueSize };
 }
 
 export function emptyVmState(vm: VmSpec, p: Placement): VmState {

@@ -13,6 +13,7 @@ import { pairExpectation } from '../../../src/engine/expectation.ts';
 import { renderPrimaryArgv, renderSecondaryArgv } from '../../../src/render/argv.ts';
 import { dialectForVersion } from '../../../src/render/dialect-for-version.ts';
 import { diskIds, nicIds } from '../../../src/render/ids.ts';
+import { argvHash } from '../../../src/engine/argv-hash.ts';
 
 export interface WebSpecOptions {
   /** machine.memory of web (default 128M). */
@@ -192,6 +193,18 @@ export function vmState(o: Partial<VmState> = {}): VmState {
     },
     created: { beta: ['/var/lib/colo/web/disk0-base.qcow2', '/var/lib/colo/web/disk0-active.qcow2', '/var/lib/colo/web/disk0-hidden.qcow2'] },
     ...o,
+  };
+}
+
+/**
+ * `started` of a state in which colo started web's QEMUs exactly as healthyWeb(spec) runs them
+ * (alpha primary, beta secondary): an argv that differs from the spec is then a spec change.
+ */
+export function startedAsRunning(spec: Spec): VmState['started'] {
+  const vm = vmOf(spec);
+  return {
+    alpha: { role: 'primary', argvHash: argvHash(primaryArgv(spec, vm, 'alpha', 'beta')), pid: 4242, at: '2026-01-01T00:00:00.000Z' },
+    beta: { role: 'secondary', argvHash: argvHash(secondaryArgv(spec, vm, 'beta', 'alpha')), pid: 5151, at: '2026-01-01T00:00:01.000Z' },
   };
 }
 

@@ -23,6 +23,7 @@ import {
   state,
   stepLines,
   vmOf,
+  startedAsRunning,
   vmState,
   webSpec,
 } from './plan-fixtures.ts';
@@ -137,24 +138,40 @@ describe('planAll: healthy pair', () => {
 });
 
 describe('planAll: checkpoint parameters in place', () => {
-  test('checkpoint interval changed by hand: one update step with before/after', () => {
+  const APPLIED = { intervalMs: 2000, compareTimeoutMs: 3000, expiredScanCycleMs: 3000, maxQueueSize: 1024 };
+
+  test('checkpoint interval changed by hand: one update step with before/after, reported as drift', () => {
     const spec = webSpec();
-    const p = plan(spec, state({ web: vmState() }), healthyWeb(spec, { migrateParams: { 'x-checkpoint-delay': 5000, 'max-bandwidth': 1073741824 } }));
+    const p = plan(spec, state({ web: vmState({ appliedCheckpoint: APPLIED }) }), healthyWeb(spec, { migrateParams: { 'x-checkpoint-delay': 5000, 'max-bandwidth': 1073741824 } }));
     assert.deepEqual(stepLines(p), ['update checkpoint-update alpha vm.web.checkpoint']);
     const step = p.steps[0]!;
     assert.equal(step.vm, 'web');
     assert.deepEqual(step.changes, [{ path: 'checkpoint.interval', before: 5000, after: 2000 }]);
-    assert.equal(step.reason, 'checkpoint policy differs from the spec; applied in place, no restart');
+    assert.equal(step.reason, "checkpoint policy changed outside colo; the spec's is applied in place, no restart");
     assert.deepEqual(p.drift, [{ address: 'vm.web.checkpoint', vm: 'web', host: 'alpha', description: 'checkpoint/compare parameters differ from the spec: checkpoint.interval is 5000' }]);
     assert.deepEqual(summarizePlan(p), { add: 0, change: 1, destroy: 0 });
   });
 
-  test('checkpoint interval changed in the spec: the same in-place update', () => {
+  test('checkpoint interval changed in the spec: the same in-place update, a spec change and not drift', () => {
     const before = webSpec();
     const after = webSpec({ interval: '3s' });
-    const p = plan(after, state({ web: vmState() }), healthyWeb(before));
+    const p = plan(after, state({ web: vmState({ appliedCheckpoint: APPLIED }) }), healthyWeb(before));
     assert.deepEqual(stepLines(p), ['update checkpoint-update alpha vm.web.checkpoint']);
     assert.deepEqual(p.steps[0]!.changes, [{ path: 'checkpoint.interval', before: 2000, after: 3000 }]);
+    assert.equal(p.steps[0]!.reason, 'the spec changed the checkpoint policy; applied in place, no restart');
+    assert.deepEqual(p.drift, []);
+  });
+
+  test('the spec changed and the host was changed too: drift (the running value is not what colo applied)', () => {
+    const p = plan(webSpec({ interval: '3s' }), state({ web: vmState({ appliedCheckpoint: APPLIED }) }), healthyWeb(webSpec(), { migrateParams: { 'x-checkpoint-delay': 5000 } }));
+    assert.deepEqual(p.steps[0]!.changes, [{ path: 'checkpoint.interval', before: 5000, after: 3000 }]);
+    assert.equal(p.drift.length, 1);
+  });
+
+  test('a state without the applied policy (written by an older colo): a difference counts as drift', () => {
+    const p = plan(webSpec({ interval: '3s' }), state({ web: vmState() }), healthyWeb(webSpec()));
+    assert.deepEqual(p.steps.map((s) => s.kind), ['checkpoint-update']);
+    assert.equal(p.drift.length, 1);
   });
 
   test('compare_timeout changed by hand: update step naming the spec field and the colo-compare object', () => {
@@ -444,10 +461,10 @@ describe('planAll: COLO machinery damaged, both QEMUs running', () => {
 });
 
 describe('planAll: argv drift', () => {
-  test('primary argv drift (-m): primary replaced with forcesReplacement on machine.memory, pair rebuilt', () => {
+  test('memory changed in the spec (-m): primary replaced with forcesReplacement on machine.memory, pair rebuilt, no drift', () => {
     const old = webSpec();
     const spec = webSpec({ memory: '256M' });
-    const p = plan(spec, state({ web: vmState() }), healthyWeb(old));
+    const p = plan(spec, state({ web: vmState({ started: startedAsRunning(old) }) }), healthyWeb(old));
     assert.deepEqual(stepLines(p), [
       'replace primary-stop alpha vm.web.primary',
       'delete secondary-stop beta vm.web.secondary',
@@ -458,9 +475,18 @@ describe('planAll: argv drift', () => {
     ]);
     assert.deepEqual(p.steps[0]!.changes, [{ path: 'machine.memory', before: '128M', after: '256M', forcesReplacement: true }]);
     assert.equal(p.steps[0]!.reason, 'the spec changed a setting QEMU only takes at start');
-    assert.deepEqual(p.drift, [{ address: 'vm.web.primary', vm: 'web', host: 'alpha', description: 'the primary QEMU runs with a different command line than the spec renders now' }]);
+    assert.deepEqual(p.drift, []);
     assert.deepEqual(p.warnings, ['replacing the primary of web restarts its guest (a reboot)']);
     assert.deepEqual(p.blocked, []);
+  });
+
+  test('a primary restarted outside colo with another command line: the same replacement, reported as drift', () => {
+    const spec = webSpec();
+    const p = plan(spec, state({ web: vmState({ started: startedAsRunning(spec) }) }), healthyWeb(webSpec({ memory: '256M' })));
+    assert.equal(p.steps[0]!.kind, 'primary-stop');
+    assert.deepEqual(p.steps[0]!.changes, [{ path: 'machine.memory', before: '256M', after: '128M', forcesReplacement: true }]);
+    assert.equal(p.steps[0]!.reason, "its command line was changed outside colo; QEMU takes the spec's only at start");
+    assert.deepEqual(p.drift, [{ address: 'vm.web.primary', vm: 'web', host: 'alpha', description: 'the primary QEMU runs with a command line colo did not start it with, and not the one the spec renders now' }]);
   });
 
   test('primary argv drift with the secondary already gone: no secondary-stop', () => {
@@ -471,19 +497,28 @@ describe('planAll: argv drift', () => {
     assert.deepEqual(stepLines(p), ['replace primary-stop alpha vm.web.primary', ...FULL_CREATE]);
   });
 
-  test('secondary argv drift only: secondary replaced (re-protect), the primary keeps running', () => {
+  test('secondary argv changed in the spec only: secondary replaced (re-protect), the primary keeps running, no drift', () => {
     const spec = webSpec({ extraSecondary: ['-trace', 'colo_receive_message'] });
-    const p = plan(spec, state({ web: vmState() }), healthyWeb(webSpec()));
+    const p = plan(spec, state({ web: vmState({ started: startedAsRunning(webSpec()) }) }), healthyWeb(webSpec()));
     assert.deepEqual(stepLines(p), REPROTECT_RUNNING_SECONDARY);
     assert.ok(!p.steps.some((s) => s.kind === 'primary-stop' || s.kind === 'primary-start'), 'the primary must not be restarted');
     assert.deepEqual(p.steps[1]!.changes, [{ path: 'extraArgs (-trace)', before: undefined, after: 'colo_receive_message', forcesReplacement: true }]);
-    assert.equal(p.steps[1]!.reason, 're-protect: the secondary QEMU runs with a different command line than the spec renders now');
+    assert.equal(p.steps[1]!.reason, "re-protect: the spec changed the secondary's command line");
+    assert.deepEqual(p.drift, []);
     assert.deepEqual(p.warnings, []);
+  });
+
+  test('a secondary started outside colo with another command line: the same re-protection, reported as drift', () => {
+    const spec = webSpec({ extraSecondary: ['-trace', 'colo_receive_message'] });
+    const p = plan(spec, state({ web: vmState() }), healthyWeb(webSpec()));
+    assert.deepEqual(stepLines(p), REPROTECT_RUNNING_SECONDARY);
+    assert.equal(p.steps[1]!.reason, 're-protect: the secondary QEMU runs with a command line colo did not start it with, and not the one the spec renders now');
+    assert.deepEqual(p.drift, [{ address: 'vm.web', vm: 'web', description: 'the secondary QEMU runs with a command line colo did not start it with, and not the one the spec renders now' }]);
   });
 });
 
 describe('planAll: VMs removed, destroy, refresh-only', () => {
-  test('a VM removed from the spec but present in the state: destroy steps and drift', () => {
+  test('a VM removed from the spec but present in the state: destroy steps; a spec change, not drift', () => {
     const spec = webSpec({ withApi: true, withoutWeb: true });
     const api = vmOf(spec, 'api');
     const obs = observation([obsHost('alpha'), obsHost('beta')], {
@@ -500,7 +535,7 @@ describe('planAll: VMs removed, destroy, refresh-only', () => {
     ]);
     for (const s of p.steps) assert.equal(s.reason === 'web is not in the spec any more' || s.kind === 'files-delete', true);
     assert.equal(p.steps[2]!.reason, '3 files colo created on beta');
-    assert.deepEqual(p.drift, [{ address: 'vm.web', vm: 'web', description: 'web is no longer in the spec' }]);
+    assert.deepEqual(p.drift, []);
     assert.deepEqual(Object.keys(p.roles), ['api']);
     assert.deepEqual(summarizePlan(p), { add: 0, change: 0, destroy: 3 });
   });
@@ -629,7 +664,7 @@ describe('planAll: roles after a failover', () => {
       },
     ]);
     assert.deepEqual(p.warnings, []);
-    assert.deepEqual(p.drift, [{ address: 'vm.web.primary', vm: 'web', host: 'beta', description: 'the primary QEMU runs with a different command line than the spec renders now' }]);
+    assert.deepEqual(p.drift, [{ address: 'vm.web.primary', vm: 'web', host: 'beta', description: 'the primary QEMU runs with a command line colo did not start it with, and not the one the spec renders now' }]);
   });
 
   test('degraded pair after failover (no secondary running): re-protect onto the recovered host', () => {

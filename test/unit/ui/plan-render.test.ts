@@ -19,6 +19,7 @@ import {
   secondaryArgv,
   state,
   vmOf,
+  startedAsRunning,
   vmState,
   webSpec,
 } from '../engine/plan-fixtures.ts';
@@ -42,8 +43,9 @@ const CASES: Record<string, () => Plan> = {
     return plan(spec, state({ web: vmState() }), healthyWeb(webSpec(), { migrateParams: { 'x-checkpoint-delay': 5000 } }));
   },
   'replace-memory': () => {
+    // colo started the QEMUs as they run; the spec changed the memory: a spec change, not drift.
     const spec = webSpec({ memory: '256M' });
-    return plan(spec, state({ web: vmState() }), healthyWeb(webSpec()));
+    return plan(spec, state({ web: vmState({ started: startedAsRunning(webSpec()) }) }), healthyWeb(webSpec()));
   },
   'secondary-gone': () => {
     const spec = webSpec();

@@ -49,7 +49,8 @@ export async function runApply(opts: { session: Session; spec: Spec; plan: Plan;
   });
   state = res.state;
   // Pairs destroyed completely (destroy, or no longer in the spec) leave the state.
-  const failedVms = new Set(res.failures.map((f) => f.vm).filter(Boolean));
+  // A blocked pair (e.g. a host that could not be reached) is not gone: it stays.
+  const failedVms = new Set([...res.failures.map((f) => f.vm), ...plan.blocked.map((b) => b.vm)].filter(Boolean));
   const removable = Object.keys(state.vms).filter((vm) => !failedVms.has(vm) && (plan.mode === 'destroy' ? plan.roles[vm] !== undefined : plan.roles[vm] === undefined && plan.steps.some((s) => s.vm === vm)));
   // Every apply that ran steps ends with a state write (Terraform-style): a saved plan made
   // before it is stale from now on, even when no step changed what the state records.

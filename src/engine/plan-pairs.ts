@@ -292,19 +292,34 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
   return out;
 }
 
-function destroySteps(vmName: string, vmState: VmState | undefined, hosts: { primary: string; secondary: string }, obs: Observation, reason: string): PlannedStep[] {
+/**
+ * Stop a pair's QEMUs and delete the files colo created, on the hosts that can be reached. What an
+ * unreachable host holds cannot be judged or removed: the pair is blocked (it stays in the state,
+ * and a later destroy finishes the job once the host is back).
+ */
+function destroySteps(vmName: string, vmState: VmState | undefined, hosts: { primary: string; secondary: string }, obs: Observation, reason: string): { steps: PlannedStep[]; blocked?: BlockedPair } {
   const steps: PlannedStep[] = [];
   const q = obs.vms[vmName]?.qemu ?? {};
+  const unreachable = [...new Set([hosts.secondary, hosts.primary])].filter((h) => !obs.hosts[h]?.reachable);
   for (const [role, host] of [['secondary', hosts.secondary], ['primary', hosts.primary]] as const) {
-    if (q[host]?.alive || !obs.hosts[host]?.reachable) {
+    if (q[host]?.alive && obs.hosts[host]?.reachable) {
       steps.push({ address: `vm.${vmName}.${role}`, action: 'delete', kind: role === 'primary' ? 'primary-stop' : 'secondary-stop', vm: vmName, host, reason, changes: [] });
     }
   }
   for (const host of [hosts.secondary, hosts.primary]) {
     const files = vmState?.created[host] ?? [];
-    if (files.length > 0) steps.push({ address: `vm.${vmName}.files.${host}`, action: 'delete', kind: 'files-delete', vm: vmName, host, reason: `${files.length} file${files.length === 1 ? '' : 's'} colo created on ${host}`, changes: [] });
+    if (files.length > 0 && obs.hosts[host]?.reachable) steps.push({ address: `vm.${vmName}.files.${host}`, action: 'delete', kind: 'files-delete', vm: vmName, host, reason: `${files.length} file${files.length === 1 ? '' : 's'} colo created on ${host}`, changes: [] });
   }
-  return steps;
+  if (unreachable.length === 0 || !vmState) return { steps };
+  const errors = unreachable.map((h) => `${h}: ${obs.hosts[h]?.error ?? 'not observed'}`).join('; ');
+  return {
+    steps,
+    blocked: {
+      vm: vmName,
+      reason: `host ${unreachable.join(' and ')} ${unreachable.length === 1 ? 'is' : 'are'} unreachable (${errors}): colo cannot stop ${vmName}'s QEMU or delete its files there${steps.length > 0 ? '; it removes what it can reach' : ''} and keeps ${vmName} in the state`,
+      hint: `run the same destroy again once ${unreachable.join(' and ')} ${unreachable.length === 1 ? 'is' : 'are'} reachable`,
+    },
+  };
 }
 
 export function planAll(input: PlanInput): Plan {
@@ -331,7 +346,9 @@ export function planAll(input: PlanInput): Plan {
     const roles = rolesFor(vm, input.state);
     plan.roles[vm.name] = roles;
     if (input.mode === 'destroy') {
-      plan.steps.push(...destroySteps(vm.name, input.state?.vms[vm.name], roles, input.observation, 'colo destroy'));
+      const d = destroySteps(vm.name, input.state?.vms[vm.name], roles, input.observation, 'colo destroy');
+      plan.steps.push(...d.steps);
+      if (d.blocked) plan.blocked.push(d.blocked);
       continue;
     }
     const pp = planPair(vm, input);
@@ -353,7 +370,9 @@ export function planAll(input: PlanInput): Plan {
   if (input.mode !== 'refresh-only') {
     for (const [name, vs] of Object.entries(input.state?.vms ?? {})) {
       if (input.spec.vms.some((v) => v.name === name)) continue;
-      plan.steps.push(...destroySteps(name, vs, { primary: vs.primaryHost, secondary: vs.secondaryHost }, input.observation, `${name} is not in the spec any more`));
+      const d = destroySteps(name, vs, { primary: vs.primaryHost, secondary: vs.secondaryHost }, input.observation, `${name} is not in the spec any more`);
+      plan.steps.push(...d.steps);
+      if (d.blocked) plan.blocked.push(d.blocked);
     }
   }
   return plan;

@@ -59,7 +59,7 @@ export function renderPlanHuman(plan: Plan, st: Style, opts: { savedTo?: string;
     out.push('');
   }
   for (const b of plan.blocked) {
-    out.push(st.red(st.bold(`Warning: ${b.vm} cannot be repaired by apply`)), `  ${b.reason}`);
+    out.push(st.red(st.bold(`Warning: ${b.vm} ${plan.mode === 'destroy' ? 'cannot be destroyed completely' : 'cannot be repaired by apply'}`)), `  ${b.reason}`);
     if (b.hint) out.push(`  To resolve: ${b.hint}`);
     out.push('');
   }

@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { colo, editSpec, eventually, httpGet, parseGuestAnswer, startLab, type TestLab } from '../helpers/lab.ts';
 import { stopSshd } from '../../src/lab/sshd.ts';
@@ -213,5 +214,29 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     const plan = await colo(['plan', '-f', lab.spec]);
     assert.match(plan.stdout, /secondary host beta is unreachable/);
     assert.match(plan.stdout, /the pair stays degraded/);
+  });
+
+  test('destroy with a host unreachable removes what it reaches and keeps the pair; once the host is back, destroy finishes', async () => {
+    // From the previous test: alpha runs web alone, beta (its sshd) is down.
+    const beta = lab.hosts.find((h) => h.name === 'beta')!;
+    const statePath = path.join(path.dirname(lab.spec), '.colo', 'state.json');
+    const d1 = await colo(['destroy', '-f', lab.spec, '--auto-approve']);
+    assert.equal(d1.code, 1, d1.stdout + d1.stderr);
+    assert.match(d1.stdout, /Warning: web cannot be destroyed completely\n\s+host beta is unreachable/);
+    assert.doesNotMatch(d1.stdout, / on beta will be destroyed/, 'nothing planned on the unreachable host');
+    assert.match(d1.stderr, /1 pair could not be destroyed completely and needs your action:[\s\S]*To resolve: run the same destroy again once beta is reachable/);
+    assert.equal(await lab.pid('alpha'), null, "alpha's QEMU was stopped");
+    assert.deepEqual(Object.keys((JSON.parse(await readFile(statePath, 'utf8')) as { vms: object }).vms), ['web'], 'the pair stays in the state');
+
+    spawnSync('/usr/sbin/sshd', ['-f', beta.configFile, '-E', beta.logFile]);
+    await eventually('beta sshd back', async () => {
+      const r = await colo(['status', '-f', lab.spec, '--json']);
+      if (!JSON.parse(r.stdout).vms[0].secondary.reachable) throw new Error('beta not reachable yet');
+    }, 20_000);
+    const d2 = await colo(['destroy', '-f', lab.spec, '--auto-approve']);
+    assert.equal(d2.code, 0, d2.stdout + d2.stderr);
+    assert.deepEqual(Object.keys((JSON.parse(await readFile(statePath, 'utf8')) as { vms: object }).vms), [], 'the pair left the state');
+    const p = await colo(['plan', '-f', lab.spec, '--destroy', '--detailed-exitcode']);
+    assert.equal(p.code, 0, p.stdout + p.stderr);
   });
 });

@@ -99,7 +99,8 @@ export function registerApplyLike(program: Command, setExit: SetExitCode, name: 
             setExit(1);
             return;
           }
-          throw new UserError(`${plan.blocked.length} pair${plan.blocked.length === 1 ? '' : 's'} could not be brought to the spec and ${plan.blocked.length === 1 ? 'needs' : 'need'} your action:\n${lines.join('\n')}`);
+          const what = plan.mode === 'destroy' ? 'could not be destroyed completely' : 'could not be brought to the spec';
+          throw new UserError(`${plan.blocked.length} pair${plan.blocked.length === 1 ? '' : 's'} ${what} and ${plan.blocked.length === 1 ? 'needs' : 'need'} your action:\n${lines.join('\n')}`);
         }
         setExit(0);
       } finally {

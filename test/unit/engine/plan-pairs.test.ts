@@ -575,6 +575,38 @@ describe('planAll: VMs removed, destroy, refresh-only', () => {
     assert.deepEqual(stepLines(p), ['delete secondary-stop alpha vm.web.secondary', 'delete primary-stop beta vm.web.primary']);
   });
 
+  test('destroy mode with the secondary host unreachable: the primary is stopped, the pair is blocked and stays', () => {
+    const spec = webSpec();
+    const vm = vmOf(spec);
+    const obs = observation([obsHost('alpha'), downHost('beta')], { web: [healthyPrimary(spec, vm, 'alpha', 'beta')] });
+    const p = plan(spec, state({ web: vmState() }), obs, 'destroy');
+    assert.deepEqual(stepLines(p), ['delete primary-stop alpha vm.web.primary'], 'nothing is planned on the host colo cannot reach');
+    assert.deepEqual(p.blocked, [
+      {
+        vm: 'web',
+        reason: "host beta is unreachable (beta: connect ECONNREFUSED 127.0.0.12:2222): colo cannot stop web's QEMU or delete its files there; it removes what it can reach and keeps web in the state",
+        hint: 'run the same destroy again once beta is reachable',
+      },
+    ]);
+  });
+
+  test('destroy mode with both hosts unreachable: no steps, blocked naming both', () => {
+    const spec = webSpec();
+    const p = plan(spec, state({ web: vmState() }), observation([downHost('alpha', 'timeout'), downHost('beta')], { web: [] }), 'destroy');
+    assert.deepEqual(p.steps, []);
+    assert.match(p.blocked[0]!.reason, /^host beta and alpha are unreachable \(beta: connect ECONNREFUSED 127\.0\.0\.12:2222; alpha: timeout\): colo cannot stop web's QEMU or delete its files there and keeps web in the state$/);
+  });
+
+  test('a VM removed from the spec whose secondary host is unreachable: its reachable side is destroyed, the rest blocked', () => {
+    const spec = webSpec({ withApi: true, withoutWeb: true });
+    const api = vmOf(spec, 'api');
+    const obs = observation([obsHost('alpha'), downHost('beta')], { api: [healthyPrimary(spec, api, 'alpha', 'beta')], web: [{ host: 'alpha', alive: true, pid: 4242 }] });
+    const p = plan(spec, state({ web: vmState(), api: vmState({ created: {} }) }), obs);
+    assert.ok(p.steps.some((s) => s.vm === 'web' && s.kind === 'primary-stop' && s.host === 'alpha'));
+    assert.ok(!p.steps.some((s) => s.vm === 'web' && s.host === 'beta'));
+    assert.ok(p.blocked.some((b) => b.vm === 'web' && /host beta is unreachable/.test(b.reason)));
+  });
+
   test('destroy mode with nothing deployed: no steps', () => {
     const spec = webSpec();
     const p = plan(spec, null, observation([obsHost('alpha'), obsHost('beta')], { web: [gone('alpha'), gone('beta')] }), 'destroy');

@@ -11,8 +11,8 @@ export interface DiskIds {
   /** Quorum drive on both sides; the guest device's drive. Also the BlockBackend the mirror reads. */
   quorum: string;
   /**
-   * The quorum's node name on both sides. x-blockdev-change needs it: while a mirror job runs, the
-   * drive name resolves to the mirror's filter node above the quorum.
+   * The quorum's node name on both sides. Adding the replication child needs it: while a mirror job
+   * runs, the drive name resolves to the mirror's filter node above the quorum.
    */
   quorumNode: string;
   /** Guest block device id (-device ...,id=). */

@@ -229,7 +229,9 @@ export function renderFailoverPrimary(vm: VmSpec): QmpPhase[] {
   for (const disk of vm.disks) {
     const ids = diskIds(disk);
     commands.push(
-      cmd('x-blockdev-change', { parent: ids.quorumNode, child: 'children.1' }),
+      // The drive name: no mirror runs here, and it also works for a QEMU started before colo
+      // named the quorum node.
+      cmd('x-blockdev-change', { parent: ids.quorum, child: 'children.1' }),
       cmd('blockdev-del', { 'node-name': ids.replication }),
       cmd('blockdev-del', { 'node-name': ids.nbd }),
     );

@@ -63,8 +63,10 @@ export async function cleanupPrimaryColo(qmp: QmpClient, vm: VmSpec, opts: Clean
       }
     }
     if (nodeNames.has(ids.replication)) {
-      // Only children.1 can be the replication child (children.0 is the disk itself).
-      await tryExec(qmp, 'x-blockdev-change', { parent: ids.quorumNode, child: 'children.1' });
+      // Only children.1 can be the replication child (children.0 is the disk itself). The drive name
+      // (not the node name): mirror jobs are cancelled above, so it resolves to the quorum, also in
+      // a QEMU started before colo named the quorum node.
+      await tryExec(qmp, 'x-blockdev-change', { parent: ids.quorum, child: 'children.1' });
       if (await tryExec(qmp, 'blockdev-del', { 'node-name': ids.replication })) removed.push(ids.replication);
     }
     for (const node of [ids.nbd, ids.mirrorTarget]) {

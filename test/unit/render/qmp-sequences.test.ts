@@ -217,7 +217,7 @@ describe('failover', () => {
   test('primary (secondary died): quorum child, replication node, nbd node, proxy objects, then lost-heartbeat', () => {
     const vm = onlyVm(labSpec());
     assert.deepEqual(only(renderFailoverPrimary(vm)).commands, [
-      { execute: 'x-blockdev-change', arguments: { parent: 'quorum-disk0', child: 'children.1' } },
+      { execute: 'x-blockdev-change', arguments: { parent: 'colo-disk0', child: 'children.1' } },
       { execute: 'blockdev-del', arguments: { 'node-name': 'replication-disk0' } },
       { execute: 'blockdev-del', arguments: { 'node-name': 'nbd-disk0' } },
       { execute: 'object-del', arguments: { id: 'comp-net0' } },

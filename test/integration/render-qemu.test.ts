@@ -27,6 +27,7 @@ import {
   renderFailoverSecondary,
   renderImagePrep,
   renderMirrorStart,
+  renderResyncFinish,
   renderPrimaryArgv,
   renderProxyChardevAdds,
   renderProxyObjectAdds,
@@ -356,6 +357,15 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
       assert.equal(await primary.execute('qom-get', { path: path_, property: 'compare_timeout' }), 1234);
       assert.equal(await primary.execute('qom-get', { path: path_, property: 'max_queue_size' }), 2048);
     }
+  });
+
+  test('the resync finish cancels the mirrors and deletes their NBD nodes', async () => {
+    const { vm } = ctx();
+    const { primary } = qemus();
+    await runPhases(primary, renderResyncFinish(vm));
+    assert.deepEqual(await primary.execute('query-block-jobs'), []);
+    const nodes = await primary.execute<{ 'node-name': string }[]>('query-named-block-nodes');
+    for (const d of vm.disks) assert.ok(!nodes.some((n) => n['node-name'] === diskIds(d).mirrorTarget), `${diskIds(d).mirrorTarget} left`);
   });
 
   test('primary failover (minus x-colo-lost-heartbeat) removes what the switchover added', async () => {

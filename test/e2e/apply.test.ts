@@ -5,14 +5,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { colo, editSpec, eventually, httpGet, parseGuestAnswer, startLab, type TestLab } from '../helpers/lab.ts';
+import { colo, editSpec, eventually, httpGet, imagesIdentical, parseGuestAnswer, startLab, type TestLab } from '../helpers/lab.ts';
 import { acquireLock } from '../../src/state/lock.ts';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 
-const execFileP = promisify(execFile);
 const STRESS_SECONDS = 15;
 
 describe('plan and apply a lab pair into COLO', { timeout: 900_000 }, () => {
@@ -81,20 +78,7 @@ describe('plan and apply a lab pair into COLO', { timeout: 900_000 }, () => {
     assert.ok(stress > 50, `only ${stress} stress writes`);
     const primaryImage = path.join(lab.dir, 'images', 'web-disk0.qcow2');
     const secondaryBase = path.join(lab.dir, 'hosts', 'beta', 'web', 'disk0-base.qcow2');
-    // Exit 1 = the images differ (a write between the two reads): retried. Anything else fails.
-    const same = await eventually(
-      'qemu-img compare of the primary disk and the secondary base image',
-      async () => {
-        const r = await execFileP('qemu-img', ['compare', '-U', '-f', 'qcow2', '-F', 'qcow2', primaryImage, secondaryBase]).then(
-          (x) => ({ code: 0, out: x.stdout }),
-          (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
-        );
-        if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.out.trim()}`);
-        return r.out;
-      },
-      20_000,
-      100,
-    );
+    const same = await imagesIdentical(primaryImage, secondaryBase);
     assert.match(same, /Images are identical/);
   });
 

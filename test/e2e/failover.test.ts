@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { colo, editSpec, eventually, httpGet, parseGuestAnswer, startLab, type TestLab } from '../helpers/lab.ts';
+import { colo, editSpec, eventually, httpGet, parseGuestAnswer, restartLabSshd, startLab, type TestLab } from '../helpers/lab.ts';
 import { stopSshd } from '../../src/lab/sshd.ts';
 
 const ADDR = { alpha: '127.0.0.11', beta: '127.0.0.12' } as const;
@@ -198,11 +198,7 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     assert.match(fenced.stdout, /beta fenced: fence-command/);
 
     // beta comes back: re-protect, then lose it again and confirm by hand
-    spawnSync('/usr/sbin/sshd', ['-f', beta.configFile, '-E', beta.logFile]);
-    await eventually('beta sshd back', async () => {
-      const r = await colo(['status', '-f', lab.spec, '--json']);
-      if (!JSON.parse(r.stdout).vms[0].secondary.reachable) throw new Error('beta not reachable yet');
-    }, 20_000);
+    await restartLabSshd(lab, 'beta');
     const re = await colo(['apply', '-f', lab.spec, '--auto-approve']);
     assert.equal(re.code, 0, re.stdout + re.stderr);
     await downBeta();
@@ -218,7 +214,6 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
 
   test('destroy with a host unreachable removes what it reaches and keeps the pair; once the host is back, destroy finishes', async () => {
     // From the previous test: alpha runs web alone, beta (its sshd) is down.
-    const beta = lab.hosts.find((h) => h.name === 'beta')!;
     const statePath = path.join(path.dirname(lab.spec), '.colo', 'state.json');
     const d1 = await colo(['destroy', '-f', lab.spec, '--auto-approve']);
     assert.equal(d1.code, 1, d1.stdout + d1.stderr);
@@ -228,11 +223,7 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     assert.equal(await lab.pid('alpha'), null, "alpha's QEMU was stopped");
     assert.deepEqual(Object.keys((JSON.parse(await readFile(statePath, 'utf8')) as { vms: object }).vms), ['web'], 'the pair stays in the state');
 
-    spawnSync('/usr/sbin/sshd', ['-f', beta.configFile, '-E', beta.logFile]);
-    await eventually('beta sshd back', async () => {
-      const r = await colo(['status', '-f', lab.spec, '--json']);
-      if (!JSON.parse(r.stdout).vms[0].secondary.reachable) throw new Error('beta not reachable yet');
-    }, 20_000);
+    await restartLabSshd(lab, 'beta');
     const d2 = await colo(['destroy', '-f', lab.spec, '--auto-approve']);
     assert.equal(d2.code, 0, d2.stdout + d2.stderr);
     assert.deepEqual(Object.keys((JSON.parse(await readFile(statePath, 'utf8')) as { vms: object }).vms), [], 'the pair left the state');

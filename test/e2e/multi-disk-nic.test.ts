@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { colo, editSpec, eventually, httpGet, parseGuestAnswer, startLab, type TestLab } from '../helpers/lab.ts';
+import { colo, editSpec, eventually, httpGet, imagesIdentical, parseGuestAnswer, startLab, type TestLab } from '../helpers/lab.ts';
 
 const execFileP = promisify(execFile);
 
@@ -64,13 +64,7 @@ describe('a pair with two disks and two NICs', { timeout: 900_000 }, () => {
       [path.join(lab.dir, 'images', 'web-disk0.qcow2'), path.join(lab.dir, 'hosts', 'beta', 'web', 'disk0-base.qcow2')],
       [dataImage, path.join(lab.dir, 'hosts', 'beta', 'web', 'data-base.qcow2')],
     ] as const) {
-      const out = await eventually(
-        `qemu-img compare ${path.basename(primaryImage)}`,
-        async () => (await execFileP('qemu-img', ['compare', '-U', '-f', 'qcow2', '-F', 'qcow2', primaryImage, base])).stdout,
-        20_000,
-        100,
-      );
-      assert.match(out, /Images are identical/);
+      assert.match(await imagesIdentical(primaryImage, base), /Images are identical/);
     }
   });
 

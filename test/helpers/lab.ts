@@ -144,3 +144,41 @@ export function parseGuestAnswer(body: string): { boot: string; counter: number 
 export async function editSpec(file: string, fn: (text: string) => string): Promise<void> {
   await writeFile(file, fn(await readFile(file, 'utf8')));
 }
+
+/**
+ * `qemu-img compare -U` of two qcow2 images that running QEMUs may hold open, retried until they
+ * compare equal (exit 1 can be a write that landed between the two reads); returns its output, or
+ * fails after the timeout with qemu-img's last words.
+ */
+export async function imagesIdentical(a: string, b: string, timeoutMs = 20_000): Promise<string> {
+  return eventually(
+    `qemu-img compare ${path.basename(a)} ${path.basename(b)}`,
+    () =>
+      new Promise<string>((resolve, reject) => {
+        const p = spawn('qemu-img', ['compare', '-U', '-f', 'qcow2', '-F', 'qcow2', a, b], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        p.on('error', reject);
+        p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${out.trim()}`))));
+      }),
+    timeoutMs,
+    100,
+  );
+}
+
+/** Starts a lab host's sshd again (stopped by a test) and waits until colo reaches the host. */
+export async function restartLabSshd(lab: TestLab, host: 'alpha' | 'beta'): Promise<void> {
+  const h = lab.hosts.find((x) => x.name === host)!;
+  await new Promise<void>((resolve, reject) => {
+    const p = spawn('/usr/sbin/sshd', ['-f', h.configFile, '-E', h.logFile], { stdio: 'ignore' });
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`sshd -f ${h.configFile} exited ${code}`))));
+  });
+  await eventually(`${host} sshd back`, async () => {
+    const r = await colo(['status', '-f', lab.spec, '--json']);
+    const vm = (JSON.parse(r.stdout) as { vms: { primary: { host: string; reachable: boolean }; secondary: { host: string; reachable: boolean } }[] }).vms[0]!;
+    const side = vm.primary.host === host ? vm.primary : vm.secondary;
+    if (!side.reachable) throw new Error(`${host} not reachable yet`);
+  }, 20_000);
+}

@@ -5,6 +5,7 @@
 import type { VmRendering } from '../render/index.ts';
 import type { QmpPhase } from '../render/qmp-sequences.ts';
 import { quoteArgv } from '../transport/shell-quote.ts';
+import { commandLineLines } from './command-line-lines.ts';
 
 function phases(title: string, list: QmpPhase[]): string[] {
   const out = [`  # QMP: ${title}`];
@@ -17,16 +18,7 @@ function phases(title: string, list: QmpPhase[]): string[] {
 
 function argvBlock(argv: string[]): string {
   // One option per line for reading; still a valid shell command.
-  const parts: string[] = [quoteArgv([argv[0]!])];
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = argv[i + 1];
-    if (a.startsWith('-') && next !== undefined && !next.startsWith('-')) {
-      parts.push(`${quoteArgv([a])} ${quoteArgv([next])}`);
-      i++;
-    } else parts.push(quoteArgv([a]));
-  }
-  return `  ${parts.join(' \\\n      ')}`;
+  return `  ${commandLineLines(argv).join(' \\\n      ')}`;
 }
 
 export function renderVmText(r: VmRendering): string {

@@ -1,41 +1,10 @@
-/** Running the real CLI (bin/colo.js -> dist) as a subprocess with its wall time, and reaching the guest. */
-import { spawn } from 'node:child_process';
-import { request } from 'node:http';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+/**
+ * The real CLI and the guest's service for the benchmarks: the runner and GET shared with the tests
+ * (test/helpers/cli.ts), plus exit-code checks, first-answer polling and apply figures.
+ */
+import { httpGet, type CliResult } from '../../test/helpers/cli.ts';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const COLO_BIN = path.join(ROOT, 'bin', 'colo.js');
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** Wall time from spawn to exit (includes Node start-up). */
-  ms: number;
-}
-
-/** Runs `node bin/colo.js ...args`; never throws on a non-zero exit. */
-export function colo(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [COLO_BIN, ...args], {
-      cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: '1', CI: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: performance.now() - t0 });
-    });
-  });
-}
+export { colo, COLO_BIN, httpGet, ROOT, type CliResult } from '../../test/helpers/cli.ts';
 
 /** Throws with the CLI's output when it did not exit with one of `codes`. */
 export function expectCode(r: CliResult, what: string, codes: number[] = [0]): CliResult {
@@ -46,20 +15,6 @@ export function expectCode(r: CliResult, what: string, codes: number[] = [0]): C
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** GET http://address:port/ with a timeout; resolves the body or rejects. */
-export function httpGet(address: string, port: number, timeoutMs = 5000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: address, port, path: '/', method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET http://${address}:${port}/ timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /**
  * Polls GET until it answers or `timeoutMs` passes; resolves the time from the call until the

@@ -7,42 +7,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { request } from 'node:http';
 import { connect } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { labDown, labUp, type LabInfo } from '../../src/lab/lab.ts';
 import { QmpClient } from '../../src/qmp/client.ts';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const COLO_BIN = path.join(ROOT, 'bin', 'colo.js');
+import { colo } from './cli.ts';
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Run the real CLI (compiled dist via bin/colo.js); never throws on a non-zero exit. */
-export function colo(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; onStdout?: (chunk: string) => void } = {}): Promise<CliResult> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [COLO_BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', CI: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      opts.onStdout?.(String(d));
-    });
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Math.round(performance.now() - t0) });
-    });
-  });
-}
+export { colo, COLO_BIN, httpGet, ROOT, type CliResult } from './cli.ts';
 
 export interface TestLab extends LabInfo {
   spec: string;
@@ -102,20 +73,6 @@ export async function startLab(opts: { vms?: number; checkpointMs?: number } = {
       }
     },
   };
-}
-
-/** GET http://address:port/ with a timeout; resolves the body or rejects. */
-export function httpGet(address: string, port: number, timeoutMs = 5000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: address, port, path: '/', method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET http://${address}:${port}/ timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** Retries fn until it resolves, up to timeoutMs. */

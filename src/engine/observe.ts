@@ -149,7 +149,8 @@ export function qemuFromReplies(base: ObservedQemu, vm: VmSpec, batch: ReturnTyp
   const chardevs = val(6);
   q.chardevs = Array.isArray(chardevs) ? chardevs.map((c) => String(obj(c).label ?? '')) : [];
   const exports = val(7);
-  q.nbdExports = Array.isArray(exports) ? exports.map((e) => String(obj(e).id ?? '')) : [];
+  // An export QEMU is shutting down (nbd-server-remove, hard) no longer serves: it is missing.
+  q.nbdExports = Array.isArray(exports) ? exports.filter((e) => obj(e)['shutting-down'] !== true).map((e) => String(obj(e).id ?? '')) : [];
   q.compareProps = {};
   batch.compareKeys.forEach(([id, prop], i) => {
     const v = val(8 + i);

@@ -321,7 +321,10 @@ describe('qemuFromReplies', () => {
         { name: 'comp-net0', type: 'child<colo-compare>' },
       ]),
       ok([{ 'frontend-open': false, filename: 'disconnected:tcp:127.0.0.11:9002,server=on', label: 'mirror0-net0' }]),
-      ok([{ 'node-name': '#block118', 'shutting-down': false, type: 'nbd', id: 'disk0' }]),
+      ok([
+        { 'node-name': '#block118', 'shutting-down': false, type: 'nbd', id: 'disk0' },
+        { 'node-name': '#block786', 'shutting-down': true, type: 'nbd', id: 'disk1' },
+      ]),
       ok(3000),
       ok(3000),
       ok(1024),
@@ -341,7 +344,7 @@ describe('qemuFromReplies', () => {
       blockNodes: ['replication-disk0', '#block229', '#block155', '#block064', 'colo-disk0'],
       objects: ['type', 'iothread-net0', 'm0-net0', 'comp-net0'],
       chardevs: ['mirror0-net0'],
-      nbdExports: ['disk0'],
+      nbdExports: ['disk0'], // disk1 is shutting down: not served any more
       compareProps: { 'comp-net0': { compare_timeout: 3000, expired_scan_cycle: 3000, max_queue_size: 1024 } },
       virtioDisabled: ['/machine/peripheral/blk-disk0/virtio-backend'],
     });

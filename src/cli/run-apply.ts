@@ -3,9 +3,9 @@
  * report exactly where each failed pair stopped.
  */
 import type { Spec } from '../spec/types.ts';
-import type { ColoState } from '../state/types.ts';
-import type { Plan } from '../engine/plan-model.ts';
-import { summarizePlan } from '../engine/plan-model.ts';
+import type { ColoState } from '../plan/state-model.ts';
+import type { Plan } from '../plan/plan-model.ts';
+import { summarizePlan } from '../plan/plan-model.ts';
 import { applyPlan, ApplyError, type GroupRunner } from '../engine/apply.ts';
 import type { ApplyHooks } from '../engine/apply-hooks.ts';
 import type { Session } from '../engine/session.ts';

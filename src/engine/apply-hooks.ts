@@ -1,5 +1,5 @@
 /** Progress events of apply, consumed by the UI (listr2 on a terminal, plain lines, or JSON lines). */
-import type { PlannedStep } from './plan-model.ts';
+import type { PlannedStep } from '../plan/plan-model.ts';
 
 export interface ApplyHooks {
   stepStart(step: PlannedStep): void;

@@ -3,10 +3,10 @@
  * pair's steps in sequence, pairs in parallel), records progress in the state after every step,
  * and stops a pair at its first failure, saying exactly where it stopped.
  */
-import type { Plan, PlannedStep } from './plan-model.ts';
+import type { Plan, PlannedStep } from '../plan/plan-model.ts';
 import type { ApplyHooks } from './apply-hooks.ts';
 import type { Session } from './session.ts';
-import type { ColoState, VmState } from '../state/types.ts';
+import type { ColoState, VmState } from '../plan/state-model.ts';
 import { runStep, type StepContext } from './steps/run-step.ts';
 
 export class ApplyError extends Error {

@@ -10,11 +10,11 @@
  */
 import { spawn } from 'node:child_process';
 import type { Spec, VmSpec } from '../spec/types.ts';
-import type { ColoState, VmState } from '../state/types.ts';
+import type { ColoState, VmState } from '../plan/state-model.ts';
 import type { Session } from './session.ts';
 import { observeAll } from './observe.ts';
-import type { Observation } from './observed.ts';
-import { rolesFor } from './plan-pairs.ts';
+import type { Observation } from '../plan/observed.ts';
+import { rolesFor } from '../plan/plan-pairs.ts';
 import { renderFailoverSecondary } from '../render/qmp-sequences.ts';
 import { runPhases, pollUntil } from './steps/step-helpers.ts';
 import { cleanupPrimaryColo } from './steps/primary-cleanup.ts';

@@ -5,8 +5,8 @@
  * live QEMU. Round trips grow with hosts, not with resources.
  */
 import type { Spec, VmSpec } from '../spec/types.ts';
-import type { ColoState } from '../state/types.ts';
-import type { Observation, ObservedHost, ObservedQemu, ObservedVm } from './observed.ts';
+import type { ColoState } from '../plan/state-model.ts';
+import type { Observation, ObservedHost, ObservedQemu, ObservedVm } from '../plan/observed.ts';
 import type { Session } from './session.ts';
 import type { QmpCommand } from '../qmp/types.ts';
 import { diskIds, nicIds, virtioBackendPaths } from '../render/ids.ts';

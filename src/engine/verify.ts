@@ -6,10 +6,10 @@
  */
 import { connect } from 'node:net';
 import type { Spec, VmSpec } from '../spec/types.ts';
-import type { ColoState } from '../state/types.ts';
+import type { ColoState } from '../plan/state-model.ts';
 import type { Session } from './session.ts';
 import { observeAll } from './observe.ts';
-import { rolesFor } from './plan-pairs.ts';
+import { rolesFor } from '../plan/plan-pairs.ts';
 
 export type ProbeKind = 'http' | 'tcp' | 'none';
 

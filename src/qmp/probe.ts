@@ -2,10 +2,9 @@
  * Learn what a running QEMU supports, in one pipelined QMP round trip, and map it onto a Dialect.
  * Also a pure parser for `qemu-system-x86_64 --version` output (the engine runs the command).
  */
-import type { Dialect, QemuVersion } from '../render/dialect.ts';
+import type { Dialect, DialectOptions, QemuVersion } from '../render/dialect.ts';
 import type { QmpClient, QmpCallOptions } from './client.ts';
-import { dialectForVersion } from './dialect-from-version.ts';
-import type { DialectOptions } from './dialect-from-version.ts';
+import { dialectForVersion } from '../render/dialect.ts';
 import { truncateForMessage } from './client.ts';
 import type { QemuProbe, QmpCommand } from './types.ts';
 

@@ -9,11 +9,9 @@ export interface QmpGreeting {
   QMP: { version: { qemu: { major: number; minor: number; micro: number }; package: string }; capabilities: string[] };
 }
 
-/** One QMP command as data: what render produces and the engine executes. */
-export interface QmpCommand {
-  execute: string;
-  arguments?: Record<string, unknown>;
-}
+import type { QmpCommand } from '../render/qmp-command.ts';
+
+export type { QmpCommand };
 
 /** QEMU answered with an error. */
 export class QmpError extends Error {

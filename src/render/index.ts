@@ -19,8 +19,8 @@ import {
 } from './qmp-sequences.ts';
 
 export * from './argv.ts';
-export * from './dialect-for-version.ts';
-export type * from './dialect.ts';
+export * from './dialect.ts';
+
 export * from './ids.ts';
 export * from './image-prep.ts';
 export * from './paths.ts';

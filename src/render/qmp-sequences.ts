@@ -12,7 +12,7 @@
  * carries them, threshold 1) and the mirror keeps the secondary's disk in step; once COLO runs, the
  * mirror jobs are cancelled. The same path re-protects after a failover in either direction.
  */
-import type { QmpCommand } from '../qmp/types.ts';
+import type { QmpCommand } from './qmp-command.ts';
 import type { CheckpointPolicy, Spec, VmSpec } from '../spec/types.ts';
 import type { Dialect } from './dialect.ts';
 import { diskIds, nicIds } from './ids.ts';

@@ -12,8 +12,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { STATE_VERSION } from './types.ts';
-import type { ColoState, FailoverRecord, StartedProcess, VmState } from './types.ts';
+import { STATE_VERSION } from '../plan/state-model.ts';
+import type { ColoState, FailoverRecord, StartedProcess, VmState } from '../plan/state-model.ts';
 
 /** The state file is missing what colo needs, is not JSON, or belongs to another lineage. */
 export class StateError extends Error {

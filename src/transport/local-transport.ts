@@ -11,7 +11,7 @@ import { createConnection } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { parsePidFile, shortCommand, withDeadline } from './deadline.ts';
-import { quoteArgv } from './shell-quote.ts';
+import { quoteArgv } from '../render/shell-quote.ts';
 import { CommandError, TransportError, type RunOptions, type RunResult, type Transport } from './types.ts';
 
 export class LocalTransport implements Transport {

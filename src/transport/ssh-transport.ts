@@ -17,7 +17,7 @@ import type { HostSpec } from '../spec/types.ts';
 import { parsePidFile, shortCommand, withDeadline } from './deadline.ts';
 import { defaultKnownHostsFile, knownHostsName, knownKeyTypes, parsePublicKey, readKnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts.ts';
 import { Semaphore } from './semaphore.ts';
-import { quoteArgv, withEnv } from './shell-quote.ts';
+import { quoteArgv, withEnv } from '../render/shell-quote.ts';
 import { CommandError, HostKeyError, TransportError, type RunOptions, type RunResult, type Transport } from './types.ts';
 
 /** ssh2 takes ~100 ms to load: only commands that connect to a host load it. */

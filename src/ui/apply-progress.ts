@@ -5,7 +5,7 @@
 import type { Listr } from 'listr2';
 import type { ApplyHooks } from '../engine/apply-hooks.ts';
 import type { GroupRunner } from '../engine/apply.ts';
-import type { PlannedStep } from '../engine/plan-model.ts';
+import type { PlannedStep } from '../plan/plan-model.ts';
 
 const VERB: Record<PlannedStep['action'], [string, string]> = {
   create: ['Creating...', 'Creation complete'],

@@ -1,5 +1,5 @@
 /** A QEMU argv as display lines: the binary, then each option with its value, shell-quoted. Pure. */
-import { quoteArgv } from '../transport/shell-quote.ts';
+import { quoteArgv } from '../render/shell-quote.ts';
 
 export function commandLineLines(argv: string[]): string[] {
   const lines: string[] = argv.length > 0 ? [quoteArgv([argv[0]!])] : [];

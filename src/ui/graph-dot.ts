@@ -4,7 +4,7 @@
  * edges for the NBD, migration, mirror and compare links in the direction data flows. Pure.
  */
 import type { Spec } from '../spec/types.ts';
-import type { ColoState } from '../state/types.ts';
+import type { ColoState } from '../plan/state-model.ts';
 import { specGraph, type GraphDisk, type GraphLink, type GraphNic, type GraphSide, type PairGraph, type SpecGraph } from './graph-model.ts';
 
 export interface GraphDotOptions {

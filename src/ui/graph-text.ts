@@ -5,7 +5,7 @@
  * Pure: spec (+ state) in, text out.
  */
 import type { Spec } from '../spec/types.ts';
-import type { ColoState } from '../state/types.ts';
+import type { ColoState } from '../plan/state-model.ts';
 import { specGraph, type GraphDisk, type GraphLink, type GraphNic, type GraphSide, type PairGraph, type SpecGraph } from './graph-model.ts';
 
 export interface GraphTextOptions {

@@ -1,6 +1,6 @@
 /** The plan as Terraform users expect to read it: legend, one block per step, drift notes, summary. */
-import type { Action, Plan, PlannedStep } from '../engine/plan-model.ts';
-import { summarizePlan } from '../engine/plan-model.ts';
+import type { Action, Plan, PlannedStep } from '../plan/plan-model.ts';
+import { summarizePlan } from '../plan/plan-model.ts';
 import type { Style } from './style.ts';
 import { commandLineDiff } from './command-line-diff.ts';
 

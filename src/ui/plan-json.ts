@@ -1,6 +1,6 @@
 /** `colo plan --json`: one document, schema in schemas/plan.schema.json (format_version 1.0). */
-import type { Plan } from '../engine/plan-model.ts';
-import { summarizePlan } from '../engine/plan-model.ts';
+import type { Plan } from '../plan/plan-model.ts';
+import { summarizePlan } from '../plan/plan-model.ts';
 
 const ACTIONS = { create: ['create'], update: ['update'], replace: ['delete', 'create'], delete: ['delete'] } as const;
 

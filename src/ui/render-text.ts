@@ -4,7 +4,7 @@
  */
 import type { VmRendering } from '../render/index.ts';
 import type { QmpPhase } from '../render/qmp-sequences.ts';
-import { quoteArgv } from '../transport/shell-quote.ts';
+import { quoteArgv } from '../render/shell-quote.ts';
 import { commandLineLines } from './command-line-lines.ts';
 
 function phases(title: string, list: QmpPhase[]): string[] {

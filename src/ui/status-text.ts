@@ -1,5 +1,5 @@
 /** `colo status` for people: one block per VM pair. */
-import type { PairStatus, SideStatus } from '../engine/pair-status.ts';
+import type { PairStatus, SideStatus } from '../plan/pair-status.ts';
 import type { Style } from './style.ts';
 
 function side(label: string, s: SideStatus): string {

@@ -6,11 +6,11 @@ import { loadSpecOrFail } from '../load-spec-or-fail.ts';
 import { openSession, statePathFor } from '../run-context.ts';
 import { readState } from '../../state/state-file.ts';
 import { makePlan } from '../../engine/make-plan.ts';
-import { writePlanFile } from '../../engine/plan-file.ts';
+import { writePlanFile } from '../../state/plan-file.ts';
 import { renderPlanHuman } from '../../ui/plan-human.ts';
 import { renderPlanJson } from '../../ui/plan-json.ts';
 import { pickStyle } from '../../ui/style.ts';
-import type { PlanMode } from '../../engine/plan-model.ts';
+import type { PlanMode } from '../../plan/plan-model.ts';
 import { UserError } from '../user-error.ts';
 
 interface PlanOptions extends SpecOptions {

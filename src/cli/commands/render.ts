@@ -3,7 +3,7 @@ import type { Command } from '@commander-js/extra-typings';
 import type { SetExitCode } from './index.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
 import { renderVm } from '../../render/index.ts';
-import { dialectForVersion, parseQemuVersion } from '../../render/dialect-for-version.ts';
+import { dialectForVersion, parseQemuVersion } from '../../render/dialect.ts';
 import { renderVmText } from '../../ui/render-text.ts';
 import { UserError } from '../user-error.ts';
 

@@ -6,7 +6,7 @@ import { loadSpecOrFail } from '../load-spec-or-fail.ts';
 import { openSession, statePathFor } from '../run-context.ts';
 import { readState } from '../../state/state-file.ts';
 import { observeAll } from '../../engine/observe.ts';
-import { pairStatuses } from '../../engine/pair-status.ts';
+import { pairStatuses } from '../../plan/pair-status.ts';
 import { renderStatusText } from '../../ui/status-text.ts';
 import { pickStyle } from '../../ui/style.ts';
 

@@ -1,7 +1,7 @@
 /** Dispatches a planned step to the function that carries it out. */
 import type { Spec } from '../../spec/types.ts';
-import type { ColoState, VmState } from '../../state/types.ts';
-import type { Plan, PlannedStep, StepKind } from '../plan-model.ts';
+import type { ColoState, VmState } from '../../plan/state-model.ts';
+import type { Plan, PlannedStep, StepKind } from '../../plan/plan-model.ts';
 import type { Session } from '../session.ts';
 import { hostPrepare } from './host-prepare.ts';
 import { primaryStart } from './primary-start.ts';

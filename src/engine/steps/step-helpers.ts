@@ -1,11 +1,11 @@
 /** Shared pieces of the step functions: the VM, its placement and dialects, QMP phases. */
 import type { VmSpec } from '../../spec/types.ts';
-import type { AppliedCheckpoint, VmState } from '../../state/types.ts';
+import type { AppliedCheckpoint, VmState } from '../../plan/state-model.ts';
 import type { Placement } from '../../render/placement.ts';
 import type { QmpPhase } from '../../render/qmp-sequences.ts';
 import type { Dialect } from '../../render/dialect.ts';
 import type { ArgvOptions } from '../../render/argv.ts';
-import { dialectForVersion } from '../../render/dialect-for-version.ts';
+import { DEFAULT_QEMU_VERSION, dialectForVersion } from '../../render/dialect.ts';
 import type { QmpClient } from '../../qmp/client.ts';
 import { QmpError } from '../../qmp/types.ts';
 import type { StepContext } from './run-step.ts';
@@ -23,7 +23,7 @@ export function placementOf(ctx: StepContext, vm: VmSpec, primaryHasProxyChardev
 
 /** QEMU 7.2 unless the plan's host facts say otherwise. */
 export function dialectOf(ctx: StepContext, host: string): Dialect {
-  const v = ctx.plan.hostFacts[host]?.qemuVersion ?? { major: 7, minor: 2, micro: 0 };
+  const v = ctx.plan.hostFacts[host]?.qemuVersion ?? DEFAULT_QEMU_VERSION;
   return dialectForVersion(v);
 }
 
@@ -31,7 +31,7 @@ export function argvOptions(ctx: StepContext, host: string): ArgvOptions {
   return { dialect: dialectOf(ctx, host), kvmAvailable: ctx.plan.hostFacts[host]?.kvm ?? false };
 }
 
-export { argvHash } from '../argv-hash.ts';
+export { argvHash } from '../../plan/argv-hash.ts';
 
 /** What the state records as applied: the checkpoint settings QEMU holds while COLO runs. */
 export function appliedCheckpointOf(vm: VmSpec): AppliedCheckpoint {

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { failoverVm, FailoverRefused, type FailoverOptions } from '../../../src/engine/failover.ts';
 import type { Session } from '../../../src/engine/session.ts';
-import { downHost, healthyWeb, obsHost, observation, state, vmOf, vmState, webSpec, healthyPrimary } from './plan-fixtures.ts';
+import { downHost, healthyWeb, obsHost, observation, state, vmOf, vmState, webSpec, healthyPrimary } from '../plan/plan-fixtures.ts';
 
 /** A session that fails the test if anything tries to reach a host. */
 const untouchable = new Proxy({} as Session, {

@@ -11,8 +11,8 @@ import { access, chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 
 import os from 'node:os';
 import path from 'node:path';
 import { HOST_OBSERVE_SCRIPT, parseHostReport, qemuFromReplies, qmpObserveBatch, quorumChildrenFromGraph, vmsOnHost } from '../../../src/engine/observe.ts';
-import type { ObservedQemu } from '../../../src/engine/observed.ts';
-import { state, vmOf, vmState, webSpec } from './plan-fixtures.ts';
+import type { ObservedQemu } from '../../../src/plan/observed.ts';
+import { state, vmOf, vmState, webSpec } from '../plan/plan-fixtures.ts';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 

@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { QmpClient } from '../../../src/qmp/client.ts';
 import { dialectFromProbe, probeBinaryVersion, probeFromReplies, probeQemu, PROBE_COMMANDS, schemaHasReplication } from '../../../src/qmp/probe.ts';
-import { compareVersions, dialectForVersion, TCG_COLO_FIXES_MARKER } from '../../../src/qmp/dialect-from-version.ts';
+import { compareVersions, dialectForVersion, TCG_COLO_FIXES_MARKER } from '../../../src/render/dialect.ts';
 import { QmpError } from '../../../src/qmp/types.ts';
 import { FakeQmpPeer } from './fake-qmp-peer.ts';
 import type { Msg } from './fake-qmp-peer.ts';

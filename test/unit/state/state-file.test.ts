@@ -23,7 +23,7 @@ import {
   withStatus,
   writeState,
 } from '../../../src/state/state-file.ts';
-import type { ColoState } from '../../../src/state/types.ts';
+import type { ColoState } from '../../../src/plan/state-model.ts';
 
 let root: string;
 before(async () => {

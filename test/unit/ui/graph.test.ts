@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { ColoState, VmState } from '../../../src/state/types.ts';
+import type { ColoState, VmState } from '../../../src/plan/state-model.ts';
 import type { Spec } from '../../../src/spec/types.ts';
 import { renderGraphText } from '../../../src/ui/graph-text.ts';
 import { dotString, renderGraphDot } from '../../../src/ui/graph-dot.ts';

@@ -13,7 +13,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import { renderPlanJson } from '../../../src/ui/plan-json.ts';
 import { jsonHooks } from '../../../src/ui/apply-progress.ts';
-import { pairStatuses } from '../../../src/engine/pair-status.ts';
+import { pairStatuses } from '../../../src/plan/pair-status.ts';
 import { FailoverRefused, inVmOrder, type FailoverResult } from '../../../src/engine/failover.ts';
 import type { VmVerification } from '../../../src/engine/verify.ts';
 import { ApplyError } from '../../../src/engine/apply.ts';
@@ -21,8 +21,8 @@ import { QmpError } from '../../../src/qmp/types.ts';
 import { TransportError } from '../../../src/transport/types.ts';
 import { applyFailedEvent, changeSummaryEvent } from '../../../src/cli/commands/apply.ts';
 import { failoverDocument } from '../../../src/cli/commands/failover.ts';
-import type { Plan, PlannedStep } from '../../../src/engine/plan-model.ts';
-import type { ObservedQemu } from '../../../src/engine/observed.ts';
+import type { Plan, PlannedStep } from '../../../src/plan/plan-model.ts';
+import type { ObservedQemu } from '../../../src/plan/observed.ts';
 import {
   downHost,
   healthyPrimary,
@@ -35,7 +35,7 @@ import {
   vmOf,
   vmState,
   webSpec,
-} from '../engine/plan-fixtures.ts';
+} from '../plan/plan-fixtures.ts';
 
 type Node = Record<string, unknown>;
 const NAMES = ['plan', 'status', 'failover', 'apply-events', 'verify', 'drill'] as const;

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { renderPlanHuman } from '../../../src/ui/plan-human.ts';
 import { renderPlanJson } from '../../../src/ui/plan-json.ts';
 import { ansiStyle, plainStyle } from '../../../src/ui/style.ts';
-import type { Plan } from '../../../src/engine/plan-model.ts';
-import type { ObservedQemu } from '../../../src/engine/observed.ts';
+import type { Plan } from '../../../src/plan/plan-model.ts';
+import type { ObservedQemu } from '../../../src/plan/observed.ts';
 import {
   healthyPrimary,
   healthySecondary,
@@ -22,7 +22,7 @@ import {
   startedAsRunning,
   vmState,
   webSpec,
-} from '../engine/plan-fixtures.ts';
+} from '../plan/plan-fixtures.ts';
 import { expectGolden } from './golden.ts';
 
 const THIS_FILE = 'test/unit/ui/plan-render.test.ts';

@@ -1,12 +1,13 @@
-/** src/engine/plan-file.ts: saved plans (`plan -out`, `apply FILE`): round trip, corruption, staleness. */
+/** src/state/plan-file.ts: saved plans (`plan -out`, `apply FILE`): round trip, corruption, staleness. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PlanFileError, assertPlanFresh, readPlanFile, specHash, writePlanFile } from '../../../src/engine/plan-file.ts';
-import type { Plan } from '../../../src/engine/plan-model.ts';
-import { LINEAGE, healthyPrimary, obsHost, observation, plan, state, vmOf, vmState, webSpec } from './plan-fixtures.ts';
+import { PlanFileError, assertPlanFresh, readPlanFile, writePlanFile } from '../../../src/state/plan-file.ts';
+import { specHash } from '../../../src/plan/spec-hash.ts';
+import type { Plan } from '../../../src/plan/plan-model.ts';
+import { LINEAGE, healthyPrimary, obsHost, observation, plan, state, vmOf, vmState, webSpec } from '../plan/plan-fixtures.ts';
 
 let root: string;
 before(async () => {

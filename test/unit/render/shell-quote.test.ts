@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { quoteArg, quoteArgv, withEnv } from '../../../src/transport/shell-quote.ts';
+import { quoteArg, quoteArgv, withEnv } from '../../../src/render/shell-quote.ts';
 
 const NASTY = [
   'plain',

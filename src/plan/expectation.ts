@@ -3,13 +3,13 @@ import type { Spec, VmSpec } from '../spec/types.ts';
 import type { HostFacts } from './plan-model.ts';
 import type { PairExpectation, Role } from './pair-expectation.ts';
 import { renderPrimaryArgv, renderSecondaryArgv } from '../render/argv.ts';
-import { dialectForVersion } from '../render/dialect-for-version.ts';
+import { DEFAULT_QEMU_VERSION, dialectForVersion } from '../render/dialect.ts';
 import { diskIds, nicIds } from '../render/ids.ts';
 
 export function pairExpectation(spec: Spec, vm: VmSpec, roles: { primary: string; secondary: string }, hostFacts: Record<string, HostFacts>): PairExpectation {
   const other = (h: string) => (h === vm.primary ? vm.secondary : vm.primary);
   const optsFor = (h: string) => ({
-    dialect: dialectForVersion(hostFacts[h]?.qemuVersion ?? { major: 7, minor: 2, micro: 0 }),
+    dialect: dialectForVersion(hostFacts[h]?.qemuVersion ?? DEFAULT_QEMU_VERSION),
     kvmAvailable: hostFacts[h]?.kvm ?? false,
   });
   void roles;

@@ -1,7 +1,7 @@
-/** src/engine/plan-model.ts: Terraform-style counting of a plan's steps. */
+/** src/plan/plan-model.ts: Terraform-style counting of a plan's steps. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planHasChanges, summarizePlan, type Action, type PlannedStep } from '../../../src/engine/plan-model.ts';
+import { planHasChanges, summarizePlan, type Action, type PlannedStep } from '../../../src/plan/plan-model.ts';
 
 const step = (action: Action, i = 0): PlannedStep => ({ address: `vm.web.s${i}`, action, kind: 'secondary-stop', reason: '', changes: [] });
 

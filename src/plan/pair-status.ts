@@ -4,7 +4,7 @@
  * an observation.
  */
 import type { Spec } from '../spec/types.ts';
-import type { ColoState } from '../state/types.ts';
+import type { ColoState } from './state-model.ts';
 import type { Observation } from './observed.ts';
 import { rolesFor } from './plan-pairs.ts';
 

@@ -4,7 +4,7 @@
  * caller passes `now`).
  */
 import type { Spec, VmSpec } from '../spec/types.ts';
-import type { ColoState, VmState } from '../state/types.ts';
+import type { ColoState, VmState } from './state-model.ts';
 import type { Observation, ObservedQemu } from './observed.ts';
 import type { BlockedPair, DriftItem, Plan, PlanMode, PlannedStep } from './plan-model.ts';
 import type { PairExpectation, Role } from './pair-expectation.ts';

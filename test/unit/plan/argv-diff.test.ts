@@ -1,7 +1,7 @@
-/** src/engine/argv-diff.ts: why two QEMU command lines differ, in spec terms. */
+/** src/plan/argv-diff.ts: why two QEMU command lines differ, in spec terms. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { argvPairs, describeArgvChanges } from '../../../src/engine/argv-diff.ts';
+import { argvPairs, describeArgvChanges } from '../../../src/plan/argv-diff.ts';
 import { primaryArgv, secondaryArgv, vmOf, webSpec } from './plan-fixtures.ts';
 
 const Q = '/usr/bin/qemu-system-x86_64';

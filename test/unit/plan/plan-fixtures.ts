@@ -5,15 +5,15 @@
  */
 import { formatDiagnostic, loadSpecText } from '../../../src/spec/index.ts';
 import type { Spec, VmSpec } from '../../../src/spec/types.ts';
-import type { ColoState, VmState } from '../../../src/state/types.ts';
-import type { Observation, ObservedHost, ObservedQemu } from '../../../src/engine/observed.ts';
-import type { Plan, PlanMode, PlannedStep } from '../../../src/engine/plan-model.ts';
-import { planAll } from '../../../src/engine/plan-pairs.ts';
-import { pairExpectation } from '../../../src/engine/expectation.ts';
+import type { ColoState, VmState } from '../../../src/plan/state-model.ts';
+import type { Observation, ObservedHost, ObservedQemu } from '../../../src/plan/observed.ts';
+import type { Plan, PlanMode, PlannedStep } from '../../../src/plan/plan-model.ts';
+import { planAll } from '../../../src/plan/plan-pairs.ts';
+import { pairExpectation } from '../../../src/plan/expectation.ts';
 import { renderPrimaryArgv, renderSecondaryArgv } from '../../../src/render/argv.ts';
-import { dialectForVersion } from '../../../src/render/dialect-for-version.ts';
+import { dialectForVersion } from '../../../src/render/dialect.ts';
 import { diskIds, nicIds } from '../../../src/render/ids.ts';
-import { argvHash } from '../../../src/engine/argv-hash.ts';
+import { argvHash } from '../../../src/plan/argv-hash.ts';
 
 export interface WebSpecOptions {
   /** machine.memory of web (default 128M). */

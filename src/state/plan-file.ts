@@ -3,10 +3,10 @@
  * made from. A saved plan is stale once the state moved on (lineage or serial changed).
  */
 import { promises as fs } from 'node:fs';
-import { createHash } from 'node:crypto';
 import type { Spec } from '../spec/types.ts';
-import type { ColoState } from '../state/types.ts';
-import type { Plan } from './plan-model.ts';
+import type { ColoState } from '../plan/state-model.ts';
+import type { Plan } from '../plan/plan-model.ts';
+import { specHash } from '../plan/spec-hash.ts';
 
 export class PlanFileError extends Error {
   constructor(message: string) {
@@ -19,10 +19,6 @@ interface PlanFile {
   kind: 'colo-plan';
   plan: Plan;
   spec: Spec;
-}
-
-export function specHash(spec: Spec): string {
-  return createHash('sha256').update(JSON.stringify(spec)).digest('hex');
 }
 
 export async function writePlanFile(path: string, plan: Plan, spec: Spec): Promise<void> {

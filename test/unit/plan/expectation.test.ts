@@ -1,9 +1,9 @@
-/** src/engine/expectation.ts: what a healthy pair looks like, derived from the renderers. */
+/** src/plan/expectation.ts: what a healthy pair looks like, derived from the renderers. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pairExpectation } from '../../../src/engine/expectation.ts';
+import { pairExpectation } from '../../../src/plan/expectation.ts';
 import { renderPrimaryArgv, renderSecondaryArgv } from '../../../src/render/argv.ts';
-import { dialectForVersion } from '../../../src/render/dialect-for-version.ts';
+import { dialectForVersion } from '../../../src/render/dialect.ts';
 import { loadYaml, primaryArgv, secondaryArgv, vmOf, webSpec } from './plan-fixtures.ts';
 
 describe('pairExpectation', () => {

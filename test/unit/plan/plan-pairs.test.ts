@@ -1,13 +1,13 @@
 /**
- * The pure planner (src/engine/plan-pairs.ts): spec + state + observation -> ordered steps, drift and
+ * The pure planner (src/plan/plan-pairs.ts): spec + state + observation -> ordered steps, drift and
  * blocked pairs. Every scenario asserts the exact steps (action, kind, host, address, in order).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planPair, primaryFindings, rolesFor, secondaryFindings } from '../../../src/engine/plan-pairs.ts';
-import { pairExpectation } from '../../../src/engine/expectation.ts';
-import { summarizePlan } from '../../../src/engine/plan-model.ts';
-import type { ObservedQemu } from '../../../src/engine/observed.ts';
+import { planPair, primaryFindings, rolesFor, secondaryFindings } from '../../../src/plan/plan-pairs.ts';
+import { pairExpectation } from '../../../src/plan/expectation.ts';
+import { summarizePlan } from '../../../src/plan/plan-model.ts';
+import type { ObservedQemu } from '../../../src/plan/observed.ts';
 import {
   LINEAGE,
   NOW,

@@ -50,7 +50,10 @@ export const applyLoop: Benchmark = {
       const spec = (await loadSpecFile(lab.specFile)).spec;
       const vm = spec?.vms[0];
       if (!vm) throw new Error(`cannot load ${lab.specFile}`);
-      const paths = [...vm.netdevs.map((n) => nicIds(n).virtioBackendPath), ...vm.disks.map((d) => `/machine/peripheral/${diskIds(d).device}/virtio-backend`)];
+      const paths = [
+        ...vm.netdevs.map((n) => nicIds(n).virtioBackendPath),
+        ...vm.disks.map((d) => `/machine/peripheral/${diskIds(d).device}/virtio-backend`),
+      ];
       const port = lab.vms[0]!.servicePort;
       for (let run = 1; run <= ctx.loop; run++) {
         const rec: LoopRun = { run, pass: false, applyMs: NaN, applyCode: null, virtio: {}, destroyMs: NaN };
@@ -60,13 +63,20 @@ export const applyLoop: Benchmark = {
           rec.applyCode = a.code;
           const fig = applyFigures(a.stdout);
           if (fig.pauseMs !== undefined) rec.pauseMs = fig.pauseMs;
-          if (a.code !== 0) throw new Error(`colo apply exited ${a.code}: ${(a.stderr || a.stdout).trim().split('\n').slice(-4).join(' | ')}`);
+          if (a.code !== 0)
+            throw new Error(
+              `colo apply exited ${a.code}: ${(a.stderr || a.stdout).trim().split('\n').slice(-4).join(' | ')}`,
+            );
           const ans = await firstAnswer(LAB_ADDR.alpha, port, 60_000, 5000, 200);
           rec.serviceMs = Math.round(ans.ms);
           rec.serviceBody = ans.body.trim().slice(0, 120);
           rec.virtio = await secondaryVirtio(lab, paths);
           const bad = Object.entries(rec.virtio).filter(([, v]) => v !== false);
-          if (bad.length > 0) throw new Error(`secondary virtio device(s) not healthy: ${bad.map(([p, v]) => `${p}: ${v === true ? 'disabled' : v}`).join(', ')}`);
+          if (bad.length > 0)
+            throw new Error(
+              `secondary virtio device(s) not healthy: ` +
+                `${bad.map(([p, v]) => `${p}: ${v === true ? 'disabled' : v}`).join(', ')}`,
+            );
           rec.pass = true;
         } catch (e) {
           rec.failure = (e as Error).message;
@@ -74,7 +84,9 @@ export const applyLoop: Benchmark = {
           const d = await colo(['destroy', '-f', lab.specFile, '--auto-approve'], { timeoutMs: 300_000 });
           rec.destroyMs = Math.round(d.ms);
           if (d.code !== 0) {
-            rec.failure = `${rec.failure ? `${rec.failure}; ` : ''}colo destroy exited ${d.code}: ${(d.stderr || d.stdout).trim().split('\n').slice(-3).join(' | ')}`;
+            rec.failure =
+              `${rec.failure ? `${rec.failure}; ` : ''}colo destroy exited ${d.code}: ` +
+              `${(d.stderr || d.stdout).trim().split('\n').slice(-3).join(' | ')}`;
             rec.pass = false;
             for (const h of ['alpha', 'beta'] as const) {
               const pid = await lab.pid(h);
@@ -82,17 +94,36 @@ export const applyLoop: Benchmark = {
             }
           }
         }
-        ctx.log(`apply-loop ${run}/${ctx.loop}: ${rec.pass ? 'PASS' : 'FAIL'} apply ${rec.applyMs} ms, service after ${rec.serviceMs ?? '-'} ms, pause ${rec.pauseMs ?? '-'} ms${rec.failure ? ` (${rec.failure})` : ''}`);
+        ctx.log(
+          `apply-loop ${run}/${ctx.loop}: ${rec.pass ? 'PASS' : 'FAIL'} apply ${rec.applyMs} ms, service after ` +
+            `${rec.serviceMs ?? '-'} ms, pause ${rec.pauseMs ?? '-'} ms${rec.failure ? ` (${rec.failure})` : ''}`,
+        );
         res.runs.push(rec);
       }
     });
     const runs = res.runs as LoopRun[];
     const passed = runs.filter((r) => r.pass).length;
     res.metrics.push(
-      { name: 'colo apply, fresh (wall)', unit: 'ms', samples: runs.filter((r) => Number.isFinite(r.applyMs)).map((r) => r.applyMs) },
-      { name: 'apply exit -> first HTTP answer through the primary', unit: 'ms', samples: runs.flatMap((r) => (r.serviceMs === undefined ? [] : [r.serviceMs])) },
-      { name: 'switchover pause (colo output)', unit: 'ms', samples: runs.flatMap((r) => (r.pauseMs === undefined ? [] : [r.pauseMs])) },
-      { name: 'colo destroy (wall)', unit: 'ms', samples: runs.filter((r) => Number.isFinite(r.destroyMs)).map((r) => r.destroyMs) },
+      {
+        name: 'colo apply, fresh (wall)',
+        unit: 'ms',
+        samples: runs.filter((r) => Number.isFinite(r.applyMs)).map((r) => r.applyMs),
+      },
+      {
+        name: 'apply exit -> first HTTP answer through the primary',
+        unit: 'ms',
+        samples: runs.flatMap((r) => (r.serviceMs === undefined ? [] : [r.serviceMs])),
+      },
+      {
+        name: 'switchover pause (colo output)',
+        unit: 'ms',
+        samples: runs.flatMap((r) => (r.pauseMs === undefined ? [] : [r.pauseMs])),
+      },
+      {
+        name: 'colo destroy (wall)',
+        unit: 'ms',
+        samples: runs.filter((r) => Number.isFinite(r.destroyMs)).map((r) => r.destroyMs),
+      },
       { name: 'runs passed', unit: 'count', samples: [passed] },
     );
     res.goals.push({
@@ -100,11 +131,20 @@ export const applyLoop: Benchmark = {
       target: `${ctx.loop}/${ctx.loop} pass`,
       measured: `${passed}/${runs.length} pass`,
       met: passed === ctx.loop && runs.length === ctx.loop,
-      ...(passed === runs.length ? {} : { why: runs.filter((r) => !r.pass).map((r) => `run ${r.run}: ${r.failure}`).join('; ') }),
+      ...(passed === runs.length
+        ? {}
+        : {
+            why: runs
+              .filter((r) => !r.pass)
+              .map((r) => `run ${r.run}: ${r.failure}`)
+              .join('; '),
+          }),
     });
     res.notes.push(
-      `Per run: ${runs.map((r) => `#${r.run} ${r.pass ? 'pass' : 'FAIL'} ${r.applyMs} ms${r.serviceMs !== undefined ? ` (+${r.serviceMs} ms to the first answer)` : ''}`).join(', ')}.`,
-      `Virtio devices checked on the secondary: ${Object.keys(runs.find((r) => Object.keys(r.virtio).length > 0)?.virtio ?? {}).join(', ') || '(none reached)'}.`,
+      `Per run: ` +
+        `${runs.map((r) => `#${r.run} ` + `${r.pass ? 'pass' : 'FAIL'} ` + `${r.applyMs} ` + `ms${r.serviceMs !== undefined ? ` (+${r.serviceMs} ms to the first answer)` : ''}`).join(', ')}.`,
+      `Virtio devices checked on the secondary: ` +
+        `${Object.keys(runs.find((r) => Object.keys(r.virtio).length > 0)?.virtio ?? {}).join(', ') || '(none reached)'}.`,
     );
     return res;
   },

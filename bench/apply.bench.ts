@@ -47,7 +47,10 @@ export interface ColoApplyRun {
 /** Runs `colo apply --auto-approve --json` and takes its timings apart. */
 export async function coloApply(spec: string): Promise<ColoApplyRun> {
   const spawnedAt = Date.now();
-  const r = expectCode(await colo(['apply', '-f', spec, '--auto-approve', '--json'], { timeoutMs: 600_000 }), 'colo apply');
+  const r = expectCode(
+    await colo(['apply', '-f', spec, '--auto-approve', '--json'], { timeoutMs: 600_000 }),
+    'colo apply',
+  );
   const exitedAt = spawnedAt + r.ms;
   const lines = r.stdout
     .split('\n')
@@ -105,7 +108,10 @@ async function bashStart(extra: string[], n = 5): Promise<number> {
     const t0 = performance.now();
     await new Promise<void>((resolve, reject) => {
       // stdio 'pipe' is a socketpair under libuv: bash treats stdin as a network connection, as under sshd.
-      const p = spawn('bash', [...extra, '-c', 'true'], { env: { HOME: os.homedir(), PATH: '/usr/local/bin:/usr/bin:/bin', USER: os.userInfo().username }, stdio: 'pipe' });
+      const p = spawn('bash', [...extra, '-c', 'true'], {
+        env: { HOME: os.homedir(), PATH: '/usr/local/bin:/usr/bin:/bin', USER: os.userInfo().username },
+        stdio: 'pipe',
+      });
       p.on('error', reject);
       p.on('close', () => resolve());
       p.stdin.end();
@@ -120,7 +126,14 @@ async function roundTrips(spec: Spec, lab: BenchLab): Promise<RoundTrips> {
   const vm = spec.vms[0]!;
   const { session, close } = openSession(spec, {});
   const N = 10;
-  const out: RoundTrips = { sshExecMs: NaN, qmpViaSshMs: NaN, qmpLocalMs: NaN, sshConnectMs: NaN, shellAsSshdMs: await bashStart([]), shellNoRcMs: await bashStart(['--norc']) };
+  const out: RoundTrips = {
+    sshExecMs: NaN,
+    qmpViaSshMs: NaN,
+    qmpLocalMs: NaN,
+    sshConnectMs: NaN,
+    shellAsSshdMs: await bashStart([]),
+    shellNoRcMs: await bashStart(['--norc']),
+  };
   try {
     const t = session.transport('alpha');
     const t0 = performance.now();
@@ -190,17 +203,33 @@ export const applyBench: Benchmark = {
       vm0DowntimeMs = vm.checkpoint.switchoverDowntimeMs;
       let argvChecked = false;
 
-      const runColo = async (): Promise<{ run: ColoApplyRun; destroyMs: number; rt: RoundTrips; ssh: Record<string, SshCounts> }> => {
+      const runColo = async (): Promise<{
+        run: ColoApplyRun;
+        destroyMs: number;
+        rt: RoundTrips;
+        ssh: Record<string, SshCounts>;
+      }> => {
         const before = Object.fromEntries(lab.hosts.map((h) => [h.name, sshCounts(h.logFile)]));
         const run = await coloApply(lab.specFile);
-        const ssh = Object.fromEntries(lab.hosts.map((h) => [h.name, diffCounts(sshCounts(h.logFile), before[h.name]!)]));
+        const ssh = Object.fromEntries(
+          lab.hosts.map((h) => [h.name, diffCounts(sshCounts(h.logFile), before[h.name]!)]),
+        );
         if (!argvChecked) {
           // Fairness: the baseline starts exactly the argv colo started.
           const [pp, sp] = [await lab.pid('alpha'), await lab.pid('beta')];
           if (!pp || !sp) throw new Error('colo apply succeeded but a QEMU is not running');
-          const same = JSON.stringify(await runningArgv(pp)) === JSON.stringify(rendering.primaryArgv) && JSON.stringify(await runningArgv(sp)) === JSON.stringify(rendering.secondaryArgv);
-          if (!same) throw new Error('the baseline would not start the argv colo started (src/render differs from the running QEMU): not a fair comparison');
-          res.notes.push('The QEMU argv of both sides started by colo and by the baseline are identical (checked against /proc/PID/cmdline).');
+          const same =
+            JSON.stringify(await runningArgv(pp)) === JSON.stringify(rendering.primaryArgv) &&
+            JSON.stringify(await runningArgv(sp)) === JSON.stringify(rendering.secondaryArgv);
+          if (!same)
+            throw new Error(
+              'the baseline would not start the argv colo started (src/render differs from the running QEMU): ' +
+                'not a fair comparison',
+            );
+          res.notes.push(
+            'The QEMU argv of both sides started by colo and by the baseline are identical (checked against ' +
+              '/proc/PID/cmdline).',
+          );
           argvChecked = true;
         }
         const rt = await roundTrips(spec, lab);
@@ -224,8 +253,21 @@ export const applyBench: Benchmark = {
           else h = await runHand();
           await sleep(500); // let the killed QEMUs' CPU time settle
         }
-        const rec: ApplyRunRecord = { run: run + 1, first, colo: c!.run, hand: h!.timings, ratio: c!.run.wallMs / h!.timings.totalMs, destroyMs: Math.round(c!.destroyMs), roundTrips: c!.rt, ssh: c!.ssh };
-        ctx.log(`apply run ${run + 1} (${first} first): colo ${Math.round(rec.colo.wallMs)} ms, hand ${rec.hand.totalMs} ms, ratio ${rec.ratio.toFixed(2)}, pause colo ${rec.colo.pauseMs} / hand ${rec.hand.pauseMs} ms`);
+        const rec: ApplyRunRecord = {
+          run: run + 1,
+          first,
+          colo: c!.run,
+          hand: h!.timings,
+          ratio: c!.run.wallMs / h!.timings.totalMs,
+          destroyMs: Math.round(c!.destroyMs),
+          roundTrips: c!.rt,
+          ssh: c!.ssh,
+        };
+        ctx.log(
+          `apply run ${run + 1} (${first} first): colo ${Math.round(rec.colo.wallMs)} ms, hand ` +
+            `${rec.hand.totalMs} ms, ratio ${rec.ratio.toFixed(2)}, pause colo ${rec.colo.pauseMs} / hand ` +
+            `${rec.hand.pauseMs} ms`,
+        );
         res.runs.push(rec);
       }
       const diagRuns = Math.min(3, ctx.runs);
@@ -245,16 +287,30 @@ export const applyBench: Benchmark = {
           else h = await runHand();
           await sleep(500);
         }
-        const rec: ApplyRunRecord = { run: run + 1, first, colo: c!.run, hand: h!.timings, ratio: c!.run.wallMs / h!.timings.totalMs, destroyMs: Math.round(c!.destroyMs), roundTrips: c!.rt, ssh: c!.ssh };
-        ctx.log(`apply what-if run ${run + 1}: colo ${Math.round(rec.colo.wallMs)} ms, hand ${rec.hand.totalMs} ms, ratio ${rec.ratio.toFixed(2)}, SSH command ${Math.round(rec.roundTrips.sshExecMs)} ms`);
+        const rec: ApplyRunRecord = {
+          run: run + 1,
+          first,
+          colo: c!.run,
+          hand: h!.timings,
+          ratio: c!.run.wallMs / h!.timings.totalMs,
+          destroyMs: Math.round(c!.destroyMs),
+          roundTrips: c!.rt,
+          ssh: c!.ssh,
+        };
+        ctx.log(
+          `apply what-if run ${run + 1}: colo ${Math.round(rec.colo.wallMs)} ms, hand ${rec.hand.totalMs} ms, ` +
+            `ratio ${rec.ratio.toFixed(2)}, SSH command ${Math.round(rec.roundTrips.sshExecMs)} ms`,
+        );
         whatIf.push(rec);
       }
       // Nothing may be left for the next benchmark's lab (the lab dir is removed anyway).
-      if ((await lab.pid('alpha')) || (await lab.pid('beta'))) throw new Error('a QEMU of the apply benchmark is still running');
+      if ((await lab.pid('alpha')) || (await lab.pid('beta')))
+        throw new Error('a QEMU of the apply benchmark is still running');
     });
 
     const runs = res.runs as ApplyRunRecord[];
-    const m = (f: (r: ApplyRunRecord) => number | undefined) => runs.map(f).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+    const m = (f: (r: ApplyRunRecord) => number | undefined) =>
+      runs.map(f).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
     res.metrics.push(
       { name: 'colo apply, nothing -> COLO (wall)', unit: 'ms', samples: m((r) => r.colo.wallMs) },
       { name: 'hand-written script, same steps (wall, in-process)', unit: 'ms', samples: m((r) => r.hand.totalMs) },
@@ -263,7 +319,11 @@ export const applyBench: Benchmark = {
       { name: 'switchover pause, script', unit: 'ms', samples: m((r) => r.hand.pauseMs) },
       { name: 'mirror (disk resync over NBD), colo', unit: 'ms', samples: m((r) => r.colo.mirrorMs) },
       { name: 'mirror, script', unit: 'ms', samples: m((r) => r.hand.mirrorMs) },
-      { name: 'colo: spawn -> first step (start-up, SSH, observe, plan, lock)', unit: 'ms', samples: m((r) => r.colo.beforeStepsMs) },
+      {
+        name: 'colo: spawn -> first step (start-up, SSH, observe, plan, lock)',
+        unit: 'ms',
+        samples: m((r) => r.colo.beforeStepsMs),
+      },
       { name: 'colo: step primary-start', unit: 'ms', samples: m((r) => r.colo.steps['primary-start']) },
       { name: 'script: primary start', unit: 'ms', samples: m((r) => r.hand.primaryStartMs) },
       { name: 'colo: step secondary-images', unit: 'ms', samples: m((r) => r.colo.steps['secondary-images']) },
@@ -273,22 +333,58 @@ export const applyBench: Benchmark = {
       { name: 'colo: step colo-start', unit: 'ms', samples: m((r) => r.colo.steps['colo-start']) },
       { name: 'colo: colo-start, guest drivers wait', unit: 'ms', samples: m((r) => r.colo.coloStart.driversWaitMs) },
       { name: 'script: guest drivers wait', unit: 'ms', samples: m((r) => r.hand.driversWaitMs) },
-      { name: 'colo: colo-start, switchover until migration "colo"', unit: 'ms', samples: m((r) => r.colo.coloStart.switchoverMs) },
+      {
+        name: 'colo: colo-start, switchover until migration "colo"',
+        unit: 'ms',
+        samples: m((r) => r.colo.coloStart.switchoverMs),
+      },
       { name: 'script: switchover until migration "colo"', unit: 'ms', samples: m((r) => r.hand.switchoverMs) },
-      { name: 'colo: colo-start, wait for the checkpoint after the first', unit: 'ms', samples: m((r) => r.colo.coloStart.checkpointWaitMs) },
-      { name: 'script: wait for the checkpoint after the first', unit: 'ms', samples: m((r) => r.hand.checkpointWaitMs) },
+      {
+        name: 'colo: colo-start, wait for the checkpoint after the first',
+        unit: 'ms',
+        samples: m((r) => r.colo.coloStart.checkpointWaitMs),
+      },
+      {
+        name: 'script: wait for the checkpoint after the first',
+        unit: 'ms',
+        samples: m((r) => r.hand.checkpointWaitMs),
+      },
       { name: 'colo: last step -> exit', unit: 'ms', samples: m((r) => r.colo.afterStepsMs) },
       { name: 'colo destroy (wall)', unit: 'ms', samples: m((r) => r.destroyMs) },
       { name: 'round trip: SSH connect + first command', unit: 'ms', samples: m((r) => r.roundTrips.sshConnectMs) },
       { name: 'round trip: one SSH command (`true`)', unit: 'ms', samples: m((r) => r.roundTrips.sshExecMs) },
       { name: 'round trip: QMP query-status through SSH', unit: 'ms', samples: m((r) => r.roundTrips.qmpViaSshMs) },
-      { name: 'round trip: QMP query-status on the local socket', unit: 'ms', samples: m((r) => r.roundTrips.qmpLocalMs) },
-      { name: 'bash -c true started like sshd starts a command (sources ~/.bashrc)', unit: 'ms', samples: m((r) => r.roundTrips.shellAsSshdMs) },
+      {
+        name: 'round trip: QMP query-status on the local socket',
+        unit: 'ms',
+        samples: m((r) => r.roundTrips.qmpLocalMs),
+      },
+      {
+        name: 'bash -c true started like sshd starts a command (sources ~/.bashrc)',
+        unit: 'ms',
+        samples: m((r) => r.roundTrips.shellAsSshdMs),
+      },
       { name: 'bash --norc -c true, same start', unit: 'ms', samples: m((r) => r.roundTrips.shellNoRcMs) },
-      { name: 'SSH commands run by colo apply on alpha (primary)', unit: 'count', samples: m((r) => r.ssh.alpha?.commands) },
-      { name: 'SSH commands run by colo apply on beta (secondary)', unit: 'count', samples: m((r) => r.ssh.beta?.commands) },
-      { name: 'SSH connections opened by colo apply per host', unit: 'count', samples: runs.flatMap((r) => Object.values(r.ssh).map((c) => c.connections)) },
-      { name: `what-if, sshd "${WHAT_IF_SSHD.join('; ')}": colo apply (wall)`, unit: 'ms', samples: whatIf.map((r) => r.colo.wallMs) },
+      {
+        name: 'SSH commands run by colo apply on alpha (primary)',
+        unit: 'count',
+        samples: m((r) => r.ssh.alpha?.commands),
+      },
+      {
+        name: 'SSH commands run by colo apply on beta (secondary)',
+        unit: 'count',
+        samples: m((r) => r.ssh.beta?.commands),
+      },
+      {
+        name: 'SSH connections opened by colo apply per host',
+        unit: 'count',
+        samples: runs.flatMap((r) => Object.values(r.ssh).map((c) => c.connections)),
+      },
+      {
+        name: `what-if, sshd "${WHAT_IF_SSHD.join('; ')}": colo apply (wall)`,
+        unit: 'ms',
+        samples: whatIf.map((r) => r.colo.wallMs),
+      },
       { name: 'what-if: script (wall)', unit: 'ms', samples: whatIf.map((r) => r.hand.totalMs) },
       { name: 'what-if: overhead ratio colo / script, same run', unit: 'x', samples: whatIf.map((r) => r.ratio) },
       { name: 'what-if: one SSH command (`true`)', unit: 'ms', samples: whatIf.map((r) => r.roundTrips.sshExecMs) },
@@ -297,28 +393,56 @@ export const applyBench: Benchmark = {
     const med = (f: (r: ApplyRunRecord) => number | undefined) => median(m(f));
     const ratio = med((r) => r.ratio);
     const before = med((r) => r.colo.beforeStepsMs);
-    const stepsColo = (['primary-start', 'secondary-images', 'secondary-start'] as const).map((k) => med((r) => r.colo.steps[k]));
-    const stepsHand = [med((r) => r.hand.primaryStartMs), med((r) => r.hand.imagesMs), med((r) => r.hand.secondaryStartMs)];
+    const stepsColo = (['primary-start', 'secondary-images', 'secondary-start'] as const).map((k) =>
+      med((r) => r.colo.steps[k]),
+    );
+    const stepsHand = [
+      med((r) => r.hand.primaryStartMs),
+      med((r) => r.hand.imagesMs),
+      med((r) => r.hand.secondaryStartMs),
+    ];
     const preCOLO = stepsColo.reduce((a, b) => a + b, 0) - stepsHand.reduce((a, b) => a + b, 0);
     const bootHidden = med((r) => r.hand.driversWaitMs) - med((r) => r.colo.coloStart.driversWaitMs);
     const diff = med((r) => r.colo.wallMs) - med((r) => r.hand.totalMs);
     res.goals.push({
       goal: 'apply overhead within 10% of the hand-written script',
       target: '<= 1.10x',
-      measured: `${ratio.toFixed(2)}x (median of per-run ratios; medians ${Math.round(med((r) => r.colo.wallMs))} vs ${Math.round(med((r) => r.hand.totalMs))} ms)`,
+      measured:
+        `${ratio.toFixed(2)}x (median of per-run ratios; medians ` +
+        `${Math.round(med((r) => r.colo.wallMs))} vs ${Math.round(med((r) => r.hand.totalMs))} ms)`,
       met: ratio <= 1.1,
       ...(ratio <= 1.1
         ? {}
         : {
             why:
-              `${Math.round(diff)} ms more (medians). Before its first step colo spends ${Math.round(before)} ms (Node start-up and module loading, spec, SSH connections, observation, plan, lock, state). ` +
-              `Its three steps before colo-start take ${Math.round(preCOLO)} ms longer than the script's (primary ${Math.round(stepsColo[0]!)} vs ${Math.round(stepsHand[0]!)}, images ${Math.round(stepsColo[1]!)} vs ${Math.round(stepsHand[1]!)}, secondary ${Math.round(stepsColo[2]!)} vs ${Math.round(stepsHand[2]!)} ms), ` +
-              `of which ${Math.round(bootHidden)} ms is hidden because the guest boots meanwhile (colo's drivers wait is that much shorter than the script's). ` +
-              `The cost is SSH commands: colo apply runs ${med((r) => r.ssh.alpha?.commands)} on alpha and ${med((r) => r.ssh.beta?.commands)} on beta (sshd logs; ${med((r) => Math.max(...Object.values(r.ssh).map((c) => c.connections)))} connection per host), and one SSH command costs ${Math.round(med((r) => r.roundTrips.sshExecMs))} ms here, ` +
-              `mostly because sshd runs every command through the user's shell, and bash started by sshd sources ~/.bashrc: bash -c true started that way takes ${Math.round(med((r) => r.roundTrips.shellAsSshdMs))} ms against ${Math.round(med((r) => r.roundTrips.shellNoRcMs))} ms with --norc. ` +
-              `QMP through SSH is cheap (${med((r) => r.roundTrips.qmpViaSshMs).toFixed(1)} ms per command against ${med((r) => r.roundTrips.qmpLocalMs).toFixed(2)} ms locally). The switchover and the checkpoint wait are the same work on both sides (${Math.round(med((r) => r.colo.coloStart.switchoverMs))} vs ${Math.round(med((r) => r.hand.switchoverMs))} ms, ${Math.round(med((r) => r.colo.coloStart.checkpointWaitMs))} vs ${Math.round(med((r) => r.hand.checkpointWaitMs))} ms). ` +
+              `${Math.round(diff)} ms more (medians). Before its first step colo spends ${Math.round(before)} ` +
+              `ms (Node start-up and module loading, spec, SSH connections, observation, plan, lock, state). ` +
+              `Its three steps before colo-start take ${Math.round(preCOLO)} ms longer than the script's ` +
+              `(primary ${Math.round(stepsColo[0]!)} vs ${Math.round(stepsHand[0]!)}, images ` +
+              `${Math.round(stepsColo[1]!)} vs ${Math.round(stepsHand[1]!)}, secondary ` +
+              `${Math.round(stepsColo[2]!)} vs ${Math.round(stepsHand[2]!)} ms), ` +
+              `of which ${Math.round(bootHidden)} ms is hidden because the guest boots meanwhile (colo's ` +
+              `drivers wait is that much shorter than the script's). ` +
+              `The cost is SSH commands: colo apply runs ${med((r) => r.ssh.alpha?.commands)} on alpha and ` +
+              `${med((r) => r.ssh.beta?.commands)} on beta (sshd logs; ` +
+              `${med((r) => Math.max(...Object.values(r.ssh).map((c) => c.connections)))} connection per host), ` +
+              `and one SSH command costs ${Math.round(med((r) => r.roundTrips.sshExecMs))} ms here, ` +
+              `mostly because sshd runs every command through the user's shell, and bash started by sshd ` +
+              `sources ~/.bashrc: bash -c true started that way takes ` +
+              `${Math.round(med((r) => r.roundTrips.shellAsSshdMs))} ms against ` +
+              `${Math.round(med((r) => r.roundTrips.shellNoRcMs))} ms with --norc. ` +
+              `QMP through SSH is cheap (${med((r) => r.roundTrips.qmpViaSshMs).toFixed(1)} ms per command ` +
+              `against ${med((r) => r.roundTrips.qmpLocalMs).toFixed(2)} ms locally). The switchover and the ` +
+              `checkpoint wait are the same work on both sides ` +
+              `(${Math.round(med((r) => r.colo.coloStart.switchoverMs))} vs ` +
+              `${Math.round(med((r) => r.hand.switchoverMs))} ms, ` +
+              `${Math.round(med((r) => r.colo.coloStart.checkpointWaitMs))} vs ${Math.round(med((r) => r.hand.checkpointWaitMs))} ms). ` +
               (whatIf.length > 0
-                ? `With the lab's sshds setting SHLVL=1 (bash skips ~/.bashrc) one SSH command costs ${Math.round(median(whatIf.map((r) => r.roundTrips.sshExecMs)))} ms and the ratio is ${median(whatIf.map((r) => r.ratio)).toFixed(2)}x (median of ${whatIf.length} runs, ${Math.round(median(whatIf.map((r) => r.colo.wallMs)))} vs ${Math.round(median(whatIf.map((r) => r.hand.totalMs)))} ms).`
+                ? `With the lab's sshds setting SHLVL=1 (bash skips ~/.bashrc) one SSH command costs ` +
+                  `${Math.round(median(whatIf.map((r) => r.roundTrips.sshExecMs)))} ms and the ratio is ` +
+                  `${median(whatIf.map((r) => r.ratio)).toFixed(2)}x (median of ${whatIf.length} runs, ` +
+                  `${Math.round(median(whatIf.map((r) => r.colo.wallMs)))} vs ` +
+                  `${Math.round(median(whatIf.map((r) => r.hand.totalMs)))} ms).`
                 : ''),
           }),
     });
@@ -339,32 +463,62 @@ export const applyBench: Benchmark = {
     if (anat.length > 0) {
       res.metrics.push(
         { name: 'diagnostic script runs: pause', unit: 'ms', samples: anat.map((a) => a.pauseMs) },
-        { name: 'diagnostic: live RAM copy, guest running (migration active -> STOP)', unit: 'ms', samples: anat.map((a) => a.liveCopy).filter(Number.isFinite) },
-        { name: 'diagnostic: STOP -> migration colo (last dirty pages, device state)', unit: 'ms', samples: anat.map((a) => a.stopToColo).filter(Number.isFinite) },
-        { name: 'diagnostic: live copy throughput (QEMU mbps, Mbit/s)', unit: 'count', samples: anat.map((a) => a.mbps).filter(Number.isFinite) },
-        { name: 'diagnostic: RAM sent by the last active sample (MB)', unit: 'count', samples: anat.map((a) => a.mb).filter(Number.isFinite) },
+        {
+          name: 'diagnostic: live RAM copy, guest running (migration active -> STOP)',
+          unit: 'ms',
+          samples: anat.map((a) => a.liveCopy).filter(Number.isFinite),
+        },
+        {
+          name: 'diagnostic: STOP -> migration colo (last dirty pages, device state)',
+          unit: 'ms',
+          samples: anat.map((a) => a.stopToColo).filter(Number.isFinite),
+        },
+        {
+          name: 'diagnostic: live copy throughput (QEMU mbps, Mbit/s)',
+          unit: 'count',
+          samples: anat.map((a) => a.mbps).filter(Number.isFinite),
+        },
+        {
+          name: 'diagnostic: RAM sent by the last active sample (MB)',
+          unit: 'count',
+          samples: anat.map((a) => a.mb).filter(Number.isFinite),
+        },
       );
     }
     res.goals.push({
       goal: 'switchover pause under 150 ms (lab pair, 128 MiB guest)',
       target: '< 150 ms',
-      measured: `${Math.round(pause)} ms (median of colo's reported pauses, QEMU STOP -> RESUME; script ${Math.round(med((r) => r.hand.pauseMs))} ms)`,
+      measured:
+        `${Math.round(pause)} ms (median of colo's reported pauses, QEMU STOP -> RESUME; script ` +
+        `${Math.round(med((r) => r.hand.pauseMs))} ms)`,
       met: pause < 150,
       ...(pause < 150
         ? {}
         : {
             why:
-              `the RAM is copied while the guest runs and QEMU pauses it once the rest fits in downtime-limit (${vm0DowntimeMs} ms); ` +
+              `the RAM is copied while the guest runs and QEMU pauses it once the rest fits in downtime-limit ` +
+              `(${vm0DowntimeMs} ms); ` +
               (anat.length > 0
-                ? `in ${anat.length} diagnostic runs the live copy took ${Math.round(median(anat.map((a) => a.liveCopy)))} ms and STOP -> colo ${Math.round(median(anat.map((a) => a.stopToColo)))} ms.`
+                ? `in ${anat.length} diagnostic runs the live copy took ` +
+                  `${Math.round(median(anat.map((a) => a.liveCopy)))} ms and STOP -> colo ` +
+                  `${Math.round(median(anat.map((a) => a.stopToColo)))} ms.`
                 : 'no diagnostic runs.'),
           }),
     });
     res.notes.push(
-      'colo apply runs with --json (the same apply; its step timings and progress timestamps give the breakdown). The script runs in the benchmark process: it pays no Node start-up (see cli-startup) and no SSH.',
-      'Runs alternate which of the two goes first. Between them colo destroy, or a kill -9 of the script\'s QEMUs and removal of their files.',
+      'colo apply runs with --json (the same apply; its step timings and progress timestamps give the ' +
+        'breakdown). The script runs in the benchmark process: it pays no Node start-up (see cli-startup) and no SSH.',
+      "Runs alternate which of the two goes first. Between them colo destroy, or a kill -9 of the script's " +
+        'QEMUs and removal of their files.',
     );
-    if (anatomies[0]) res.notes.push(`One diagnostic run's switchover, ms relative to the primary's STOP (QEMU clocks): ${anatomies[0].anatomy.milestones.filter((x) => !/JOB_STATUS_CHANGE|NIC_RX|QUORUM/.test(x.what) && x.at <= anatomies[0]!.pauseMs + 1).map((x) => `${x.at} ${x.what}`).join('; ')}.`);
+    if (anatomies[0])
+      res.notes.push(
+        `One diagnostic run's switchover, ms relative to the primary's STOP (QEMU clocks): ` +
+          `${anatomies[0].anatomy.milestones
+            .filter((x) => !/JOB_STATUS_CHANGE|NIC_RX|QUORUM/.test(x.what) && x.at <= anatomies[0]!.pauseMs + 1)
+            .map((x) => `${x.at} ${x.what}`)
+            .join('; ')}.`,
+      );
     return res;
   },
 };

@@ -13,16 +13,25 @@ import { writeScaledSpec } from './lib/specgen.ts';
 import { median } from './lib/stats.ts';
 import { emptyResult, type Benchmark } from './lib/types.ts';
 
-/** ms for compiling the spec's JSON Schema with ajv in a fresh Node process (every colo command that reads a spec does it once). */
+/**
+ * ms for compiling the spec's JSON Schema with ajv in a fresh Node process (every colo command that reads a spec does
+ * it once).
+ */
 function schemaCompile(): Promise<number> {
   const url = pathToFileURL(path.join(ROOT, 'dist', 'spec', 'schema.js')).href;
   return new Promise((resolve, reject) => {
-    const code = `const m = await import(${JSON.stringify(url)}); const t = performance.now(); m.specValidator(); process.stdout.write(String(performance.now() - t));`;
+    const code =
+      `const m = await import(${JSON.stringify(url)}); const t = performance.now(); ` +
+      `m.specValidator(); process.stdout.write(String(performance.now() - t));`;
     const p = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.on('error', reject);
-    p.on('close', (c) => (c === 0 && Number.isFinite(Number(out)) ? resolve(Number(out)) : reject(new Error(`schema compile probe exited ${c}: ${out}`))));
+    p.on('close', (c) =>
+      c === 0 && Number.isFinite(Number(out))
+        ? resolve(Number(out))
+        : reject(new Error(`schema compile probe exited ${c}: ${out}`)),
+    );
   });
 }
 
@@ -43,7 +52,9 @@ export const cliStartup: Benchmark = {
     const once400 = { plain: NaN, aliases: NaN };
     await withLab({ log: ctx.log }, async (lab) => {
       const plain = await writeScaledSpec(lab.specFile, 100, path.join(lab.dir, 'bench-100-pairs.yaml'));
-      const aliased = await writeScaledSpec(lab.specFile, 100, path.join(lab.dir, 'bench-100-pairs-aliases.yaml'), { aliases: true });
+      const aliased = await writeScaledSpec(lab.specFile, 100, path.join(lab.dir, 'bench-100-pairs-aliases.yaml'), {
+        aliases: true,
+      });
       const versionOut = expectCode(await colo(['--version']), 'colo --version').stdout.trim();
       expectCode(await colo(['validate', '-f', plain]), 'colo validate (100 pairs)');
       expectCode(await colo(['validate', '-f', aliased]), 'colo validate (100 pairs, aliases)');
@@ -62,24 +73,47 @@ export const cliStartup: Benchmark = {
       res.notes.push(`colo --version prints ${JSON.stringify(versionOut)}.`);
       // How spec loading scales with aliases: once each at 400 pairs (slow with aliases, so not repeated).
       const plain400 = await writeScaledSpec(lab.specFile, 400, path.join(lab.dir, 'bench-400-pairs.yaml'));
-      const aliased400 = await writeScaledSpec(lab.specFile, 400, path.join(lab.dir, 'bench-400-pairs-aliases.yaml'), { aliases: true });
+      const aliased400 = await writeScaledSpec(lab.specFile, 400, path.join(lab.dir, 'bench-400-pairs-aliases.yaml'), {
+        aliases: true,
+      });
       once400.plain = Math.round(expectCode(await colo(['validate', '-f', plain400]), 'colo validate (400 pairs)').ms);
-      once400.aliases = Math.round(expectCode(await colo(['validate', '-f', aliased400]), 'colo validate (400 pairs, aliases)').ms);
+      once400.aliases = Math.round(
+        expectCode(await colo(['validate', '-f', aliased400]), 'colo validate (400 pairs, aliases)').ms,
+      );
       ctx.log(`cli-startup: validate 400 pairs ${once400.plain} ms, with aliases ${once400.aliases} ms`);
     });
-    const runs = res.runs as { nodeMs: number; versionMs: number; validate100Ms: number; validate100AliasesMs: number; schemaCompileMs: number }[];
+    const runs = res.runs as {
+      nodeMs: number;
+      versionMs: number;
+      validate100Ms: number;
+      validate100AliasesMs: number;
+      schemaCompileMs: number;
+    }[];
     res.metrics.push(
       { name: 'node -e 0 (Node alone, for reference)', unit: 'ms', samples: runs.map((r) => r.nodeMs) },
       { name: 'colo --version', unit: 'ms', samples: runs.map((r) => r.versionMs) },
       { name: 'colo validate, 100 pairs', unit: 'ms', samples: runs.map((r) => r.validate100Ms) },
-      { name: 'colo validate, 100 pairs written with YAML aliases', unit: 'ms', samples: runs.map((r) => r.validate100AliasesMs) },
-      { name: 'compiling the spec JSON Schema (ajv), part of every command that reads a spec', unit: 'ms', samples: runs.map((r) => r.schemaCompileMs) },
+      {
+        name: 'colo validate, 100 pairs written with YAML aliases',
+        unit: 'ms',
+        samples: runs.map((r) => r.validate100AliasesMs),
+      },
+      {
+        name: 'compiling the spec JSON Schema (ajv), part of every command that reads a spec',
+        unit: 'ms',
+        samples: runs.map((r) => r.schemaCompileMs),
+      },
       { name: 'colo validate, 400 pairs (once)', unit: 'ms', samples: [once400.plain] },
       { name: 'colo validate, 400 pairs written with YAML aliases (once)', unit: 'ms', samples: [once400.aliases] },
     );
     const m = (k: keyof (typeof runs)[0]) => Math.round(median(runs.map((r) => r[k])));
     res.notes.push(
-      `Medians: Node alone ${m('nodeMs')} ms; colo --version ${m('versionMs')} ms (${m('versionMs') - m('nodeMs')} ms of module loading); validate of 100 pairs ${m('validate100Ms')} ms (${m('validate100Ms') - m('versionMs')} ms of spec loading and checks, of which ${m('schemaCompileMs')} ms compiling the JSON Schema with ajv, whatever the spec's size); the same spec with YAML aliases ${m('validate100AliasesMs')} ms. At 400 pairs (one run each): ${once400.plain} ms spelled out, ${once400.aliases} ms with aliases (src/spec/yaml-document.ts resolves all aliases in one walk of the document).`,
+      `Medians: Node alone ${m('nodeMs')} ms; colo --version ${m('versionMs')} ms ` +
+        `(${m('versionMs') - m('nodeMs')} ms of module loading); validate of 100 pairs ${m('validate100Ms')} ms ` +
+        `(${m('validate100Ms') - m('versionMs')} ms of spec loading and checks, of which ` +
+        `${m('schemaCompileMs')} ms compiling the JSON Schema with ajv, whatever the spec's size); the same ` +
+        `spec with YAML aliases ${m('validate100AliasesMs')} ms. At 400 pairs (one run each): ${once400.plain} ` +
+        `ms spelled out, ${once400.aliases} ms with aliases (src/spec/yaml-document.ts resolves all aliases in one walk of the document).`,
     );
     return res;
   },

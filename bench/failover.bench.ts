@@ -13,7 +13,12 @@ import { diffCounts, sshCounts, type SshCounts } from './lib/sshd-log.ts';
 import { emptyResult, type Benchmark } from './lib/types.ts';
 
 interface FailoverJson {
-  results: { vm: string; outcome?: string; survivor?: string; timings: { connectMs: number; fenceMs: number; qmpMs: number; verifyMs: number; totalMs: number } }[];
+  results: {
+    vm: string;
+    outcome?: string;
+    survivor?: string;
+    timings: { connectMs: number; fenceMs: number; qmpMs: number; verifyMs: number; totalMs: number };
+  }[];
   errors: { vm: string; error: string }[];
 }
 
@@ -52,7 +57,10 @@ export const failoverBench: Benchmark = {
     const whatIf: FailoverRun[] = [];
     await withLab({ log: ctx.log }, async (lab) => {
       const port = lab.vms[0]!.servicePort;
-      expectCode(await colo(['apply', '-f', lab.specFile, '--auto-approve'], { timeoutMs: 600_000 }), 'colo apply (initial)');
+      expectCode(
+        await colo(['apply', '-f', lab.specFile, '--auto-approve'], { timeoutMs: 600_000 }),
+        'colo apply (initial)',
+      );
       let primary: LabHost = 'alpha';
       /** One failover run; re-protects afterwards when `reprotect`. */
       const once = async (run: number, reprotect: boolean): Promise<FailoverRun> => {
@@ -66,14 +74,17 @@ export const failoverBench: Benchmark = {
         await waitGone(lab, primary);
         const r = await colo(['failover', '-f', lab.specFile, '--to', 'secondary', '--json'], { timeoutMs: 120_000 });
         const tExit = performance.now();
-        const ssh = Object.fromEntries(lab.hosts.map((h) => [h.name, diffCounts(sshCounts(h.logFile), sshBefore[h.name]!)]));
+        const ssh = Object.fromEntries(
+          lab.hosts.map((h) => [h.name, diffCounts(sshCounts(h.logFile), sshBefore[h.name]!)]),
+        );
         let doc: FailoverJson;
         try {
           doc = JSON.parse(r.stdout) as FailoverJson;
         } catch {
           throw new Error(`colo failover --json printed no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
         }
-        if (r.code !== 0 || doc.errors.length > 0 || !doc.results[0]) throw new Error(`colo failover exited ${r.code}: ${JSON.stringify(doc.errors)} ${r.stderr.slice(-1000)}`);
+        if (r.code !== 0 || doc.errors.length > 0 || !doc.results[0])
+          throw new Error(`colo failover exited ${r.code}: ${JSON.stringify(doc.errors)} ${r.stderr.slice(-1000)}`);
         const ans = await firstAnswer(LAB_ADDR[survivor], port, 60_000, 2000, 20);
         const rec: FailoverRun = {
           run,
@@ -88,7 +99,10 @@ export const failoverBench: Benchmark = {
           ...(counter(ans.body) !== undefined ? { counterAfter: counter(ans.body)! } : {}),
         };
         if (rec.counterBefore !== undefined && rec.counterAfter !== undefined && rec.counterAfter < rec.counterBefore) {
-          throw new Error(`run ${run}: the guest's counter went back after the failover (${rec.counterBefore} -> ${rec.counterAfter})`);
+          throw new Error(
+            `run ${run}: the guest's counter went back after the failover (${rec.counterBefore} -> ` +
+              `${rec.counterAfter})`,
+          );
         }
         primary = survivor;
         if (reprotect) {
@@ -99,16 +113,24 @@ export const failoverBench: Benchmark = {
             const failure = (a.stderr || a.stdout).trim().split('\n').slice(-3).join(' | ');
             ctx.log(`failover: re-protection failed (${failure}); destroying and applying fresh`);
             expectCode(await colo(['destroy', '-f', lab.specFile, '--auto-approve']), 'colo destroy');
-            const f = expectCode(await colo(['apply', '-f', lab.specFile, '--auto-approve'], { timeoutMs: 600_000 }), 'colo apply (fresh)');
+            const f = expectCode(
+              await colo(['apply', '-f', lab.specFile, '--auto-approve'], { timeoutMs: 600_000 }),
+              'colo apply (fresh)',
+            );
             rec.reprotect = { how: 'fresh', ms: Math.round(f.ms), failure };
             primary = 'alpha';
           }
         }
-        ctx.log(`failover run ${run}: ${rec.killed} killed, wall ${rec.wallMs} ms ${JSON.stringify(rec.timings)}, service on ${survivor} ${rec.serviceAfterMs} ms after exit${rec.reprotect ? `; re-protect ${rec.reprotect.how} ${rec.reprotect.ms} ms` : ''}`);
+        ctx.log(
+          `failover run ${run}: ${rec.killed} killed, wall ${rec.wallMs} ms ${JSON.stringify(rec.timings)}, ` +
+            `service on ${survivor} ${rec.serviceAfterMs} ms after ` +
+            `exit${rec.reprotect ? `; re-protect ${rec.reprotect.how} ${rec.reprotect.ms} ms` : ''}`,
+        );
         return rec;
       };
       const whatIfRuns = Math.min(3, ctx.runs);
-      for (let run = 1; run <= ctx.runs; run++) res.runs.push(await once(run, true)); // the last re-protection prepares the what-if
+      // the last re-protection prepares the what-if
+      for (let run = 1; run <= ctx.runs; run++) res.runs.push(await once(run, true));
       // What-if: the same with the lab's sshds told to set SHLVL=1, so the bash that runs each SSH
       // command skips ~/.bashrc (the pair keeps running: only sshd restarts).
       await lab.restartSshdWith(WHAT_IF_SSHD);
@@ -124,13 +146,37 @@ export const failoverBench: Benchmark = {
       { name: '  fence (the dead side confirmed gone)', unit: 'ms', samples: t('fenceMs') },
       { name: '  QMP sequence on the survivor', unit: 'ms', samples: t('qmpMs') },
       { name: '  verification (running, COLO mode none)', unit: 'ms', samples: t('verifyMs') },
-      { name: 'wall minus total (Node start-up, spec, lock, state write, exit)', unit: 'ms', samples: runs.map((r) => r.wallMs - r.timings.totalMs) },
-      { name: 'failover exit -> service answers on the survivor', unit: 'ms', samples: runs.map((r) => r.serviceAfterMs) },
+      {
+        name: 'wall minus total (Node start-up, spec, lock, state write, exit)',
+        unit: 'ms',
+        samples: runs.map((r) => r.wallMs - r.timings.totalMs),
+      },
+      {
+        name: 'failover exit -> service answers on the survivor',
+        unit: 'ms',
+        samples: runs.map((r) => r.serviceAfterMs),
+      },
       { name: 'kill -9 -> service answers on the survivor', unit: 'ms', samples: runs.map((r) => r.killToServiceMs) },
-      { name: 'SSH commands run by the failover on the killed side', unit: 'count', samples: runs.map((r) => r.ssh[r.killed]?.commands ?? NaN) },
-      { name: 'SSH commands run by the failover on the survivor', unit: 'count', samples: runs.map((r) => r.ssh[r.survivor]?.commands ?? NaN) },
-      { name: 're-protection apply between runs', unit: 'ms', samples: runs.flatMap((r) => (r.reprotect?.how === 'apply' ? [r.reprotect.ms] : [])) },
-      { name: `what-if, sshd "${WHAT_IF_SSHD.join('; ')}": failover (wall)`, unit: 'ms', samples: whatIf.map((r) => r.wallMs) },
+      {
+        name: 'SSH commands run by the failover on the killed side',
+        unit: 'count',
+        samples: runs.map((r) => r.ssh[r.killed]?.commands ?? NaN),
+      },
+      {
+        name: 'SSH commands run by the failover on the survivor',
+        unit: 'count',
+        samples: runs.map((r) => r.ssh[r.survivor]?.commands ?? NaN),
+      },
+      {
+        name: 're-protection apply between runs',
+        unit: 'ms',
+        samples: runs.flatMap((r) => (r.reprotect?.how === 'apply' ? [r.reprotect.ms] : [])),
+      },
+      {
+        name: `what-if, sshd "${WHAT_IF_SSHD.join('; ')}": failover (wall)`,
+        unit: 'ms',
+        samples: whatIf.map((r) => r.wallMs),
+      },
       { name: 'what-if: connect', unit: 'ms', samples: whatIf.map((r) => r.timings.connectMs) },
       { name: 'what-if: fence', unit: 'ms', samples: whatIf.map((r) => r.timings.fenceMs) },
       { name: 'what-if: wall minus total', unit: 'ms', samples: whatIf.map((r) => r.wallMs - r.timings.totalMs) },
@@ -145,13 +191,24 @@ export const failoverBench: Benchmark = {
       ...(wall < 1000
         ? {}
         : {
-            why: `${m(runs.map((r) => r.wallMs - r.timings.totalMs))} ms is outside colo's own clock (Node start-up and module loading, spec, lock, state write, exit; colo --version alone is in cli-startup), ${m(t('connectMs'))} ms connect, ${m(t('fenceMs'))} ms fence, ${m(t('qmpMs'))} ms QMP, ${m(t('verifyMs'))} ms verify (medians); the failover ran ${m(runs.map((r) => r.ssh[r.killed]?.commands ?? NaN))} SSH command(s) on the killed side and ${m(runs.map((r) => r.ssh[r.survivor]?.commands ?? NaN))} on the survivor, each costing what apply's "one SSH command" shows. With the lab's sshds setting SHLVL=1 (bash then skips ~/.bashrc) the same failover takes ${m(whatIf.map((r) => r.wallMs))} ms wall (connect ${m(whatIf.map((r) => r.timings.connectMs))}, fence ${m(whatIf.map((r) => r.timings.fenceMs))} ms; medians of ${whatIf.length})`,
+            why:
+              `${m(runs.map((r) => r.wallMs - r.timings.totalMs))} ms is outside colo's own clock (Node ` +
+              `start-up and module loading, spec, lock, state write, exit; colo --version alone is in ` +
+              `cli-startup), ${m(t('connectMs'))} ms connect, ${m(t('fenceMs'))} ms fence, ${m(t('qmpMs'))} ms ` +
+              `QMP, ${m(t('verifyMs'))} ms verify (medians); the failover ran ` +
+              `${m(runs.map((r) => r.ssh[r.killed]?.commands ?? NaN))} SSH command(s) on the killed side and ` +
+              `${m(runs.map((r) => r.ssh[r.survivor]?.commands ?? NaN))} on the survivor, each costing what apply's "one SSH command" shows. With the lab's sshds setting SHLVL=1 (bash then skips ~/.bashrc) the same failover takes ${m(whatIf.map((r) => r.wallMs))} ms wall (connect ${m(whatIf.map((r) => r.timings.connectMs))}, fence ${m(whatIf.map((r) => r.timings.fenceMs))} ms; medians of ${whatIf.length})`,
           }),
     });
     const fresh = runs.filter((r) => r.reprotect?.how === 'fresh');
     res.notes.push(
-      `Survivor per run: ${runs.map((r) => `#${r.run} ${r.killed} -> ${r.survivor}`).join(', ')}; the guest's counter never went back (${runs.map((r) => `${r.counterBefore ?? '?'} -> ${r.counterAfter ?? '?'}`).join(', ')}).`,
-      fresh.length === 0 ? 'Every re-protection between runs succeeded with colo apply.' : `Re-protection failed ${fresh.length} time(s) and the pair was applied fresh: ${fresh.map((r) => `after run ${r.run}: ${r.reprotect?.failure}`).join('; ')}.`,
+      `Survivor per run: ${runs.map((r) => `#${r.run} ${r.killed} -> ${r.survivor}`).join(', ')}; the guest's ` +
+        `counter never went back ` +
+        `(${runs.map((r) => `${r.counterBefore ?? '?'} -> ${r.counterAfter ?? '?'}`).join(', ')}).`,
+      fresh.length === 0
+        ? 'Every re-protection between runs succeeded with colo apply.'
+        : `Re-protection failed ${fresh.length} time(s) and the pair was applied fresh: ` +
+            `${fresh.map((r) => `after run ${r.run}: ${r.reprotect?.failure}`).join('; ')}.`,
     );
     return res;
   },

@@ -88,7 +88,10 @@ export interface HandTimings {
   totalMs: number;
   /** STOP to RESUME by QEMU's timestamps (what colo reports as "switchover pause"). */
   pauseMs: number;
-  /** Pieces of the pause, wall clock on this side: each switchover phase (commands + its wait), then migrate acked -> RESUME arrived. */
+  /**
+   * Pieces of the pause, wall clock on this side: each switchover phase (commands + its wait), then migrate acked ->
+   * RESUME arrived.
+   */
   pausePhasesMs: Record<string, number>;
   /** Diagnostic runs only (see HandOptions.diagnose): where the pause went, by QEMU's clock. */
   anatomy?: PauseAnatomy;
@@ -157,7 +160,10 @@ async function runPhases(q: MiniQmp, phases: QmpPhase[], onPhase?: (name: string
     if ((ph as { pipelined?: boolean }).pipelined) await q.pipeline(ph.commands);
     else for (const c of ph.commands) await q.cmd(c.execute, c.arguments);
     if (ph.waitFor) {
-      const accepted = ph.waitFor.event === 'BLOCK_JOB_COMPLETED' ? ['BLOCK_JOB_COMPLETED', 'BLOCK_JOB_CANCELLED'] : [ph.waitFor.event];
+      const accepted =
+        ph.waitFor.event === 'BLOCK_JOB_COMPLETED'
+          ? ['BLOCK_JOB_COMPLETED', 'BLOCK_JOB_CANCELLED']
+          : [ph.waitFor.event];
       for (const job of ph.waitFor.jobIds) {
         await Promise.any(accepted.map((ev) => q.waitEvent(ev, from, (e) => e.data?.device === job)));
       }
@@ -179,7 +185,11 @@ export interface HandRun {
 }
 
 /** Brings the pair into COLO; on error the caller cleans up with `handCleanup` (pids from the pid files). */
-export async function handApply(r: HandRendering, checkpointIntervalMs: number, opts: HandOptions = {}): Promise<HandRun> {
+export async function handApply(
+  r: HandRendering,
+  checkpointIntervalMs: number,
+  opts: HandOptions = {},
+): Promise<HandRun> {
   const t0 = performance.now();
   let t = t0;
   const lap = () => {
@@ -199,7 +209,8 @@ export async function handApply(r: HandRendering, checkpointIntervalMs: number, 
     const primaryStartMs = lap();
 
     // 2. secondary images of the primary disk's virtual size
-    const blocks = await pq.cmd<{ device?: string; inserted?: { image?: { 'virtual-size'?: number } } }[]>('query-block');
+    const blocks =
+      await pq.cmd<{ device?: string; inserted?: { image?: { 'virtual-size'?: number } } }[]>('query-block');
     const sizes: Record<string, number> = {};
     for (const [id, device] of Object.entries(r.quorumDevices)) {
       const size = blocks.find((b) => b.device === device)?.inserted?.image?.['virtual-size'];
@@ -244,25 +255,33 @@ export async function handApply(r: HandRendering, checkpointIntervalMs: number, 
     }
     const beforeStop = pq.events.length;
     const secBefore = sq.events.length;
-    const cpu0 = opts.diagnose ? { t: performance.now(), p: pidCpuMs(prim.pid), s: pidCpuMs(sec.pid), m: machineJiffies() } : undefined;
+    const cpu0 = opts.diagnose
+      ? { t: performance.now(), p: pidCpuMs(prim.pid), s: pidCpuMs(sec.pid), m: machineJiffies() }
+      : undefined;
     const pausePhasesMs: Record<string, number> = {};
     await runPhases(pq, r.switchover, (name, ms) => (pausePhasesMs[name] = Math.round(ms)));
     const tMigrateAcked = performance.now();
     let lastActive: unknown;
     for (;;) {
       const m = await pq.cmd<{ status: string; 'error-desc'?: string }>('query-migrate');
-      if (m.status === 'failed' || m.status === 'cancelled') throw new Error(`COLO migration ${m.status}: ${m['error-desc'] ?? ''}`);
+      if (m.status === 'failed' || m.status === 'cancelled')
+        throw new Error(`COLO migration ${m.status}: ${m['error-desc'] ?? ''}`);
       if (m.status === 'colo') break;
       if (m.status === 'active') lastActive = m;
       await sleep(opts.diagnose ? 10 : 50);
     }
     const stop = await pq.waitEvent('STOP', beforeStop, undefined, 10_000);
     const resume = await pq.waitEvent('RESUME', stop.index + 1, undefined, 60_000);
-    const cpu1 = opts.diagnose ? { t: performance.now(), p: pidCpuMs(prim.pid), s: pidCpuMs(sec.pid), m: machineJiffies() } : undefined;
+    const cpu1 = opts.diagnose
+      ? { t: performance.now(), p: pidCpuMs(prim.pid), s: pidCpuMs(sec.pid), m: machineJiffies() }
+      : undefined;
     pausePhasesMs['migrate acked -> RESUME'] = Math.round(resume.arrivedMs - tMigrateAcked);
     await runPhases(pq, r.resyncFinish);
     const switchoverMs = lap();
-    const [pc, sc] = [await pq.cmd<{ mode: string }>('query-colo-status'), await sq.cmd<{ mode: string }>('query-colo-status')];
+    const [pc, sc] = [
+      await pq.cmd<{ mode: string }>('query-colo-status'),
+      await sq.cmd<{ mode: string }>('query-colo-status'),
+    ];
     if (pc.mode !== 'primary' || sc.mode !== 'secondary') throw new Error(`COLO modes ${pc.mode}/${sc.mode}`);
 
     // 7. a checkpoint after the first, then the secondary's virtio flags
@@ -280,8 +299,13 @@ export async function handApply(r: HandRendering, checkpointIntervalMs: number, 
       const pick = (q: MiniQmp, from: number, side: string) =>
         q.events
           .filter((e) => e.index >= from && e.qemuMs <= resume.qemuMs + 5000)
-          .map((e) => ({ at: rel(e.qemuMs), what: `${side} ${e.event}${e.event === 'MIGRATION' ? ` ${String(e.data?.status)}` : e.event.startsWith('BLOCK_JOB') ? ` ${String(e.data?.device)}` : ''}` }));
-      const milestones = [...pick(pq, beforeStop, 'primary'), ...pick(sq, secBefore, 'secondary')].sort((a, b) => a.at - b.at);
+          .map((e) => ({
+            at: rel(e.qemuMs),
+            what: `${side} ${e.event}${e.event === 'MIGRATION' ? ` ${String(e.data?.status)}` : e.event.startsWith('BLOCK_JOB') ? ` ${String(e.data?.device)}` : ''}`,
+          }));
+      const milestones = [...pick(pq, beforeStop, 'primary'), ...pick(sq, secBefore, 'secondary')].sort(
+        (a, b) => a.at - b.at,
+      );
       anatomy = { milestones, ...(lastActive ? { lastActive } : {}) };
       if (cpu0 && cpu1) {
         anatomy.cpu = {
@@ -294,7 +318,19 @@ export async function handApply(r: HandRendering, checkpointIntervalMs: number, 
       }
     }
     return {
-      timings: { primaryStartMs, imagesMs, secondaryStartMs, mirrorMs, driversWaitMs, switchoverMs, checkpointWaitMs, totalMs, pauseMs, pausePhasesMs, ...(anatomy ? { anatomy } : {}) },
+      timings: {
+        primaryStartMs,
+        imagesMs,
+        secondaryStartMs,
+        mirrorMs,
+        driversWaitMs,
+        switchoverMs,
+        checkpointWaitMs,
+        totalMs,
+        pauseMs,
+        pausePhasesMs,
+        ...(anatomy ? { anatomy } : {}),
+      },
       pids: { primary: prim.pid, secondary: sec.pid },
     };
   } finally {

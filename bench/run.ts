@@ -72,7 +72,8 @@ function parseArgs(argv: string[]): Args {
       process.exit(0);
     } else if (x.startsWith('-')) throw new Error(`unknown option ${x}\n${usage()}`);
     else {
-      if (!BENCHMARKS.some((b) => b.name === x)) throw new Error(`no benchmark named ${x} (${BENCHMARKS.map((b) => b.name).join(', ')})`);
+      if (!BENCHMARKS.some((b) => b.name === x))
+        throw new Error(`no benchmark named ${x} (${BENCHMARKS.map((b) => b.name).join(', ')})`);
       a.names.push(x);
     }
   }
@@ -127,16 +128,28 @@ function loadLine(l: LoadSnapshot): string {
 export function markdown(r: Report): string {
   const out: string[] = [];
   const m = r.machine;
-  out.push(`Generated ${r.generatedAt} by \`${r.command}\` (${r.runs} runs per benchmark, apply-loop ${r.loop}), colo at ${r.colo.commit}${r.colo.srcChanges.length ? ` plus ${r.colo.srcChanges.length} uncommitted src/ change(s) (${r.colo.srcChanges.map((l) => l.slice(3)).join(', ')})` : ''}.`, '');
+  out.push(
+    `Generated ${r.generatedAt} by \`${r.command}\` (${r.runs} runs per benchmark, apply-loop ${r.loop}), colo ` +
+      `at ${r.colo.commit}${r.colo.srcChanges.length ? ` plus ${r.colo.srcChanges.length} ` + `uncommitted src/ ` + `change(s) (${r.colo.srcChanges.map((l) => l.slice(3)).join(', ')})` : ''}.`,
+    '',
+  );
   out.push('| machine | |', '|---|---|');
-  out.push(`| CPU | ${m.cpuModel}, ${m.cores} CPUs |`, `| memory | ${m.memoryGiB} GiB |`, `| kernel | ${m.kernel} |`, `| Node | ${m.node} |`, `| QEMU | ${m.qemu} |`, `| guest accel | ${m.accel} |`);
+  out.push(
+    `| CPU | ${m.cpuModel}, ${m.cores} CPUs |`,
+    `| memory | ${m.memoryGiB} GiB |`,
+    `| kernel | ${m.kernel} |`,
+    `| Node | ${m.node} |`,
+    `| QEMU | ${m.qemu} |`,
+    `| guest accel | ${m.accel} |`,
+  );
   out.push(`| load average (1/5/15 min) before | ${loadLine(r.loadBefore)} |`);
   if (r.loadAfter) out.push(`| load average after | ${loadLine(r.loadAfter)} |`);
   out.push('');
   const goals = r.benchmarks.flatMap((b) => b.goals.map((g) => ({ b: b.name, g })));
   if (goals.length > 0) {
     out.push('### Goals', '', '| benchmark | goal | target | measured | met |', '|---|---|---|---|---|');
-    for (const { b, g } of goals) out.push(`| ${b} | ${g.goal} | ${g.target} | ${g.measured} | ${g.met ? 'yes' : '**no**'} |`);
+    for (const { b, g } of goals)
+      out.push(`| ${b} | ${g.goal} | ${g.target} | ${g.measured} | ${g.met ? 'yes' : '**no**'} |`);
     out.push('');
     const missed = goals.filter(({ g }) => !g.met && g.why);
     for (const { b, g } of missed) out.push(`- **${b}: ${g.goal}** missed: ${g.why}`);
@@ -144,12 +157,21 @@ export function markdown(r: Report): string {
   }
   for (const b of r.benchmarks) {
     out.push(`### ${b.name}: ${b.title}`, '');
-    out.push(`Load average before ${b.loadBefore.loadavg.join(' / ')}, after ${b.loadAfter.loadavg.join(' / ')}; ${b.wallSeconds} s.${b.loadBefore.busiest.length ? ` Busiest before: ${b.loadBefore.busiest.join(', ')}.` : ''}`, '');
+    out.push(
+      `Load average before ${b.loadBefore.loadavg.join(' / ')}, after ${b.loadAfter.loadavg.join(' / ')}; ` +
+        `${b.wallSeconds} ` +
+        `s.${b.loadBefore.busiest.length ? ` Busiest before: ${b.loadBefore.busiest.join(', ')}.` : ''}`,
+      '',
+    );
     if (b.skipped) out.push(`Skipped: ${b.skipped}`, '');
     if (b.error) out.push(`**Failed:** ${b.error.split('\n').slice(0, 6).join(' ')}`, '');
     if (b.metrics.length > 0) {
       out.push('| metric | median | min | max | n |', '|---|---:|---:|---:|---:|');
-      for (const x of b.metrics) out.push(`| ${x.name.replace(/\|/g, '\\|')} | ${fmt(x.median, x.unit)} | ${fmt(x.min, x.unit)} | ${fmt(x.max, x.unit)} | ${x.n} |`);
+      for (const x of b.metrics)
+        out.push(
+          `| ${x.name.replace(/\|/g, '\\|')} | ${fmt(x.median, x.unit)} | ${fmt(x.min, x.unit)} | ` +
+            `${fmt(x.max, x.unit)} | ${x.n} |`,
+        );
       out.push('');
     }
     for (const n of b.notes) out.push(`- ${n}`);
@@ -174,8 +196,10 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const selected = args.names.length > 0 ? BENCHMARKS.filter((b) => args.names.includes(b.name)) : BENCHMARKS;
   const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-  if (!existsSync(path.join(ROOT, 'dist'))) throw new Error('dist/ is missing: run `npm run build` first (the benchmarks run bin/colo.js)');
-  if (newest(path.join(ROOT, 'src')) > newest(path.join(ROOT, 'dist')) + 1000) log('WARNING: src/ is newer than dist/: run `npm run build` or the figures are for an older colo');
+  if (!existsSync(path.join(ROOT, 'dist')))
+    throw new Error('dist/ is missing: run `npm run build` first (the benchmarks run bin/colo.js)');
+  if (newest(path.join(ROOT, 'src')) > newest(path.join(ROOT, 'dist')) + 1000)
+    log('WARNING: src/ is newer than dist/: run `npm run build` or the figures are for an older colo');
 
   const machine = await machineInfo();
   const git = (...a: string[]) => {
@@ -187,7 +211,10 @@ async function main(): Promise<void> {
   };
   const report: Report = {
     generatedAt: new Date().toISOString(),
-    colo: { commit: git('rev-parse', '--short', 'HEAD').trim() || 'unknown', srcChanges: git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean) },
+    colo: {
+      commit: git('rev-parse', '--short', 'HEAD').trim() || 'unknown',
+      srcChanges: git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean),
+    },
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     runs: args.runs,
     loop: args.loop,
@@ -195,7 +222,10 @@ async function main(): Promise<void> {
     loadBefore: await loadSnapshot(),
     benchmarks: [],
   };
-  log(`machine: ${machine.cpuModel}, ${machine.cores} CPUs, ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}, ${machine.qemu}`);
+  log(
+    `machine: ${machine.cpuModel}, ${machine.cores} CPUs, ${machine.memoryGiB} GiB, ${machine.kernel}, Node ` +
+      `${machine.node}, ${machine.qemu}`,
+  );
   log(`load average before: ${loadLine(report.loadBefore)}`);
   const ctx: BenchContext = { runs: args.runs, loop: args.loop, log };
   let failed = 0;
@@ -240,11 +270,18 @@ async function main(): Promise<void> {
     const b = doc.indexOf(DOC_END);
     if (a >= 0 && b > a) {
       const rel = path.relative(ROOT, path.join(args.outDir, 'latest.json'));
-      await writeFile(DOC, `${doc.slice(0, a + DOC_START.length)}\n\n${markdown(report).replace(/^### /gm, '#### ')}\n\nEvery sample and per-run record: \`${rel}\`.\n\n${doc.slice(b)}`);
+      await writeFile(
+        DOC,
+        `${doc.slice(0, a + DOC_START.length)}\n\n${markdown(report).replace(/^### /gm, '#### ')}\n\nEvery ` +
+          `sample and per-run record: \`${rel}\`.\n\n${doc.slice(b)}`,
+      );
       log('BENCHMARKS.md: results block rewritten');
     } else log('BENCHMARKS.md has no results markers: not updated');
   } else if (args.doc) log('BENCHMARKS.md not updated (only a complete run without failures rewrites its results)');
-  log(`results: ${path.relative(process.cwd(), path.join(args.outDir, 'latest.json'))}, ${path.relative(process.cwd(), path.join(args.outDir, 'latest.md'))}`);
+  log(
+    `results: ${path.relative(process.cwd(), path.join(args.outDir, 'latest.json'))}, ` +
+      `${path.relative(process.cwd(), path.join(args.outDir, 'latest.md'))}`,
+  );
   if (failed > 0) process.exitCode = 1;
 }
 

@@ -20,21 +20,34 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
  * Polls GET until it answers or `timeoutMs` passes; resolves the time from the call until the
  * first answer (ms) and the body, or rejects with the last error.
  */
-export async function firstAnswer(address: string, port: number, timeoutMs: number, perTryMs = 2000, intervalMs = 50): Promise<{ ms: number; body: string; tries: number }> {
+export async function firstAnswer(
+  address: string,
+  port: number,
+  timeoutMs: number,
+  perTryMs = 2000,
+  intervalMs = 50,
+): Promise<{ ms: number; body: string; tries: number }> {
   const t0 = performance.now();
   let last: unknown;
   let tries = 0;
   while (performance.now() - t0 < timeoutMs) {
     tries++;
     try {
-      const body = await httpGet(address, port, Math.min(perTryMs, Math.max(100, timeoutMs - (performance.now() - t0))));
+      const body = await httpGet(
+        address,
+        port,
+        Math.min(perTryMs, Math.max(100, timeoutMs - (performance.now() - t0))),
+      );
       return { ms: performance.now() - t0, body, tries };
     } catch (e) {
       last = e;
       await sleep(intervalMs);
     }
   }
-  throw new Error(`no answer from http://${address}:${port}/ within ${timeoutMs} ms after ${tries} tries: ${(last as Error)?.message ?? last}`);
+  throw new Error(
+    `no answer from http://${address}:${port}/ within ${timeoutMs} ms after ${tries} tries: ` +
+      `${(last as Error)?.message ?? last}`,
+  );
 }
 
 /** Numbers printed by colo apply's colo-start step ("in COLO; mirror N ms, switchover pause N ms"). */
@@ -42,7 +55,9 @@ export function applyFigures(stdout: string): { pauseMs?: number; mirrorMs?: num
   const pause = /switchover pause (\d+) ms/.exec(stdout)?.[1];
   const mirror = /mirror (\d+) ms/.exec(stdout)?.[1];
   const steps: Record<string, number> = {};
-  for (const m of stdout.matchAll(/^(vm\.\S+): (?:Creation|Modifications|Destruction) complete after ([\d.]+)(m?s)/gm)) {
+  for (const m of stdout.matchAll(
+    /^(vm\.\S+): (?:Creation|Modifications|Destruction) complete after ([\d.]+)(m?s)/gm,
+  )) {
     steps[m[1]!] = Number(m[2]) * (m[3] === 's' ? 1000 : 1);
   }
   return { ...(pause ? { pauseMs: Number(pause) } : {}), ...(mirror ? { mirrorMs: Number(mirror) } : {}), steps };

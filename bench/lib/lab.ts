@@ -44,11 +44,13 @@ async function restartSshd(h: LabInfo['hosts'][number], lines: string[]): Promis
   if (missing.length > 0) await writeFile(h.configFile, `${missing.join('\n')}\n${config}`);
   await stopSshd(h.pidFile);
   const marker = `Server listening on ${h.address} port ${h.port}`;
-  const seen = (readFileSync(h.logFile, 'utf8').split(marker).length - 1);
+  const seen = readFileSync(h.logFile, 'utf8').split(marker).length - 1;
   await new Promise<void>((resolve, reject) => {
     const p = spawn(SSHD_BINARY, ['-f', h.configFile, '-E', h.logFile], { stdio: 'ignore' });
     p.once('error', reject);
-    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sshd for ${h.name} exited ${code} (log ${h.logFile})`))));
+    p.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`sshd for ${h.name} exited ${code} (log ${h.logFile})`)),
+    );
   });
   for (let i = 0; i < 200; i++) {
     if (existsSync(h.pidFile) && readFileSync(h.logFile, 'utf8').split(marker).length - 1 > seen) return;
@@ -82,14 +84,22 @@ export function processesUnder(dir: string): { pid: number; cmd: string }[] {
 }
 
 /** Runs fn with a fresh lab; always tears it down and fails if a process of it survives. */
-export async function withLab<T>(opts: { vms?: number; checkpointMs?: number; log?: (m: string) => void }, fn: (lab: BenchLab) => Promise<T>): Promise<T> {
+export async function withLab<T>(
+  opts: { vms?: number; checkpointMs?: number; log?: (m: string) => void },
+  fn: (lab: BenchLab) => Promise<T>,
+): Promise<T> {
   const base = await mkdtemp(path.join(tmpdir(), 'colo-bench-'));
   const dir = path.join(base, 'lab');
   let info: LabInfo | undefined;
   let result: T;
   let ok = false;
   try {
-    info = await labUp({ dir, ...(opts.vms ? { vms: opts.vms } : {}), ...(opts.checkpointMs ? { checkpointMs: opts.checkpointMs } : {}), ...(opts.log ? { log: opts.log } : {}) });
+    info = await labUp({
+      dir,
+      ...(opts.vms ? { vms: opts.vms } : {}),
+      ...(opts.checkpointMs ? { checkpointMs: opts.checkpointMs } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
     const lab: BenchLab = {
       ...info,
       async withQmp(host, fn2, vm = 'web') {
@@ -132,7 +142,10 @@ export async function withLab<T>(opts: { vms?: number; checkpointMs?: number; lo
     }
     await rm(base, { recursive: true, force: true });
     if (left.length > 0) opts.log?.(`WARNING: killed ${left.length} process(es) left after lab down`);
-    if (left.length > 0 && ok) throw new Error(`processes of the lab survived its teardown (killed now): ${left.map((p) => `${p.pid} ${p.cmd}`).join('; ')}`);
+    if (left.length > 0 && ok)
+      throw new Error(
+        `processes of the lab survived its teardown (killed now): ${left.map((p) => `${p.pid} ${p.cmd}`).join('; ')}`,
+      );
   }
   return result;
 }

@@ -78,7 +78,11 @@ export async function loadSnapshot(sampleMs = 1000): Promise<LoadSnapshot> {
   const hz = 100; // USER_HZ on Linux
   const busiest = [...after.entries()]
     .filter(([pid]) => pid !== process.pid)
-    .map(([pid, v]) => ({ pid, comm: v.comm, pct: ((v.ticks - (before.get(pid)?.ticks ?? v.ticks)) / hz / (sampleMs / 1000)) * 100 }))
+    .map(([pid, v]) => ({
+      pid,
+      comm: v.comm,
+      pct: ((v.ticks - (before.get(pid)?.ticks ?? v.ticks)) / hz / (sampleMs / 1000)) * 100,
+    }))
     .filter((x) => x.pct >= 5)
     .sort((x, y) => y.pct - x.pct)
     .slice(0, 5)

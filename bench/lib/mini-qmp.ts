@@ -62,7 +62,13 @@ export class MiniQmp {
       const msg = JSON.parse(line) as Record<string, unknown>;
       if (typeof msg.event === 'string') {
         const ts = msg.timestamp as { seconds: number; microseconds: number } | undefined;
-        this.events.push({ event: msg.event, data: msg.data as Record<string, unknown> | undefined, qemuMs: ts ? ts.seconds * 1000 + ts.microseconds / 1000 : Date.now(), index: this.events.length, arrivedMs: performance.now() });
+        this.events.push({
+          event: msg.event,
+          data: msg.data as Record<string, unknown> | undefined,
+          qemuMs: ts ? ts.seconds * 1000 + ts.microseconds / 1000 : Date.now(),
+          index: this.events.length,
+          arrivedMs: performance.now(),
+        });
         for (const w of this.waiters.splice(0)) w();
         continue;
       }
@@ -79,7 +85,10 @@ export class MiniQmp {
   cmd<T = unknown>(execute: string, args?: Record<string, unknown>): Promise<T> {
     if (this.closedErr) return Promise.reject(this.closedErr);
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ resolve: resolve as (v: unknown) => void, reject: (e) => reject(new Error(`${execute}: ${e.message}`)) });
+      this.pending.push({
+        resolve: resolve as (v: unknown) => void,
+        reject: (e) => reject(new Error(`${execute}: ${e.message}`)),
+      });
       this.sock.write(`${JSON.stringify(args === undefined ? { execute } : { execute, arguments: args })}\n`);
     });
   }
@@ -94,7 +103,12 @@ export class MiniQmp {
   }
 
   /** Resolves with the first event named `name` at index >= `from` that matches. */
-  async waitEvent(name: string, from: number, match: (e: MiniEvent) => boolean = () => true, timeoutMs = 600_000): Promise<MiniEvent> {
+  async waitEvent(
+    name: string,
+    from: number,
+    match: (e: MiniEvent) => boolean = () => true,
+    timeoutMs = 600_000,
+  ): Promise<MiniEvent> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const e = this.events.find((x) => x.index >= from && x.event === name && match(x));

@@ -11,7 +11,10 @@ export interface SshCounts {
 
 export function sshCounts(logFile: string): SshCounts {
   const text = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
-  return { connections: countAcceptedConnections(logFile), commands: text.split('\n').filter((l) => /Starting session: command/.test(l)).length };
+  return {
+    connections: countAcceptedConnections(logFile),
+    commands: text.split('\n').filter((l) => /Starting session: command/.test(l)).length,
+  };
 }
 
 export function diffCounts(after: SshCounts, before: SshCounts): SshCounts {

@@ -15,7 +15,12 @@ export function median(xs: readonly number[]): number {
 }
 
 export function summarize(xs: readonly number[]): Summary {
-  return { n: xs.length, median: median(xs), min: xs.length ? Math.min(...xs) : NaN, max: xs.length ? Math.max(...xs) : NaN };
+  return {
+    n: xs.length,
+    median: median(xs),
+    min: xs.length ? Math.min(...xs) : NaN,
+    max: xs.length ? Math.max(...xs) : NaN,
+  };
 }
 
 /** Formats a value of a unit for tables: ms as integers, ratios with two decimals. */

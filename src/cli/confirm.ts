@@ -8,7 +8,9 @@ export async function confirmOrFail(question: string, detail: string, flag = '--
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await rl.question(`${question}\n  ${detail}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);
+    const answer = await rl.question(
+      `${question}\n  ${detail}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `,
+    );
     if (answer.trim() !== 'yes') throw new UserError('cancelled: nothing was changed');
   } finally {
     rl.close();

@@ -35,7 +35,15 @@ export function describePairState(vm: string, state: ColoState): string {
   return `${started.length > 0 ? started.join(', ') : 'no QEMU started by colo'}; status ${v.status}`;
 }
 
-export async function runApply(opts: { session: Session; spec: Spec; plan: Plan; state: ColoState | null; statePath: string; json?: boolean; progress?: { hooks: ApplyHooks; runner?: GroupRunner } }): Promise<{ state: ColoState; summary: string; changes: ChangeCounts }> {
+export async function runApply(opts: {
+  session: Session;
+  spec: Spec;
+  plan: Plan;
+  state: ColoState | null;
+  statePath: string;
+  json?: boolean;
+  progress?: { hooks: ApplyHooks; runner?: GroupRunner };
+}): Promise<{ state: ColoState; summary: string; changes: ChangeCounts }> {
   const { plan } = opts;
   let state = opts.state ?? newState(COLO_VERSION);
   const { hooks, runner } = opts.progress ?? progressFor(opts.json);
@@ -51,7 +59,13 @@ export async function runApply(opts: { session: Session; spec: Spec; plan: Plan;
   // Pairs destroyed completely (destroy, or no longer in the spec) leave the state.
   // A blocked pair (e.g. a host that could not be reached) is not gone: it stays.
   const failedVms = new Set([...res.failures.map((f) => f.vm), ...plan.blocked.map((b) => b.vm)].filter(Boolean));
-  const removable = Object.keys(state.vms).filter((vm) => !failedVms.has(vm) && (plan.mode === 'destroy' ? plan.roles[vm] !== undefined : plan.roles[vm] === undefined && plan.steps.some((s) => s.vm === vm)));
+  const removable = Object.keys(state.vms).filter(
+    (vm) =>
+      !failedVms.has(vm) &&
+      (plan.mode === 'destroy'
+        ? plan.roles[vm] !== undefined
+        : plan.roles[vm] === undefined && plan.steps.some((s) => s.vm === vm)),
+  );
   // Every apply that ran steps ends with a state write (Terraform-style): a saved plan made
   // before it is stale from now on, even when no step changed what the state records.
   const vms = { ...state.vms };
@@ -59,14 +73,21 @@ export async function runApply(opts: { session: Session; spec: Spec; plan: Plan;
   if (res.done.length > 0 || removable.length > 0) state = await writeState(opts.statePath, { ...state, vms });
   if (res.failures.length > 0) {
     const lines = res.failures.map(
-      (f) => `  ${f.vm ?? f.step.host}: stopped at ${f.step.address} (${f.step.kind}): ${f.error.message}\n    now: ${f.vm ? describePairState(f.vm, state) : 'host not prepared'}`,
+      (f) =>
+        `  ${f.vm ?? f.step.host}: stopped at ${f.step.address} (${f.step.kind}): ${f.error.message}\n    now: ` +
+        `${f.vm ? describePairState(f.vm, state) : 'host not prepared'}`,
     );
     throw new ApplyError(
-      `apply failed for ${res.failures.length} step${res.failures.length === 1 ? '' : 's'}; ${res.done.length} of ${plan.steps.length} steps done\n${lines.join('\n')}\nFix the cause and run "colo apply" again: it continues from the state the hosts are in.`,
+      `apply failed for ${res.failures.length} step${res.failures.length === 1 ? '' : 's'}; ${res.done.length} ` +
+        `of ${plan.steps.length} steps done\n${lines.join('\n')}\nFix the cause and run "colo apply" again: it ` +
+        `continues from the state the hosts are in.`,
       res.failures,
     );
   }
   const s = summarizePlan({ steps: res.done });
-  const summary = plan.mode === 'destroy' ? `Destroy complete! Resources: ${s.destroy} destroyed.` : `Apply complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed.`;
+  const summary =
+    plan.mode === 'destroy'
+      ? `Destroy complete! Resources: ${s.destroy} destroyed.`
+      : `Apply complete! Resources: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed.`;
   return { state, summary, changes: { add: s.add, change: s.change, remove: s.destroy } };
 }

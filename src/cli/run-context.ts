@@ -26,7 +26,10 @@ export function openSession(spec: Spec, opts: HostOptions): { session: Session; 
     ...(opts.knownHosts ? { knownHostsFile: opts.knownHosts } : {}),
     acceptNewHostKeys: !!opts.acceptNewHostKeys,
     onHostKey: (host, verdict) => {
-      if (verdict.accepted === 'new') process.stderr.write(`colo: recorded the new host key of ${host} (${verdict.fingerprint}) in ${verdict.file}\n`);
+      if (verdict.accepted === 'new')
+        process.stderr.write(
+          `colo: recorded the new host key of ${host} (${verdict.fingerprint}) in ${verdict.file}\n`,
+        );
     },
   });
   const uninstall = installTransportCleanup();

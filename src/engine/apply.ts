@@ -20,7 +20,10 @@ export class ApplyError extends Error {
 }
 
 /** Runs the pairs' step chains: in parallel by default; the UI may supply one (listr2) that shows them. */
-export type GroupRunner = (groups: { name: string; steps: PlannedStep[] }[], runChain: (group: { name: string; steps: PlannedStep[] }) => Promise<void>) => Promise<void>;
+export type GroupRunner = (
+  groups: { name: string; steps: PlannedStep[] }[],
+  runChain: (group: { name: string; steps: PlannedStep[] }) => Promise<void>,
+) => Promise<void>;
 
 export const parallelGroups: GroupRunner = async (groups, runChain) => {
   await Promise.all(groups.map((g) => runChain(g)));
@@ -124,7 +127,13 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
             result.skipped.push(rest);
           }
           await writer.update(vm, (prev) =>
-            prev ? { ...prev, status: 'failed', note: `apply stopped at ${step.address} (${step.kind}): ${failure.error.message}` } : prev,
+            prev
+              ? {
+                  ...prev,
+                  status: 'failed',
+                  note: `apply stopped at ${step.address} (${step.kind}): ${failure.error.message}`,
+                }
+              : prev,
           );
           break;
         }

@@ -72,9 +72,15 @@ export function runFenceCommand(argv: string[], timeoutMs: number): Promise<{ co
 }
 
 /** Which hosts the failover of each VM promotes and fences, and whether it was done already. */
-function sides(vm: VmSpec, state: ColoState | null, to: FailoverTarget): { survivor: string; loser: string; vs: VmState | undefined } {
+function sides(
+  vm: VmSpec,
+  state: ColoState | null,
+  to: FailoverTarget,
+): { survivor: string; loser: string; vs: VmState | undefined } {
   const roles = rolesFor(vm, state);
-  return to === 'secondary' ? { survivor: roles.secondary, loser: roles.primary, vs: state?.vms[vm.name] } : { survivor: roles.primary, loser: roles.secondary, vs: state?.vms[vm.name] };
+  return to === 'secondary'
+    ? { survivor: roles.secondary, loser: roles.primary, vs: state?.vms[vm.name] }
+    : { survivor: roles.primary, loser: roles.secondary, vs: state?.vms[vm.name] };
 }
 
 export async function failoverVm(
@@ -98,33 +104,66 @@ export async function failoverVm(
 
   if (!vs) throw new FailoverRefused(`${vm.name}: colo has no record of deploying it (no state); nothing to fail over`);
   // Already failed over: the survivor runs alone and the other side is not running.
-  if (vs.status === 'degraded' && sHost?.reachable && sq?.alive && sq.coloMode === 'none' && !(lHost?.reachable && lq?.alive)) {
+  if (
+    vs.status === 'degraded' &&
+    sHost?.reachable &&
+    sq?.alive &&
+    sq.coloMode === 'none' &&
+    !(lHost?.reachable && lq?.alive)
+  ) {
     const when = vs.lastFailover ? ` at ${vs.lastFailover.at}` : '';
     const runsOn = opts.to === 'primary' ? survivor : vs.primaryHost;
     return {
-      result: { vm: vm.name, outcome: 'already-failed-over', survivor: runsOn, fenced: loser, fencing: 'not-needed', timings: { connectMs, fenceMs: 0, qmpMs: 0, verifyMs: 0, totalMs: 0 }, message: `${vm.name} already runs alone on ${runsOn} (failed over${when}); nothing to do. Run "colo apply" to re-protect it.` },
+      result: {
+        vm: vm.name,
+        outcome: 'already-failed-over',
+        survivor: runsOn,
+        fenced: loser,
+        fencing: 'not-needed',
+        timings: { connectMs, fenceMs: 0, qmpMs: 0, verifyMs: 0, totalMs: 0 },
+        message:
+          `${vm.name} already runs alone on ${runsOn} (failed over${when}); nothing to do. Run "colo ` +
+          `apply" to re-protect it.`,
+      },
       vmState: vs,
     };
   }
-  if (vs.status === 'degraded' && opts.to === 'secondary' && !(sq?.alive)) {
-    throw new FailoverRefused(`${vm.name} is degraded: it runs on ${vs.primaryHost} with no secondary to promote${vs.lastFailover ? ` (last failover ${vs.lastFailover.at})` : ''}`);
+  if (vs.status === 'degraded' && opts.to === 'secondary' && !sq?.alive) {
+    throw new FailoverRefused(
+      `${vm.name} is degraded: it runs on ${vs.primaryHost} with no secondary to ` +
+        `promote${vs.lastFailover ? ` (last failover ${vs.lastFailover.at})` : ''}`,
+    );
   }
   // Survivor fitness.
-  if (!sHost?.reachable) throw new FailoverRefused(`${vm.name}: the survivor host ${survivor} is unreachable (${sHost?.error ?? 'not observed'}); cannot promote it`);
-  if (!sq?.alive) throw new FailoverRefused(`${vm.name}: no QEMU of ${vm.name} runs on ${survivor}; there is nothing to promote`);
-  if (sq.qmpError) throw new FailoverRefused(`${vm.name}: the QEMU on ${survivor} does not answer QMP (${sq.qmpError})`);
+  if (!sHost?.reachable)
+    throw new FailoverRefused(
+      `${vm.name}: the survivor host ${survivor} is unreachable (${sHost?.error ?? 'not observed'}); cannot promote it`,
+    );
+  if (!sq?.alive)
+    throw new FailoverRefused(`${vm.name}: no QEMU of ${vm.name} runs on ${survivor}; there is nothing to promote`);
+  if (sq.qmpError)
+    throw new FailoverRefused(`${vm.name}: the QEMU on ${survivor} does not answer QMP (${sq.qmpError})`);
   const healthy = lHost?.reachable && lq?.alive && !lq.qmpError && sq.coloMode !== 'none' && lq.coloMode !== 'none';
   if (healthy && !opts.force) {
-    throw new FailoverRefused(`${vm.name}: the pair is healthy (both QEMUs run in COLO); a failover now drops its protection. Pass --force if you mean it (a planned switchover is: failover --force, then colo apply).`);
+    throw new FailoverRefused(
+      `${vm.name}: the pair is healthy (both QEMUs run in COLO); a failover now drops its protection. Pass ` +
+        `--force if you mean it (a planned switchover is: failover --force, then colo apply).`,
+    );
   }
   const expectedMode = opts.to === 'secondary' ? 'secondary' : 'primary';
   const unfit: string[] = [];
-  if (sq.coloMode !== expectedMode && sq.coloMode !== 'none') unfit.push(`its COLO mode is ${sq.coloMode}, not ${expectedMode}`);
-  if (opts.to === 'secondary' && sq.coloMode === 'none') unfit.push('it is not in COLO (its memory may not be a consistent checkpoint)');
-  for (const d of sq.virtioDisabled ?? []) unfit.push(`its virtio device ${d} is stuck disabled (the guest would neither send nor receive)`);
+  if (sq.coloMode !== expectedMode && sq.coloMode !== 'none')
+    unfit.push(`its COLO mode is ${sq.coloMode}, not ${expectedMode}`);
+  if (opts.to === 'secondary' && sq.coloMode === 'none')
+    unfit.push('it is not in COLO (its memory may not be a consistent checkpoint)');
+  for (const d of sq.virtioDisabled ?? [])
+    unfit.push(`its virtio device ${d} is stuck disabled (the guest would neither send nor receive)`);
   for (const line of sq.consoleCrash ?? []) unfit.push(`its guest crashed: "${line}"`);
   if (unfit.length > 0 && !opts.force) {
-    throw new FailoverRefused(`${vm.name}: the ${opts.to} on ${survivor} is not fit to take over: ${unfit.join('; ')}. Promoting it may lose the VM; pass --force to do it anyway.`);
+    throw new FailoverRefused(
+      `${vm.name}: the ${opts.to} on ${survivor} is not fit to take over: ${unfit.join('; ')}. Promoting it may ` +
+        `lose the VM; pass --force to do it anyway.`,
+    );
   }
 
   // Fence the other side first.
@@ -149,7 +188,10 @@ export async function failoverVm(
       try {
         await runPhases(qmp, renderFailoverSecondary(vm), {
           // Re-running after a partial failover: what is already gone is fine.
-          tolerate: (cmd, e) => (cmd === 'nbd-server-stop' && /not running/i.test(e.desc)) || (['object-del', 'chardev-remove'].includes(cmd) && /not found|doesn't exist|does not exist|Chardev '.*' not found/i.test(e.desc)),
+          tolerate: (cmd, e) =>
+            (cmd === 'nbd-server-stop' && /not running/i.test(e.desc)) ||
+            (['object-del', 'chardev-remove'].includes(cmd) &&
+              /not found|doesn't exist|does not exist|Chardev '.*' not found/i.test(e.desc)),
         });
         break;
       } catch (err) {
@@ -163,7 +205,18 @@ export async function failoverVm(
   } else {
     log(`taking the primary on ${survivor} out of COLO`);
     const r = rolesFor(vm, state);
-    await cleanupPrimaryColo(qmp, vm, { leaveColo: true, resetPeerSockets: { spec, placement: { primary: r.primary, secondary: r.secondary, primaryPromoted: r.primaryOrigin === 'promoted-secondary', primaryHasProxyChardevs: true } } });
+    await cleanupPrimaryColo(qmp, vm, {
+      leaveColo: true,
+      resetPeerSockets: {
+        spec,
+        placement: {
+          primary: r.primary,
+          secondary: r.secondary,
+          primaryPromoted: r.primaryOrigin === 'promoted-secondary',
+          primaryHasProxyChardevs: true,
+        },
+      },
+    });
   }
   const qmpMs = Math.round(performance.now() - tQmp);
 
@@ -173,7 +226,10 @@ export async function failoverVm(
   await pollUntil(
     `${vm.name} on ${survivor} to run with COLO mode none`,
     async () => {
-      const [st, colo] = await qmp.executeAll<[{ status: string }, { mode: string }]>([{ execute: 'query-status' }, { execute: 'query-colo-status' }]);
+      const [st, colo] = await qmp.executeAll<[{ status: string }, { mode: string }]>([
+        { execute: 'query-status' },
+        { execute: 'query-colo-status' },
+      ]);
       last = `${st.status}, COLO mode ${colo.mode}`;
       return st.status === 'running' && colo.mode === 'none' ? true : undefined;
     },
@@ -188,9 +244,18 @@ export async function failoverVm(
   delete started[loser];
   const vmState: VmState =
     opts.to === 'secondary'
-      ? { ...vs, primaryHost: survivor, secondaryHost: loser, primaryOrigin: 'promoted-secondary', status: 'degraded', lastFailover: record, started }
+      ? {
+          ...vs,
+          primaryHost: survivor,
+          secondaryHost: loser,
+          primaryOrigin: 'promoted-secondary',
+          status: 'degraded',
+          lastFailover: record,
+          started,
+        }
       : { ...vs, status: 'degraded', lastFailover: record, started };
-  const warn = disabled.length > 0 ? ` Warning: virtio device(s) ${disabled.join(', ')} on ${survivor} are disabled.` : '';
+  const warn =
+    disabled.length > 0 ? ` Warning: virtio device(s) ${disabled.join(', ')} on ${survivor} are disabled.` : '';
   return {
     result: {
       vm: vm.name,
@@ -199,7 +264,10 @@ export async function failoverVm(
       fenced: loser,
       fencing,
       timings: { connectMs, fenceMs, qmpMs, verifyMs, totalMs },
-      message: `${vm.name} now runs alone on ${survivor} (${loser} fenced: ${fencing}) in ${totalMs} ms [connect ${connectMs} ms, fence ${fenceMs} ms, QMP ${qmpMs} ms, verify ${verifyMs} ms]. Run "colo apply" to re-protect it.${warn}`,
+      message:
+        `${vm.name} now runs alone on ${survivor} (${loser} fenced: ${fencing}) in ${totalMs} ms ` +
+        `[connect ${connectMs} ms, fence ${fenceMs} ms, QMP ${qmpMs} ms, verify ${verifyMs} ms]. Run "colo ` +
+        `apply" to re-protect it.${warn}`,
     },
     vmState,
   };
@@ -213,7 +281,13 @@ export function inVmOrder<T extends { vm: string }>(vms: Pick<VmSpec, 'name'>[],
 }
 
 /** Fail over several VMs; each host is fenced at most once. Results and errors come in the order of `vms`. */
-export async function failoverVms(session: Session, spec: Spec, vms: VmSpec[], state: ColoState | null, opts: FailoverOptions): Promise<{ results: FailoverResult[]; states: Record<string, VmState>; errors: { vm: string; error: Error }[] }> {
+export async function failoverVms(
+  session: Session,
+  spec: Spec,
+  vms: VmSpec[],
+  state: ColoState | null,
+  opts: FailoverOptions,
+): Promise<{ results: FailoverResult[]; states: Record<string, VmState>; errors: { vm: string; error: Error }[] }> {
   const tConnect = performance.now();
   const obs = await observeAll(session, state);
   const connectMs = Math.round(performance.now() - tConnect);
@@ -225,10 +299,18 @@ export async function failoverVms(session: Session, spec: Spec, vms: VmSpec[], s
         if (opts.fencedByOperator.includes(host)) return 'operator' as const;
         const fence = spec.hosts[host]?.fence;
         if (!fence) {
-          throw new FailoverRefused(`cannot confirm that ${host} no longer runs the VM: it is unreachable (${why}) and has no fence command in the spec. Make sure it is powered off, then re-run with --i-have-fenced ${host}`);
+          throw new FailoverRefused(
+            `cannot confirm that ${host} no longer runs the VM: it is unreachable (${why}) and has no fence ` +
+              `command in the spec. Make sure it is powered off, then re-run with --i-have-fenced ${host}`,
+          );
         }
         const r = await (opts.runFence ?? runFenceCommand)(fence.command, fence.timeoutMs);
-        if (r.code !== 0) throw new FailoverRefused(`fencing ${host} failed: ${fence.command[0]} exited ${r.code ?? 'without a code'}${r.output ? `: ${r.output}` : ''}. Not promoting: ${host} may still run the VM. If you are sure it is off, re-run with --i-have-fenced ${host}`);
+        if (r.code !== 0)
+          throw new FailoverRefused(
+            `fencing ${host} failed: ${fence.command[0]} exited ` +
+              `${r.code ?? 'without a code'}${r.output ? `: ${r.output}` : ''}. Not promoting: ${host} may ` +
+              `still run the VM. If you are sure it is off, re-run with --i-have-fenced ${host}`,
+          );
         return 'fence-command' as const;
       })();
       fences.set(host, p);

@@ -14,11 +14,23 @@ export class HostKeyRefused extends Error {
   }
 }
 
-export async function makePlan(session: Session, state: ColoState | null, mode: PlanMode, now = new Date()): Promise<{ plan: Plan; observation: Observation }> {
+export async function makePlan(
+  session: Session,
+  state: ColoState | null,
+  mode: PlanMode,
+  now = new Date(),
+): Promise<{ plan: Plan; observation: Observation }> {
   const observation = await observeAll(session, state);
   // A refused host key is never "host down": it is a security decision the user must make.
   const keyErrors = Object.values(observation.hosts).filter((h) => h.errorKind === 'HostKeyError');
   if (keyErrors.length > 0) throw new HostKeyRefused(keyErrors.map((h) => h.error ?? h.name).join('\n'));
-  const plan = makePlanFrom({ spec: session.spec, state, observation, mode, now: now.toISOString(), coloVersion: COLO_VERSION });
+  const plan = makePlanFrom({
+    spec: session.spec,
+    state,
+    observation,
+    mode,
+    now: now.toISOString(),
+    coloVersion: COLO_VERSION,
+  });
   return { plan, observation };
 }

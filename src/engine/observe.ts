@@ -16,14 +16,17 @@ import { probeBinaryVersion } from '../qmp/probe.ts';
 /** Fixed script; every value reaches it as a positional parameter, never pasted into its text. */
 export const HOST_OBSERVE_SCRIPT = [
   'bin="$1"; wd="$2"; shift 2',
-  'if v=$("$bin" --version 2>&1 | head -n 1) && [ -n "$v" ] && [ -x "$bin" ]; then echo "qemu ok $(printf %s "$v" | base64 -w0)"; else echo "qemu err $(printf %s "${v:-not found}" | base64 -w0)"; fi',
+  'if v=$("$bin" --version 2>&1 | head -n 1) && [ -n "$v" ] && [ -x "$bin" ]; then echo "qemu ok $(printf %s ' +
+    '"$v" | base64 -w0)"; else echo "qemu err $(printf %s "${v:-not found}" | base64 -w0)"; fi',
   'if [ -d "$wd" ]; then echo "workdir 1"; else echo "workdir 0"; fi',
   'if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo "kvm 1"; else echo "kvm 0"; fi',
   'for vm in "$@"; do',
   '  d="$wd/$vm"; pid=""; alive=0; cmd="-"; crash="-"',
   '  [ -r "$d/qemu.pid" ] && pid=$(tr -dc 0-9 < "$d/qemu.pid" 2>/dev/null)',
-  '  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then alive=1; cmd=$(base64 -w0 < "/proc/$pid/cmdline"); [ -n "$cmd" ] || { cmd=-; alive=0; }; fi',
-  '  if [ -f "$d/console.log" ]; then c=$(grep -a -m 5 -E "Kernel panic|Oops|general protection fault|BUG:" "$d/console.log" | base64 -w0); [ -n "$c" ] && crash="$c"; fi',
+  '  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then alive=1; cmd=$(base64 -w0 < "/proc/$pid/cmdline"); [ ' +
+    '-n "$cmd" ] || { cmd=-; alive=0; }; fi',
+  '  if [ -f "$d/console.log" ]; then c=$(grep -a -m 5 -E "Kernel panic|Oops|general protection fault|BUG:" ' +
+    '"$d/console.log" | base64 -w0); [ -n "$c" ] && crash="$c"; fi',
   '  echo "vm $vm ${pid:--} $alive $cmd $crash"',
   'done',
 ].join('\n');
@@ -45,7 +48,12 @@ export function parseHostReport(hostName: string, stdout: string): HostReport {
       if (f[1] === 'ok') {
         try {
           const v = probeBinaryVersion(text);
-          host.qemuVersion = { major: v.version.major, minor: v.version.minor, micro: v.version.micro, text: text.trim() };
+          host.qemuVersion = {
+            major: v.version.major,
+            minor: v.version.minor,
+            micro: v.version.micro,
+            text: text.trim(),
+          };
         } catch {
           host.qemuError = `unexpected --version output: ${text.trim().slice(0, 120)}`;
         }
@@ -54,7 +62,12 @@ export function parseHostReport(hostName: string, stdout: string): HostReport {
     else if (f[0] === 'kvm') host.kvm = f[1] === '1';
     else if (f[0] === 'vm' && f[1]) {
       const pid = f[2] && f[2] !== '-' ? Number(f[2]) : undefined;
-      const argv = f[4] && f[4] !== '-' ? b64(f[4]).split('\u0000').filter((_, i, a) => i < a.length - 1 || a[i] !== '') : undefined;
+      const argv =
+        f[4] && f[4] !== '-'
+          ? b64(f[4])
+              .split('\u0000')
+              .filter((_, i, a) => i < a.length - 1 || a[i] !== '')
+          : undefined;
       vms[f[1]] = {
         ...(pid !== undefined ? { pid } : {}),
         alive: f[3] === '1',
@@ -70,12 +83,17 @@ export function parseHostReport(hostName: string, stdout: string): HostReport {
 export function vmsOnHost(spec: Spec, state: ColoState | null, hostName: string): string[] {
   const names = new Set<string>();
   for (const vm of spec.vms) if (vm.primary === hostName || vm.secondary === hostName) names.add(vm.name);
-  for (const [name, vs] of Object.entries(state?.vms ?? {})) if (vs.primaryHost === hostName || vs.secondaryHost === hostName) names.add(name);
+  for (const [name, vs] of Object.entries(state?.vms ?? {}))
+    if (vs.primaryHost === hostName || vs.secondaryHost === hostName) names.add(name);
   return [...names].sort();
 }
 
 /** The QMP queries of one QEMU, sent as one pipelined batch. */
-export function qmpObserveBatch(vm: VmSpec): { commands: QmpCommand[]; compareKeys: [string, string][]; virtioPaths: string[] } {
+export function qmpObserveBatch(vm: VmSpec): {
+  commands: QmpCommand[];
+  compareKeys: [string, string][];
+  virtioPaths: string[];
+} {
   const commands: QmpCommand[] = [
     { execute: 'query-status' },
     { execute: 'query-colo-status' },
@@ -99,14 +117,18 @@ export function qmpObserveBatch(vm: VmSpec): { commands: QmpCommand[]; compareKe
 }
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: Error };
-const obj = (x: unknown): Record<string, unknown> => (typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+const obj = (x: unknown): Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : {};
 
 /** Quorum children by quorum id, from x-debug-query-block-graph. */
 /**
  * The children of each quorum, keyed by drive name. `quorums` gives each drive name and its quorum's
  * node name; a QEMU started before colo named the quorum node is found through the drive.
  */
-export function quorumChildrenFromGraph(graph: unknown, quorums: { drive: string; node: string }[]): Record<string, string[]> {
+export function quorumChildrenFromGraph(
+  graph: unknown,
+  quorums: { drive: string; node: string }[],
+): Record<string, string[]> {
   const g = obj(graph);
   const nodes = Array.isArray(g.nodes) ? g.nodes.map(obj) : [];
   const edges = Array.isArray(g.edges) ? g.edges.map(obj) : [];
@@ -121,13 +143,20 @@ export function quorumChildrenFromGraph(graph: unknown, quorums: { drive: string
     }
     if (!quorumNode) continue;
     out[q] = edges
-      .filter((e) => e.parent === quorumNode!.id && typeof e.name === 'string' && (e.name as string).startsWith('children.'))
+      .filter(
+        (e) => e.parent === quorumNode!.id && typeof e.name === 'string' && (e.name as string).startsWith('children.'),
+      )
       .map((e) => String(byId.get(e.child)?.name ?? ''));
   }
   return out;
 }
 
-export function qemuFromReplies(base: ObservedQemu, vm: VmSpec, batch: ReturnType<typeof qmpObserveBatch>, replies: Settled[]): ObservedQemu {
+export function qemuFromReplies(
+  base: ObservedQemu,
+  vm: VmSpec,
+  batch: ReturnType<typeof qmpObserveBatch>,
+  replies: Settled[],
+): ObservedQemu {
   const val = (i: number) => (replies[i]?.ok ? (replies[i] as { value: unknown }).value : undefined);
   const q: ObservedQemu = { ...base };
   const status = obj(val(0));
@@ -145,12 +174,16 @@ export function qemuFromReplies(base: ObservedQemu, vm: VmSpec, batch: ReturnTyp
   const graphNodes = obj(val(4)).nodes;
   q.blockNodes = Array.isArray(graphNodes) ? graphNodes.map((n) => String(obj(n).name ?? '')).filter(Boolean) : [];
   const objects = val(5);
-  q.objects = Array.isArray(objects) ? objects.map((o) => String(obj(o).name ?? '')).filter((n) => n && !n.startsWith('/')) : [];
+  q.objects = Array.isArray(objects)
+    ? objects.map((o) => String(obj(o).name ?? '')).filter((n) => n && !n.startsWith('/'))
+    : [];
   const chardevs = val(6);
   q.chardevs = Array.isArray(chardevs) ? chardevs.map((c) => String(obj(c).label ?? '')) : [];
   const exports = val(7);
   // An export QEMU is shutting down (nbd-server-remove, hard) no longer serves: it is missing.
-  q.nbdExports = Array.isArray(exports) ? exports.filter((e) => obj(e)['shutting-down'] !== true).map((e) => String(obj(e).id ?? '')) : [];
+  q.nbdExports = Array.isArray(exports)
+    ? exports.filter((e) => obj(e)['shutting-down'] !== true).map((e) => String(obj(e).id ?? ''))
+    : [];
   q.compareProps = {};
   batch.compareKeys.forEach(([id, prop], i) => {
     const v = val(8 + i);
@@ -166,20 +199,43 @@ export interface ObserveOptions {
   timeoutMs?: number;
 }
 
-export async function observeHost(session: Session, state: ColoState | null, hostName: string, opts: ObserveOptions = {}): Promise<HostReport> {
+export async function observeHost(
+  session: Session,
+  state: ColoState | null,
+  hostName: string,
+  opts: ObserveOptions = {},
+): Promise<HostReport> {
   const spec = session.spec;
   const host = spec.hosts[hostName]!;
   const names = vmsOnHost(spec, state, hostName);
   try {
-    const res = await session.transport(hostName).run(['sh', '-c', HOST_OBSERVE_SCRIPT, 'colo-observe', host.qemu.binary, host.workDir, ...names], { timeoutMs: opts.timeoutMs ?? 20_000 });
+    const res = await session
+      .transport(hostName)
+      .run(['sh', '-c', HOST_OBSERVE_SCRIPT, 'colo-observe', host.qemu.binary, host.workDir, ...names], {
+        timeoutMs: opts.timeoutMs ?? 20_000,
+      });
     if (res.code !== 0) throw new Error(`observation script exited ${res.code}: ${res.stderr.trim().slice(0, 300)}`);
     return parseHostReport(hostName, res.stdout);
   } catch (err) {
-    return { host: { name: hostName, reachable: false, error: (err as Error).message, errorKind: (err as Error).name, workDirExists: false }, vms: {} };
+    return {
+      host: {
+        name: hostName,
+        reachable: false,
+        error: (err as Error).message,
+        errorKind: (err as Error).name,
+        workDirExists: false,
+      },
+      vms: {},
+    };
   }
 }
 
-export async function observeQemu(session: Session, vm: VmSpec, hostName: string, found: HostReport['vms'][string] | undefined): Promise<ObservedQemu> {
+export async function observeQemu(
+  session: Session,
+  vm: VmSpec,
+  hostName: string,
+  found: HostReport['vms'][string] | undefined,
+): Promise<ObservedQemu> {
   const pidFile = vmPaths(session.spec, vm, hostName).pidFile;
   // A reused pid that is not our QEMU is not alive for us.
   const ours = !!found?.alive && !!found.argv && found.argv.includes(pidFile);
@@ -187,7 +243,9 @@ export async function observeQemu(session: Session, vm: VmSpec, hostName: string
     host: hostName,
     alive: ours,
     ...(ours && found?.pid !== undefined ? { pid: found.pid } : {}),
-    ...(ours && found?.argv ? { argv: found.argv, startedAs: found.argv.includes('-incoming') ? 'secondary' : 'primary' } : {}),
+    ...(ours && found?.argv
+      ? { argv: found.argv, startedAs: found.argv.includes('-incoming') ? 'secondary' : 'primary' }
+      : {}),
     ...(found && found.crash.length > 0 ? { consoleCrash: found.crash } : {}),
   };
   if (!ours) return base;
@@ -201,7 +259,11 @@ export async function observeQemu(session: Session, vm: VmSpec, hostName: string
   }
 }
 
-export async function observeAll(session: Session, state: ColoState | null, opts: ObserveOptions = {}): Promise<Observation> {
+export async function observeAll(
+  session: Session,
+  state: ColoState | null,
+  opts: ObserveOptions = {},
+): Promise<Observation> {
   const t0 = performance.now();
   const spec = session.spec;
   const hostNames = new Set<string>();

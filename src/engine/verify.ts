@@ -29,7 +29,12 @@ export interface VmVerification {
 }
 
 /** One probe of a forwarded guest port: http sends a GET and wants any answer; tcp wants the connection to stay up. */
-export function probeService(address: string, port: number, kind: Exclude<ProbeKind, 'none'>, timeoutMs: number): Promise<string> {
+export function probeService(
+  address: string,
+  port: number,
+  kind: Exclude<ProbeKind, 'none'>,
+  timeoutMs: number,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const sock = connect({ host: address, port });
     let got = '';
@@ -39,7 +44,13 @@ export function probeService(address: string, port: number, kind: Exclude<ProbeK
       if (err) reject(err);
       else resolve(got);
     };
-    const timer = setTimeout(() => (kind === 'tcp' && got === '' ? done() : done(new Error(`no answer from ${address}:${port} within ${timeoutMs} ms`))), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        kind === 'tcp' && got === ''
+          ? done()
+          : done(new Error(`no answer from ${address}:${port} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     sock.once('connect', () => {
       if (kind === 'http') sock.write(`GET / HTTP/1.0\r\nHost: ${address}\r\n\r\n`);
     });
@@ -48,12 +59,21 @@ export function probeService(address: string, port: number, kind: Exclude<ProbeK
       // an HTTP answer is complete when the server closes (HTTP/1.0) or the body has begun
       if (kind === 'http' && /\r?\n\r?\n[^]*\S/.test(got)) done();
     });
-    sock.once('close', () => (kind === 'http' && got ? done() : done(new Error(`${address}:${port} closed the connection${got ? '' : ' without answering'}`))));
+    sock.once('close', () =>
+      kind === 'http' && got
+        ? done()
+        : done(new Error(`${address}:${port} closed the connection${got ? '' : ' without answering'}`)),
+    );
     sock.once('error', (e) => done(e));
   });
 }
 
-async function probeWithRetry(address: string, port: number, kind: Exclude<ProbeKind, 'none'>, budgetMs: number): Promise<{ ok: boolean; detail: string }> {
+async function probeWithRetry(
+  address: string,
+  port: number,
+  kind: Exclude<ProbeKind, 'none'>,
+  budgetMs: number,
+): Promise<{ ok: boolean; detail: string }> {
   const end = Date.now() + budgetMs;
   let last = '';
   let tries = 0;
@@ -62,15 +82,31 @@ async function probeWithRetry(address: string, port: number, kind: Exclude<Probe
     const t0 = performance.now();
     try {
       const body = await probeService(address, port, kind, Math.min(5000, Math.max(1000, end - Date.now())));
-      const bodyText = body.includes('\r\n\r\n') ? body.slice(body.indexOf('\r\n\r\n') + 4) : body.includes('\n\n') ? body.slice(body.indexOf('\n\n') + 2) : body;
-      const first = bodyText.split('\n').find((l) => l.trim())?.trim() ?? '';
-      return { ok: true, detail: `${address}:${port} answered in ${Math.round(performance.now() - t0)} ms${first ? `: ${first.slice(0, 80)}` : ''}` };
+      const bodyText = body.includes('\r\n\r\n')
+        ? body.slice(body.indexOf('\r\n\r\n') + 4)
+        : body.includes('\n\n')
+          ? body.slice(body.indexOf('\n\n') + 2)
+          : body;
+      const first =
+        bodyText
+          .split('\n')
+          .find((l) => l.trim())
+          ?.trim() ?? '';
+      return {
+        ok: true,
+        detail:
+          `${address}:${port} answered in ${Math.round(performance.now() - t0)} ` +
+          `ms${first ? `: ${first.slice(0, 80)}` : ''}`,
+      };
     } catch (e) {
       last = (e as Error).message;
       await new Promise((r) => setTimeout(r, 500));
     }
   }
-  return { ok: false, detail: `${address}:${port} did not answer (${tries} tries in ${Math.round(budgetMs / 1000)} s): ${last}` };
+  return {
+    ok: false,
+    detail: `${address}:${port} did not answer (${tries} tries in ${Math.round(budgetMs / 1000)} s): ${last}`,
+  };
 }
 
 export interface VerifyOptions {
@@ -93,7 +129,14 @@ export function checkpointWaitMs(observedIntervalMs: number | undefined, specInt
   return Math.min(interval * 2 + 5000, 120_000);
 }
 
-export async function verifyVm(session: Session, spec: Spec, vm: VmSpec, state: ColoState | null, obs: Awaited<ReturnType<typeof observeAll>>, opts: VerifyOptions): Promise<VmVerification> {
+export async function verifyVm(
+  session: Session,
+  spec: Spec,
+  vm: VmSpec,
+  state: ColoState | null,
+  obs: Awaited<ReturnType<typeof observeAll>>,
+  opts: VerifyOptions,
+): Promise<VmVerification> {
   const t0 = performance.now();
   const roles = rolesFor(vm, state);
   const checks: VerifyCheck[] = [];
@@ -106,50 +149,112 @@ export async function verifyVm(session: Session, spec: Spec, vm: VmSpec, state: 
     if (!pHost?.reachable) problems.push(`primary host ${roles.primary} unreachable: ${pHost?.error}`);
     else if (!pq?.alive) problems.push(`no primary QEMU on ${roles.primary}`);
     else if (pq.qmpError) problems.push(`primary QMP does not answer: ${pq.qmpError}`);
-    else if (pq.coloMode !== 'primary' || pq.migrateStatus !== 'colo') problems.push(`primary on ${roles.primary} is not in COLO (mode ${pq.coloMode}, migration ${pq.migrateStatus})`);
+    else if (pq.coloMode !== 'primary' || pq.migrateStatus !== 'colo')
+      problems.push(`primary on ${roles.primary} is not in COLO (mode ${pq.coloMode}, migration ${pq.migrateStatus})`);
     if (!sHost?.reachable) problems.push(`secondary host ${roles.secondary} unreachable: ${sHost?.error}`);
     else if (!sq?.alive) problems.push(`the secondary is down: no QEMU of ${vm.name} runs on ${roles.secondary}`);
     else if (sq.qmpError) problems.push(`secondary QMP does not answer: ${sq.qmpError}`);
-    else if (sq.coloMode !== 'secondary') problems.push(`secondary on ${roles.secondary} is not in COLO (mode ${sq.coloMode})`);
-    checks.push({ name: 'colo', ok: problems.length === 0, detail: problems.length === 0 ? `${roles.primary} primary, ${roles.secondary} secondary, migration colo` : problems.join('; ') });
+    else if (sq.coloMode !== 'secondary')
+      problems.push(`secondary on ${roles.secondary} is not in COLO (mode ${sq.coloMode})`);
+    checks.push({
+      name: 'colo',
+      ok: problems.length === 0,
+      detail:
+        problems.length === 0
+          ? `${roles.primary} primary, ${roles.secondary} secondary, migration colo`
+          : problems.join('; '),
+    });
 
     // Checkpoints advancing: each one stops and resumes the primary.
     if (pq?.alive && !pq.qmpError && pq.coloMode === 'primary') {
-      const observed = typeof pq.migrateParams?.['x-checkpoint-delay'] === 'number' ? (pq.migrateParams['x-checkpoint-delay'] as number) : undefined;
+      const observed =
+        typeof pq.migrateParams?.['x-checkpoint-delay'] === 'number'
+          ? (pq.migrateParams['x-checkpoint-delay'] as number)
+          : undefined;
       const interval = observed ?? vm.checkpoint.intervalMs;
       const wait = opts.checkpointWaitMs ?? checkpointWaitMs(observed, vm.checkpoint.intervalMs);
-      const offSpec = observed !== undefined && observed !== vm.checkpoint.intervalMs ? `; the spec says ${vm.checkpoint.intervalMs} ms` : '';
+      const offSpec =
+        observed !== undefined && observed !== vm.checkpoint.intervalMs
+          ? `; the spec says ${vm.checkpoint.intervalMs} ms`
+          : '';
       const qmp = await session.qmp(roles.primary, vm.name);
       const since = qmp.eventSeq;
       const tw = performance.now();
       try {
         const stop = await qmp.waitForEvent('STOP', undefined, { since, timeoutMs: wait });
         await qmp.waitForEvent('RESUME', (e) => e.seq > stop.seq, { since: stop.seq, timeoutMs: wait });
-        checks.push({ name: 'checkpoints', ok: true, detail: `a checkpoint completed ${Math.round(performance.now() - tw)} ms into the check (interval ${interval} ms)` });
+        checks.push({
+          name: 'checkpoints',
+          ok: true,
+          detail:
+            `a checkpoint completed ${Math.round(performance.now() - tw)} ms into the check (interval ` +
+            `${interval} ms)`,
+        });
       } catch {
-        checks.push({ name: 'checkpoints', ok: false, detail: `the checkpoint counter stopped: no checkpoint within ${Math.round(wait / 1000)} s (x-checkpoint-delay ${interval} ms${offSpec})` });
+        checks.push({
+          name: 'checkpoints',
+          ok: false,
+          detail:
+            `the checkpoint counter stopped: no checkpoint within ${Math.round(wait / 1000)} s ` +
+            `(x-checkpoint-delay ${interval} ms${offSpec})`,
+        });
       }
     } else {
       checks.push({ name: 'checkpoints', ok: false, detail: 'not in COLO: no checkpoints' });
     }
     const disabled = sq?.virtioDisabled ?? [];
-    checks.push({ name: 'virtio', ok: disabled.length === 0, detail: disabled.length === 0 ? 'no secondary virtio device disabled' : `secondary virtio device(s) stuck disabled: ${disabled.join(', ')}` });
+    checks.push({
+      name: 'virtio',
+      ok: disabled.length === 0,
+      detail:
+        disabled.length === 0
+          ? 'no secondary virtio device disabled'
+          : `secondary virtio device(s) stuck disabled: ${disabled.join(', ')}`,
+    });
     const crash = sq?.consoleCrash ?? [];
-    checks.push({ name: 'console', ok: crash.length === 0, detail: crash.length === 0 ? 'no crash on the secondary console' : `the secondary guest crashed: ${crash[0]}` });
+    checks.push({
+      name: 'console',
+      ok: crash.length === 0,
+      detail: crash.length === 0 ? 'no crash on the secondary console' : `the secondary guest crashed: ${crash[0]}`,
+    });
   }
   if (opts.probe !== 'none') {
     const host = spec.hosts[roles.primary]!;
-    const targets = vm.netdevs.flatMap((n) => (n.backend.kind === 'user' ? n.backend.hostForwards.filter((f) => f.protocol === 'tcp').map((f) => ({ address: f.hostAddress ?? host.replicationAddress, port: f.hostPort })) : []));
-    if (targets.length === 0) checks.push({ name: 'service', ok: true, detail: 'no TCP host forward to probe (tap/bridge networking): skipped' });
+    const targets = vm.netdevs.flatMap((n) =>
+      n.backend.kind === 'user'
+        ? n.backend.hostForwards
+            .filter((f) => f.protocol === 'tcp')
+            .map((f) => ({ address: f.hostAddress ?? host.replicationAddress, port: f.hostPort }))
+        : [],
+    );
+    if (targets.length === 0)
+      checks.push({
+        name: 'service',
+        ok: true,
+        detail: 'no TCP host forward to probe (tap/bridge networking): skipped',
+      });
     for (const t of targets) {
       const r = await probeWithRetry(t.address, t.port, opts.probe, opts.probeBudgetMs ?? 15_000);
       checks.push({ name: 'service', ok: r.ok, detail: r.detail });
     }
   }
-  return { vm: vm.name, ok: checks.every((c) => c.ok), primary: roles.primary, secondary: roles.secondary, checks, ms: Math.round(performance.now() - t0) };
+  return {
+    vm: vm.name,
+    ok: checks.every((c) => c.ok),
+    primary: roles.primary,
+    secondary: roles.secondary,
+    checks,
+    ms: Math.round(performance.now() - t0),
+  };
 }
 
-export async function verifyVms(session: Session, spec: Spec, vms: VmSpec[], state: ColoState | null, opts: VerifyOptions): Promise<VmVerification[]> {
+export async function verifyVms(
+  session: Session,
+  spec: Spec,
+  vms: VmSpec[],
+  state: ColoState | null,
+  opts: VerifyOptions,
+): Promise<VmVerification[]> {
   const obs = await observeAll(session, state);
   return Promise.all(vms.map((vm) => verifyVm(session, spec, vm, state, obs, opts)));
 }

@@ -136,10 +136,12 @@ export async function runAssetScript(
   process.once('SIGTERM', onSignal);
 
   try {
-    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (c, s) => resolve({ code: c, signal: s }));
-    });
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+      (resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', (c, s) => resolve({ code: c, signal: s }));
+      },
+    );
     const durationMs = Date.now() - started;
     const stdout = Buffer.concat(out).toString('utf8');
     log.write(`=== exit ${code ?? signal} after ${durationMs} ms\n`);
@@ -153,7 +155,12 @@ export async function runAssetScript(
         logFile,
       );
     }
-    const lastLine = stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '').pop() ?? '';
+    const lastLine =
+      stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '')
+        .pop() ?? '';
     return { code, lastLine, stdout, logFile, durationMs };
   } finally {
     clearTimeout(timer);
@@ -193,7 +200,11 @@ export async function cachedLabQemu(opts: AssetOptions = {}): Promise<LabQemu | 
 function labQemuFrom(run: ScriptRun): LabQemu {
   const binary = run.lastLine;
   if (!path.isAbsolute(binary) || !existsSync(binary)) {
-    throw new LabAssetError('build-qemu.sh', `scripts/build-qemu.sh printed ${JSON.stringify(binary)}, not a binary path`, run.logFile);
+    throw new LabAssetError(
+      'build-qemu.sh',
+      `scripts/build-qemu.sh printed ${JSON.stringify(binary)}, not a binary path`,
+      run.logFile,
+    );
   }
   return { binary, firmwareDirs: [...LAB_FIRMWARE_DIRS] };
 }
@@ -203,7 +214,11 @@ export async function ensureGuest(opts: AssetOptions = {}): Promise<LabGuest> {
   const run = await runAssetScript('build-guest.sh', { ...opts, defaultTimeoutMs: 5 * 60_000 });
   const guest = parseGuestLine(run.lastLine);
   if (guest === undefined) {
-    throw new LabAssetError('build-guest.sh', `scripts/build-guest.sh printed ${JSON.stringify(run.lastLine)}, not the guest JSON`, run.logFile);
+    throw new LabAssetError(
+      'build-guest.sh',
+      `scripts/build-guest.sh printed ${JSON.stringify(run.lastLine)}, not the guest JSON`,
+      run.logFile,
+    );
   }
   for (const file of [guest.kernel, guest.initrd]) {
     if (!existsSync(file)) throw new LabAssetError('build-guest.sh', `${file} is missing`, run.logFile);
@@ -222,7 +237,12 @@ export function parseGuestLine(line: string): LabGuest | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
   const { kernel, initrd, cmdline, kernelVersion } = v;
-  if (typeof kernel !== 'string' || typeof initrd !== 'string' || typeof cmdline !== 'string' || typeof kernelVersion !== 'string') {
+  if (
+    typeof kernel !== 'string' ||
+    typeof initrd !== 'string' ||
+    typeof cmdline !== 'string' ||
+    typeof kernelVersion !== 'string'
+  ) {
     return undefined;
   }
   return { kernel, initrd, cmdline, kernelVersion };

@@ -65,7 +65,8 @@ async function freePortRange(count: number): Promise<number> {
 
 export async function labUp(opts: LabOptions): Promise<LabInfo> {
   const dir = path.resolve(opts.dir);
-  if (existsSync(path.join(dir, 'lab.json'))) throw new Error(`a lab already exists in ${dir}: run "colo lab down --dir ${opts.dir}" first`);
+  if (existsSync(path.join(dir, 'lab.json')))
+    throw new Error(`a lab already exists in ${dir}: run "colo lab down --dir ${opts.dir}" first`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const log = opts.log ?? (() => undefined);
   log('building or reusing the test QEMU (cached) ...');
@@ -73,7 +74,10 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
   log('building or reusing the tiny guest (cached) ...');
   const guest = await ensureGuest();
   log('starting sshd on 127.0.0.11 and 127.0.0.12 ...');
-  const ssh = await startSshHosts({ dir: path.join(dir, 'ssh'), hosts: LAB_HOSTS.map((h) => ({ name: h.name, address: h.address })) });
+  const ssh = await startSshHosts({
+    dir: path.join(dir, 'ssh'),
+    hosts: LAB_HOSTS.map((h) => ({ name: h.name, address: h.address })),
+  });
   try {
     const nVms = opts.vms ?? 1;
     // Per VM: migration, nbd, mirror, compare (allocated by the spec from the base) + a service port.
@@ -85,7 +89,13 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
       const workDir = path.join(dir, 'hosts', h.name);
       await mkdir(workDir, { recursive: true, mode: 0o700 });
       hosts[h.name] = {
-        ssh: { address: h.address, port: h.port, user: ssh.user, identityFile: ssh.clientKey, hostKey: h.hostKeyPublic },
+        ssh: {
+          address: h.address,
+          port: h.port,
+          user: ssh.user,
+          identityFile: ssh.clientKey,
+          hostKey: h.hostKeyPublic,
+        },
         replicationAddress: h.address,
         qemu: { binary: qemuBinary, firmware: ['/usr/share/seabios', '/usr/share/qemu', '/usr/lib/ipxe/qemu'] },
         workDir,
@@ -102,7 +112,14 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
         secondary: 'beta',
         boot: { kernel: guest.kernel, initrd: guest.initrd, append: guest.cmdline },
         disks: [{ id: 'disk0', image, format: 'qcow2', interface: 'virtio' }],
-        netdevs: [{ id: 'net0', backend: 'user', model: 'virtio-net-pci', hostForwards: [{ protocol: 'tcp', hostPort: servicePorts[i], guestPort: 80 }] }],
+        netdevs: [
+          {
+            id: 'net0',
+            backend: 'user',
+            model: 'virtio-net-pci',
+            hostForwards: [{ protocol: 'tcp', hostPort: servicePorts[i], guestPort: 80 }],
+          },
+        ],
       };
       vmInfo.push({ name, servicePort: servicePorts[i]! });
     }
@@ -120,13 +137,22 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
     const specFile = path.join(dir, 'colo.yaml');
     await writeFile(
       specFile,
-      `# yaml-language-server: $schema=${schema}\n# A local COLO lab written by "colo lab up": two sshd hosts on loopback, the tiny test guest.\n# Service of VM web: curl http://127.0.0.11:${servicePorts[0]}/ (primary) or 127.0.0.12 after a failover.\n${stringify(doc, { lineWidth: 0 })}`,
+      `# yaml-language-server: $schema=${schema}\n# A local COLO lab written by "colo lab up": two sshd hosts ` +
+        `on loopback, the tiny test guest.\n# Service of VM web: curl http://127.0.0.11:${servicePorts[0]}/ ` +
+        `(primary) or 127.0.0.12 after a failover.\n${stringify(doc, { lineWidth: 0 })}`,
       { mode: 0o600 },
     );
     const info: LabInfo = {
       dir,
       specFile,
-      hosts: ssh.hosts.map((h) => ({ name: h.name, address: h.address, port: h.port, pidFile: h.pidFile, logFile: h.logFile, configFile: h.configFile })),
+      hosts: ssh.hosts.map((h) => ({
+        name: h.name,
+        address: h.address,
+        port: h.port,
+        pidFile: h.pidFile,
+        logFile: h.logFile,
+        configFile: h.configFile,
+      })),
       vms: vmInfo,
       qemuBinary,
     };

@@ -158,7 +158,10 @@ export function countAcceptedConnections(logFile: string): number {
     .filter((l) => /Connection from \S+ port \d+ on \S+ port \d+/.test(l)).length;
 }
 
-function sshdConfig(h: { address: string; port: number; hostKey: string; pidFile: string; authorizedKeys: string }, extra: string[]): string {
+function sshdConfig(
+  h: { address: string; port: number; hostKey: string; pidFile: string; authorizedKeys: string },
+  extra: string[],
+): string {
   return [
     `ListenAddress ${h.address}:${h.port}`,
     `HostKey ${h.hostKey}`,
@@ -196,7 +199,9 @@ async function startOne(
   const hdir = join(dir, req.name);
   await mkdir(hdir, { recursive: true, mode: 0o700 });
   const hostKey = join(hdir, 'ssh_host_ed25519_key');
-  const hostKeyPublic = existsSync(hostKey) ? (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ') : await keygen(hostKey, `colo-lab-${req.name}`);
+  const hostKeyPublic = existsSync(hostKey)
+    ? (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ')
+    : await keygen(hostKey, `colo-lab-${req.name}`);
   const pidFile = join(hdir, 'sshd.pid');
   const logFile = join(hdir, 'sshd.log');
   const configFile = join(hdir, 'sshd_config');
@@ -224,13 +229,20 @@ async function startOne(
     while (Date.now() < end) {
       // sshd logs this after listen() and writes the pid file after daemonizing: it accepts from then on.
       // (No probe connection, so the log's connection count stays exact for tests.)
-      if (existsSync(pidFile) && existsSync(logFile) && readFileSync(logFile, 'utf8').includes(`Server listening on ${req.address} port ${port}`)) {
+      if (
+        existsSync(pidFile) &&
+        existsSync(logFile) &&
+        readFileSync(logFile, 'utf8').includes(`Server listening on ${req.address} port ${port}`)
+      ) {
         return { name: req.name, address: req.address, port, hostKeyPublic, pidFile, logFile, configFile };
       }
       await new Promise((r) => setTimeout(r, 50));
     }
     await stopSshd(pidFile);
-    throw new Error(`sshd for ${req.name} on ${req.address}:${port} did not accept connections within ${timeoutMs} ms (log: ${logFile})`);
+    throw new Error(
+      `sshd for ${req.name} on ${req.address}:${port} did not accept connections within ${timeoutMs} ms (log: ` +
+        `${logFile})`,
+    );
   }
   throw new Error(`cannot start sshd for ${req.name} on ${req.address}: ${lastErr}`);
 }
@@ -250,24 +262,32 @@ export async function startSshHosts(opts: StartSshHostsOptions): Promise<SshLab>
   const dir = opts.dir;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const clientKey = join(dir, 'client_ed25519');
-  const clientPub = existsSync(clientKey) ? (await readFile(`${clientKey}.pub`, 'utf8')).trim() : await keygen(clientKey, 'colo-lab-client');
+  const clientPub = existsSync(clientKey)
+    ? (await readFile(`${clientKey}.pub`, 'utf8')).trim()
+    : await keygen(clientKey, 'colo-lab-client');
   const authorizedKeys = join(dir, 'authorized_keys');
   await writeFile(authorizedKeys, `${clientPub}\n`, { mode: 0o600 });
   const [major, minor] = await opensshVersion();
-  const extra = [...(major > 9 || (major === 9 && minor >= 8) ? ['PerSourcePenalties no'] : []), ...(opts.extraConfig ?? [])];
+  const extra = [
+    ...(major > 9 || (major === 9 && minor >= 8) ? ['PerSourcePenalties no'] : []),
+    ...(opts.extraConfig ?? []),
+  ];
 
   const running: SshHostRunning[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.all(running.map((h) => stopSshd(h.pidFile)));
   };
   try {
-    for (const req of opts.hosts) running.push(await startOne(req, dir, authorizedKeys, extra, opts.startTimeoutMs ?? 10000));
+    for (const req of opts.hosts)
+      running.push(await startOne(req, dir, authorizedKeys, extra, opts.startTimeoutMs ?? 10000));
   } catch (e) {
     await stopAll();
     throw e;
   }
   const knownHosts = join(dir, 'known_hosts');
-  await writeFile(knownHosts, running.map((h) => `[${h.address}]:${h.port} ${h.hostKeyPublic}\n`).join(''), { mode: 0o600 });
+  await writeFile(knownHosts, running.map((h) => `[${h.address}]:${h.port} ${h.hostKeyPublic}\n`).join(''), {
+    mode: 0o600,
+  });
   return {
     hosts: running,
     clientKey,

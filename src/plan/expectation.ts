@@ -6,7 +6,12 @@ import { renderPrimaryArgv, renderSecondaryArgv } from '../render/argv.ts';
 import { DEFAULT_QEMU_VERSION, dialectForVersion } from '../render/dialect.ts';
 import { diskIds, nicIds } from '../render/ids.ts';
 
-export function pairExpectation(spec: Spec, vm: VmSpec, roles: { primary: string; secondary: string }, hostFacts: Record<string, HostFacts>): PairExpectation {
+export function pairExpectation(
+  spec: Spec,
+  vm: VmSpec,
+  roles: { primary: string; secondary: string },
+  hostFacts: Record<string, HostFacts>,
+): PairExpectation {
   const other = (h: string) => (h === vm.primary ? vm.secondary : vm.primary);
   const optsFor = (h: string) => ({
     dialect: dialectForVersion(hostFacts[h]?.qemuVersion ?? DEFAULT_QEMU_VERSION),
@@ -16,9 +21,19 @@ export function pairExpectation(spec: Spec, vm: VmSpec, roles: { primary: string
   return {
     argv(host: string, role: Role): string[] {
       if (role === 'primary') {
-        return renderPrimaryArgv(spec, vm, { primary: host, secondary: other(host), primaryPromoted: false, primaryHasProxyChardevs: true }, optsFor(host));
+        return renderPrimaryArgv(
+          spec,
+          vm,
+          { primary: host, secondary: other(host), primaryPromoted: false, primaryHasProxyChardevs: true },
+          optsFor(host),
+        );
       }
-      return renderSecondaryArgv(spec, vm, { primary: other(host), secondary: host, primaryPromoted: false, primaryHasProxyChardevs: true }, optsFor(host));
+      return renderSecondaryArgv(
+        spec,
+        vm,
+        { primary: other(host), secondary: host, primaryPromoted: false, primaryHasProxyChardevs: true },
+        optsFor(host),
+      );
     },
     primaryProxyObjects: vm.netdevs.flatMap((n) => {
       const i = nicIds(n);
@@ -34,7 +49,11 @@ export function pairExpectation(spec: Spec, vm: VmSpec, roles: { primary: string
     compareProps: Object.fromEntries(
       vm.netdevs.map((n) => [
         nicIds(n).compare,
-        { compare_timeout: vm.checkpoint.compareTimeoutMs, expired_scan_cycle: vm.checkpoint.expiredScanCycleMs, max_queue_size: vm.checkpoint.maxQueueSize },
+        {
+          compare_timeout: vm.checkpoint.compareTimeoutMs,
+          expired_scan_cycle: vm.checkpoint.expiredScanCycleMs,
+          max_queue_size: vm.checkpoint.maxQueueSize,
+        },
       ]),
     ),
   };

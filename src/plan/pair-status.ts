@@ -59,13 +59,23 @@ export function pairStatuses(spec: Spec, state: ColoState | null, obs: Observati
       summary = `primary host ${roles.primary} is unreachable`;
     } else if (!p.running) {
       health = s.running ? 'down' : state?.vms[vm.name] ? 'down' : 'not-deployed';
-      summary = health === 'not-deployed' ? 'not deployed (run colo apply)' : s.running ? `primary QEMU gone; the secondary on ${roles.secondary} holds the VM (colo failover ${vm.name} --to secondary)` : 'both QEMUs are gone';
+      summary =
+        health === 'not-deployed'
+          ? 'not deployed (run colo apply)'
+          : s.running
+            ? `primary QEMU gone; the secondary on ${roles.secondary} holds the VM (colo failover ${vm.name} ` +
+              `--to secondary)`
+            : 'both QEMUs are gone';
     } else if (p.coloMode === 'primary' && p.migrateStatus === 'colo' && s.running && s.coloMode === 'secondary') {
       health = 'protected';
       summary = `in COLO: ${roles.primary} primary, ${roles.secondary} secondary`;
     } else {
       health = 'degraded';
-      summary = p.coloMode === 'primary' ? `primary still in COLO but its secondary is ${s.reachable ? (s.running ? `in mode ${s.coloMode}` : 'gone') : 'unreachable'}` : `running unprotected on ${roles.primary} (colo apply re-protects it)`;
+      summary =
+        p.coloMode === 'primary'
+          ? `primary still in COLO but its secondary is ` +
+            `${s.reachable ? (s.running ? `in mode ${s.coloMode}` : 'gone') : 'unreachable'}`
+          : `running unprotected on ${roles.primary} (colo apply re-protects it)`;
     }
     const params = pq?.migrateParams ?? {};
     const comp = Object.values(pq?.compareProps ?? {})[0];

@@ -46,7 +46,9 @@ export interface SideFindings {
 function commandLineOf(q: ObservedQemu, exp: PairExpectation): { commandLine?: { before: string[]; after: string[] } } {
   if (!q.argv || !q.startedAs) return {};
   const after = exp.argv(q.host, q.startedAs);
-  return after.length === q.argv.length && after.every((a, i) => a === q.argv![i]) ? {} : { commandLine: { before: q.argv, after } };
+  return after.length === q.argv.length && after.every((a, i) => a === q.argv![i])
+    ? {}
+    : { commandLine: { before: q.argv, after } };
 }
 
 function argvDrift(q: ObservedQemu, exp: PairExpectation): SideFindings['argvChanges'] {
@@ -56,18 +58,26 @@ function argvDrift(q: ObservedQemu, exp: PairExpectation): SideFindings['argvCha
   return describeArgvChanges(q.argv, want);
 }
 
+/** ", last exit reason R" when QEMU reported why COLO last ended. */
+function lastExit(q: ObservedQemu): string {
+  return q.coloReason && q.coloReason !== 'none' ? `, last exit reason ${q.coloReason}` : '';
+}
+
 /** Health of the primary's COLO machinery. */
 export function primaryFindings(q: ObservedQemu, exp: PairExpectation): SideFindings {
   const problems: string[] = [];
   if (q.qmpError) problems.push(`QMP on ${q.host} does not answer: ${q.qmpError}`);
   else {
-    if (q.coloMode !== 'primary') problems.push(`COLO is not running on the primary (mode ${q.coloMode ?? 'unknown'}${q.coloReason && q.coloReason !== 'none' ? `, last exit reason ${q.coloReason}` : ''})`);
+    if (q.coloMode !== 'primary')
+      problems.push(`COLO is not running on the primary (mode ` + `${q.coloMode ?? 'unknown'}${lastExit(q)})`);
     if (q.migrateStatus !== 'colo') problems.push(`migration status is ${q.migrateStatus ?? 'unknown'}, not colo`);
     const objects = new Set(q.objects ?? []);
-    for (const id of exp.primaryProxyObjects) if (!objects.has(id)) problems.push(`proxy object ${id} is missing on the primary (deleted outside colo?)`);
+    for (const id of exp.primaryProxyObjects)
+      if (!objects.has(id)) problems.push(`proxy object ${id} is missing on the primary (deleted outside colo?)`);
     for (const r of exp.replication) {
       const children = q.quorumChildren?.[r.quorum] ?? [];
-      if (!children.includes(r.child)) problems.push(`replication child ${r.child} is not in quorum ${r.quorum} on the primary`);
+      if (!children.includes(r.child))
+        problems.push(`replication child ${r.child} is not in quorum ${r.quorum} on the primary`);
     }
   }
   return { problems, argvChanges: argvDrift(q, exp) };
@@ -78,12 +88,17 @@ export function secondaryFindings(q: ObservedQemu, exp: PairExpectation): SideFi
   if (q.startedAs && q.startedAs !== 'secondary') problems.push(`the QEMU on ${q.host} was not started as a secondary`);
   if (q.qmpError) problems.push(`QMP on ${q.host} does not answer: ${q.qmpError}`);
   else {
-    if (q.coloMode !== 'secondary') problems.push(`the secondary is not in COLO (mode ${q.coloMode ?? 'unknown'}${q.coloReason && q.coloReason !== 'none' ? `, last exit reason ${q.coloReason}` : ''})`);
+    if (q.coloMode !== 'secondary')
+      problems.push(`the secondary is not in COLO (mode ` + `${q.coloMode ?? 'unknown'}${lastExit(q)})`);
     const objects = new Set(q.objects ?? []);
-    for (const id of exp.secondaryFilterObjects) if (!objects.has(id)) problems.push(`filter object ${id} is missing on the secondary (deleted outside colo?)`);
+    for (const id of exp.secondaryFilterObjects)
+      if (!objects.has(id)) problems.push(`filter object ${id} is missing on the secondary (deleted outside colo?)`);
     const exports = new Set(q.nbdExports ?? []);
     for (const e of exp.exports) if (!exports.has(e)) problems.push(`NBD export ${e} is missing on the secondary`);
-    for (const d of q.virtioDisabled ?? []) problems.push(`secondary virtio device ${d} is stuck disabled (QEMU virtio flag bug): its guest neither sends nor receives`);
+    for (const d of q.virtioDisabled ?? [])
+      problems.push(
+        `secondary virtio device ${d} is stuck disabled (QEMU virtio flag bug): its guest neither sends nor receives`,
+      );
   }
   for (const line of q.consoleCrash ?? []) problems.push(`the secondary's guest crashed: "${line}"`);
   return { problems, argvChanges: argvDrift(q, exp) };
@@ -100,12 +115,18 @@ function paramChanges(q: ObservedQemu, exp: PairExpectation): PlannedStep['chang
   const changes: PlannedStep['changes'] = [];
   for (const [k, v] of Object.entries(exp.migrateParams)) {
     const cur = q.migrateParams?.[k];
-    if (cur !== v) changes.push({ path: k === 'x-checkpoint-delay' ? 'checkpoint.interval' : `migrate.${k}`, before: cur, after: v });
+    if (cur !== v)
+      changes.push({
+        path: k === 'x-checkpoint-delay' ? 'checkpoint.interval' : `migrate.${k}`,
+        before: cur,
+        after: v,
+      });
   }
   for (const [obj, props] of Object.entries(exp.compareProps)) {
     for (const [k, v] of Object.entries(props)) {
       const cur = q.compareProps?.[obj]?.[k];
-      if (cur !== undefined && cur !== v) changes.push({ path: `checkpoint.${COMPARE_PROP_FIELDS[k] ?? k} (${obj})`, before: cur, after: v });
+      if (cur !== undefined && cur !== v)
+        changes.push({ path: `checkpoint.${COMPARE_PROP_FIELDS[k] ?? k} (${obj})`, before: cur, after: v });
     }
   }
   return changes;
@@ -128,19 +149,72 @@ interface PairPlan {
   warnings: string[];
 }
 
-function reprotectSteps(vm: VmSpec, roles: Roles, opts: { leaveColo: boolean; stopSecondary: boolean; reason: string; changes?: PlannedStep['changes']; commandLine?: PlannedStep['commandLine'] }): PlannedStep[] {
+function reprotectSteps(
+  vm: VmSpec,
+  roles: Roles,
+  opts: {
+    leaveColo: boolean;
+    stopSecondary: boolean;
+    reason: string;
+    changes?: PlannedStep['changes'];
+    commandLine?: PlannedStep['commandLine'];
+  },
+): PlannedStep[] {
   const steps: PlannedStep[] = [];
   const n = vm.name;
   if (opts.leaveColo) {
-    steps.push({ address: `vm.${n}.primary`, action: 'update', kind: 'primary-leave-colo', vm: n, host: roles.primary, reason: `leave COLO on the primary so it runs alone: ${opts.reason}`, changes: [] });
+    steps.push({
+      address: `vm.${n}.primary`,
+      action: 'update',
+      kind: 'primary-leave-colo',
+      vm: n,
+      host: roles.primary,
+      reason: `leave COLO on the primary so it runs alone: ${opts.reason}`,
+      changes: [],
+    });
   }
   if (opts.stopSecondary) {
-    steps.push({ address: `vm.${n}.secondary`, action: 'replace', kind: 'secondary-stop', vm: n, host: roles.secondary, reason: opts.reason, changes: opts.changes ?? [], ...(opts.commandLine ? { commandLine: opts.commandLine } : {}) });
+    steps.push({
+      address: `vm.${n}.secondary`,
+      action: 'replace',
+      kind: 'secondary-stop',
+      vm: n,
+      host: roles.secondary,
+      reason: opts.reason,
+      changes: opts.changes ?? [],
+      ...(opts.commandLine ? { commandLine: opts.commandLine } : {}),
+    });
   }
   steps.push(
-    { address: `vm.${n}.secondary.images`, action: 'create', kind: 'secondary-images', vm: n, host: roles.secondary, reason: 'fresh base copy and active/hidden overlays for the secondary', changes: [] },
-    { address: `vm.${n}.secondary.qemu`, action: 'create', kind: 'secondary-start', vm: n, host: roles.secondary, reason: 'secondary QEMU waiting for COLO migration, with its NBD exports', changes: [] },
-    { address: `vm.${n}.colo`, action: 'create', kind: 'colo-start', vm: n, host: roles.primary, reason: `resync ${vm.disks.length} disk${vm.disks.length === 1 ? '' : 's'} over NBD, wire replication and the COLO proxy, start checkpointing`, changes: [] },
+    {
+      address: `vm.${n}.secondary.images`,
+      action: 'create',
+      kind: 'secondary-images',
+      vm: n,
+      host: roles.secondary,
+      reason: 'fresh base copy and active/hidden overlays for the secondary',
+      changes: [],
+    },
+    {
+      address: `vm.${n}.secondary.qemu`,
+      action: 'create',
+      kind: 'secondary-start',
+      vm: n,
+      host: roles.secondary,
+      reason: 'secondary QEMU waiting for COLO migration, with its NBD exports',
+      changes: [],
+    },
+    {
+      address: `vm.${n}.colo`,
+      action: 'create',
+      kind: 'colo-start',
+      vm: n,
+      host: roles.primary,
+      reason:
+        `resync ${vm.disks.length} disk${vm.disks.length === 1 ? '' : 's'} over NBD, wire replication and ` +
+        `the COLO proxy, start checkpointing`,
+      changes: [],
+    },
   );
   return steps;
 }
@@ -156,14 +230,18 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
   const sq = obs.vms[vm.name]?.qemu[roles.secondary];
   const n = vm.name;
   const out: PairPlan & { roles: Roles } = { roles, steps: [], drift: [], warnings: [] };
-  const drift = (address: string, host: string | undefined, description: string) => out.drift.push({ address, vm: n, ...(host ? { host } : {}), description });
+  const drift = (address: string, host: string | undefined, description: string) =>
+    out.drift.push({ address, vm: n, ...(host ? { host } : {}), description });
 
   if (!pHost?.reachable) {
     const sAlive = sHost?.reachable && sq?.alive;
-    if (input.state?.vms[n] || sAlive) drift(`vm.${n}.primary`, roles.primary, `primary host ${roles.primary} is unreachable`);
+    if (input.state?.vms[n] || sAlive)
+      drift(`vm.${n}.primary`, roles.primary, `primary host ${roles.primary} is unreachable`);
     out.blocked = {
       vm: n,
-      reason: `primary host ${roles.primary} is unreachable (${pHost?.error ?? 'not observed'})${sAlive ? `; the secondary on ${roles.secondary} still runs` : ''}`,
+      reason:
+        `primary host ${roles.primary} is unreachable ` +
+        `(${pHost?.error ?? 'not observed'})${sAlive ? `; the secondary on ${roles.secondary} still runs` : ''}`,
       ...(sAlive ? { hint: `if ${roles.primary} is down, run: colo failover ${n} --to secondary` } : {}),
     };
     return out;
@@ -176,12 +254,23 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
   if (!primaryAlive) {
     if (secondaryAlive && (deployed || sq?.coloMode === 'secondary')) {
       drift(`vm.${n}.primary`, roles.primary, `the primary QEMU on ${roles.primary} is gone`);
-      out.blocked = { vm: n, reason: `the primary QEMU on ${roles.primary} is gone; the VM lives on in the secondary on ${roles.secondary}. colo does not promote a secondary on its own`, hint: `colo failover ${n} --to secondary` };
+      out.blocked = {
+        vm: n,
+        reason:
+          `the primary QEMU on ${roles.primary} is gone; the VM lives on in the secondary on ` +
+          `${roles.secondary}. colo does not promote a secondary on its own`,
+        hint: `colo failover ${n} --to secondary`,
+      };
       return out;
     }
     if (deployed && roles.primaryOrigin === 'promoted-secondary') {
       drift(`vm.${n}`, undefined, `both QEMUs of ${n} are gone`);
-      out.blocked = { vm: n, reason: `both QEMUs of ${n} are gone and the latest disk is the promoted copy on ${roles.primary}; colo will not restart it from the original image` };
+      out.blocked = {
+        vm: n,
+        reason:
+          `both QEMUs of ${n} are gone and the latest disk is the promoted copy on ${roles.primary}; colo ` +
+          `will not restart it from the original image`,
+      };
       return out;
     }
     if (!sHost?.reachable) {
@@ -189,14 +278,40 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
         drift(`vm.${n}.primary`, roles.primary, `the primary QEMU on ${roles.primary} is gone`);
         drift(`vm.${n}.secondary`, roles.secondary, `secondary host ${roles.secondary} is unreachable`);
       }
-      out.blocked = { vm: n, reason: `secondary host ${roles.secondary} is unreachable (${sHost?.error ?? 'not observed'}); a new pair cannot be started` };
+      out.blocked = {
+        vm: n,
+        reason:
+          `secondary host ${roles.secondary} is unreachable (${sHost?.error ?? 'not observed'}); a new ` +
+          `pair cannot be started`,
+      };
       return out;
     }
-    if (deployed) drift(`vm.${n}`, undefined, `both QEMUs of ${n} are gone; the VM will be started again from its disk image on ${roles.primary}`);
+    if (deployed)
+      drift(
+        `vm.${n}`,
+        undefined,
+        `both QEMUs of ${n} are gone; the VM will be started again from its disk image on ${roles.primary}`,
+      );
     if (secondaryAlive) {
-      out.steps.push({ address: `vm.${n}.secondary`, action: 'delete', kind: 'secondary-stop', vm: n, host: roles.secondary, reason: 'a leftover secondary QEMU runs without a primary', changes: [] });
+      out.steps.push({
+        address: `vm.${n}.secondary`,
+        action: 'delete',
+        kind: 'secondary-stop',
+        vm: n,
+        host: roles.secondary,
+        reason: 'a leftover secondary QEMU runs without a primary',
+        changes: [],
+      });
     }
-    out.steps.push({ address: `vm.${n}.primary`, action: 'create', kind: 'primary-start', vm: n, host: roles.primary, reason: 'primary QEMU; the guest boots alone before COLO starts', changes: [] });
+    out.steps.push({
+      address: `vm.${n}.primary`,
+      action: 'create',
+      kind: 'primary-start',
+      vm: n,
+      host: roles.primary,
+      reason: 'primary QEMU; the guest boots alone before COLO starts',
+      changes: [],
+    });
     out.steps.push(...reprotectSteps(vm, roles, { leaveColo: false, stopSecondary: false, reason: '' }));
     return out;
   }
@@ -206,8 +321,14 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
     if (q?.qmpError) {
       out.blocked = {
         vm: n,
-        reason: `the QEMU of ${n} on ${q.host} runs (pid ${q.pid ?? '?'}) but its QMP socket does not answer: ${q.qmpError}. QEMU serves one QMP client at a time: is another client connected? A QEMU that stays silent is wedged`,
-        hint: q.host === roles.primary ? `disconnect the other QMP client, or if the primary is wedged: colo failover ${n} --to secondary` : `disconnect the other QMP client, or if the secondary is wedged: colo failover ${n} --to primary`,
+        reason:
+          `the QEMU of ${n} on ${q.host} runs (pid ${q.pid ?? '?'}) but its QMP socket does not answer: ` +
+          `${q.qmpError}. QEMU serves one QMP client at a time: is another client connected? A QEMU that stays ` +
+          `silent is wedged`,
+        hint:
+          q.host === roles.primary
+            ? `disconnect the other QMP client, or if the primary is wedged: colo failover ${n} --to secondary`
+            : `disconnect the other QMP client, or if the secondary is wedged: colo failover ${n} --to primary`,
       };
       return out;
     }
@@ -218,14 +339,22 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
   if (pf.argvChanges.length > 0) {
     // colo started it with the argv it runs: the spec changed, nothing changed outside colo.
     const specEdit = startedByColoAsRunning(pq!, vmState);
-    if (!specEdit) drift(`vm.${n}.primary`, roles.primary, `the primary QEMU runs with a command line colo did not start it with, and not the one the spec renders now`);
+    if (!specEdit)
+      drift(
+        `vm.${n}.primary`,
+        roles.primary,
+        `the primary QEMU runs with a command line colo did not start it with, and not the one the spec renders now`,
+      );
     if (roles.primaryOrigin === 'promoted-secondary') {
       // primary-start would boot the guest from the user's original image path on this host: the
       // promoted disk (the only current copy) would be left behind. Same rule as "both gone" above.
       const what = pf.argvChanges.map((c) => `${c.path} ${showValue(c.before)} -> ${showValue(c.after)}`).join(', ');
       out.blocked = {
         vm: n,
-        reason: `the primary of ${n} on ${roles.primary} is a promoted secondary and the spec now renders a different command line (${what}); replacing it would restart the guest from the original image and lose the promoted disk, so colo will not. Revert the spec change to keep the pair as it is`,
+        reason:
+          `the primary of ${n} on ${roles.primary} is a promoted secondary and the spec now renders a ` +
+          `different command line (${what}); replacing it would restart the guest from the original image and ` +
+          `lose the promoted disk, so colo will not. Revert the spec change to keep the pair as it is`,
       };
       return out;
     }
@@ -236,12 +365,31 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
       kind: 'primary-stop',
       vm: n,
       host: roles.primary,
-      reason: specEdit ? 'the spec changed a setting QEMU only takes at start' : 'its command line was changed outside colo; QEMU takes the spec\'s only at start',
+      reason: specEdit
+        ? 'the spec changed a setting QEMU only takes at start'
+        : "its command line was changed outside colo; QEMU takes the spec's only at start",
       changes: pf.argvChanges,
       ...commandLineOf(pq!, exp),
     });
-    if (secondaryAlive) out.steps.push({ address: `vm.${n}.secondary`, action: 'delete', kind: 'secondary-stop', vm: n, host: roles.secondary, reason: 'the secondary must be rebuilt for the new primary', changes: [] });
-    out.steps.push({ address: `vm.${n}.primary`, action: 'create', kind: 'primary-start', vm: n, host: roles.primary, reason: 'primary QEMU with the new command line', changes: [] });
+    if (secondaryAlive)
+      out.steps.push({
+        address: `vm.${n}.secondary`,
+        action: 'delete',
+        kind: 'secondary-stop',
+        vm: n,
+        host: roles.secondary,
+        reason: 'the secondary must be rebuilt for the new primary',
+        changes: [],
+      });
+    out.steps.push({
+      address: `vm.${n}.primary`,
+      action: 'create',
+      kind: 'primary-start',
+      vm: n,
+      host: roles.primary,
+      reason: 'primary QEMU with the new command line',
+      changes: [],
+    });
     out.steps.push(...reprotectSteps(vm, roles, { leaveColo: false, stopSecondary: false, reason: '' }));
     return out;
   }
@@ -249,13 +397,29 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
   const inColo = pq!.coloMode === 'primary';
   if (!secondaryAlive) {
     if (sHost?.reachable) {
-      if (deployed || inColo) drift(`vm.${n}.secondary`, roles.secondary, `the secondary QEMU on ${roles.secondary} is gone${vmState?.status === 'degraded' ? ' (pair degraded since the last failover)' : ''}`);
-      out.steps.push(...reprotectSteps(vm, roles, { leaveColo: inColo || (pq!.objects ?? []).some((o) => exp.primaryProxyObjects.includes(o)), stopSecondary: false, reason: `its secondary on ${roles.secondary} is gone` }));
+      if (deployed || inColo)
+        drift(
+          `vm.${n}.secondary`,
+          roles.secondary,
+          `the secondary QEMU on ${roles.secondary} is ` +
+            `gone${vmState?.status === 'degraded' ? ' (pair degraded since the last failover)' : ''}`,
+        );
+      out.steps.push(
+        ...reprotectSteps(vm, roles, {
+          leaveColo: inColo || (pq!.objects ?? []).some((o) => exp.primaryProxyObjects.includes(o)),
+          stopSecondary: false,
+          reason: `its secondary on ${roles.secondary} is gone`,
+        }),
+      );
     } else {
       drift(`vm.${n}.secondary`, roles.secondary, `secondary host ${roles.secondary} is unreachable`);
       out.blocked = {
         vm: n,
-        reason: `secondary host ${roles.secondary} is unreachable (${sHost?.error ?? 'not observed'}); ${inColo ? `the primary on ${roles.primary} still waits for it in COLO and holds its output` : `the pair stays degraded: ${n} runs unprotected on ${roles.primary}`}`,
+        reason:
+          `secondary host ${roles.secondary} is unreachable (${sHost?.error ?? 'not observed'}); ` +
+          (inColo
+            ? `the primary on ${roles.primary} still waits for it in COLO and holds its output`
+            : `the pair stays degraded: ${n} runs unprotected on ${roles.primary}`),
         ...(inColo ? { hint: `colo failover ${n} --to primary` } : {}),
       };
     }
@@ -268,14 +432,26 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
   if (sf.argvChanges.length > 0) {
     if (startedByColoAsRunning(sq!, vmState)) problems.push("the spec changed the secondary's command line");
     else {
-      const p = 'the secondary QEMU runs with a command line colo did not start it with, and not the one the spec renders now';
+      const p =
+        'the secondary QEMU runs with a command line colo did not start it with, and not the one the spec renders now';
       drift(`vm.${n}`, undefined, p);
       problems.push(p);
     }
   }
   if (problems.length > 0) {
-    const anyColoState = inColo || (pq!.objects ?? []).some((o) => exp.primaryProxyObjects.includes(o)) || exp.replication.some((r) => (pq!.quorumChildren?.[r.quorum] ?? []).includes(r.child));
-    out.steps.push(...reprotectSteps(vm, roles, { leaveColo: anyColoState, stopSecondary: true, reason: `re-protect: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, changes: sf.argvChanges, ...commandLineOf(sq!, exp) }));
+    const anyColoState =
+      inColo ||
+      (pq!.objects ?? []).some((o) => exp.primaryProxyObjects.includes(o)) ||
+      exp.replication.some((r) => (pq!.quorumChildren?.[r.quorum] ?? []).includes(r.child));
+    out.steps.push(
+      ...reprotectSteps(vm, roles, {
+        leaveColo: anyColoState,
+        stopSecondary: true,
+        reason: `re-protect: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+        changes: sf.argvChanges,
+        ...commandLineOf(sq!, exp),
+      }),
+    );
     return out;
   }
 
@@ -284,10 +460,28 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
   if (changes.length > 0) {
     // Still what colo last applied: the spec changed. Otherwise someone changed them on the host.
     const applied = vmState?.appliedCheckpoint;
-    const specEdit = applied !== undefined && paramChanges(pq!, input.expectation({ ...vm, checkpoint: { ...vm.checkpoint, ...applied } }, roles)).length === 0;
-    if (!specEdit) drift(`vm.${n}.checkpoint`, roles.primary, `checkpoint/compare parameters differ from the spec: ${changes.map((c) => `${c.path} is ${String(c.before)}`).join(', ')}`);
-    const reason = specEdit ? 'the spec changed the checkpoint policy; applied in place, no restart' : 'checkpoint policy changed outside colo; the spec\'s is applied in place, no restart';
-    out.steps.push({ address: `vm.${n}.checkpoint`, action: 'update', kind: 'checkpoint-update', vm: n, host: roles.primary, reason, changes });
+    const specEdit =
+      applied !== undefined &&
+      paramChanges(pq!, input.expectation({ ...vm, checkpoint: { ...vm.checkpoint, ...applied } }, roles)).length === 0;
+    if (!specEdit)
+      drift(
+        `vm.${n}.checkpoint`,
+        roles.primary,
+        `checkpoint/compare parameters differ from the spec: ` +
+          `${changes.map((c) => `${c.path} is ${String(c.before)}`).join(', ')}`,
+      );
+    const reason = specEdit
+      ? 'the spec changed the checkpoint policy; applied in place, no restart'
+      : "checkpoint policy changed outside colo; the spec's is applied in place, no restart";
+    out.steps.push({
+      address: `vm.${n}.checkpoint`,
+      action: 'update',
+      kind: 'checkpoint-update',
+      vm: n,
+      host: roles.primary,
+      reason,
+      changes,
+    });
   }
   return out;
 }
@@ -297,18 +491,44 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
  * unreachable host holds cannot be judged or removed: the pair is blocked (it stays in the state,
  * and a later destroy finishes the job once the host is back).
  */
-function destroySteps(vmName: string, vmState: VmState | undefined, hosts: { primary: string; secondary: string }, obs: Observation, reason: string): { steps: PlannedStep[]; blocked?: BlockedPair } {
+function destroySteps(
+  vmName: string,
+  vmState: VmState | undefined,
+  hosts: { primary: string; secondary: string },
+  obs: Observation,
+  reason: string,
+): { steps: PlannedStep[]; blocked?: BlockedPair } {
   const steps: PlannedStep[] = [];
   const q = obs.vms[vmName]?.qemu ?? {};
   const unreachable = [...new Set([hosts.secondary, hosts.primary])].filter((h) => !obs.hosts[h]?.reachable);
-  for (const [role, host] of [['secondary', hosts.secondary], ['primary', hosts.primary]] as const) {
+  for (const [role, host] of [
+    ['secondary', hosts.secondary],
+    ['primary', hosts.primary],
+  ] as const) {
     if (q[host]?.alive && obs.hosts[host]?.reachable) {
-      steps.push({ address: `vm.${vmName}.${role}`, action: 'delete', kind: role === 'primary' ? 'primary-stop' : 'secondary-stop', vm: vmName, host, reason, changes: [] });
+      steps.push({
+        address: `vm.${vmName}.${role}`,
+        action: 'delete',
+        kind: role === 'primary' ? 'primary-stop' : 'secondary-stop',
+        vm: vmName,
+        host,
+        reason,
+        changes: [],
+      });
     }
   }
   for (const host of [hosts.secondary, hosts.primary]) {
     const files = vmState?.created[host] ?? [];
-    if (files.length > 0 && obs.hosts[host]?.reachable) steps.push({ address: `vm.${vmName}.files.${host}`, action: 'delete', kind: 'files-delete', vm: vmName, host, reason: `${files.length} file${files.length === 1 ? '' : 's'} colo created on ${host}`, changes: [] });
+    if (files.length > 0 && obs.hosts[host]?.reachable)
+      steps.push({
+        address: `vm.${vmName}.files.${host}`,
+        action: 'delete',
+        kind: 'files-delete',
+        vm: vmName,
+        host,
+        reason: `${files.length} file${files.length === 1 ? '' : 's'} colo created on ${host}`,
+        changes: [],
+      });
   }
   if (unreachable.length === 0 || !vmState) return { steps };
   const errors = unreachable.map((h) => `${h}: ${obs.hosts[h]?.error ?? 'not observed'}`).join('; ');
@@ -316,8 +536,13 @@ function destroySteps(vmName: string, vmState: VmState | undefined, hosts: { pri
     steps,
     blocked: {
       vm: vmName,
-      reason: `host ${unreachable.join(' and ')} ${unreachable.length === 1 ? 'is' : 'are'} unreachable (${errors}): colo cannot stop ${vmName}'s QEMU or delete its files there${steps.length > 0 ? '; it removes what it can reach' : ''} and keeps ${vmName} in the state`,
-      hint: `run the same destroy again once ${unreachable.join(' and ')} ${unreachable.length === 1 ? 'is' : 'are'} reachable`,
+      reason:
+        `host ${unreachable.join(' and ')} ${unreachable.length === 1 ? 'is' : 'are'} unreachable ` +
+        `(${errors}): colo cannot stop ${vmName}'s QEMU or delete its files ` +
+        `there${steps.length > 0 ? '; it removes what it can reach' : ''} and keeps ${vmName} in the state`,
+      hint:
+        `run the same destroy again once ${unreachable.join(' and ')} ` +
+        `${unreachable.length === 1 ? 'is' : 'are'} reachable`,
     },
   };
 }
@@ -334,7 +559,15 @@ export function planAll(input: PlanInput): Plan {
     stateSerial: input.state?.serial ?? 0,
     roles: {},
     hostFacts: Object.fromEntries(
-      Object.values(input.observation.hosts).map((h) => [h.name, { ...(h.qemuVersion ? { qemuVersion: { major: h.qemuVersion.major, minor: h.qemuVersion.minor, micro: h.qemuVersion.micro } } : {}), kvm: !!h.kvm }]),
+      Object.values(input.observation.hosts).map((h) => [
+        h.name,
+        {
+          ...(h.qemuVersion
+            ? { qemuVersion: { major: h.qemuVersion.major, minor: h.qemuVersion.minor, micro: h.qemuVersion.micro } }
+            : {}),
+          kvm: !!h.kvm,
+        },
+      ]),
     ),
     drift: [],
     blocked: [],
@@ -360,7 +593,14 @@ export function planAll(input: PlanInput): Plan {
       for (const h of [roles.primary, roles.secondary]) {
         if (!input.observation.hosts[h]?.workDirExists && !hostSteps.has(h)) {
           hostSteps.add(h);
-          plan.steps.push({ address: `host.${h}`, action: 'create', kind: 'host-prepare', host: h, reason: `work directory ${input.spec.hosts[h]?.workDir ?? ''}`, changes: [] });
+          plan.steps.push({
+            address: `host.${h}`,
+            action: 'create',
+            kind: 'host-prepare',
+            host: h,
+            reason: `work directory ${input.spec.hosts[h]?.workDir ?? ''}`,
+            changes: [],
+          });
         }
       }
     }
@@ -370,7 +610,13 @@ export function planAll(input: PlanInput): Plan {
   if (input.mode !== 'refresh-only') {
     for (const [name, vs] of Object.entries(input.state?.vms ?? {})) {
       if (input.spec.vms.some((v) => v.name === name)) continue;
-      const d = destroySteps(name, vs, { primary: vs.primaryHost, secondary: vs.secondaryHost }, input.observation, `${name} is not in the spec any more`);
+      const d = destroySteps(
+        name,
+        vs,
+        { primary: vs.primaryHost, secondary: vs.secondaryHost },
+        input.observation,
+        `${name} is not in the spec any more`,
+      );
       plan.steps.push(...d.steps);
       if (d.blocked) plan.blocked.push(d.blocked);
     }

@@ -23,7 +23,10 @@ export interface PlanRequest {
 
 export function hostFactsOf(observation: Observation): Record<string, HostFacts> {
   return Object.fromEntries(
-    Object.values(observation.hosts).map((h) => [h.name, { ...(h.qemuVersion ? { qemuVersion: h.qemuVersion } : {}), kvm: !!h.kvm }]),
+    Object.values(observation.hosts).map((h) => [
+      h.name,
+      { ...(h.qemuVersion ? { qemuVersion: h.qemuVersion } : {}), kvm: !!h.kvm },
+    ]),
   );
 }
 

@@ -11,13 +11,23 @@ export function qemuWarnings(spec: Spec, observation: Observation): string[] {
       if (!h?.qemuVersion) continue;
       const d = dialectForVersion(h.qemuVersion, { package: h.qemuVersion.text });
       const v = `${h.qemuVersion.major}.${h.qemuVersion.minor}.${h.qemuVersion.micro}`;
-      if (d.coloBroken) warnings.push(`${vm.name}: QEMU ${v} on ${hostName} is a release where COLO never reaches the colo state (10.0.0-10.0.6, 10.1.0-10.1.2); upgrade it`);
+      if (d.coloBroken)
+        warnings.push(
+          `${vm.name}: QEMU ${v} on ${hostName} is a release where COLO never reaches the colo state ` +
+            `(10.0.0-10.0.6, 10.1.0-10.1.2); upgrade it`,
+        );
       if (/^q35|^pc-q35/.test(vm.machine.type) && h.qemuVersion.major * 100 + h.qemuVersion.minor <= 702) {
-        warnings.push(`${vm.name}: machine type ${vm.machine.type} with QEMU ${v} on ${hostName}: a q35 secondary aborts when it loads a COLO checkpoint (ich9 LPC post-load, seen on 7.2); use machine type pc`);
+        warnings.push(
+          `${vm.name}: machine type ${vm.machine.type} with QEMU ${v} on ${hostName}: a q35 secondary aborts ` +
+            `when it loads a COLO checkpoint (ich9 LPC post-load, seen on 7.2); use machine type pc`,
+        );
       }
       const tcg = vm.machine.accel === 'tcg' || (vm.machine.accel === 'auto' && !h.kvm);
       if (tcg && d.tcgColoBugs) {
-        warnings.push(`${vm.name}: runs under TCG with QEMU ${v} on ${hostName}, which lacks the two TCG COLO fixes (deadlock at the first checkpoint, missed dirty pages); use KVM or a QEMU built by scripts/build-qemu.sh`);
+        warnings.push(
+          `${vm.name}: runs under TCG with QEMU ${v} on ${hostName}, which lacks the two TCG COLO fixes ` +
+            `(deadlock at the first checkpoint, missed dirty pages); use KVM or a QEMU built by scripts/build-qemu.sh`,
+        );
       }
     }
   }

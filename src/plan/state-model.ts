@@ -1,5 +1,6 @@
 /**
- * The state model (the content of colo's state file), an input of the pure planner: what observation of the hosts cannot tell (which host is primary
+ * The state model (the content of colo's state file), an input of the pure planner: what observation of the hosts
+ * cannot tell (which host is primary
  * now after a failover, what colo itself created and started), plus Terraform-style
  * `lineage` and `serial` to guard against mixing up or overwriting states.
  *

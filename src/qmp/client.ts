@@ -144,7 +144,14 @@ export class QmpClient {
       const timeout = new Promise<never>((_, reject) => {
         if (timeoutMs > 0) {
           timer = setTimeout(
-            () => reject(new QmpTimeoutError(`QMP handshake${client.where()} timed out after ${timeoutMs} ms: no greeting`, 'greeting', timeoutMs)),
+            () =>
+              reject(
+                new QmpTimeoutError(
+                  `QMP handshake${client.where()} timed out after ${timeoutMs} ms: no greeting`,
+                  'greeting',
+                  timeoutMs,
+                ),
+              ),
             timeoutMs,
           );
         }
@@ -156,7 +163,10 @@ export class QmpClient {
       return client;
     } catch (err) {
       clearTimeout(timer);
-      const e = err instanceof QmpConnectionError ? err : new QmpConnectionError(`QMP handshake${client.where()} failed: ${(err as Error).message}`);
+      const e =
+        err instanceof QmpConnectionError
+          ? err
+          : new QmpConnectionError(`QMP handshake${client.where()} failed: ${(err as Error).message}`);
       client.fail(e, false);
       throw e;
     } finally {
@@ -213,7 +223,10 @@ export class QmpClient {
    * Resolves the results in command order; rejects with the first failure in command order
    * (after every reply arrived, so nothing is left dangling). Each command gets its own timeout.
    */
-  async executeAll<T extends unknown[] = unknown[]>(commands: readonly QmpCommand[], opts: QmpCallOptions = {}): Promise<T> {
+  async executeAll<T extends unknown[] = unknown[]>(
+    commands: readonly QmpCommand[],
+    opts: QmpCallOptions = {},
+  ): Promise<T> {
     const settled = await this.executeAllSettled(commands, opts);
     const results: unknown[] = [];
     for (const s of settled) {
@@ -227,7 +240,9 @@ export class QmpClient {
   async executeAllSettled(commands: readonly QmpCommand[], opts: QmpCallOptions = {}): Promise<QmpSettled[]> {
     const sent = commands.map((c) => this.send(c.execute, c.arguments, opts.timeoutMs));
     const settled = await Promise.allSettled(sent);
-    return settled.map((s) => (s.status === 'fulfilled' ? { ok: true, value: s.value } : { ok: false, error: s.reason as Error }));
+    return settled.map((s) =>
+      s.status === 'fulfilled' ? { ok: true, value: s.value } : { ok: false, error: s.reason as Error },
+    );
   }
 
   /** Run commands one after another (each waits for the previous reply); stops at and rejects with the first error. */
@@ -244,9 +259,14 @@ export class QmpClient {
   /**
    * Resolve with the first event called `name` (and accepted by `predicate`). With `since`, buffered
    * events newer than that sequence number count too, so an event that raced ahead of this call is
-   * not missed: `const mark = qmp.eventSeq; await qmp.execute('cont'); await qmp.waitForEvent('RESUME', undefined, { since: mark })`.
+   * not missed: `const mark = qmp.eventSeq; await qmp.execute('cont'); await qmp.waitForEvent('RESUME', undefined, {
+   * since: mark })`.
    */
-  waitForEvent(name: string, predicate?: (e: QmpEventRecord) => boolean, opts: QmpWaitOptions = {}): Promise<QmpEventRecord> {
+  waitForEvent(
+    name: string,
+    predicate?: (e: QmpEventRecord) => boolean,
+    opts: QmpWaitOptions = {},
+  ): Promise<QmpEventRecord> {
     if (this.closedError) {
       return Promise.reject(new QmpConnectionError(`${this.closedError.message}; was waiting for event ${name}`));
     }
@@ -261,14 +281,22 @@ export class QmpClient {
       if (timeoutMs > 0) {
         waiter.timer = setTimeout(() => {
           this.waiters.delete(waiter);
-          reject(new QmpTimeoutError(`QMP event ${name}${this.where()} did not arrive within ${timeoutMs} ms`, name, timeoutMs));
+          reject(
+            new QmpTimeoutError(
+              `QMP event ${name}${this.where()} did not arrive within ${timeoutMs} ms`,
+              name,
+              timeoutMs,
+            ),
+          );
         }, timeoutMs);
       }
       this.waiters.add(waiter);
     });
   }
 
-  /** End the stream. Pending calls and waiters are rejected. Resolves once the stream closed (or after 2 s, destroyed). */
+  /**
+   * End the stream. Pending calls and waiters are rejected. Resolves once the stream closed (or after 2 s, destroyed).
+   */
   async close(): Promise<void> {
     if (!this.closedError) {
       this.fail(new QmpConnectionError(`QMP connection closed by the client${this.where()}`), true);
@@ -293,7 +321,11 @@ export class QmpClient {
     return this.label ? ` [${this.label}]` : '';
   }
 
-  private send(command: string, args: Record<string, unknown> | undefined, timeoutMs: number | undefined): Promise<unknown> {
+  private send(
+    command: string,
+    args: Record<string, unknown> | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<unknown> {
     if (this.closedError) {
       return Promise.reject(new QmpConnectionError(`${this.closedError.message}; cannot send ${command}`));
     }
@@ -331,7 +363,10 @@ export class QmpClient {
     }
     if (!this.closedError && this.buffer.length > MAX_LINE_CHARS) {
       this.fail(
-        new QmpConnectionError(`QMP peer${this.where()} sent ${this.buffer.length} chars without a line end: ${truncateForMessage(this.buffer)}`),
+        new QmpConnectionError(
+          `QMP peer${this.where()} sent ${this.buffer.length} chars without a line end: ` +
+            `${truncateForMessage(this.buffer)}`,
+        ),
         false,
       );
     }
@@ -429,7 +464,10 @@ export class QmpClient {
   private onStreamGone(reason: string): void {
     if (this.closedError) return;
     const expected = this.quitSent;
-    this.fail(new QmpConnectionError(`QMP connection closed${this.where()}: ${reason}${expected ? ' (after quit)' : ''}`), expected);
+    this.fail(
+      new QmpConnectionError(`QMP connection closed${this.where()}: ${reason}${expected ? ' (after quit)' : ''}`),
+      expected,
+    );
     if (expected && !this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
   }
 

@@ -29,21 +29,31 @@ export function resolveAccel(vm: VmSpec, kvmAvailable: boolean): 'kvm' | 'tcg' {
 function commonHead(host: HostSpec, vm: VmSpec, paths: VmPaths, o: ArgvOptions): string[] {
   const argv = [
     host.qemu.binary,
-    '-name', optValue(vm.name),
+    '-name',
+    optValue(vm.name),
     '-nodefaults',
-    '-display', 'none',
-    '-machine', opts(optValue(vm.machine.type), [['accel', resolveAccel(vm, o.kvmAvailable)]]),
-    '-cpu', vm.machine.cpu,
-    '-m', `${vm.machine.memoryMiB}M`,
-    '-smp', String(vm.machine.smp),
+    '-display',
+    'none',
+    '-machine',
+    opts(optValue(vm.machine.type), [['accel', resolveAccel(vm, o.kvmAvailable)]]),
+    '-cpu',
+    vm.machine.cpu,
+    '-m',
+    `${vm.machine.memoryMiB}M`,
+    '-smp',
+    String(vm.machine.smp),
   ];
   for (const dir of host.qemu.firmware) argv.push('-L', dir);
   argv.push(
     '-daemonize',
-    '-pidfile', paths.pidFile,
-    '-qmp', `unix:${optValue(paths.qmpSocket)},server=on,wait=off`,
-    '-serial', `file:${paths.consoleLog}`,
-    '-D', paths.qemuLog,
+    '-pidfile',
+    paths.pidFile,
+    '-qmp',
+    `unix:${optValue(paths.qmpSocket)},server=on,wait=off`,
+    '-serial',
+    `file:${paths.consoleLog}`,
+    '-D',
+    paths.qemuLog,
   );
   if (vm.boot.kind === 'kernel') {
     argv.push('-kernel', vm.boot.kernel);
@@ -59,19 +69,31 @@ export function renderNetdev(netdev: NetdevSpec, host: HostSpec): string {
   switch (b.kind) {
     case 'user': {
       const fwds = b.hostForwards.map(
-        (f) => ['hostfwd', `${f.protocol}:${f.hostAddress ?? host.replicationAddress}:${f.hostPort}-:${f.guestPort}`] as const,
+        (f) =>
+          [
+            'hostfwd',
+            `${f.protocol}:${f.hostAddress ?? host.replicationAddress}:${f.hostPort}-:${f.guestPort}`,
+          ] as const,
       );
       return opts('user', [['id', netdev.id], ...fwds]);
     }
     case 'tap': {
-      const pairs: [string, string][] = [['id', netdev.id], ['vhost', 'off']];
+      const pairs: [string, string][] = [
+        ['id', netdev.id],
+        ['vhost', 'off'],
+      ];
       if (b.ifname !== undefined) pairs.push(['ifname', b.ifname]);
       pairs.push(['script', b.script ?? 'no'], ['downscript', b.downscript ?? 'no']);
       return opts('tap', pairs);
     }
     case 'bridge':
       // -netdev bridge has no vhost option; tap with helper+br is the same backend and takes vhost=off.
-      return opts('tap', [['id', netdev.id], ['vhost', 'off'], ['br', b.bridge], ['helper', b.helper ?? DEFAULT_BRIDGE_HELPER]]);
+      return opts('tap', [
+        ['id', netdev.id],
+        ['vhost', 'off'],
+        ['br', b.bridge],
+        ['helper', b.helper ?? DEFAULT_BRIDGE_HELPER],
+      ]);
   }
 }
 
@@ -79,7 +101,14 @@ function nicArgs(vm: VmSpec, host: HostSpec): string[] {
   const argv: string[] = [];
   for (const n of vm.netdevs) {
     argv.push('-netdev', renderNetdev(n, host));
-    argv.push('-device', opts(optValue(n.model), [['id', nicIds(n).device], ['netdev', n.id], ['mac', n.mac]]));
+    argv.push(
+      '-device',
+      opts(optValue(n.model), [
+        ['id', nicIds(n).device],
+        ['netdev', n.id],
+        ['mac', n.mac],
+      ]),
+    );
   }
   return argv;
 }
@@ -89,7 +118,10 @@ function diskDeviceArgs(vm: VmSpec): string[] {
   if (vm.disks.some((d) => d.interface === 'scsi')) argv.push('-device', `virtio-scsi-pci,id=${SCSI_CONTROLLER_ID}`);
   vm.disks.forEach((disk, i) => {
     const ids = diskIds(disk);
-    const pairs: [string, string | number][] = [['id', ids.device], ['drive', ids.quorum]];
+    const pairs: [string, string | number][] = [
+      ['id', ids.device],
+      ['drive', ids.quorum],
+    ];
     if (disk.interface === 'scsi') pairs.push(['bus', `${SCSI_CONTROLLER_ID}.0`]);
     if (vm.boot.kind === 'disk' && i === 0) pairs.push(['bootindex', 1]);
     argv.push('-device', opts(deviceModel(disk), pairs));
@@ -124,15 +156,50 @@ export function renderPrimaryArgv(spec: Spec, vm: VmSpec, placement: Placement, 
     const ids = nicIds(n);
     const nicPorts = vm.ports.nics[i];
     const nicPaths = paths.nics[i];
-    if (!nicPorts || nicPorts.netdevId !== n.id || !nicPaths) throw new Error(`vm ${vm.name}: no ports for netdev ${n.id}`);
+    if (!nicPorts || nicPorts.netdevId !== n.id || !nicPaths)
+      throw new Error(`vm ${vm.name}: no ports for netdev ${n.id}`);
     const addr = host.replicationAddress;
     argv.push(
-      '-chardev', opts('socket', [['id', ids.mirror], ['host', addr], ['port', nicPorts.mirror], ['server', 'on'], ['wait', 'off']]),
-      '-chardev', opts('socket', [['id', ids.compareIn], ['host', addr], ['port', nicPorts.compare], ['server', 'on'], ['wait', 'off']]),
-      '-chardev', opts('socket', [['id', ids.primaryIn], ['path', nicPaths.primaryInSocket], ['server', 'on'], ['wait', 'off']]),
-      '-chardev', opts('socket', [['id', ids.primaryInClient], ['path', nicPaths.primaryInSocket]]),
-      '-chardev', opts('socket', [['id', ids.compareOut], ['path', nicPaths.compareOutSocket], ['server', 'on'], ['wait', 'off']]),
-      '-chardev', opts('socket', [['id', ids.compareOutClient], ['path', nicPaths.compareOutSocket]]),
+      '-chardev',
+      opts('socket', [
+        ['id', ids.mirror],
+        ['host', addr],
+        ['port', nicPorts.mirror],
+        ['server', 'on'],
+        ['wait', 'off'],
+      ]),
+      '-chardev',
+      opts('socket', [
+        ['id', ids.compareIn],
+        ['host', addr],
+        ['port', nicPorts.compare],
+        ['server', 'on'],
+        ['wait', 'off'],
+      ]),
+      '-chardev',
+      opts('socket', [
+        ['id', ids.primaryIn],
+        ['path', nicPaths.primaryInSocket],
+        ['server', 'on'],
+        ['wait', 'off'],
+      ]),
+      '-chardev',
+      opts('socket', [
+        ['id', ids.primaryInClient],
+        ['path', nicPaths.primaryInSocket],
+      ]),
+      '-chardev',
+      opts('socket', [
+        ['id', ids.compareOut],
+        ['path', nicPaths.compareOutSocket],
+        ['server', 'on'],
+        ['wait', 'off'],
+      ]),
+      '-chardev',
+      opts('socket', [
+        ['id', ids.compareOutClient],
+        ['path', nicPaths.compareOutSocket],
+      ]),
     );
   });
   for (const disk of vm.disks) {
@@ -169,11 +236,28 @@ export function renderSecondaryArgv(spec: Spec, vm: VmSpec, placement: Placement
     const vnet: [string, string][] = n.vnetHdr ? [['vnet_hdr_support', 'on']] : [];
     const addr = primaryHost.replicationAddress;
     argv.push(
-      '-chardev', opts('socket', [['id', ids.secMirror], ['host', addr], ['port', nicPorts.mirror], reconnect]),
-      '-chardev', opts('socket', [['id', ids.secCompare], ['host', addr], ['port', nicPorts.compare], reconnect]),
-      '-object', opts('filter-redirector', [['id', ids.secRedirectTx], ['netdev', n.id], ['queue', 'tx'], ['indev', ids.secMirror], ...vnet]),
-      '-object', opts('filter-redirector', [['id', ids.secRedirectRx], ['netdev', n.id], ['queue', 'rx'], ['outdev', ids.secCompare], ...vnet]),
-      '-object', opts('filter-rewriter', [['id', ids.rewriter], ['netdev', n.id], ['queue', 'all'], ...vnet]),
+      '-chardev',
+      opts('socket', [['id', ids.secMirror], ['host', addr], ['port', nicPorts.mirror], reconnect]),
+      '-chardev',
+      opts('socket', [['id', ids.secCompare], ['host', addr], ['port', nicPorts.compare], reconnect]),
+      '-object',
+      opts('filter-redirector', [
+        ['id', ids.secRedirectTx],
+        ['netdev', n.id],
+        ['queue', 'tx'],
+        ['indev', ids.secMirror],
+        ...vnet,
+      ]),
+      '-object',
+      opts('filter-redirector', [
+        ['id', ids.secRedirectRx],
+        ['netdev', n.id],
+        ['queue', 'rx'],
+        ['outdev', ids.secCompare],
+        ...vnet,
+      ]),
+      '-object',
+      opts('filter-rewriter', [['id', ids.rewriter], ['netdev', n.id], ['queue', 'all'], ...vnet]),
     );
   });
   vm.disks.forEach((disk, i) => {
@@ -181,7 +265,12 @@ export function renderSecondaryArgv(spec: Spec, vm: VmSpec, placement: Placement
     const dp = paths.disks[i];
     if (!dp) throw new Error(`vm ${vm.name}: no paths for disk ${disk.id}`);
     argv.push(
-      '-drive', opts('if=none', [['id', ids.parent], ['driver', 'qcow2'], ['file.filename', dp.base]]),
+      '-drive',
+      opts('if=none', [
+        ['id', ids.parent],
+        ['driver', 'qcow2'],
+        ['file.filename', dp.base],
+      ]),
       '-drive',
       opts('if=none', [
         ['id', ids.childs],
@@ -194,7 +283,8 @@ export function renderSecondaryArgv(spec: Spec, vm: VmSpec, placement: Placement
         ['file.backing.file.filename', dp.hidden],
         ['file.backing.backing', ids.parent],
       ]),
-      '-drive', opts('if=none', [['id', ids.quorum], ['node-name', ids.quorumNode], ...QUORUM, ['children.0', ids.childs]]),
+      '-drive',
+      opts('if=none', [['id', ids.quorum], ['node-name', ids.quorumNode], ...QUORUM, ['children.0', ids.childs]]),
     );
   });
   argv.push(...diskDeviceArgs(vm));

@@ -11,20 +11,28 @@ export interface QemuVersion {
 
 export interface Dialect {
   version: QemuVersion;
-  /** Socket chardev client reconnect option: `reconnect=1` (< 9.2) or `reconnect-ms=1000` (>= 9.2; `reconnect` removed in 10.2). */
+  /**
+   * Socket chardev client reconnect option: `reconnect=1` (< 9.2) or `reconnect-ms=1000` (>= 9.2; `reconnect` removed
+   * in 10.2).
+   */
   reconnectOption: 'reconnect' | 'reconnect-ms';
   /** Since 8.1 the secondary must also enable the x-colo migration capability before migration comes in. */
   secondaryNeedsXColo: boolean;
   /** QEMU versions where COLO never reaches the colo state (10.0.0-10.0.6, 10.1.0-10.1.2). */
   coloBroken: boolean;
-  /** Debian 7.2 without the two TCG fixes deadlocks / corrupts the secondary under TCG. Warn when paired with accel tcg. */
+  /**
+   * Debian 7.2 without the two TCG fixes deadlocks / corrupts the secondary under TCG. Warn when paired with accel tcg.
+   */
   tcgColoBugs: boolean;
 }
 
 /** The QEMU version colo assumes for a host it has not observed (the one these machines run). */
 export const DEFAULT_QEMU_VERSION: QemuVersion = { major: 7, minor: 2, micro: 0 };
 
-/** A package/build string containing this marks a QEMU rebuilt with the two TCG COLO fixes (scripts set it via `--with-pkgversion`). */
+/**
+ * A package/build string containing this marks a QEMU rebuilt with the two TCG COLO fixes (scripts set it via
+ * `--with-pkgversion`).
+ */
 export const TCG_COLO_FIXES_MARKER = 'colo-tcg-fixes';
 /** Matches the marker as scripts/build-qemu.sh writes it ("colo TCG fixes") and the dashed form. */
 export const TCG_COLO_FIXES_PATTERN = /colo[ -]tcg[ -]fixes/i;

@@ -124,7 +124,9 @@ export interface VmIds {
 export function virtioBackendPaths(vm: VmSpec): string[] {
   return [
     ...vm.netdevs.filter((n) => n.vnetHdr).map((n) => nicIds(n).virtioBackendPath),
-    ...vm.disks.filter((d) => d.interface === 'virtio').map((d) => `/machine/peripheral/${diskIds(d).device}/virtio-backend`),
+    ...vm.disks
+      .filter((d) => d.interface === 'virtio')
+      .map((d) => `/machine/peripheral/${diskIds(d).device}/virtio-backend`),
   ];
 }
 

@@ -75,7 +75,13 @@ export function renderMirrorStart(spec: Spec, vm: VmSpec, placement: Placement):
     const ids = diskIds(disk);
     commands.push(
       nbdClient(spec, vm, placement, ids.mirrorTarget, ids.exportName),
-      cmd('blockdev-mirror', { 'job-id': ids.mirrorJob, device: ids.quorum, target: ids.mirrorTarget, sync: 'full', 'copy-mode': 'write-blocking' }),
+      cmd('blockdev-mirror', {
+        'job-id': ids.mirrorJob,
+        device: ids.quorum,
+        target: ids.mirrorTarget,
+        sync: 'full',
+        'copy-mode': 'write-blocking',
+      }),
     );
   }
   return [
@@ -133,9 +139,33 @@ export function renderProxyObjectAdds(vm: VmSpec, placement: Placement): QmpComm
     const vnet = n.vnetHdr ? { vnet_hdr_support: true } : {};
     const before = placement.primaryPromoted ? { insert: 'before', position: `id=${ids.rewriter}` } : {};
     commands.push(
-      cmd('object-add', { 'qom-type': 'filter-mirror', id: ids.filterMirror, netdev: n.id, queue: 'tx', outdev: ids.mirror, ...vnet, ...before }),
-      cmd('object-add', { 'qom-type': 'filter-redirector', id: ids.redirectorOut, netdev: n.id, queue: 'rx', indev: ids.compareOut, ...vnet, ...before }),
-      cmd('object-add', { 'qom-type': 'filter-redirector', id: ids.redirectorIn, netdev: n.id, queue: 'rx', outdev: ids.primaryIn, ...vnet, ...before }),
+      cmd('object-add', {
+        'qom-type': 'filter-mirror',
+        id: ids.filterMirror,
+        netdev: n.id,
+        queue: 'tx',
+        outdev: ids.mirror,
+        ...vnet,
+        ...before,
+      }),
+      cmd('object-add', {
+        'qom-type': 'filter-redirector',
+        id: ids.redirectorOut,
+        netdev: n.id,
+        queue: 'rx',
+        indev: ids.compareOut,
+        ...vnet,
+        ...before,
+      }),
+      cmd('object-add', {
+        'qom-type': 'filter-redirector',
+        id: ids.redirectorIn,
+        netdev: n.id,
+        queue: 'rx',
+        outdev: ids.primaryIn,
+        ...vnet,
+        ...before,
+      }),
       cmd('object-add', { 'qom-type': 'iothread', id: ids.iothread }),
       cmd('object-add', {
         'qom-type': 'colo-compare',
@@ -191,8 +221,15 @@ export function renderSwitchover(spec: Spec, vm: VmSpec, placement: Placement): 
 export function renderResyncFinish(vm: VmSpec): QmpPhase[] {
   const jobIds = vm.disks.map((d) => diskIds(d).mirrorJob);
   return [
-    { name: 'resync-cancel', commands: jobIds.map((id) => cmd('block-job-cancel', { device: id })), waitFor: { event: 'BLOCK_JOB_COMPLETED', jobIds } },
-    { name: 'resync-cleanup', commands: vm.disks.map((d) => cmd('blockdev-del', { 'node-name': diskIds(d).mirrorTarget })) },
+    {
+      name: 'resync-cancel',
+      commands: jobIds.map((id) => cmd('block-job-cancel', { device: id })),
+      waitFor: { event: 'BLOCK_JOB_COMPLETED', jobIds },
+    },
+    {
+      name: 'resync-cleanup',
+      commands: vm.disks.map((d) => cmd('blockdev-del', { 'node-name': diskIds(d).mirrorTarget })),
+    },
   ];
 }
 
@@ -213,8 +250,14 @@ export function renderFailoverSecondary(vm: VmSpec): QmpPhase[] {
       commands: [
         cmd('nbd-server-stop'),
         cmd('x-colo-lost-heartbeat'),
-        ...nics.flatMap((ids) => [cmd('object-del', { id: ids.secRedirectRx }), cmd('object-del', { id: ids.secRedirectTx })]),
-        ...nics.flatMap((ids) => [cmd('chardev-remove', { id: ids.secCompare }), cmd('chardev-remove', { id: ids.secMirror })]),
+        ...nics.flatMap((ids) => [
+          cmd('object-del', { id: ids.secRedirectRx }),
+          cmd('object-del', { id: ids.secRedirectTx }),
+        ]),
+        ...nics.flatMap((ids) => [
+          cmd('chardev-remove', { id: ids.secCompare }),
+          cmd('chardev-remove', { id: ids.secMirror }),
+        ]),
       ],
     },
   ];

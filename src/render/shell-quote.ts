@@ -40,7 +40,9 @@ export function withEnv(argv: readonly string[], env: Record<string, string> | u
   // `--` is not portable for env; a program name starting with '-' or containing '=' would be misread.
   const prog = argv[0] ?? '';
   if (prog.startsWith('-') || prog.includes('=')) {
-    throw new Error(`cannot run ${JSON.stringify(prog)} with an environment: the program name starts with '-' or contains '='`);
+    throw new Error(
+      `cannot run ${JSON.stringify(prog)} with an environment: the program name starts with '-' or contains '='`,
+    );
   }
   return ['env', ...entries.map(([k, v]) => `${k}=${v}`), ...argv];
 }

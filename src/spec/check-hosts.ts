@@ -12,10 +12,19 @@ export function checkHosts(raw: RawSpec, r: Reporter): void {
     const at = ['hosts', name];
     if (host.local === true) {
       if (r.written([...at, 'ssh'])) {
-        r.error([...at, 'ssh'], `host ${name} is local (local: true) and must not have an ssh block; remove one of them`, 'key');
+        r.error(
+          [...at, 'ssh'],
+          `host ${name} is local (local: true) and must not have an ssh block; remove one of them`,
+          'key',
+        );
       }
       if (!r.written([...at, 'replicationAddress'])) {
-        r.error(at, `missing required key "replicationAddress" in ${formatPath(at)} (a local host has no ssh.address to default to)`, 'key');
+        r.error(
+          at,
+          `missing required key "replicationAddress" in ${formatPath(at)} (a local host has no ssh.address to ` +
+            `default to)`,
+          'key',
+        );
       }
     } else if (!r.written([...at, 'ssh'])) {
       r.error(at, `missing required key "ssh" in ${formatPath(at)} (or set local: true to run on this machine)`, 'key');
@@ -38,7 +47,11 @@ export function checkHosts(raw: RawSpec, r: Reporter): void {
       const other = byReplicationAddress.get(replication);
       const where = host.replicationAddress !== undefined ? [...at, 'replicationAddress'] : [...at, 'ssh', 'address'];
       if (other !== undefined) {
-        r.warning(where, `hosts ${other} and ${name} have the same replication address ${replication}; their QEMUs would compete for the same ports`);
+        r.warning(
+          where,
+          `hosts ${other} and ${name} have the same replication address ${replication}; their QEMUs would ` +
+            `compete for the same ports`,
+        );
       } else {
         byReplicationAddress.set(replication, name);
       }
@@ -54,10 +67,12 @@ export function hostKeyProblem(line: string): string | undefined {
   const [type, b64] = line.split(' ');
   if (type === undefined || b64 === undefined) return 'expected "TYPE BASE64", e.g. "ssh-ed25519 AAAAC3Nza..."';
   const blob = Buffer.from(b64, 'base64');
-  if (blob.length < 4 || blob.toString('base64').replace(/=+$/, '') !== b64.replace(/=+$/, '')) return 'the key is not valid base64';
+  if (blob.length < 4 || blob.toString('base64').replace(/=+$/, '') !== b64.replace(/=+$/, ''))
+    return 'the key is not valid base64';
   const len = blob.readUInt32BE(0);
   const inner = blob.subarray(4, 4 + len).toString('latin1');
   if (len > blob.length - 4 || inner !== type) return `the key data is not an ${type} key (truncated or pasted wrong?)`;
-  if (type === 'ssh-ed25519' && blob.length !== 51) return 'the key data is not a complete ssh-ed25519 key (truncated?)';
+  if (type === 'ssh-ed25519' && blob.length !== 51)
+    return 'the key data is not a complete ssh-ed25519 key (truncated?)';
   return undefined;
 }

@@ -13,7 +13,8 @@ const MiB = 1024 * 1024;
 
 export function checkUnits(raw: RawSpec, r: Reporter): void {
   for (const [name, host] of Object.entries(raw.hosts ?? {})) {
-    if (host?.fence?.timeout !== undefined) positiveDuration(r, ['hosts', name, 'fence', 'timeout'], host.fence.timeout);
+    if (host?.fence?.timeout !== undefined)
+      positiveDuration(r, ['hosts', name, 'fence', 'timeout'], host.fence.timeout);
   }
   const d = raw.defaults;
   if (d) {
@@ -34,7 +35,8 @@ function vmUnits(r: Reporter, at: SpecPath, vm: RawVm): void {
     const size = parseSize(disk.size);
     if (!size.ok) r.error(path, `${formatPath(path)}: ${size.error}`);
     else if (size.value <= 0) r.error(path, `${formatPath(path)}: a disk must be larger than 0 bytes`);
-    else if (size.value % 512 !== 0) r.error(path, `${formatPath(path)}: ${size.value} bytes is not a multiple of 512 (the disk sector size)`);
+    else if (size.value % 512 !== 0)
+      r.error(path, `${formatPath(path)}: ${size.value} bytes is not a multiple of 512 (the disk sector size)`);
   });
 }
 

@@ -30,17 +30,26 @@ function checkVm(raw: RawSpec, r: Reporter, name: string, vm: RawVm): void {
   for (const role of ['primary', 'secondary'] as const) {
     const ref = vm[role];
     if (ref === undefined || r.written(['hosts', ref])) continue;
-    const hint = didYouMean(ref, hostNames) || (hostNames.length > 0 ? ` (declared hosts: ${hostNames.join(', ')})` : ' (no hosts are declared)');
+    const hint =
+      didYouMean(ref, hostNames) ||
+      (hostNames.length > 0 ? ` (declared hosts: ${hostNames.join(', ')})` : ' (no hosts are declared)');
     r.error([...at, role], `unknown host ${JSON.stringify(ref)} in ${formatPath([...at, role])}${hint}`);
   }
   if (vm.primary !== undefined && vm.primary === vm.secondary) {
-    r.error([...at, 'secondary'], `${formatPath(at)}: primary and secondary are both ${JSON.stringify(vm.primary)}; COLO needs two different hosts`);
+    r.error(
+      [...at, 'secondary'],
+      `${formatPath(at)}: primary and secondary are both ${JSON.stringify(vm.primary)}; COLO needs two different hosts`,
+    );
   }
 
   if (vm.boot && r.written([...at, 'boot'])) checkBoot(r, [...at, 'boot'], vm.boot);
   const bootAt = vm.boot !== undefined || r.written([...at, 'boot']) ? [...at, 'boot'] : ['defaults', 'boot'];
   const disks = vm.disks ?? [];
-  if (!r.written([...bootAt, 'kernel']) && disks.filter((d) => d !== undefined).length === 0 && !r.written([...at, 'disks'])) {
+  if (
+    !r.written([...bootAt, 'kernel']) &&
+    disks.filter((d) => d !== undefined).length === 0 &&
+    !r.written([...at, 'disks'])
+  ) {
     r.error(at, `${formatPath(at)}: nothing to boot: add a disk or set boot.kernel`, 'key');
   }
 
@@ -53,7 +62,8 @@ function checkVm(raw: RawSpec, r: Reporter, name: string, vm: RawVm): void {
     const id = disk.id ?? `disk${i}`;
     const uniqueId = diskIds.add(id, disk.id !== undefined ? [...item, 'id'] : item, formatPath(at));
     // A defaulted export name repeats the id: a duplicate id is already reported.
-    if (uniqueId || disk.export !== undefined) exports.add(disk.export ?? id, disk.export !== undefined ? [...item, 'export'] : item, formatPath(at));
+    if (uniqueId || disk.export !== undefined)
+      exports.add(disk.export ?? id, disk.export !== undefined ? [...item, 'export'] : item, formatPath(at));
   });
 
   const netdevIds = new Uniq(r, 'netdev id');
@@ -68,16 +78,31 @@ function checkVm(raw: RawSpec, r: Reporter, name: string, vm: RawVm): void {
     const backend = mergeNetdev(netdev, raw.defaults).backend;
     if (backend === undefined) {
       if (!r.written([...item, 'backend'])) {
-        r.error(item, `missing required key "backend" in ${formatPath(item)} (user, tap or bridge; or set defaults.netdev.backend)`);
+        r.error(
+          item,
+          `missing required key "backend" in ${formatPath(item)} (user, tap or bridge; or set defaults.netdev.backend)`,
+        );
       }
     } else {
       for (const [key, owner] of Object.entries(BACKEND_KEYS)) {
         if (owner !== backend && netdev[key as keyof typeof netdev] !== undefined) {
-          r.error([...item, key], `${JSON.stringify(key)} only applies to backend: ${owner}; ${formatPath(item)} uses backend: ${backend}`, 'key');
+          r.error(
+            [...item, key],
+            `${JSON.stringify(key)} only applies to backend: ${owner}; ${formatPath(item)} uses backend: ${backend}`,
+            'key',
+          );
         }
       }
-      if (backend === 'bridge' && mergeNetdev(netdev, raw.defaults).bridge === undefined && !r.written([...item, 'bridge'])) {
-        r.error(item, `missing required key "bridge" in ${formatPath(item)} (needed for backend: bridge; or set defaults.netdev.bridge)`);
+      if (
+        backend === 'bridge' &&
+        mergeNetdev(netdev, raw.defaults).bridge === undefined &&
+        !r.written([...item, 'bridge'])
+      ) {
+        r.error(
+          item,
+          `missing required key "bridge" in ${formatPath(item)} (needed for backend: bridge; or set ` +
+            `defaults.netdev.bridge)`,
+        );
       }
     }
 
@@ -85,7 +110,11 @@ function checkVm(raw: RawSpec, r: Reporter, name: string, vm: RawVm): void {
       const path = [...item, 'mac'];
       if (isZeroMac(netdev.mac)) r.error(path, `${formatPath(path)}: ${netdev.mac} is not a usable MAC address`);
       else if (isMulticastMac(netdev.mac)) {
-        r.error(path, `${formatPath(path)}: ${netdev.mac} is a multicast address; a NIC needs a unicast MAC (even first byte, e.g. 52:54:00:...)`);
+        r.error(
+          path,
+          `${formatPath(path)}: ${netdev.mac} is a multicast address; a NIC needs a unicast MAC (even first ` +
+            `byte, e.g. 52:54:00:...)`,
+        );
       }
     }
   });
@@ -93,7 +122,8 @@ function checkVm(raw: RawSpec, r: Reporter, name: string, vm: RawVm): void {
   for (const key of Object.keys(vm.ports?.nics ?? {})) {
     if (ids.includes(key)) continue;
     const path = [...at, 'ports', 'nics', key];
-    const hint = didYouMean(key, ids) || (ids.length > 0 ? ` (netdev ids: ${ids.join(', ')})` : ' (the VM has no netdevs)');
+    const hint =
+      didYouMean(key, ids) || (ids.length > 0 ? ` (netdev ids: ${ids.join(', ')})` : ' (the VM has no netdevs)');
     r.error(path, `${formatPath(path)}: no netdev with id ${JSON.stringify(key)} in ${formatPath(at)}${hint}`, 'key');
   }
 }
@@ -101,13 +131,18 @@ function checkVm(raw: RawSpec, r: Reporter, name: string, vm: RawVm): void {
 function checkBoot(r: Reporter, at: SpecPath, boot: RawBoot): void {
   const kernel = r.written([...at, 'kernel']); // even when its value was rejected
   if (kernel && boot.disk === true) {
-    r.error([...at, 'disk'], `${formatPath(at)}: choose kernel boot or disk boot, not both (remove kernel or disk: true)`, 'key');
+    r.error(
+      [...at, 'disk'],
+      `${formatPath(at)}: choose kernel boot or disk boot, not both (remove kernel or disk: true)`,
+      'key',
+    );
   }
   if (!kernel) {
     for (const key of ['initrd', 'append'] as const) {
       if (boot[key] !== undefined) r.error([...at, key], `${formatPath(at)}: ${key} needs kernel`, 'key');
     }
-    if (boot.disk === false) r.error([...at, 'disk'], `${formatPath(at)}: disk: false needs a kernel to boot from`, 'key');
+    if (boot.disk === false)
+      r.error([...at, 'disk'], `${formatPath(at)}: disk: false needs a kernel to boot from`, 'key');
   }
 }
 
@@ -131,7 +166,8 @@ class Uniq {
     }
     this.#r.error(
       path,
-      `duplicate ${this.#what} ${JSON.stringify(value)} in ${owner} (first used on line ${this.#r.lineOf(first, 'value')})`,
+      `duplicate ${this.#what} ${JSON.stringify(value)} in ${owner} (first used on line ` +
+        `${this.#r.lineOf(first, 'value')})`,
     );
     return false;
   }

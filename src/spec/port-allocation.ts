@@ -64,8 +64,10 @@ export function allocatePorts(requests: readonly PortRequest[], r: Reporter): Ma
 
   // 1. Explicit ports and host forwards of every VM, in file order.
   for (const q of requests) {
-    for (const f of q.forwards) claim(q.hosts, { protocol: f.protocol, port: f.port, path: f.path, label: formatPath(f.path) });
-    for (const e of explicitPorts(q)) claim(q.hosts, { protocol: 'tcp', port: e.port, path: e.path, label: formatPath(e.path) });
+    for (const f of q.forwards)
+      claim(q.hosts, { protocol: f.protocol, port: f.port, path: f.path, label: formatPath(f.path) });
+    for (const e of explicitPorts(q))
+      claim(q.hosts, { protocol: 'tcp', port: e.port, path: e.path, label: formatPath(e.path) });
   }
 
   // 2. Everything else, from each VM's base, skipping any port taken on either host.
@@ -76,7 +78,12 @@ export function allocatePorts(requests: readonly PortRequest[], r: Reporter): Ma
     const take = (role: string): number => {
       while (next <= PORT_MAX && q.hosts.some((h) => used(h).has(`tcp/${next}`) || used(h).has(`udp/${next}`))) next++;
       if (next > PORT_MAX) {
-        if (!exhausted) r.error(q.basePath, `${formatPath(['vms', q.vm])}: no free port left from ${q.base} to ${PORT_MAX} for its ${role} port; lower ports.base`);
+        if (!exhausted)
+          r.error(
+            q.basePath,
+            `${formatPath(['vms', q.vm])}: no free port left from ${q.base} to ${PORT_MAX} for its ${role} ` +
+              `port; lower ports.base`,
+          );
         exhausted = true;
         return 0;
       }

@@ -45,7 +45,10 @@ export function resolveSpec(raw: RawSpec, absoluteFile: string, r: Reporter, opt
         type: vm.machine?.type ?? D.DEFAULT_MACHINE_TYPE,
         accel: vm.machine?.accel ?? D.DEFAULT_ACCEL,
         cpu: vm.machine?.cpu ?? D.DEFAULT_CPU,
-        memoryMiB: vm.machine?.memory !== undefined ? valueOr(parseSize(vm.machine.memory, 1024 * 1024), 0) / (1024 * 1024) : D.DEFAULT_MEMORY_MIB,
+        memoryMiB:
+          vm.machine?.memory !== undefined
+            ? valueOr(parseSize(vm.machine.memory, 1024 * 1024), 0) / (1024 * 1024)
+            : D.DEFAULT_MEMORY_MIB,
         smp: vm.machine?.smp ?? D.DEFAULT_SMP,
       },
       boot: resolveBoot(vm),
@@ -68,16 +71,19 @@ export function resolveSpec(raw: RawSpec, absoluteFile: string, r: Reporter, opt
 
 function resolveHost(name: string, host: RawHost, opts: ResolveOptions): HostSpec {
   const local = host.local === true;
-  const ssh = !local && host.ssh
-    ? {
-        address: host.ssh.address ?? '',
-        port: host.ssh.port ?? D.DEFAULT_SSH_PORT,
-        user: host.ssh.user ?? opts.defaultUser,
-        ...(host.ssh.identityFile !== undefined ? { identityFile: expandHome(host.ssh.identityFile, opts.homeDir) } : {}),
-        agent: host.ssh.agent ?? host.ssh.identityFile === undefined,
-        ...(host.ssh.hostKey !== undefined ? { hostKey: host.ssh.hostKey } : {}),
-      }
-    : undefined;
+  const ssh =
+    !local && host.ssh
+      ? {
+          address: host.ssh.address ?? '',
+          port: host.ssh.port ?? D.DEFAULT_SSH_PORT,
+          user: host.ssh.user ?? opts.defaultUser,
+          ...(host.ssh.identityFile !== undefined
+            ? { identityFile: expandHome(host.ssh.identityFile, opts.homeDir) }
+            : {}),
+          agent: host.ssh.agent ?? host.ssh.identityFile === undefined,
+          ...(host.ssh.hostKey !== undefined ? { hostKey: host.ssh.hostKey } : {}),
+        }
+      : undefined;
   const spec: HostSpec = {
     name,
     local,
@@ -93,7 +99,10 @@ function resolveHost(name: string, host: RawHost, opts: ResolveOptions): HostSpe
   if (host.fence?.command) {
     spec.fence = {
       command: strings(host.fence.command),
-      timeoutMs: host.fence.timeout !== undefined ? valueOr(parseDuration(host.fence.timeout), D.DEFAULT_FENCE_TIMEOUT_MS) : D.DEFAULT_FENCE_TIMEOUT_MS,
+      timeoutMs:
+        host.fence.timeout !== undefined
+          ? valueOr(parseDuration(host.fence.timeout), D.DEFAULT_FENCE_TIMEOUT_MS)
+          : D.DEFAULT_FENCE_TIMEOUT_MS,
     };
   }
   return spec;
@@ -157,7 +166,14 @@ function resolveNetdev(n: RawNetdev, id: string, mac: string): NetdevSpec {
         kind: 'user',
         hostForwards: (n.hostForwards ?? []).flatMap((f) =>
           f?.hostPort !== undefined && f.guestPort !== undefined
-            ? [{ protocol: f.protocol ?? 'tcp', ...(f.hostAddress !== undefined ? { hostAddress: f.hostAddress } : {}), hostPort: f.hostPort, guestPort: f.guestPort }]
+            ? [
+                {
+                  protocol: f.protocol ?? 'tcp',
+                  ...(f.hostAddress !== undefined ? { hostAddress: f.hostAddress } : {}),
+                  hostPort: f.hostPort,
+                  guestPort: f.guestPort,
+                },
+              ]
             : [],
         ),
       };
@@ -170,12 +186,21 @@ function resolveCheckpoint(vm: RawVm): CheckpointPolicy {
   const d = D.DEFAULT_CHECKPOINT;
   return {
     intervalMs: c?.interval !== undefined ? valueOr(parseDuration(c.interval), d.intervalMs) : d.intervalMs,
-    compareTimeoutMs: c?.compareTimeout !== undefined ? valueOr(parseDuration(c.compareTimeout), d.compareTimeoutMs) : d.compareTimeoutMs,
-    expiredScanCycleMs: c?.expiredScanCycle !== undefined ? valueOr(parseDuration(c.expiredScanCycle), d.expiredScanCycleMs) : d.expiredScanCycleMs,
+    compareTimeoutMs:
+      c?.compareTimeout !== undefined
+        ? valueOr(parseDuration(c.compareTimeout), d.compareTimeoutMs)
+        : d.compareTimeoutMs,
+    expiredScanCycleMs:
+      c?.expiredScanCycle !== undefined
+        ? valueOr(parseDuration(c.expiredScanCycle), d.expiredScanCycleMs)
+        : d.expiredScanCycleMs,
     maxQueueSize: c?.maxQueueSize ?? d.maxQueueSize,
-    maxBandwidthBytes: c?.maxBandwidth !== undefined ? valueOr(parseSize(c.maxBandwidth), d.maxBandwidthBytes) : d.maxBandwidthBytes,
+    maxBandwidthBytes:
+      c?.maxBandwidth !== undefined ? valueOr(parseSize(c.maxBandwidth), d.maxBandwidthBytes) : d.maxBandwidthBytes,
     switchoverDowntimeMs:
-      c?.switchoverDowntime !== undefined ? valueOr(parseDuration(c.switchoverDowntime), d.switchoverDowntimeMs) : d.switchoverDowntimeMs,
+      c?.switchoverDowntime !== undefined
+        ? valueOr(parseDuration(c.switchoverDowntime), d.switchoverDowntimeMs)
+        : d.switchoverDowntimeMs,
   };
 }
 
@@ -192,7 +217,12 @@ function assignMacs(vms: readonly { name: string; vm: RawVm }[], r: Reporter): M
       const mac = normalizeMac(netdev.mac);
       const path = ['vms', name, 'netdevs', index, 'mac'];
       const first = taken.get(mac);
-      if (first) r.error(path, `${formatPath(path)}: duplicate MAC address ${mac}, already used by ${formatPath(first.slice(0, -1))} (line ${r.lineOf(first, 'value')})`);
+      if (first)
+        r.error(
+          path,
+          `${formatPath(path)}: duplicate MAC address ${mac}, already used by ${formatPath(first.slice(0, -1))} ` +
+            `(line ${r.lineOf(first, 'value')})`,
+        );
       else taken.set(mac, path);
       out.set(`${name}/${id}`, mac);
     }
@@ -212,10 +242,18 @@ function assignMacs(vms: readonly { name: string; vm: RawVm }[], r: Reporter): M
 
 function portRequest(name: string, vm: RawVm, hosts: Record<string, HostSpec>, raw: RawSpec): PortRequest {
   const at = ['vms', name];
-  const hostNames = [...new Set([vm.primary, vm.secondary])].filter((h): h is string => h !== undefined && hosts[h] !== undefined);
+  const hostNames = [...new Set([vm.primary, vm.secondary])].filter(
+    (h): h is string => h !== undefined && hosts[h] !== undefined,
+  );
   const own = vm.ports;
-  const basePath = raw.vms?.[name]?.ports?.base !== undefined ? [...at, 'ports', 'base'] : raw.defaults?.ports?.base !== undefined ? ['defaults', 'ports', 'base'] : at;
-  const explicit = (key: 'migration' | 'nbd') => (own?.[key] !== undefined ? { port: own[key], path: [...at, 'ports', key] } : undefined);
+  const basePath =
+    raw.vms?.[name]?.ports?.base !== undefined
+      ? [...at, 'ports', 'base']
+      : raw.defaults?.ports?.base !== undefined
+        ? ['defaults', 'ports', 'base']
+        : at;
+  const explicit = (key: 'migration' | 'nbd') =>
+    own?.[key] !== undefined ? { port: own[key], path: [...at, 'ports', key] } : undefined;
   const migration = explicit('migration');
   const nbd = explicit('nbd');
   return {
@@ -237,7 +275,15 @@ function portRequest(name: string, vm: RawVm, hosts: Record<string, HostSpec>, r
     forwards: presentNetdevs(vm).flatMap(({ netdev, index }) =>
       netdev.backend === 'user'
         ? (netdev.hostForwards ?? []).flatMap((f, j) =>
-            f?.hostPort !== undefined ? [{ protocol: f.protocol ?? 'tcp', port: f.hostPort, path: [...at, 'netdevs', index, 'hostForwards', j, 'hostPort'] }] : [],
+            f?.hostPort !== undefined
+              ? [
+                  {
+                    protocol: f.protocol ?? 'tcp',
+                    port: f.hostPort,
+                    path: [...at, 'netdevs', index, 'hostForwards', j, 'hostPort'],
+                  },
+                ]
+              : [],
           )
         : [],
     ),
@@ -264,7 +310,9 @@ function checkSocketPaths(vm: VmSpec, hosts: Record<string, HostSpec>, r: Report
   if (worst) {
     r.error(
       ['vms', vm.name],
-      `${formatPath(['vms', vm.name])}: unix socket path ${worst.path} on host ${worst.host} is ${worst.bytes} bytes, over the limit of ${D.SOCKET_PATH_LIMIT}; shorten hosts.${worst.host}.workDir, the VM name or the netdev ids`,
+      `${formatPath(['vms', vm.name])}: unix socket path ${worst.path} on host ${worst.host} is ${worst.bytes} ` +
+        `bytes, over the limit of ${D.SOCKET_PATH_LIMIT}; shorten hosts.${worst.host}.workDir, the VM name or ` +
+        `the netdev ids`,
       'key',
     );
   }

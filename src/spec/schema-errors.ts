@@ -37,7 +37,13 @@ export function validateSchema(input: unknown, locator: Locator, file: string): 
     return { severity: 'error', file, line: pos.line, col: pos.col, message: f.message };
   });
   if (input === null || input === undefined) {
-    diagnostics.unshift({ severity: 'error', file, line: 1, col: 1, message: 'the spec is empty: expected apiVersion, hosts and vms' });
+    diagnostics.unshift({
+      severity: 'error',
+      file,
+      line: 1,
+      col: 1,
+      message: 'the spec is empty: expected apiVersion, hosts and vms',
+    });
     return { data: {}, diagnostics: diagnostics.filter((d) => !d.message.startsWith('missing required key')) };
   }
   let pruned: unknown = data;
@@ -56,13 +62,25 @@ function relevant(errors: ErrorObject[]): ErrorObject[] {
   return errors.filter((e) => {
     if (unsafeEntries.some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`))) return false;
     if (e.keyword === 'propertyNames' || e.keyword === 'if') return false;
-    if ((e.keyword === 'anyOf' || e.keyword === 'oneOf') && errors.some((o) => o !== e && o.instancePath.startsWith(e.instancePath))) return false;
+    if (
+      (e.keyword === 'anyOf' || e.keyword === 'oneOf') &&
+      errors.some((o) => o !== e && o.instancePath.startsWith(e.instancePath))
+    )
+      return false;
     if (e.keyword !== 'type' && e.propertyName === undefined && typeErrorAt.has(e.instancePath)) return false;
     return true;
   });
 }
 
-const TYPE_WORDS: Record<string, string> = { object: 'mapping', array: 'list', integer: 'integer', number: 'number', string: 'string', boolean: 'boolean', null: 'null' };
+const TYPE_WORDS: Record<string, string> = {
+  object: 'mapping',
+  array: 'list',
+  integer: 'integer',
+  number: 'number',
+  string: 'string',
+  boolean: 'boolean',
+  null: 'null',
+};
 
 /** Descriptions of values from a shared definition, used instead of their raw JSON types. */
 const DEF_EXPECTED: Record<string, string> = {
@@ -98,8 +116,16 @@ function describe(e: ErrorObject, root: unknown): Finding {
       const key = String(params['additionalProperty']);
       const properties = (e.parentSchema?.['properties'] as Record<string, AnySchemaObject> | undefined) ?? {};
       const allowed = Object.keys(properties);
-      const hint = didYouMean(key, allowed) || movedHint(key, properties) || (allowed.length > 0 ? ` (allowed keys: ${allowed.join(', ')})` : '');
-      return { path: [...path, key], part: 'key', message: `unknown key ${JSON.stringify(key)} ${inPath(path)}${hint}`, prune: [...path, key] };
+      const hint =
+        didYouMean(key, allowed) ||
+        movedHint(key, properties) ||
+        (allowed.length > 0 ? ` (allowed keys: ${allowed.join(', ')})` : '');
+      return {
+        path: [...path, key],
+        part: 'key',
+        message: `unknown key ${JSON.stringify(key)} ${inPath(path)}${hint}`,
+        prune: [...path, key],
+      };
     }
     case 'required': {
       const key = String(params['missingProperty']);
@@ -110,7 +136,12 @@ function describe(e: ErrorObject, root: unknown): Finding {
       const types = ([] as string[]).concat(params['type'] as string | string[]);
       const expected = (def && DEF_EXPECTED[def]) ?? types.map((t) => TYPE_WORDS[t] ?? t).join(' or ');
       if (path.length === 0) {
-        return { path, part: 'value', message: `expected a mapping with apiVersion, hosts and vms at the top level, got ${actual(value)}`, prune: [] };
+        return {
+          path,
+          part: 'value',
+          message: `expected a mapping with apiVersion, hosts and vms at the top level, got ${actual(value)}`,
+          prune: [],
+        };
       }
       return { path, part: 'value', message: `${where}: expected ${expected}, got ${actual(value)}`, prune: path };
     }
@@ -125,7 +156,14 @@ function describe(e: ErrorObject, root: unknown): Finding {
       };
     }
     case 'const': {
-      return { path, part: 'value', message: `${where}: ${JSON.stringify(value)} is not supported; expected ${JSON.stringify(params['allowedValue'])}`, prune: path };
+      return {
+        path,
+        part: 'value',
+        message:
+          `${where}: ${JSON.stringify(value)} is not supported; expected ` +
+          `${JSON.stringify(params['allowedValue'])}`,
+        prune: path,
+      };
     }
     case 'pattern': {
       if (e.propertyName !== undefined) {
@@ -133,7 +171,9 @@ function describe(e: ErrorObject, root: unknown): Finding {
         return {
           path: [...path, name],
           part: 'key',
-          message: `unsafe name ${JSON.stringify(name)} ${inPath(path)}: use a letter, then up to 31 letters, digits, "-" or "_"`,
+          message:
+            `unsafe name ${JSON.stringify(name)} ${inPath(path)}: use a letter, then up to 31 letters, ` +
+            `digits, "-" or "_"`,
           prune: [...path, name],
         };
       }
@@ -141,10 +181,21 @@ function describe(e: ErrorObject, root: unknown): Finding {
     }
     case 'minimum':
     case 'maximum': {
-      if (defOf(e) === 'port') return { path, part: 'value', message: `${where}: ${String(value)} is not a port number (1 to 65535)`, prune: path };
+      if (defOf(e) === 'port')
+        return {
+          path,
+          part: 'value',
+          message: `${where}: ${String(value)} is not a port number (1 to 65535)`,
+          prune: path,
+        };
       const limit = String(params['limit']);
       const word = e.keyword === 'minimum' ? 'at least' : 'at most';
-      return { path, part: 'value', message: `${where}: ${String(value)} is out of range; must be ${word} ${limit}`, prune: path };
+      return {
+        path,
+        part: 'value',
+        message: `${where}: ${String(value)} is out of range; must be ${word} ${limit}`,
+        prune: path,
+      };
     }
     case 'minItems':
     case 'minLength':

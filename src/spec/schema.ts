@@ -17,7 +17,9 @@ export function specSchema(): AnySchemaObject {
 
 /** Compiled once per process. `verbose` keeps each error's schema and data for friendly messages. */
 export function specValidator(): ValidateFunction {
-  validator ??= new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(specSchema());
+  validator ??= new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(
+    specSchema(),
+  );
   return validator;
 }
 

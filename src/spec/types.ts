@@ -59,9 +59,7 @@ export interface MachineSpec {
   smp: number;
 }
 
-export type BootSpec =
-  | { kind: 'kernel'; kernel: string; initrd?: string; append?: string }
-  | { kind: 'disk' };
+export type BootSpec = { kind: 'kernel'; kernel: string; initrd?: string; append?: string } | { kind: 'disk' };
 
 export type DiskInterface = 'virtio' | 'ide' | 'scsi';
 

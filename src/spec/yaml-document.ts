@@ -173,7 +173,8 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     linesWithErrors.add(pos.line);
     diag(pos, `YAML syntax error: ${firstLine(error.message)}`);
   }
-  for (const warning of doc.warnings) diag(locator.at(warning.pos[0]), `YAML: ${firstLine(warning.message)}`, 'warning');
+  for (const warning of doc.warnings)
+    diag(locator.at(warning.pos[0]), `YAML: ${firstLine(warning.message)}`, 'warning');
 
   const targets = aliasTargets(doc);
   walk(doc.contents, [], (node, path) => {
@@ -192,7 +193,10 @@ export function parseYaml(text: string, file: string): ParsedYaml {
       }
     } else if (isAlias(node) && targets.get(node) === undefined && node.range) {
       fatal = true;
-      diag(locator.at(node.range[0]), `unknown alias *${node.source}: define the anchor &${node.source} before using it`);
+      diag(
+        locator.at(node.range[0]),
+        `unknown alias *${node.source}: define the anchor &${node.source} before using it`,
+      );
     }
   });
 
@@ -222,4 +226,3 @@ function walk(node: unknown, path: PathSegment[], visit: (node: unknown, path: S
     node.items.forEach((item, i) => walk(item, [...path, i], visit));
   }
 }
-

@@ -57,7 +57,9 @@ let cachedVersion: string | undefined;
 export function coloVersion(): string {
   if (cachedVersion === undefined) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        version?: unknown;
+      };
       cachedVersion = typeof pkg.version === 'string' ? pkg.version : 'unknown';
     } catch {
       cachedVersion = 'unknown';
@@ -120,7 +122,10 @@ function parseLock(text: string): ReadResult {
     const info = asLockInfo(JSON.parse(text));
     return info ? { kind: 'held', info } : { kind: 'unreadable', detail: 'it is not a colo lock (missing fields)' };
   } catch (err) {
-    return { kind: 'unreadable', detail: text.length === 0 ? 'it is empty' : `it is not valid JSON (${(err as Error).message})` };
+    return {
+      kind: 'unreadable',
+      detail: text.length === 0 ? 'it is empty' : `it is not valid JSON (${(err as Error).message})`,
+    };
   }
 }
 
@@ -159,7 +164,8 @@ function readLockSync(file: string): ReadResult {
 /** Reads the lock of a state without taking it (for `colo force-unlock` and status output). */
 export async function readLockInfo(statePath: string): Promise<LockInfo | null> {
   const r = await readLock(lockPathFor(statePath));
-  if (r.kind === 'unreadable') throw new LockError(`the lock file ${lockPathFor(statePath)} is unreadable: ${r.detail}`);
+  if (r.kind === 'unreadable')
+    throw new LockError(`the lock file ${lockPathFor(statePath)} is unreadable: ${r.detail}`);
   return r.kind === 'held' ? r.info : null;
 }
 
@@ -189,7 +195,8 @@ function heldMessage(file: string, r: ReadResult, waitedMs: number): string {
   } else {
     lines.push(
       'colo takes this lock so that only one command changes the pairs at a time. Wait for that',
-      `command to finish${waited === '' ? ' (or retry with a lock timeout)' : ''}. If it is no longer running, remove the lock with:`,
+      `command to finish${waited === '' ? ' (or retry with a lock timeout)' : ''}. If it is no longer running, ` +
+        `remove the lock with:`,
     );
   }
   lines.push('', `  colo force-unlock ${info.id}`);
@@ -200,7 +207,11 @@ function heldMessage(file: string, r: ReadResult, waitedMs: number): string {
  * Takes the lock of the state at `statePath`. While it is held by someone else, retries with
  * exponential backoff until `timeoutMs` has passed, then throws a LockError naming the holder.
  */
-export async function acquireLock(statePath: string, operation: LockOperation, opts: AcquireOptions = {}): Promise<StateLock> {
+export async function acquireLock(
+  statePath: string,
+  operation: LockOperation,
+  opts: AcquireOptions = {},
+): Promise<StateLock> {
   const file = lockPathFor(statePath);
   const timeoutMs = Math.max(0, opts.timeoutMs ?? 0);
   const maxDelay = opts.maxDelayMs ?? 2000;
@@ -247,7 +258,10 @@ export async function acquireLock(statePath: string, operation: LockOperation, o
     const elapsed = Date.now() - started;
     const remaining = timeoutMs - elapsed;
     if (remaining <= 0) {
-      throw new LockError(heldMessage(file, current, timeoutMs > 0 ? elapsed : 0), current.kind === 'held' ? current.info : undefined);
+      throw new LockError(
+        heldMessage(file, current, timeoutMs > 0 ? elapsed : 0),
+        current.kind === 'held' ? current.info : undefined,
+      );
     }
     if (!waitedOnce) {
       waitedOnce = true;
@@ -308,7 +322,10 @@ export async function forceUnlock(statePath: string, id: string): Promise<LockIn
     );
   }
   if (r.info.id !== id) {
-    throw new LockError(`lock id ${id} does not match the current lock ${r.info.id}\n\n${formatLockInfo(r.info)}`, r.info);
+    throw new LockError(
+      `lock id ${id} does not match the current lock ${r.info.id}\n\n${formatLockInfo(r.info)}`,
+      r.info,
+    );
   }
   try {
     await fs.unlink(file);

@@ -41,7 +41,9 @@ export async function readPlanFile(path: string): Promise<{ plan: Plan; spec: Sp
   try {
     text = await fs.readFile(path, 'utf8');
   } catch (err) {
-    throw new PlanFileError(`cannot read saved plan ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new PlanFileError(
+      `cannot read saved plan ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   let doc: PlanFile;
   try {
@@ -52,7 +54,8 @@ export async function readPlanFile(path: string): Promise<{ plan: Plan; spec: Sp
   if (doc?.kind !== 'colo-plan' || doc.plan?.formatVersion !== '1.0' || !doc.spec) {
     throw new PlanFileError(`${path} is not a saved colo plan of a format this colo reads`);
   }
-  if (specHash(doc.spec) !== doc.plan.specHash) throw new PlanFileError(`${path} is corrupt: its spec does not match the hash the plan recorded`);
+  if (specHash(doc.spec) !== doc.plan.specHash)
+    throw new PlanFileError(`${path} is corrupt: its spec does not match the hash the plan recorded`);
   return { plan: doc.plan, spec: doc.spec };
 }
 
@@ -62,7 +65,8 @@ export function assertPlanFresh(plan: Plan, state: ColoState | null, path: strin
   const serial = state?.serial ?? 0;
   if (lineage !== plan.stateLineage || serial !== plan.stateSerial) {
     throw new PlanFileError(
-      `Saved plan is stale: ${path} was made against state ${plan.stateLineage ?? '(none)'} serial ${plan.stateSerial}, ` +
+      `Saved plan is stale: ${path} was made against state ${plan.stateLineage ?? '(none)'} serial ` +
+        `${plan.stateSerial}, ` +
         `but the state is now ${lineage ?? '(none)'} serial ${serial}. Run "colo plan" again.`,
     );
   }

@@ -57,7 +57,10 @@ function describeSchemaError(e: ErrorObject): string {
     case 'additionalProperties':
       return `${where}: unknown key "${String(params['additionalProperty'])}"`;
     case 'enum':
-      return `${where}: must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      return (
+        `${where}: must be one of ` +
+        `${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+      );
     default:
       return `${where}: ${e.message ?? e.keyword}`;
   }
@@ -77,8 +80,10 @@ export function parseState(value: unknown, file: string): ColoState {
     throw new StateError(
       file,
       newer
-        ? `state file ${file} has format version ${version}, written by a newer colo; this colo reads version ${STATE_VERSION}. Upgrade colo.`
-        : `state file ${file} has format version ${JSON.stringify(version ?? null)}; this colo reads version ${STATE_VERSION}`,
+        ? `state file ${file} has format version ${version}, written by a newer colo; this colo reads version ` +
+            `${STATE_VERSION}. Upgrade colo.`
+        : `state file ${file} has format version ${JSON.stringify(version ?? null)}; this colo reads version ` +
+            `${STATE_VERSION}`,
     );
   }
   const check = validate();
@@ -160,7 +165,11 @@ export interface WriteStateOptions {
  * `state.serial` (it was written by someone else after `state` was read). Returns the state as
  * written: use it, not `state`, for the next write.
  */
-export async function writeState(statePath: string, state: ColoState, opts: WriteStateOptions = {}): Promise<ColoState> {
+export async function writeState(
+  statePath: string,
+  state: ColoState,
+  opts: WriteStateOptions = {},
+): Promise<ColoState> {
   const next: ColoState = { ...state, serial: state.serial + 1 };
   parseState(next, statePath); // never write what we could not read back
   const dir = path.dirname(statePath);
@@ -178,7 +187,8 @@ export async function writeState(statePath: string, state: ColoState, opts: Writ
     if (current.serial > state.serial) {
       throw new StateError(
         statePath,
-        `state file ${statePath} changed since it was read (serial ${current.serial} on disk, ${state.serial} in memory); ` +
+        `state file ${statePath} changed since it was read (serial ${current.serial} on disk, ${state.serial} ` +
+          `in memory); ` +
           `refusing to overwrite it`,
       );
     }

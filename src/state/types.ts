@@ -1,15 +1,7 @@
 /** The state lock's data (src/state/lock.ts). */
 
 /** Operations that take the state lock. Other strings are allowed for later commands. */
-export type LockOperation =
-  | 'apply'
-  | 'destroy'
-  | 'failover'
-  | 'reprotect'
-  | 'plan'
-  | 'refresh'
-  | 'lab'
-  | (string & {});
+export type LockOperation = 'apply' | 'destroy' | 'failover' | 'reprotect' | 'plan' | 'refresh' | 'lab' | (string & {});
 
 /** Content of the lock file `<state path>.lock` (Terraform's LockInfo plus pid and hostname). */
 export interface LockInfo {

@@ -3,7 +3,11 @@
  * and the signal handed to the body aborts, so the body can close what it opened (its own promise is
  * still observed, so a late rejection is never unhandled).
  */
-export async function withDeadline<T>(ms: number, onTimeout: () => Error, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withDeadline<T>(
+  ms: number,
+  onTimeout: () => Error,
+  body: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const ac = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {

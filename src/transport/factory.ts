@@ -26,7 +26,10 @@ export function createTransports(hosts: Record<string, HostSpec>, opts: SshOptio
       if (h.local) {
         let t = locals.get(name);
         if (!t) {
-          t = new LocalTransport(name, opts.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: opts.defaultTimeoutMs } : {});
+          t = new LocalTransport(
+            name,
+            opts.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: opts.defaultTimeoutMs } : {},
+          );
           locals.set(name, t);
         }
         return t;

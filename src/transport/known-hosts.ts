@@ -55,7 +55,8 @@ export function keyTypeOfBlob(blob: Buffer): string | undefined {
 export function parsePublicKey(text: string): { keyType: string; key: Buffer } {
   const parts = text.trim().split(/\s+/);
   const [keyType, b64] = parts;
-  if (!keyType || !b64) throw new Error(`not an OpenSSH public key (expected "TYPE BASE64"): ${JSON.stringify(text.slice(0, 40))}`);
+  if (!keyType || !b64)
+    throw new Error(`not an OpenSSH public key (expected "TYPE BASE64"): ${JSON.stringify(text.slice(0, 40))}`);
   const key = Buffer.from(b64, 'base64');
   if (keyTypeOfBlob(key) !== keyType) {
     throw new Error(`not an OpenSSH public key: the key data does not encode a ${keyType} key`);
@@ -221,7 +222,8 @@ export async function readKnownHosts(
     if (code === 'ENOENT') return { parsed: { entries: [], invalidLines: [] }, text: '' };
     throw new HostKeyError(
       hostName,
-      `cannot read known hosts file ${file} (${code ?? (e as Error).message}); refusing to connect to ${hostName} without checking its host key`,
+      `cannot read known hosts file ${file} (${code ?? (e as Error).message}); refusing to connect to ` +
+        `${hostName} without checking its host key`,
     );
   }
 }
@@ -256,7 +258,11 @@ export async function verifyHostKey(policy: HostKeyPolicy, key: Buffer): Promise
     try {
       pinned = parsePublicKey(policy.pinnedKey);
     } catch (e) {
-      throw new HostKeyError(policy.host, `host ${policy.host}: the pinned hostKey is invalid: ${(e as Error).message}`, fp);
+      throw new HostKeyError(
+        policy.host,
+        `host ${policy.host}: the pinned hostKey is invalid: ${(e as Error).message}`,
+        fp,
+      );
     }
     if (pinned.keyType === type && pinned.key.equals(key)) return { accepted: 'pinned', fingerprint: fp };
     throw new HostKeyError(
@@ -279,7 +285,8 @@ export async function verifyHostKey(policy: HostKeyPolicy, key: Buffer): Promise
     case 'revoked':
       throw new HostKeyError(
         policy.host,
-        `host key ${type} ${fp} presented by ${where} is marked @revoked in ${file}:${found.entry.line}; refusing to connect`,
+        `host key ${type} ${fp} presented by ${where} is marked @revoked in ${file}:${found.entry.line}; ` +
+          `refusing to connect`,
         fp,
       );
     case 'changed':
@@ -293,12 +300,15 @@ export async function verifyHostKey(policy: HostKeyPolicy, key: Buffer): Promise
       );
     case 'unknown': {
       if (!policy.acceptNew) {
-        const others = found.otherTypes.length > 0 ? ` (${file} only has ${found.otherTypes.join(', ')} keys for it)` : '';
+        const others =
+          found.otherTypes.length > 0 ? ` (${file} only has ${found.otherTypes.join(', ')} keys for it)` : '';
         throw new HostKeyError(
           policy.host,
           `unknown host key for ${where}: ${type} ${fp} is not in ${file}${others}. ` +
-            `Check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_${type.replace(/^ssh-/, '')}_key.pub), then ` +
-            `re-run with --accept-new-host-keys to record it, or pin it in the spec as hostKey: "${formatPublicKey(key)}".`,
+            `Check the fingerprint on the host (ssh-keygen -lf ` +
+            `/etc/ssh/ssh_host_${type.replace(/^ssh-/, '')}_key.pub), then ` +
+            `re-run with --accept-new-host-keys to record it, or pin it in the spec as hostKey: ` +
+            `"${formatPublicKey(key)}".`,
           fp,
         );
       }
@@ -308,8 +318,10 @@ export async function verifyHostKey(policy: HostKeyPolicy, key: Buffer): Promise
         // negotiates the recorded one and never gets here.
         throw new HostKeyError(
           policy.host,
-          `host ${where} presented a ${type} key (${fp}) but ${file} only has ${found.otherTypes.join(', ')} keys for it; ` +
-            `refusing to record a different key type automatically. Pin the key with hostKey: in the spec if it is right.`,
+          `host ${where} presented a ${type} key (${fp}) but ${file} only has ${found.otherTypes.join(', ')} ` +
+            `keys for it; ` +
+            `refusing to record a different key type automatically. Pin the key with hostKey: in the spec if it ` +
+            `is right.`,
           fp,
         );
       }

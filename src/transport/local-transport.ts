@@ -38,53 +38,56 @@ export class LocalTransport implements Transport {
     if (prog === undefined) return Promise.reject(new Error('empty argv'));
     const ms = opts.timeoutMs ?? this.timeoutMs;
     const what = `running ${shortCommand(quoteArgv(argv))}`;
-    return withDeadline(ms, this.timeoutError(what, ms), (signal) =>
-      new Promise<RunResult>((resolve) => {
-        const child = spawn(prog, args, {
-          env: opts.env ? { ...process.env, ...opts.env } : process.env,
-          stdio: ['pipe', 'pipe', 'pipe'],
-        });
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        let done = false;
-        let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-        const finish = (r: RunResult): void => {
-          if (done) return;
-          done = true;
-          signal.removeEventListener('abort', onAbort);
-          resolve(r);
-        };
-        const result = (): RunResult => ({
-          code: exited?.code ?? null,
-          ...(exited?.signal ? { signal: exited.signal } : {}),
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8'),
-        });
-        const onAbort = (): void => {
-          child.kill('SIGKILL');
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        child.stdout.on('data', (d: Buffer) => out.push(d));
-        child.stderr.on('data', (d: Buffer) => err.push(d));
-        child.on('error', (e: NodeJS.ErrnoException) => {
-          // spawn failed: report like a shell would
-          if (e.code === 'ENOENT') finish({ code: 127, stdout: '', stderr: `${prog}: not found\n` });
-          else if (e.code === 'EACCES') finish({ code: 126, stdout: '', stderr: `${prog}: permission denied\n` });
-          else finish({ code: 126, stdout: '', stderr: `${prog}: ${e.message}\n` });
-        });
-        child.on('exit', (code, sig) => {
-          exited = { code, signal: sig };
-          // A daemon that inherited our pipes would keep 'close' from firing: do not wait for it long.
-          setTimeout(() => {
-            child.stdout.destroy();
-            child.stderr.destroy();
-            finish(result());
-          }, 500).unref();
-        });
-        child.on('close', () => finish(result()));
-        child.stdin.on('error', () => {}); // EPIPE when the program does not read stdin
-        child.stdin.end(opts.stdin);
-      }),
+    return withDeadline(
+      ms,
+      this.timeoutError(what, ms),
+      (signal) =>
+        new Promise<RunResult>((resolve) => {
+          const child = spawn(prog, args, {
+            env: opts.env ? { ...process.env, ...opts.env } : process.env,
+            stdio: ['pipe', 'pipe', 'pipe'],
+          });
+          const out: Buffer[] = [];
+          const err: Buffer[] = [];
+          let done = false;
+          let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+          const finish = (r: RunResult): void => {
+            if (done) return;
+            done = true;
+            signal.removeEventListener('abort', onAbort);
+            resolve(r);
+          };
+          const result = (): RunResult => ({
+            code: exited?.code ?? null,
+            ...(exited?.signal ? { signal: exited.signal } : {}),
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(err).toString('utf8'),
+          });
+          const onAbort = (): void => {
+            child.kill('SIGKILL');
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+          child.stdout.on('data', (d: Buffer) => out.push(d));
+          child.stderr.on('data', (d: Buffer) => err.push(d));
+          child.on('error', (e: NodeJS.ErrnoException) => {
+            // spawn failed: report like a shell would
+            if (e.code === 'ENOENT') finish({ code: 127, stdout: '', stderr: `${prog}: not found\n` });
+            else if (e.code === 'EACCES') finish({ code: 126, stdout: '', stderr: `${prog}: permission denied\n` });
+            else finish({ code: 126, stdout: '', stderr: `${prog}: ${e.message}\n` });
+          });
+          child.on('exit', (code, sig) => {
+            exited = { code, signal: sig };
+            // A daemon that inherited our pipes would keep 'close' from firing: do not wait for it long.
+            setTimeout(() => {
+              child.stdout.destroy();
+              child.stderr.destroy();
+              finish(result());
+            }, 500).unref();
+          });
+          child.on('close', () => finish(result()));
+          child.stdin.on('error', () => {}); // EPIPE when the program does not read stdin
+          child.stdin.end(opts.stdin);
+        }),
     );
   }
 
@@ -106,7 +109,11 @@ export class LocalTransport implements Transport {
     });
   }
 
-  async writeFile(path: string, data: string | Buffer, opts: { mode?: number; timeoutMs?: number } = {}): Promise<void> {
+  async writeFile(
+    path: string,
+    data: string | Buffer,
+    opts: { mode?: number; timeoutMs?: number } = {},
+  ): Promise<void> {
     const ms = opts.timeoutMs ?? this.timeoutMs;
     const mode = opts.mode ?? 0o600;
     const tmp = join(dirname(path), `.${basename(path)}.colo-tmp.${randomBytes(6).toString('hex')}`);
@@ -130,23 +137,28 @@ export class LocalTransport implements Transport {
 
   openUnixSocket(path: string, opts: { timeoutMs?: number } = {}): Promise<Duplex> {
     const ms = opts.timeoutMs ?? this.timeoutMs;
-    return withDeadline(ms, this.timeoutError(`opening unix socket ${path}`, ms), (signal) =>
-      new Promise<Duplex>((resolve, reject) => {
-        const sock = createConnection(path);
-        const onAbort = (): void => {
-          sock.destroy();
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        sock.once('connect', () => {
-          signal.removeEventListener('abort', onAbort);
-          sock.removeAllListeners('error');
-          resolve(sock);
-        });
-        sock.once('error', (e: NodeJS.ErrnoException) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(new TransportError(this.host, `${this.host}: cannot open unix socket ${path}: ${e.message}`, e.code));
-        });
-      }),
+    return withDeadline(
+      ms,
+      this.timeoutError(`opening unix socket ${path}`, ms),
+      (signal) =>
+        new Promise<Duplex>((resolve, reject) => {
+          const sock = createConnection(path);
+          const onAbort = (): void => {
+            sock.destroy();
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+          sock.once('connect', () => {
+            signal.removeEventListener('abort', onAbort);
+            sock.removeAllListeners('error');
+            resolve(sock);
+          });
+          sock.once('error', (e: NodeJS.ErrnoException) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(
+              new TransportError(this.host, `${this.host}: cannot open unix socket ${path}: ${e.message}`, e.code),
+            );
+          });
+        }),
     );
   }
 

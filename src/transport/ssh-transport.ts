@@ -15,10 +15,25 @@ import type { Duplex } from 'node:stream';
 import type { Client as ClientT, ClientChannel, ConnectConfig } from 'ssh2';
 import type { HostSpec } from '../spec/types.ts';
 import { parsePidFile, shortCommand, withDeadline } from './deadline.ts';
-import { defaultKnownHostsFile, knownHostsName, knownKeyTypes, parsePublicKey, readKnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts.ts';
+import {
+  defaultKnownHostsFile,
+  knownHostsName,
+  knownKeyTypes,
+  parsePublicKey,
+  readKnownHosts,
+  verifyHostKey,
+  type HostKeyVerdict,
+} from './known-hosts.ts';
 import { Semaphore } from './semaphore.ts';
 import { quoteArgv, withEnv } from '../render/shell-quote.ts';
-import { CommandError, HostKeyError, TransportError, type RunOptions, type RunResult, type Transport } from './types.ts';
+import {
+  CommandError,
+  HostKeyError,
+  TransportError,
+  type RunOptions,
+  type RunResult,
+  type Transport,
+} from './types.ts';
 
 /** ssh2 takes ~100 ms to load: only commands that connect to a host load it. */
 type Ssh2 = typeof import('ssh2');
@@ -180,7 +195,8 @@ export class SshTransport implements Transport {
 
   /** The connected client, connecting once if needed. */
   connection(): Promise<ClientT> {
-    if (this.closed) return Promise.reject(new TransportError(this.host, `${this.host}: transport already closed`, 'ECLOSED'));
+    if (this.closed)
+      return Promise.reject(new TransportError(this.host, `${this.host}: transport already closed`, 'ECLOSED'));
     if (this.client) return Promise.resolve(this.client);
     if (!this.connecting) {
       this.connecting = this.connect().finally(() => {
@@ -198,7 +214,11 @@ export class SshTransport implements Transport {
         key = await readFile(t.identityFile);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        throw new TransportError(this.host, `cannot read identity file ${t.identityFile} for host ${this.host}: ${code ?? (e as Error).message}`, code);
+        throw new TransportError(
+          this.host,
+          `cannot read identity file ${t.identityFile} for host ${this.host}: ${code ?? (e as Error).message}`,
+          code,
+        );
       }
       const { utils } = await loadSsh2();
       const parsed = utils.parseKey(key, t.passphrase);
@@ -206,15 +226,24 @@ export class SshTransport implements Transport {
         if (/no passphrase given/i.test(parsed.message)) {
           throw new TransportError(
             this.host,
-            `identity file ${t.identityFile} for host ${this.host} is protected by a passphrase; add it to the ssh-agent ` +
+            `identity file ${t.identityFile} for host ${this.host} is protected by a passphrase; add it to the ` +
+              `ssh-agent ` +
               `(ssh-add ${t.identityFile}) and leave identityFile out of the spec, or use a key without a passphrase`,
             'EPASSPHRASE',
           );
         }
         if (/bad passphrase/i.test(parsed.message)) {
-          throw new TransportError(this.host, `wrong passphrase for identity file ${t.identityFile} (host ${this.host})`, 'EPASSPHRASE');
+          throw new TransportError(
+            this.host,
+            `wrong passphrase for identity file ${t.identityFile} (host ${this.host})`,
+            'EPASSPHRASE',
+          );
         }
-        throw new TransportError(this.host, `identity file ${t.identityFile} for host ${this.host} is not a usable private key: ${parsed.message}`, 'EKEY');
+        throw new TransportError(
+          this.host,
+          `identity file ${t.identityFile} for host ${this.host} is not a usable private key: ${parsed.message}`,
+          'EKEY',
+        );
       }
       return { privateKey: key, ...(t.passphrase !== undefined ? { passphrase: t.passphrase } : {}) };
     }
@@ -287,7 +316,15 @@ export class SshTransport implements Transport {
       });
       client.on('close', () => {
         if (this.client === client) this.client = undefined;
-        if (!settled) fail(hostKeyError ?? new TransportError(this.host, `cannot connect to ${this.where()}: connection closed during the SSH handshake`, 'ECONNRESET'));
+        if (!settled)
+          fail(
+            hostKeyError ??
+              new TransportError(
+                this.host,
+                `cannot connect to ${this.where()}: connection closed during the SSH handshake`,
+                'ECONNRESET',
+              ),
+          );
       });
       try {
         client.connect({
@@ -298,7 +335,9 @@ export class SshTransport implements Transport {
           readyTimeout,
           keepaliveInterval: this.opts.keepaliveIntervalMs ?? 10000,
           keepaliveCountMax: 3,
-          algorithms: { serverHostKey: serverHostKey as NonNullable<NonNullable<ConnectConfig['algorithms']>['serverHostKey']> },
+          algorithms: {
+            serverHostKey: serverHostKey as NonNullable<NonNullable<ConnectConfig['algorithms']>['serverHostKey']>,
+          },
           hostVerifier: (key: Buffer, verify: (ok: boolean) => void): void => {
             verifyHostKey(policy, key).then(
               (verdict) => {
@@ -307,7 +346,9 @@ export class SshTransport implements Transport {
               },
               (e: unknown) => {
                 hostKeyError =
-                  e instanceof HostKeyError ? e : new HostKeyError(this.host, `host key check for ${this.where()} failed: ${(e as Error).message}`);
+                  e instanceof HostKeyError
+                    ? e
+                    : new HostKeyError(this.host, `host key check for ${this.where()} failed: ${(e as Error).message}`);
                 verify(false);
               },
             );
@@ -324,7 +365,11 @@ export class SshTransport implements Transport {
     const where = this.where();
     switch (err.code) {
       case 'ECONNREFUSED':
-        return new TransportError(this.host, `cannot connect to ${where}: connection refused — is sshd running?`, err.code);
+        return new TransportError(
+          this.host,
+          `cannot connect to ${where}: connection refused — is sshd running?`,
+          err.code,
+        );
       case 'ETIMEDOUT':
         return new TransportError(this.host, `cannot connect to ${where}: TCP connect timed out`, err.code);
       case 'EHOSTUNREACH':
@@ -337,14 +382,30 @@ export class SshTransport implements Transport {
         return new TransportError(this.host, `cannot connect to ${where}: connection reset by peer`, err.code);
     }
     if (err.level === 'client-timeout') {
-      return new TransportError(this.host, `cannot connect to ${where}: timed out after ${readyTimeout} ms waiting for the SSH handshake`, 'ETIMEDOUT');
+      return new TransportError(
+        this.host,
+        `cannot connect to ${where}: timed out after ${readyTimeout} ms waiting for the SSH handshake`,
+        'ETIMEDOUT',
+      );
     }
     if (err.level === 'client-authentication') {
-      const tried = t.identityFile !== undefined ? `tried identity file ${t.identityFile}` : `tried the keys in the ssh-agent at ${process.env.SSH_AUTH_SOCK ?? '(none)'}`;
-      return new TransportError(this.host, `authentication failed for ${t.user}@${this.host} (${t.address}:${t.port}): ${tried}`, 'EAUTH');
+      const tried =
+        t.identityFile !== undefined
+          ? `tried identity file ${t.identityFile}`
+          : `tried the keys in the ssh-agent at ${process.env.SSH_AUTH_SOCK ?? '(none)'}`;
+      return new TransportError(
+        this.host,
+        `authentication failed for ${t.user}@${this.host} (${t.address}:${t.port}): ${tried}`,
+        'EAUTH',
+      );
     }
     if (err.level === 'agent') {
-      return new TransportError(this.host, `ssh-agent error while connecting to ${where}: ${err.message} (SSH_AUTH_SOCK=${process.env.SSH_AUTH_SOCK ?? ''})`, 'EAGENT');
+      return new TransportError(
+        this.host,
+        `ssh-agent error while connecting to ${where}: ${err.message} ` +
+          `(SSH_AUTH_SOCK=${process.env.SSH_AUTH_SOCK ?? ''})`,
+        'EAGENT',
+      );
     }
     return new TransportError(this.host, `cannot connect to ${where}: ${err.message}`, err.code);
   }
@@ -363,7 +424,11 @@ export class SshTransport implements Transport {
    * privilege separation, which root skips), and closing a channel alone does not stop a program
    * that never writes.
    */
-  private async execRaw(argv: readonly string[], stdin: string | Buffer | undefined, signal: AbortSignal): Promise<RawResult> {
+  private async execRaw(
+    argv: readonly string[],
+    stdin: string | Buffer | undefined,
+    signal: AbortSignal,
+  ): Promise<RawResult> {
     const cmd = quoteArgv(['exec', 'sh', '-c', RUN_WRAPPER, 'sh', ...argv]);
     const shown = shortCommand(quoteArgv(argv));
     const client = await this.connection();
@@ -416,7 +481,14 @@ export class SshTransport implements Transport {
             signal.removeEventListener('abort', onAbort);
             if (exit) resolve({ ...exit, stdout: Buffer.concat(out), stderr: Buffer.concat([...errb, head]) });
             else if (signal.aborted) reject(signal.reason);
-            else reject(new TransportError(this.host, `${this.host}: the SSH connection was lost while running ${shown}`, 'ECONNRESET'));
+            else
+              reject(
+                new TransportError(
+                  this.host,
+                  `${this.host}: the SSH connection was lost while running ${shown}`,
+                  'ECONNRESET',
+                ),
+              );
           });
           const onAbort = (): void => {
             killWanted = true;
@@ -430,7 +502,9 @@ export class SshTransport implements Transport {
         try {
           client.exec(cmd, onOpen);
         } catch (e) {
-          reject(new TransportError(this.host, `${this.host}: cannot run ${shown}: ${(e as Error).message}`, 'ECHANNEL'));
+          reject(
+            new TransportError(this.host, `${this.host}: cannot run ${shown}: ${(e as Error).message}`, 'ECHANNEL'),
+          );
         }
       });
     } finally {
@@ -458,9 +532,15 @@ export class SshTransport implements Transport {
     }
   }
 
-  private runRaw(argv: readonly string[], stdin: string | Buffer | undefined, timeoutMs: number | undefined): Promise<RawResult> {
+  private runRaw(
+    argv: readonly string[],
+    stdin: string | Buffer | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<RawResult> {
     const ms = timeoutMs ?? this.timeoutMs;
-    return withDeadline(ms, this.timeoutError(`running ${shortCommand(quoteArgv(argv))}`, ms), (signal) => this.execRaw(argv, stdin, signal));
+    return withDeadline(ms, this.timeoutError(`running ${shortCommand(quoteArgv(argv))}`, ms), (signal) =>
+      this.execRaw(argv, stdin, signal),
+    );
   }
 
   async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
@@ -483,17 +563,29 @@ export class SshTransport implements Transport {
     const r = await this.runRaw(['cat', '--', path], undefined, opts.timeoutMs);
     if (r.code !== 0) {
       const stderr = r.stderr.toString('utf8').trim();
-      throw new TransportError(this.host, `${this.host}: cannot read ${path}: ${stderr || `cat exited ${r.code ?? r.signal}`}`, errnoFromStderr(stderr));
+      throw new TransportError(
+        this.host,
+        `${this.host}: cannot read ${path}: ${stderr || `cat exited ${r.code ?? r.signal}`}`,
+        errnoFromStderr(stderr),
+      );
     }
     return r.stdout;
   }
 
-  async writeFile(path: string, data: string | Buffer, opts: { mode?: number; timeoutMs?: number } = {}): Promise<void> {
+  async writeFile(
+    path: string,
+    data: string | Buffer,
+    opts: { mode?: number; timeoutMs?: number } = {},
+  ): Promise<void> {
     const mode = (opts.mode ?? 0o600).toString(8);
     const r = await this.runRaw(['sh', '-c', WRITE_SCRIPT, 'colo-write', path, mode], data, opts.timeoutMs);
     if (r.code !== 0) {
       const stderr = r.stderr.toString('utf8').trim();
-      throw new TransportError(this.host, `${this.host}: cannot write ${path}: ${stderr || `exit ${r.code ?? r.signal}`}`, errnoFromStderr(stderr));
+      throw new TransportError(
+        this.host,
+        `${this.host}: cannot write ${path}: ${stderr || `exit ${r.code ?? r.signal}`}`,
+        errnoFromStderr(stderr),
+      );
     }
   }
 
@@ -508,7 +600,8 @@ export class SshTransport implements Transport {
               reject(
                 new TransportError(
                   this.host,
-                  `${this.host}: cannot open unix socket ${path}: ${err.message} (does the socket exist, and does sshd allow AllowStreamLocalForwarding?)`,
+                  `${this.host}: cannot open unix socket ${path}: ${err.message} (does the socket exist, and ` +
+                    `does sshd allow AllowStreamLocalForwarding?)`,
                   'ESOCKET',
                 ),
               );
@@ -520,7 +613,13 @@ export class SshTransport implements Transport {
             }
           });
         } catch (e) {
-          reject(new TransportError(this.host, `${this.host}: cannot open unix socket ${path}: ${(e as Error).message}`, 'ESOCKET'));
+          reject(
+            new TransportError(
+              this.host,
+              `${this.host}: cannot open unix socket ${path}: ${(e as Error).message}`,
+              'ESOCKET',
+            ),
+          );
         }
       });
     });
@@ -533,7 +632,11 @@ export class SshTransport implements Transport {
       if (pid !== null) return pid;
     }
     if (r.code !== null && r.code >= 3 && r.code <= 6) return null;
-    throw new TransportError(this.host, `${this.host}: cannot check pid file ${pidFile}: ${r.stderr.toString('utf8').trim() || `exit ${r.code ?? r.signal}`}`);
+    throw new TransportError(
+      this.host,
+      `${this.host}: cannot check pid file ${pidFile}: ` +
+        `${r.stderr.toString('utf8').trim() || `exit ${r.code ?? r.signal}`}`,
+    );
   }
 
   async startDetached(argv: string[], pidFile: string, opts: RunOptions = {}): Promise<number> {

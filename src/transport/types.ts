@@ -62,7 +62,10 @@ export class CommandError extends Error {
     readonly argv: string[],
     readonly result: RunResult,
   ) {
-    super(`${host}: ${argv[0]} exited ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    super(
+      `${host}: ${argv[0]} exited ${result.code ?? result.signal}: ` +
+        `${result.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+    );
     this.name = 'CommandError';
   }
 }

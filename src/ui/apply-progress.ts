@@ -30,13 +30,25 @@ export function plainHooks(write: (line: string) => void): ApplyHooks {
 /** One JSON object per line, Terraform's machine-readable UI shape. */
 export function jsonHooks(write: (line: string) => void): ApplyHooks {
   const emit = (type: string, level: string, message: string, extra: Record<string, unknown>) =>
-    write(JSON.stringify({ '@level': level, '@message': message, '@timestamp': new Date().toISOString(), type, ...extra }));
-  const hook = (s: PlannedStep) => ({ address: s.address, kind: s.kind, action: s.action, vm: s.vm ?? null, host: s.host ?? null });
+    write(
+      JSON.stringify({ '@level': level, '@message': message, '@timestamp': new Date().toISOString(), type, ...extra }),
+    );
+  const hook = (s: PlannedStep) => ({
+    address: s.address,
+    kind: s.kind,
+    action: s.action,
+    vm: s.vm ?? null,
+    host: s.host ?? null,
+  });
   return {
     stepStart: (s) => emit('apply_start', 'info', `${s.address}: ${VERB[s.action][0]}`, { hook: hook(s) }),
     stepProgress: (s, m) => emit('apply_progress', 'info', `${s.address}: ${m}`, { hook: hook(s) }),
-    stepDone: (s, ms, d) => emit('apply_complete', 'info', `${s.address}: ${VERB[s.action][1]} after ${secs(ms)}`, { hook: { ...hook(s), elapsed_ms: ms, detail: d ?? null } }),
-    stepFailed: (s, ms, e) => emit('apply_errored', 'error', `${s.address}: ${e.message}`, { hook: { ...hook(s), elapsed_ms: ms } }),
+    stepDone: (s, ms, d) =>
+      emit('apply_complete', 'info', `${s.address}: ${VERB[s.action][1]} after ${secs(ms)}`, {
+        hook: { ...hook(s), elapsed_ms: ms, detail: d ?? null },
+      }),
+    stepFailed: (s, ms, e) =>
+      emit('apply_errored', 'error', `${s.address}: ${e.message}`, { hook: { ...hook(s), elapsed_ms: ms } }),
     stepSkipped: (s, why) => emit('apply_skipped', 'warn', `${s.address}: skipped (${why})`, { hook: hook(s) }),
   };
 }
@@ -50,13 +62,18 @@ export function listrProgress(): { hooks: ApplyHooks; runner: GroupRunner } {
   const hooks: ApplyHooks = {
     stepStart: () => {},
     stepProgress: (s, m) => titles.get(s)?.setOutput(m),
-    stepDone: (s, ms, d) => titles.get(s)?.setTitle(`${s.address}: ${VERB[s.action][1]} after ${secs(ms)}${d ? ` [${d}]` : ''}`),
-    stepFailed: (s, ms, e) => titles.get(s)?.setTitle(`${s.address}: failed after ${secs(ms)}: ${e.message.split('\n')[0]}`),
+    stepDone: (s, ms, d) =>
+      titles.get(s)?.setTitle(`${s.address}: ${VERB[s.action][1]} after ${secs(ms)}${d ? ` [${d}]` : ''}`),
+    stepFailed: (s, ms, e) =>
+      titles.get(s)?.setTitle(`${s.address}: failed after ${secs(ms)}: ${e.message.split('\n')[0]}`),
     stepSkipped: () => {},
   };
   const runner: GroupRunner = async (groups, runChain) => {
     // The chain runner executes steps; each listr subtask waits for "its" step to finish.
-    const waiters = new Map<PlannedStep, { started: Promise<void>; start: () => void; done: Promise<boolean>; finish: (ok: boolean) => void }>();
+    const waiters = new Map<
+      PlannedStep,
+      { started: Promise<void>; start: () => void; done: Promise<boolean>; finish: (ok: boolean) => void }
+    >();
     for (const g of groups) {
       for (const s of g.steps) {
         let start!: () => void;

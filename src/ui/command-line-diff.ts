@@ -7,7 +7,15 @@ import { commandLineLines } from './command-line-lines.ts';
 
 /** Hunks of the diff, each line prefixed with "+", "-" or " " (one line of context). */
 export function commandLineDiff(before: string[], after: string[]): string[] {
-  const patch = structuredPatch('running', 'spec', `${commandLineLines(before).join('\n')}\n`, `${commandLineLines(after).join('\n')}\n`, '', '', { context: 1 });
+  const patch = structuredPatch(
+    'running',
+    'spec',
+    `${commandLineLines(before).join('\n')}\n`,
+    `${commandLineLines(after).join('\n')}\n`,
+    '',
+    '',
+    { context: 1 },
+  );
   const out: string[] = [];
   for (const h of patch.hunks) {
     out.push(`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`);

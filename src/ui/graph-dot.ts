@@ -5,7 +5,15 @@
  */
 import type { Spec } from '../spec/types.ts';
 import type { ColoState } from '../plan/state-model.ts';
-import { specGraph, type GraphDisk, type GraphLink, type GraphNic, type GraphSide, type PairGraph, type SpecGraph } from './graph-model.ts';
+import {
+  specGraph,
+  type GraphDisk,
+  type GraphLink,
+  type GraphNic,
+  type GraphSide,
+  type PairGraph,
+  type SpecGraph,
+} from './graph-model.ts';
 
 export interface GraphDotOptions {
   /** Only these VMs (default: all). */
@@ -14,7 +22,10 @@ export interface GraphDotOptions {
 
 /** Text inside a DOT double-quoted string: backslashes and quotes escaped, control characters dropped. */
 function esc(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/[\u0000-\u001f]/g, ' ');
+  return s
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/[\u0000-\u001f]/g, ' ');
 }
 
 /** A DOT double-quoted string. */
@@ -41,9 +52,17 @@ function diskLabel(d: GraphDisk): string[] {
   if (d.image !== undefined) out.push(`children.0 ${d.image} (${d.format})`);
   if (d.chain) {
     out.push(`children.0 ${d.chain.childs} (replication, secondary)`);
-    out.push(`  parent ${d.chain.paths.base} (${d.chain.parent})`, `  <- hidden ${d.chain.paths.hidden}`, `  <- active ${d.chain.paths.active}`);
+    out.push(
+      `  parent ${d.chain.paths.base} (${d.chain.parent})`,
+      `  <- hidden ${d.chain.paths.hidden}`,
+      `  <- active ${d.chain.paths.active}`,
+    );
   }
-  if (d.replicationTo) out.push(`children.1 ${d.replicationTo.replication} (replication, primary)`, `  -> ${d.replicationTo.nbd} (NBD client)`);
+  if (d.replicationTo)
+    out.push(
+      `children.1 ${d.replicationTo.replication} (replication, primary)`,
+      `  -> ${d.replicationTo.nbd} (NBD client)`,
+    );
   if (d.exportName !== undefined && d.chain) out.push(`NBD export ${d.exportName} of ${d.chain.parent}`);
   return out;
 }
@@ -62,14 +81,21 @@ function nicLabel(n: GraphNic, s: GraphSide): string[] {
     );
     if (n.rewriter) out.push(`${i.rewriter} filter-rewriter all`);
   } else {
-    out.push(`${i.secRedirectTx} filter-redirector tx <- ${i.secMirror}`, `${i.secRedirectRx} filter-redirector rx -> ${i.secCompare}`, `${i.rewriter} filter-rewriter all`);
+    out.push(
+      `${i.secRedirectTx} filter-redirector tx <- ${i.secMirror}`,
+      `${i.secRedirectRx} filter-redirector rx -> ${i.secCompare}`,
+      `${i.rewriter} filter-rewriter all`,
+    );
   }
   for (const f of n.hostForwards) out.push(`hostfwd ${f.protocol} ${f.address}:${f.hostPort} -> guest ${f.guestPort}`);
   return out;
 }
 
 function qemuLabel(p: PairGraph, s: GraphSide): string[] {
-  const out = [`QEMU ${p.vm}: ${s.role}${s.role === 'primary' && s.startedAs === 'secondary' ? ' (promoted)' : ''}`, `qmp ${s.qmpSocket}`];
+  const out = [
+    `QEMU ${p.vm}: ${s.role}${s.role === 'primary' && s.startedAs === 'secondary' ? ' (promoted)' : ''}`,
+    `qmp ${s.qmpSocket}`,
+  ];
   if (s.incoming !== undefined) out.push(`-incoming ${s.incoming}`);
   if (s.nbdServer !== undefined) out.push(`NBD server ${s.nbdServer}`);
   return out;
@@ -77,7 +103,9 @@ function qemuLabel(p: PairGraph, s: GraphSide): string[] {
 
 function sideStatements(p: PairGraph, s: GraphSide): string[] {
   const q = qemuNode(p.vm, s.host);
-  const out = [`${dotString(q)} [label=${leftLabel(qemuLabel(p, s))}, shape=box3d${s.role === 'primary' ? ', penwidth=2' : ''}];`];
+  const out = [
+    `${dotString(q)} [label=${leftLabel(qemuLabel(p, s))}, shape=box3d${s.role === 'primary' ? ', penwidth=2' : ''}];`,
+  ];
   for (const d of s.disks) {
     const id = diskNode(p.vm, s.host, d.ids.diskId);
     out.push(`${dotString(id)} [label=${leftLabel(diskLabel(d))}, shape=cylinder];`);
@@ -100,14 +128,20 @@ const EDGE_STYLE: Record<GraphLink['kind'], string> = {
 
 function linkEdge(p: PairGraph, l: GraphLink): string {
   const node = (host: string) =>
-    l.kind === 'migration' ? qemuNode(p.vm, host) : l.kind === 'nbd' ? diskNode(p.vm, host, l.of ?? '') : nicNode(p.vm, host, l.of ?? '');
+    l.kind === 'migration'
+      ? qemuNode(p.vm, host)
+      : l.kind === 'nbd'
+        ? diskNode(p.vm, host, l.of ?? '')
+        : nicNode(p.vm, host, l.of ?? '');
   const name = l.kind === 'nbd' ? 'NBD' : l.kind;
   const label = centredLabel([`${name} ${l.listen}`, `${l.from.id} -> ${l.to.id}`, l.note]);
   return `${dotString(node(l.from.host))} -> ${dotString(node(l.to.host))} [label=${label}, ${EDGE_STYLE[l.kind]}];`;
 }
 
 export function renderGraphModelDot(g: SpecGraph): string {
-  const title = `colo: ${g.pairs.length} VM pair${g.pairs.length === 1 ? '' : 's'} on ${g.hosts.length} host${g.hosts.length === 1 ? '' : 's'}`;
+  const title =
+    `colo: ${g.pairs.length} VM pair${g.pairs.length === 1 ? '' : 's'} on ${g.hosts.length} ` +
+    `host${g.hosts.length === 1 ? '' : 's'}`;
   const out = [
     `// ${title}. Render with: dot -Tsvg -o colo.svg`,
     'digraph colo {',
@@ -116,9 +150,14 @@ export function renderGraphModelDot(g: SpecGraph): string {
     '  edge [fontname="monospace", fontsize=9];',
   ];
   for (const h of g.hosts) {
-    const sides = g.pairs.flatMap((p) => [p.primary, p.secondary].filter((s) => s.host === h.name).map((s) => ({ p, s })));
+    const sides = g.pairs.flatMap((p) =>
+      [p.primary, p.secondary].filter((s) => s.host === h.name).map((s) => ({ p, s })),
+    );
     out.push('', `  subgraph ${dotString(`cluster_host_${h.name}`)} {`);
-    out.push(`    label=${centredLabel([`host ${h.name}`, `${h.reach}, replication ${h.replicationAddress}`])};`, '    style=rounded;');
+    out.push(
+      `    label=${centredLabel([`host ${h.name}`, `${h.reach}, replication ${h.replicationAddress}`])};`,
+      '    style=rounded;',
+    );
     if (sides.length === 0) out.push(`    ${dotString(`host:${h.name}`)} [label="no VM", shape=plaintext];`);
     for (const { p, s } of sides) for (const st of sideStatements(p, s)) out.push(`    ${st}`);
     out.push('  }');

@@ -135,7 +135,14 @@ function graphHost(h: HostSpec): GraphHost {
   };
 }
 
-function side(spec: Spec, vm: VmSpec, role: 'primary' | 'secondary', host: string, peer: string, promoted: boolean): GraphSide {
+function side(
+  spec: Spec,
+  vm: VmSpec,
+  role: 'primary' | 'secondary',
+  host: string,
+  peer: string,
+  promoted: boolean,
+): GraphSide {
   const h = hostOf(spec, host);
   const peerHost = hostOf(spec, peer);
   const paths = vmPaths(spec, vm, host);
@@ -147,7 +154,13 @@ function side(spec: Spec, vm: VmSpec, role: 'primary' | 'secondary', host: strin
     const d: GraphDisk = { ids, interface: disk.interface, format: disk.format };
     if (chainHere) d.chain = { childs: ids.childs, parent: ids.parent, paths: dp };
     else d.image = disk.image;
-    if (role === 'primary') d.replicationTo = { replication: ids.replication, nbd: ids.nbd, server: hostPort(peerHost.replicationAddress, vm.ports.nbd), exportName: ids.exportName };
+    if (role === 'primary')
+      d.replicationTo = {
+        replication: ids.replication,
+        nbd: ids.nbd,
+        server: hostPort(peerHost.replicationAddress, vm.ports.nbd),
+        exportName: ids.exportName,
+      };
     else d.exportName = ids.exportName;
     return d;
   });
@@ -164,7 +177,12 @@ function side(spec: Spec, vm: VmSpec, role: 'primary' | 'secondary', host: strin
       backend: describeBackend(n.backend),
       hostForwards:
         n.backend.kind === 'user'
-          ? n.backend.hostForwards.map((f) => ({ protocol: f.protocol, address: f.hostAddress ?? h.replicationAddress, hostPort: f.hostPort, guestPort: f.guestPort }))
+          ? n.backend.hostForwards.map((f) => ({
+              protocol: f.protocol,
+              address: f.hostAddress ?? h.replicationAddress,
+              hostPort: f.hostPort,
+              guestPort: f.guestPort,
+            }))
           : [],
       mirrorServer: hostPort(primaryAddr, ports.mirror),
       compareServer: hostPort(primaryAddr, ports.compare),
@@ -179,7 +197,10 @@ function side(spec: Spec, vm: VmSpec, role: 'primary' | 'secondary', host: strin
     dir: paths.dir,
     qmpSocket: paths.qmpSocket,
     ...(role === 'secondary'
-      ? { incoming: `tcp:${hostPort(h.replicationAddress, vm.ports.migration)}`, nbdServer: hostPort(h.replicationAddress, vm.ports.nbd) }
+      ? {
+          incoming: `tcp:${hostPort(h.replicationAddress, vm.ports.migration)}`,
+          nbdServer: hostPort(h.replicationAddress, vm.ports.nbd),
+        }
       : {}),
     disks,
     nics,
@@ -244,7 +265,8 @@ export function pairGraph(spec: Spec, vm: VmSpec, state: ColoState | null): Pair
     rolesFrom: fromState ? 'state' : 'spec',
     ...(vs ? { status: vs.status } : {}),
     machine: `${m.type}, accel ${m.accel}, cpu ${m.cpu}, ${m.smp} vCPU${m.smp === 1 ? '' : 's'}, ${m.memoryMiB} MiB`,
-    checkpoint: `every ${formatMs(vm.checkpoint.intervalMs)}, compare timeout ${formatMs(vm.checkpoint.compareTimeoutMs)}`,
+    checkpoint:
+      `every ${formatMs(vm.checkpoint.intervalMs)}, compare timeout ` + `${formatMs(vm.checkpoint.compareTimeoutMs)}`,
     primary,
     secondary,
     links: links(vm, primary, secondary),
@@ -256,7 +278,9 @@ export function specGraph(spec: Spec, state: ColoState | null, vmNames?: readonl
   const all = vmNames === undefined || vmNames.length === 0;
   const vms = spec.vms.filter((v) => all || vmNames.includes(v.name));
   // Every host of the spec, or with a VM filter only the hosts those pairs use.
-  const hosts = Object.values(spec.hosts).filter((h) => all || vms.some((v) => v.primary === h.name || v.secondary === h.name));
+  const hosts = Object.values(spec.hosts).filter(
+    (h) => all || vms.some((v) => v.primary === h.name || v.secondary === h.name),
+  );
   return {
     hosts: hosts.map(graphHost),
     pairs: vms.map((vm) => pairGraph(spec, vm, state)),

@@ -6,7 +6,15 @@
  */
 import type { Spec } from '../spec/types.ts';
 import type { ColoState } from '../plan/state-model.ts';
-import { specGraph, type GraphDisk, type GraphLink, type GraphNic, type GraphSide, type PairGraph, type SpecGraph } from './graph-model.ts';
+import {
+  specGraph,
+  type GraphDisk,
+  type GraphLink,
+  type GraphNic,
+  type GraphSide,
+  type PairGraph,
+  type SpecGraph,
+} from './graph-model.ts';
 
 export interface GraphTextOptions {
   /** Only these VMs (default: all). */
@@ -23,7 +31,9 @@ function box(title: string, lines: string[]): string[] {
 function table(rows: string[][], indent: string): string[] {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((r) => `${indent}${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')}`.trimEnd());
+  return rows.map((r) =>
+    `${indent}${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')}`.trimEnd(),
+  );
 }
 
 function diskLines(d: GraphDisk, s: GraphSide): string[] {
@@ -31,7 +41,10 @@ function diskLines(d: GraphDisk, s: GraphSide): string[] {
   if (d.image !== undefined) out.push(`  children.0  ${d.image} (${d.format}, the disk image)`);
   if (d.chain) {
     const c = d.chain;
-    out.push(`  children.0  ${c.childs} (replication, mode=secondary)${s.role === 'primary' ? ': the guest\'s disk since the failover' : ''}`);
+    out.push(
+      `  children.0  ${c.childs} (replication, ` +
+        `mode=secondary)${s.role === 'primary' ? ": the guest's disk since the failover" : ''}`,
+    );
     out.push(`                 parent  ${c.paths.base} (${c.parent}, the base)`);
     out.push(`              <- hidden  ${c.paths.hidden}`);
     out.push(`              <- active  ${c.paths.active}`);
@@ -58,7 +71,12 @@ function nicLines(n: GraphNic, s: GraphSide): string[] {
       ['', '', `outdev ${i.compareOutClient}, iothread ${i.iothread}`],
       [i.redirectorOut, 'filter-redirector', `rx <- ${i.compareOut} <- ${i.compareOutClient} (released packets)`],
     );
-    if (n.rewriter) rows.push([i.rewriter, 'filter-rewriter', 'all (from its time as the secondary; the filters above go before it)']);
+    if (n.rewriter)
+      rows.push([
+        i.rewriter,
+        'filter-rewriter',
+        'all (from its time as the secondary; the filters above go before it)',
+      ]);
     rows.push(['socket', i.primaryIn, n.paths.primaryInSocket], ['socket', i.compareOut, n.paths.compareOutSocket]);
   } else {
     rows.push(
@@ -68,12 +86,15 @@ function nicLines(n: GraphNic, s: GraphSide): string[] {
     );
   }
   out.push(...table(rows, '  '));
-  for (const f of n.hostForwards) out.push(`  hostfwd ${f.protocol} ${f.address}:${f.hostPort} -> guest port ${f.guestPort}`);
+  for (const f of n.hostForwards)
+    out.push(`  hostfwd ${f.protocol} ${f.address}:${f.hostPort} -> guest port ${f.guestPort}`);
   return out;
 }
 
 function sideLines(s: GraphSide, vm: string): string[] {
-  const out = [`QEMU ${vm}${s.role === 'primary' && s.startedAs === 'secondary' ? ' (a secondary promoted by a failover)' : ''}`];
+  const out = [
+    `QEMU ${vm}${s.role === 'primary' && s.startedAs === 'secondary' ? ' (a secondary promoted by a failover)' : ''}`,
+  ];
   out.push(`  qmp ${s.qmpSocket}`);
   if (s.incoming !== undefined) out.push(`  -incoming ${s.incoming}`);
   if (s.nbdServer !== undefined) out.push(`  NBD server ${s.nbdServer}`);
@@ -94,8 +115,15 @@ function linkRows(p: PairGraph): string[] {
 
 function pairText(p: PairGraph): string[] {
   const roles = p.rolesFrom === 'state' ? 'roles from the state' : 'roles from the spec';
-  const out = [`=== vm ${p.vm}: primary ${p.primary.host}, secondary ${p.secondary.host} (${roles}${p.status !== undefined ? `, status ${p.status}` : ''})`];
-  if (p.status === 'degraded') out.push(`(degraded: ${p.primary.host} runs the VM without a secondary; the secondary below is what colo apply re-creates)`);
+  const out = [
+    `=== vm ${p.vm}: primary ${p.primary.host}, secondary ${p.secondary.host} ` +
+      `(${roles}${p.status !== undefined ? `, status ${p.status}` : ''})`,
+  ];
+  if (p.status === 'degraded')
+    out.push(
+      `(degraded: ${p.primary.host} runs the VM without a secondary; the secondary below is what colo apply ` +
+        `re-creates)`,
+    );
   out.push(`machine ${p.machine}`, `checkpoint ${p.checkpoint}`, '');
   out.push(...box(`primary: ${p.primary.host} (${p.primary.replicationAddress})`, sideLines(p.primary, p.vm)));
   out.push(...linkRows(p));
@@ -104,11 +132,24 @@ function pairText(p: PairGraph): string[] {
 }
 
 export function renderGraphModelText(g: SpecGraph): string {
-  const out = [`# colo graph: ${g.pairs.length} VM pair${g.pairs.length === 1 ? '' : 's'} on ${g.hosts.length} host${g.hosts.length === 1 ? '' : 's'}`];
-  out.push('# links: v primary -> secondary, ^ secondary -> primary (where the data flows);', '#        [address:port] marks the side that listens', '', 'hosts');
+  const out = [
+    `# colo graph: ${g.pairs.length} VM pair${g.pairs.length === 1 ? '' : 's'} on ${g.hosts.length} ` +
+      `host${g.hosts.length === 1 ? '' : 's'}`,
+  ];
+  out.push(
+    '# links: v primary -> secondary, ^ secondary -> primary (where the data flows);',
+    '#        [address:port] marks the side that listens',
+    '',
+    'hosts',
+  );
   out.push(
     ...table(
-      g.hosts.map((h) => [h.name, h.reach, `replication ${h.replicationAddress}`, `work dir ${h.workDir}${h.fence !== undefined ? `, fence ${h.fence}` : ''}`]),
+      g.hosts.map((h) => [
+        h.name,
+        h.reach,
+        `replication ${h.replicationAddress}`,
+        `work dir ${h.workDir}${h.fence !== undefined ? `, fence ${h.fence}` : ''}`,
+      ]),
       '  ',
     ),
   );

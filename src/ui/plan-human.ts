@@ -19,7 +19,13 @@ const LEGEND: Record<Action, string> = {
 };
 
 function colour(action: Action, st: Style, s: string): string {
-  return action === 'create' ? st.green(s) : action === 'update' ? st.yellow(s) : action === 'delete' ? st.red(s) : st.red(s);
+  return action === 'create'
+    ? st.green(s)
+    : action === 'update'
+      ? st.yellow(s)
+      : action === 'delete'
+        ? st.red(s)
+        : st.red(s);
 }
 
 function fmt(v: unknown): string {
@@ -59,26 +65,45 @@ export function renderPlanHuman(plan: Plan, st: Style, opts: { savedTo?: string;
     out.push('');
   }
   for (const b of plan.blocked) {
-    out.push(st.red(st.bold(`Warning: ${b.vm} ${plan.mode === 'destroy' ? 'cannot be destroyed completely' : 'cannot be repaired by apply'}`)), `  ${b.reason}`);
+    out.push(
+      st.red(
+        st.bold(
+          `Warning: ${b.vm} ` +
+            `${plan.mode === 'destroy' ? 'cannot be destroyed completely' : 'cannot be repaired by apply'}`,
+        ),
+      ),
+      `  ${b.reason}`,
+    );
     if (b.hint) out.push(`  To resolve: ${b.hint}`);
     out.push('');
   }
   for (const w of plan.warnings) out.push(st.yellow(`Warning: ${w}`));
   if (plan.warnings.length > 0) out.push('');
   if (plan.mode === 'refresh-only') {
-    out.push(plan.drift.length === 0 ? st.green(st.bold('No changes. Your infrastructure still matches the configuration.')) : 'This is a refresh-only plan: colo plans no actions.');
+    out.push(
+      plan.drift.length === 0
+        ? st.green(st.bold('No changes. Your infrastructure still matches the configuration.'))
+        : 'This is a refresh-only plan: colo plans no actions.',
+    );
     return `${out.join('\n')}\n`;
   }
   if (plan.steps.length === 0) {
     // A blocked pair does not match the configuration: never say it does.
     if (plan.blocked.length > 0) {
       out.push(st.bold('No changes planned: apply cannot repair this.'));
-      out.push('', `${plan.blocked.length} pair${plan.blocked.length === 1 ? '' : 's'} need${plan.blocked.length === 1 ? 's' : ''} your action (see above).`);
+      out.push(
+        '',
+        `${plan.blocked.length} pair${plan.blocked.length === 1 ? '' : 's'} ` +
+          `need${plan.blocked.length === 1 ? 's' : ''} your action (see above).`,
+      );
     } else out.push(st.green(st.bold('No changes. Your infrastructure matches the configuration.')));
     return `${out.join('\n')}\n`;
   }
   const present = new Set(plan.steps.map((s) => s.action));
-  out.push('colo used the spec and the observed hosts to generate the following execution plan. Resource actions are indicated with the following symbols:');
+  out.push(
+    'colo used the spec and the observed hosts to generate the following execution plan. Resource actions are ' +
+      'indicated with the following symbols:',
+  );
   for (const a of ['create', 'update', 'replace', 'delete'] as Action[]) {
     if (present.has(a)) out.push(`  ${colour(a, st, SYMBOL[a].padStart(3))} ${LEGEND[a]}`);
   }
@@ -88,7 +113,18 @@ export function renderPlanHuman(plan: Plan, st: Style, opts: { savedTo?: string;
   out.push(st.bold(`Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`));
   if (opts.forApply) {
     // apply asks for confirmation next; the -out note does not apply
-  } else if (opts.savedTo) out.push('', `Saved the plan to: ${opts.savedTo}`, '', `To perform exactly these actions, run: colo apply ${opts.savedTo}`);
-  else out.push('', `Note: You didn't use the -out option to save this plan, so colo can't guarantee to take exactly these actions if you run "colo apply" now.`);
+  } else if (opts.savedTo)
+    out.push(
+      '',
+      `Saved the plan to: ${opts.savedTo}`,
+      '',
+      `To perform exactly these actions, run: colo apply ${opts.savedTo}`,
+    );
+  else
+    out.push(
+      '',
+      `Note: You didn't use the -out option to save this plan, so colo can't guarantee to take exactly these ` +
+        `actions if you run "colo apply" now.`,
+    );
   return `${out.join('\n')}\n`;
 }

@@ -10,7 +10,9 @@ import { commandLineLines } from './command-line-lines.ts';
 function phases(title: string, list: QmpPhase[]): string[] {
   const out = [`  # QMP: ${title}`];
   for (const p of list) {
-    out.push(`  ## phase ${p.name}${p.waitFor ? ` (then wait for ${p.waitFor.event}: ${p.waitFor.jobIds.join(', ')})` : ''}`);
+    out.push(
+      `  ## phase ${p.name}${p.waitFor ? ` (then wait for ${p.waitFor.event}: ${p.waitFor.jobIds.join(', ')})` : ''}`,
+    );
     for (const c of p.commands) out.push(`  ${JSON.stringify(c)}`);
   }
   return out;
@@ -23,10 +25,17 @@ function argvBlock(argv: string[]): string {
 
 export function renderVmText(r: VmRendering): string {
   const out: string[] = [];
-  out.push(`=== vm ${r.vm}: primary ${r.primary.host}, secondary ${r.secondary.host}${r.placement.primaryPromoted ? ' (promoted primary)' : ''}`);
+  out.push(
+    `=== vm ${r.vm}: primary ${r.primary.host}, secondary ` +
+      `${r.secondary.host}${r.placement.primaryPromoted ? ' (promoted primary)' : ''}`,
+  );
   out.push('', `--- on ${r.secondary.host} (secondary)`);
   if (r.secondary.imagePrep) for (const c of r.secondary.imagePrep) out.push(`  ${quoteArgv(c)}`);
-  else out.push(`  # images: sized from the primary's disk(s) ${r.secondary.unknownDiskSizes.join(', ')} at apply time (qemu-img create -f qcow2 base/hidden/active)`);
+  else
+    out.push(
+      `  # images: sized from the primary's disk(s) ${r.secondary.unknownDiskSizes.join(', ')} at apply time ` +
+        `(qemu-img create -f qcow2 base/hidden/active)`,
+    );
   out.push(argvBlock(r.secondary.argv));
   out.push(...phases('prepare (after start)', r.secondary.prepare));
   out.push('', `--- on ${r.primary.host} (primary)`);

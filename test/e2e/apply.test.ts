@@ -5,7 +5,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { colo, editSpec, eventually, httpGet, imagesIdentical, parseGuestAnswer, startLab, type TestLab } from '../helpers/lab.ts';
+import {
+  colo,
+  editSpec,
+  eventually,
+  httpGet,
+  imagesIdentical,
+  parseGuestAnswer,
+  startLab,
+  type TestLab,
+} from '../helpers/lab.ts';
 import { acquireLock } from '../../src/state/lock.ts';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
@@ -31,7 +40,8 @@ describe('plan and apply a lab pair into COLO', { timeout: 900_000 }, () => {
   test('plan from nothing lists every create, ends with the summary line, exit 2', async () => {
     const r = await colo(['plan', '-f', lab.spec, '--detailed-exitcode']);
     assert.equal(r.code, 2, r.stderr);
-    for (const addr of ['vm.web.primary', 'vm.web.secondary.images', 'vm.web.secondary.qemu', 'vm.web.colo']) assert.match(r.stdout, new RegExp(`# ${addr.replace(/\./g, '\\.')} on \\w+ will be created`));
+    for (const addr of ['vm.web.primary', 'vm.web.secondary.images', 'vm.web.secondary.qemu', 'vm.web.colo'])
+      assert.match(r.stdout, new RegExp(`# ${addr.replace(/\./g, '\\.')} on \\w+ will be created`));
     assert.match(r.stdout, /^Plan: 4 to add, 0 to change, 0 to destroy\.$/m);
   });
 
@@ -49,38 +59,49 @@ describe('plan and apply a lab pair into COLO', { timeout: 900_000 }, () => {
     });
     await lab.withQmp('beta', async (s) => {
       assert.equal((await s.execute<{ mode: string }>('query-colo-status')).mode, 'secondary');
-      const disabled = await s.execute<{ disabled: boolean }>('x-query-virtio-status', { path: '/machine/peripheral/nic-net0/virtio-backend' });
+      const disabled = await s.execute<{ disabled: boolean }>('x-query-virtio-status', {
+        path: '/machine/peripheral/nic-net0/virtio-backend',
+      });
       assert.equal(disabled.disabled, false);
     });
   });
 
-  test('the live switchover leaves no resync behind; after the guest wrote its disk throughout, the secondary base image equals the primary disk', async () => {
-    await lab.withQmp('alpha', async (p) => {
-      assert.deepEqual(await p.execute('query-block-jobs'), []);
-      const nodes = (await p.execute<{ 'node-name': string }[]>('query-named-block-nodes')).map((n) => n['node-name']);
-      assert.ok(!nodes.includes('resync-nbd-disk0'), `resync node left: ${nodes.join(', ')}`);
-      assert.ok(nodes.includes('replication-disk0') && nodes.includes('nbd-disk0'), `replication child missing: ${nodes.join(', ')}`);
-    });
-    // The guest wrote its disk without pause from before the mirror until after COLO started; once
-    // it stops, the two images must be equal (replication writes each guest write to both).
-    // Its counter still writes sector 0 every 2 s, fsync'd. qemu-img -U reads the images the two
-    // QEMUs hold open.
-    const consoleLog = path.join(lab.dir, 'hosts', 'alpha', 'web', 'console.log');
-    const stress = await eventually(
-      'the guest disk stress to end',
-      async () => {
-        const m = /STRESS done (\d+)/.exec(await readFile(consoleLog, 'utf8'));
-        if (!m) throw new Error('not yet');
-        return Number(m[1]);
-      },
-      (STRESS_SECONDS + 30) * 1000,
-    );
-    assert.ok(stress > 50, `only ${stress} stress writes`);
-    const primaryImage = path.join(lab.dir, 'images', 'web-disk0.qcow2');
-    const secondaryBase = path.join(lab.dir, 'hosts', 'beta', 'web', 'disk0-base.qcow2');
-    const same = await imagesIdentical(primaryImage, secondaryBase);
-    assert.match(same, /Images are identical/);
-  });
+  test(
+    'the live switchover leaves no resync behind; after the guest wrote its disk throughout, the secondary ' +
+      'base image equals the primary disk',
+    async () => {
+      await lab.withQmp('alpha', async (p) => {
+        assert.deepEqual(await p.execute('query-block-jobs'), []);
+        const nodes = (await p.execute<{ 'node-name': string }[]>('query-named-block-nodes')).map(
+          (n) => n['node-name'],
+        );
+        assert.ok(!nodes.includes('resync-nbd-disk0'), `resync node left: ${nodes.join(', ')}`);
+        assert.ok(
+          nodes.includes('replication-disk0') && nodes.includes('nbd-disk0'),
+          `replication child missing: ${nodes.join(', ')}`,
+        );
+      });
+      // The guest wrote its disk without pause from before the mirror until after COLO started; once
+      // it stops, the two images must be equal (replication writes each guest write to both).
+      // Its counter still writes sector 0 every 2 s, fsync'd. qemu-img -U reads the images the two
+      // QEMUs hold open.
+      const consoleLog = path.join(lab.dir, 'hosts', 'alpha', 'web', 'console.log');
+      const stress = await eventually(
+        'the guest disk stress to end',
+        async () => {
+          const m = /STRESS done (\d+)/.exec(await readFile(consoleLog, 'utf8'));
+          if (!m) throw new Error('not yet');
+          return Number(m[1]);
+        },
+        (STRESS_SECONDS + 30) * 1000,
+      );
+      assert.ok(stress > 50, `only ${stress} stress writes`);
+      const primaryImage = path.join(lab.dir, 'images', 'web-disk0.qcow2');
+      const secondaryBase = path.join(lab.dir, 'hosts', 'beta', 'web', 'disk0-base.qcow2');
+      const same = await imagesIdentical(primaryImage, secondaryBase);
+      assert.match(same, /Images are identical/);
+    },
+  );
 
   test('a second plan says No changes and exits 0', async () => {
     const r = await colo(['plan', '-f', lab.spec, '--detailed-exitcode']);
@@ -100,7 +121,9 @@ describe('plan and apply a lab pair into COLO', { timeout: 900_000 }, () => {
   test('status reports the pair protected', async () => {
     const r = await colo(['status', '-f', lab.spec, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const doc = JSON.parse(r.stdout) as { vms: { vm: string; health: string; primary: { host: string }; checkpoint: { intervalMs: number } }[] };
+    const doc = JSON.parse(r.stdout) as {
+      vms: { vm: string; health: string; primary: { host: string }; checkpoint: { intervalMs: number } }[];
+    };
     assert.equal(doc.vms[0]!.health, 'protected');
     assert.equal(doc.vms[0]!.primary.host, 'alpha');
     assert.equal(doc.vms[0]!.checkpoint.intervalMs, 2000);

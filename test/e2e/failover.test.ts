@@ -8,7 +8,16 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { colo, editSpec, eventually, httpGet, parseGuestAnswer, restartLabSshd, startLab, type TestLab } from '../helpers/lab.ts';
+import {
+  colo,
+  editSpec,
+  eventually,
+  httpGet,
+  parseGuestAnswer,
+  restartLabSshd,
+  startLab,
+  type TestLab,
+} from '../helpers/lab.ts';
 import { stopSshd } from '../../src/lab/sshd.ts';
 
 const ADDR = { alpha: '127.0.0.11', beta: '127.0.0.12' } as const;
@@ -33,16 +42,23 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
 
   /** The COUNTER value in sector 0 of the disk the VM runs from on a host (read with qemu-io, force-share). */
   const diskCounter = (host: 'alpha' | 'beta'): number => {
-    const img = host === 'alpha' && !promotedOn.has('alpha') ? path.join(lab.dir, 'images', 'web-disk0.qcow2') : path.join(lab.dir, 'hosts', host, 'web', 'disk0-base.qcow2');
+    const img =
+      host === 'alpha' && !promotedOn.has('alpha')
+        ? path.join(lab.dir, 'images', 'web-disk0.qcow2')
+        : path.join(lab.dir, 'hosts', host, 'web', 'disk0-base.qcow2');
     const r = spawnSync('qemu-io', ['-r', '-U', '-c', 'read -v 0 32', img], { encoding: 'utf8' });
-    const ascii = r.stdout.split('\n').map((l) => l.slice(58)).join('');
+    const ascii = r.stdout
+      .split('\n')
+      .map((l) => l.slice(58))
+      .join('');
     const m = /COUNTER\.?(\d+)/.exec(ascii.replace(/\s/g, '.'));
     if (!m) throw new Error(`no COUNTER in sector 0 of ${img}: ${r.stdout}${r.stderr}`);
     return Number(m[1]);
   };
   const promotedOn = new Set<string>();
 
-  const answer = async (host: 'alpha' | 'beta') => parseGuestAnswer(await eventually(`guest answers on ${host}`, () => httpGet(ADDR[host], port, 5000), 30_000));
+  const answer = async (host: 'alpha' | 'beta') =>
+    parseGuestAnswer(await eventually(`guest answers on ${host}`, () => httpGet(ADDR[host], port, 5000), 30_000));
 
   test('a healthy pair is not failed over without --force', async () => {
     const r = await colo(['failover', '-f', lab.spec, '--to', 'secondary']);
@@ -59,7 +75,10 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     const r = await colo(['failover', '-f', lab.spec, '--to', 'secondary']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     promotedOn.add('beta');
-    assert.match(r.stdout, /web now runs alone on beta .* in \d+ ms \[connect \d+ ms, fence \d+ ms, QMP \d+ ms, verify \d+ ms\]/);
+    assert.match(
+      r.stdout,
+      /web now runs alone on beta .* in \d+ ms \[connect \d+ ms, fence \d+ ms, QMP \d+ ms, verify \d+ ms\]/,
+    );
     const after1 = await answer('beta');
     assert.equal(after1.boot, bootId, 'same guest (boot id) after the failover');
     assert.ok(after1.counter >= acked.counter, `counter went back: ${acked.counter} -> ${after1.counter}`);
@@ -70,7 +89,10 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     // its disk holds the writes made before the failover (the guest writes COUNTER N to sector 0
     // every 2 s with fsync; the promoted secondary's overlays were committed into its base image)
     const onDisk = diskCounter('beta');
-    assert.ok(onDisk >= acked.counter - 2, `disk counter ${onDisk} is behind the acknowledged counter ${acked.counter}`);
+    assert.ok(
+      onDisk >= acked.counter - 2,
+      `disk counter ${onDisk} is behind the acknowledged counter ${acked.counter}`,
+    );
   });
 
   test('a second failover for the failed-over VM says so and changes nothing', async () => {
@@ -83,7 +105,9 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
 
   test('status shows the pair degraded with the last failover', async () => {
     const r = await colo(['status', '-f', lab.spec, '--json']);
-    const doc = JSON.parse(r.stdout) as { vms: { health: string; primary: { host: string }; lastFailover: { from: string; to: string } | null }[] };
+    const doc = JSON.parse(r.stdout) as {
+      vms: { health: string; primary: { host: string }; lastFailover: { from: string; to: string } | null }[];
+    };
     assert.equal(doc.vms[0]!.health, 'degraded');
     assert.equal(doc.vms[0]!.primary.host, 'beta');
     assert.deepEqual([doc.vms[0]!.lastFailover?.from, doc.vms[0]!.lastFailover?.to], ['alpha', 'beta']);
@@ -128,12 +152,17 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     }
     assert.ok(samples.length >= 3, `only ${samples.length} samples during re-protection`);
     assert.ok(still < 4000, `the guest's counter stood still for ${still} ms during re-protection`);
-    t.diagnostic(`re-protection: ${samples.length} samples, counter ${samples[0]!.counter} -> ${samples[samples.length - 1]!.counter}, longest standstill ${still} ms, longest service gap ${worstGap} ms`);
+    t.diagnostic(
+      `re-protection: ${samples.length} samples, counter ${samples[0]!.counter} -> ` +
+        `${samples[samples.length - 1]!.counter}, longest standstill ${still} ms, longest service gap ${worstGap} ms`,
+    );
     await lab.withQmp('beta', async (q) => {
       assert.equal((await q.execute<{ status: string }>('query-migrate')).status, 'colo');
       assert.equal((await q.execute<{ mode: string }>('query-colo-status')).mode, 'primary');
     });
-    await lab.withQmp('alpha', async (q) => assert.equal((await q.execute<{ mode: string }>('query-colo-status')).mode, 'secondary'));
+    await lab.withQmp('alpha', async (q) =>
+      assert.equal((await q.execute<{ mode: string }>('query-colo-status')).mode, 'secondary'),
+    );
     const a = await answer('beta');
     assert.equal(a.boot, bootId);
     assert.ok(a.counter >= lastCounter);
@@ -154,7 +183,9 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     await new Promise((res) => setTimeout(res, 4500));
     const d2 = diskCounter('beta');
     assert.ok(d2 > d1, `disk counter did not advance: ${d1} -> ${d2}`);
-    await lab.withQmp('beta', async (q) => assert.equal((await q.execute<{ mode: string }>('query-colo-status')).mode, 'none'));
+    await lab.withQmp('beta', async (q) =>
+      assert.equal((await q.execute<{ mode: string }>('query-colo-status')).mode, 'none'),
+    );
   });
 
   test('re-protect after the second failover, then fail over back to alpha (roles swapped twice)', async () => {
@@ -171,63 +202,90 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     assert.equal((await colo(['plan', '-f', lab.spec, '--detailed-exitcode'])).code, 0);
   });
 
-  test('host unreachable: failover refuses without confirmed fencing; the fence command or --i-have-fenced confirms it', async () => {
-    // alpha is primary, beta secondary: beta "dies" (its QEMU killed, its sshd stopped)
-    const beta = lab.hosts.find((h) => h.name === 'beta')!;
-    const downBeta = async () => {
-      process.kill((await lab.pid('beta'))!, 'SIGKILL');
-      await stopSshd(beta.pidFile);
-    };
-    await downBeta();
-    const refused = await colo(['failover', '-f', lab.spec, '--to', 'primary']);
-    assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /cannot confirm that beta no longer runs the VM: it is unreachable/);
-    assert.match(refused.stderr, /--i-have-fenced beta/);
-    assert.equal(await colo(['plan', '-f', lab.spec]).then((p) => /secondary host beta is unreachable/.test(p.stdout)), true);
+  test(
+    'host unreachable: failover refuses without confirmed fencing; the fence command or --i-have-fenced ' +
+      'confirms it',
+    async () => {
+      // alpha is primary, beta secondary: beta "dies" (its QEMU killed, its sshd stopped)
+      const beta = lab.hosts.find((h) => h.name === 'beta')!;
+      const downBeta = async () => {
+        process.kill((await lab.pid('beta'))!, 'SIGKILL');
+        await stopSshd(beta.pidFile);
+      };
+      await downBeta();
+      const refused = await colo(['failover', '-f', lab.spec, '--to', 'primary']);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /cannot confirm that beta no longer runs the VM: it is unreachable/);
+      assert.match(refused.stderr, /--i-have-fenced beta/);
+      assert.equal(
+        await colo(['plan', '-f', lab.spec]).then((p) => /secondary host beta is unreachable/.test(p.stdout)),
+        true,
+      );
 
-    // a fence command that fails is not a confirmation
-    await editSpec(lab.spec, (t) => t.replace(/(\n  beta:\n)/, `$1    fence:\n      command: [sh, -c, "echo power controller unreachable >&2; exit 3"]\n`));
-    const failed = await colo(['failover', '-f', lab.spec, '--to', 'primary']);
-    assert.equal(failed.code, 1);
-    assert.match(failed.stderr, /fencing beta failed: sh exited 3: power controller unreachable/);
+      // a fence command that fails is not a confirmation
+      await editSpec(lab.spec, (t) =>
+        t.replace(
+          /(\n  beta:\n)/,
+          `$1    fence:\n      command: [sh, -c, "echo power controller unreachable >&2; exit 3"]\n`,
+        ),
+      );
+      const failed = await colo(['failover', '-f', lab.spec, '--to', 'primary']);
+      assert.equal(failed.code, 1);
+      assert.match(failed.stderr, /fencing beta failed: sh exited 3: power controller unreachable/);
 
-    // a fence command that succeeds is
-    await editSpec(lab.spec, (t) => t.replace('exit 3', 'exit 0'));
-    const fenced = await colo(['failover', '-f', lab.spec, '--to', 'primary']);
-    assert.equal(fenced.code, 0, fenced.stdout + fenced.stderr);
-    assert.match(fenced.stdout, /beta fenced: fence-command/);
+      // a fence command that succeeds is
+      await editSpec(lab.spec, (t) => t.replace('exit 3', 'exit 0'));
+      const fenced = await colo(['failover', '-f', lab.spec, '--to', 'primary']);
+      assert.equal(fenced.code, 0, fenced.stdout + fenced.stderr);
+      assert.match(fenced.stdout, /beta fenced: fence-command/);
 
-    // beta comes back: re-protect, then lose it again and confirm by hand
-    await restartLabSshd(lab, 'beta');
-    const re = await colo(['apply', '-f', lab.spec, '--auto-approve']);
-    assert.equal(re.code, 0, re.stdout + re.stderr);
-    await downBeta();
-    const ok = await colo(['failover', '-f', lab.spec, '--to', 'primary', '--i-have-fenced', 'beta']);
-    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    assert.match(ok.stdout, /beta fenced: operator/);
-    const a = await answer('alpha');
-    assert.equal(a.boot, bootId);
-    const plan = await colo(['plan', '-f', lab.spec]);
-    assert.match(plan.stdout, /secondary host beta is unreachable/);
-    assert.match(plan.stdout, /the pair stays degraded/);
-  });
+      // beta comes back: re-protect, then lose it again and confirm by hand
+      await restartLabSshd(lab, 'beta');
+      const re = await colo(['apply', '-f', lab.spec, '--auto-approve']);
+      assert.equal(re.code, 0, re.stdout + re.stderr);
+      await downBeta();
+      const ok = await colo(['failover', '-f', lab.spec, '--to', 'primary', '--i-have-fenced', 'beta']);
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      assert.match(ok.stdout, /beta fenced: operator/);
+      const a = await answer('alpha');
+      assert.equal(a.boot, bootId);
+      const plan = await colo(['plan', '-f', lab.spec]);
+      assert.match(plan.stdout, /secondary host beta is unreachable/);
+      assert.match(plan.stdout, /the pair stays degraded/);
+    },
+  );
 
-  test('destroy with a host unreachable removes what it reaches and keeps the pair; once the host is back, destroy finishes', async () => {
-    // From the previous test: alpha runs web alone, beta (its sshd) is down.
-    const statePath = path.join(path.dirname(lab.spec), '.colo', 'state.json');
-    const d1 = await colo(['destroy', '-f', lab.spec, '--auto-approve']);
-    assert.equal(d1.code, 1, d1.stdout + d1.stderr);
-    assert.match(d1.stdout, /Warning: web cannot be destroyed completely\n\s+host beta is unreachable/);
-    assert.doesNotMatch(d1.stdout, / on beta will be destroyed/, 'nothing planned on the unreachable host');
-    assert.match(d1.stderr, /1 pair could not be destroyed completely and needs your action:[\s\S]*To resolve: run the same destroy again once beta is reachable/);
-    assert.equal(await lab.pid('alpha'), null, "alpha's QEMU was stopped");
-    assert.deepEqual(Object.keys((JSON.parse(await readFile(statePath, 'utf8')) as { vms: object }).vms), ['web'], 'the pair stays in the state');
+  test(
+    'destroy with a host unreachable removes what it reaches and keeps the pair; once the host is back, ' +
+      'destroy finishes',
+    async () => {
+      // From the previous test: alpha runs web alone, beta (its sshd) is down.
+      const statePath = path.join(path.dirname(lab.spec), '.colo', 'state.json');
+      const d1 = await colo(['destroy', '-f', lab.spec, '--auto-approve']);
+      assert.equal(d1.code, 1, d1.stdout + d1.stderr);
+      assert.match(d1.stdout, /Warning: web cannot be destroyed completely\n\s+host beta is unreachable/);
+      assert.doesNotMatch(d1.stdout, / on beta will be destroyed/, 'nothing planned on the unreachable host');
+      assert.match(
+        d1.stderr,
+        /1 pair could not be destroyed completely and needs your action:[\s\S]*To resolve: run the same destroy again once beta is reachable/,
+      );
+      assert.equal(await lab.pid('alpha'), null, "alpha's QEMU was stopped");
+      assert.deepEqual(
+        Object.keys((JSON.parse(await readFile(statePath, 'utf8')) as { vms: object }).vms),
+        ['web'],
+        'the pair stays in the state',
+      );
 
-    await restartLabSshd(lab, 'beta');
-    const d2 = await colo(['destroy', '-f', lab.spec, '--auto-approve']);
-    assert.equal(d2.code, 0, d2.stdout + d2.stderr);
-    assert.deepEqual(Object.keys((JSON.parse(await readFile(statePath, 'utf8')) as { vms: object }).vms), [], 'the pair left the state');
-    const p = await colo(['plan', '-f', lab.spec, '--destroy', '--detailed-exitcode']);
-    assert.equal(p.code, 0, p.stdout + p.stderr);
-  });
+      await restartLabSshd(lab, 'beta');
+      const d2 = await colo(['destroy', '-f', lab.spec, '--auto-approve']);
+      assert.equal(d2.code, 0, d2.stdout + d2.stderr);
+      assert.deepEqual(
+        Object.keys((JSON.parse(await readFile(statePath, 'utf8')) as { vms: object }).vms),
+        [],
+        'the pair left the state',
+      );
+      const p = await colo(['plan', '-f', lab.spec, '--destroy', '--detailed-exitcode']);
+      assert.equal(p.code, 0, p.stdout + p.stderr);
+    },
+  );
 });

@@ -10,7 +10,16 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { colo, editSpec, eventually, httpGet, imagesIdentical, parseGuestAnswer, startLab, type TestLab } from '../helpers/lab.ts';
+import {
+  colo,
+  editSpec,
+  eventually,
+  httpGet,
+  imagesIdentical,
+  parseGuestAnswer,
+  startLab,
+  type TestLab,
+} from '../helpers/lab.ts';
 
 const execFileP = promisify(execFile);
 
@@ -42,15 +51,19 @@ describe('a pair with two disks and two NICs', { timeout: 900_000 }, () => {
       assert.equal((await p.execute<{ mode: string }>('query-colo-status')).mode, 'primary');
       assert.deepEqual(await p.execute('query-block-jobs'), [], 'the resync mirrors are gone');
       const nodes = (await p.execute<{ 'node-name': string }[]>('query-named-block-nodes')).map((n) => n['node-name']);
-      for (const n of ['quorum-disk0', 'quorum-data', 'replication-disk0', 'replication-data', 'nbd-disk0', 'nbd-data']) assert.ok(nodes.includes(n), `${n} missing: ${nodes.join(', ')}`);
+      for (const n of ['quorum-disk0', 'quorum-data', 'replication-disk0', 'replication-data', 'nbd-disk0', 'nbd-data'])
+        assert.ok(nodes.includes(n), `${n} missing: ${nodes.join(', ')}`);
       assert.ok(!nodes.some((n) => n.startsWith('resync-nbd-')), `resync node left: ${nodes.join(', ')}`);
       const objects = (await p.execute<{ name: string }[]>('qom-list', { path: '/objects' })).map((o) => o.name);
-      for (const o of ['comp-net0', 'comp-net1', 'm0-net0', 'm0-net1']) assert.ok(objects.includes(o), `${o} missing: ${objects.join(', ')}`);
+      for (const o of ['comp-net0', 'comp-net1', 'm0-net0', 'm0-net1'])
+        assert.ok(objects.includes(o), `${o} missing: ${objects.join(', ')}`);
     });
     await lab.withQmp('beta', async (s) => {
       assert.equal((await s.execute<{ mode: string }>('query-colo-status')).mode, 'secondary');
       for (const dev of ['nic-net0', 'nic-net1', 'blk-disk0', 'blk-data']) {
-        const st = await s.execute<{ disabled: boolean }>('x-query-virtio-status', { path: `/machine/peripheral/${dev}/virtio-backend` });
+        const st = await s.execute<{ disabled: boolean }>('x-query-virtio-status', {
+          path: `/machine/peripheral/${dev}/virtio-backend`,
+        });
         assert.equal(st.disabled, false, `${dev} disabled on the secondary`);
       }
     });

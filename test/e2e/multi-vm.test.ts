@@ -47,10 +47,21 @@ describe('two pairs on the two hosts', { timeout: 900_000 }, () => {
     const secondStart = lines.find((l) => /^vm\.web2\.primary: Creating/.test(l.line))!;
     const secondDone = lines.find((l) => /^vm\.web2\.colo: Creation complete/.test(l.line))!;
     const firstStart = lines.find((l) => /^vm\.web\.primary: Creating/.test(l.line))!;
-    assert.ok(secondStart.t < firstDone.t && firstStart.t < secondDone.t, `not parallel: ${JSON.stringify({ firstStart, firstDone, secondStart, secondDone })}`);
+    assert.ok(
+      secondStart.t < firstDone.t && firstStart.t < secondDone.t,
+      `not parallel: ${JSON.stringify({ firstStart, firstDone, secondStart, secondDone })}`,
+    );
     for (const vm of ['web', 'web2']) {
-      await lab.withQmp('alpha', async (q) => assert.equal((await q.execute<{ status: string }>('query-migrate')).status, 'colo'), vm);
-      await lab.withQmp('beta', async (q) => assert.equal((await q.execute<{ mode: string }>('query-colo-status')).mode, 'secondary'), vm);
+      await lab.withQmp(
+        'alpha',
+        async (q) => assert.equal((await q.execute<{ status: string }>('query-migrate')).status, 'colo'),
+        vm,
+      );
+      await lab.withQmp(
+        'beta',
+        async (q) => assert.equal((await q.execute<{ mode: string }>('query-colo-status')).mode, 'secondary'),
+        vm,
+      );
     }
     for (const v of lab.vms) await eventually(`${v.name} answers`, () => httpGet('127.0.0.11', v.servicePort), 60_000);
     const plan = await colo(['plan', '-f', lab.spec, '--detailed-exitcode']);

@@ -40,10 +40,18 @@ describe('soak', { timeout: (SECONDS + 300) * 1000 }, () => {
       } catch (e) {
         const msg = `request at +${Math.round((tick - (end - SECONDS * 1000)) / 1000)} s: ${(e as Error).message}`;
         const v = await colo(['verify', '-f', lab.spec, '--json']);
-        const doc = JSON.parse(v.stdout || '{}') as { ok?: boolean; vms?: { checks: { name: string; ok: boolean; detail: string }[] }[] };
-        const named = (doc.vms ?? []).flatMap((x) => x.checks.filter((c) => !c.ok && (c.name === 'virtio' || c.name === 'console')));
+        const doc = JSON.parse(v.stdout || '{}') as {
+          ok?: boolean;
+          vms?: { checks: { name: string; ok: boolean; detail: string }[] }[];
+        };
+        const named = (doc.vms ?? []).flatMap((x) =>
+          x.checks.filter((c) => !c.ok && (c.name === 'virtio' || c.name === 'console')),
+        );
         if (named.length > 0) {
-          restarts.push(`${msg}; colo verify named the cause: ${named.map((c) => c.detail).join('; ')}; re-protecting with colo apply`);
+          restarts.push(
+            `${msg}; colo verify named the cause: ${named.map((c) => c.detail).join('; ')}; re-protecting with ` +
+              `colo apply`,
+          );
           t.diagnostic(restarts[restarts.length - 1]!);
           const re = await colo(['apply', '-f', lab.spec, '--auto-approve']);
           assert.equal(re.code, 0, re.stdout + re.stderr);
@@ -54,8 +62,12 @@ describe('soak', { timeout: (SECONDS + 300) * 1000 }, () => {
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - tick))));
     }
     latencies.sort((a, b) => a - b);
-    const q = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN);
-    t.diagnostic(`${latencies.length} requests answered; latency p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms; ${restarts.length} re-protections for causes colo named`);
+    const q = (p: number) =>
+      Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN);
+    t.diagnostic(
+      `${latencies.length} requests answered; latency p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, p99 ${q(0.99)} ms, ` +
+        `max ${q(1)} ms; ${restarts.length} re-protections for causes colo named`,
+    );
     assert.deepEqual(failures, [], `requests not answered within 5 s:\n${failures.join('\n')}`);
     assert.ok(latencies.length >= SECONDS * 0.9, `only ${latencies.length} requests in ${SECONDS} s`);
     const v = await colo(['verify', '-f', lab.spec]);

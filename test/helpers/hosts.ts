@@ -21,7 +21,10 @@ export function requireBinary(path: string, aptPackage: string): void {
   try {
     accessSync(path, constants.X_OK);
   } catch {
-    throw new Error(`${path} is missing: this test needs the Debian package ${aptPackage} (apt-get install -y ${aptPackage}; .ci/run installs it)`);
+    throw new Error(
+      `${path} is missing: this test needs the Debian package ${aptPackage} (apt-get install -y ${aptPackage}; ` +
+        `.ci/run installs it)`,
+    );
   }
 }
 
@@ -39,7 +42,9 @@ export interface TestHosts {
   stop(): Promise<void>;
 }
 
-export async function startTestHosts(hosts: readonly { name: string; address: string }[] = TEST_HOSTS): Promise<TestHosts> {
+export async function startTestHosts(
+  hosts: readonly { name: string; address: string }[] = TEST_HOSTS,
+): Promise<TestHosts> {
   requireBinary('/usr/sbin/sshd', 'openssh-server');
   requireBinary('/usr/bin/ssh-keygen', 'openssh-client');
   const dir = await mkdtemp(join(tmpdir(), 'colo-hosts-'));

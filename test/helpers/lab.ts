@@ -18,7 +18,10 @@ export { colo, COLO_BIN, httpGet, ROOT, type CliResult } from './cli.ts';
 export interface TestLab extends LabInfo {
   spec: string;
   down(): Promise<void>;
-  /** A QMP client of the lab QEMU. QEMU serves ONE QMP client at a time: close it (or use withQmp) before colo runs again. */
+  /**
+   * A QMP client of the lab QEMU. QEMU serves ONE QMP client at a time: close it (or use withQmp) before colo runs
+   * again.
+   */
   qmp(host: 'alpha' | 'beta', vm?: string): Promise<QmpClient>;
   withQmp<T>(host: 'alpha' | 'beta', fn: (c: QmpClient) => Promise<T>, vm?: string): Promise<T>;
   pid(host: 'alpha' | 'beta', vm?: string): Promise<number | null>;
@@ -26,7 +29,11 @@ export interface TestLab extends LabInfo {
 
 export async function startLab(opts: { vms?: number; checkpointMs?: number } = {}): Promise<TestLab> {
   const dir = await mkdtemp(path.join(tmpdir(), 'colo-e2e-'));
-  const info = await labUp({ dir: path.join(dir, 'lab'), ...(opts.vms ? { vms: opts.vms } : {}), ...(opts.checkpointMs ? { checkpointMs: opts.checkpointMs } : {}) });
+  const info = await labUp({
+    dir: path.join(dir, 'lab'),
+    ...(opts.vms ? { vms: opts.vms } : {}),
+    ...(opts.checkpointMs ? { checkpointMs: opts.checkpointMs } : {}),
+  });
   const clients: QmpClient[] = [];
   const qmp = async (host: 'alpha' | 'beta', vm = 'web'): Promise<QmpClient> => {
     const sock = path.join(info.dir, 'hosts', host, vm, 'qmp.sock');
@@ -76,7 +83,12 @@ export async function startLab(opts: { vms?: number; checkpointMs?: number } = {
 }
 
 /** Retries fn until it resolves, up to timeoutMs. */
-export async function eventually<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T>,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < end) {
@@ -112,7 +124,9 @@ export async function imagesIdentical(a: string, b: string, timeoutMs = 20_000):
     `qemu-img compare ${path.basename(a)} ${path.basename(b)}`,
     () =>
       new Promise<string>((resolve, reject) => {
-        const p = spawn('qemu-img', ['compare', '-U', '-f', 'qcow2', '-F', 'qcow2', a, b], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const p = spawn('qemu-img', ['compare', '-U', '-f', 'qcow2', '-F', 'qcow2', a, b], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let out = '';
         p.stdout.on('data', (d: Buffer) => (out += d.toString()));
         p.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -132,10 +146,18 @@ export async function restartLabSshd(lab: TestLab, host: 'alpha' | 'beta'): Prom
     p.on('error', reject);
     p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`sshd -f ${h.configFile} exited ${code}`))));
   });
-  await eventually(`${host} sshd back`, async () => {
-    const r = await colo(['status', '-f', lab.spec, '--json']);
-    const vm = (JSON.parse(r.stdout) as { vms: { primary: { host: string; reachable: boolean }; secondary: { host: string; reachable: boolean } }[] }).vms[0]!;
-    const side = vm.primary.host === host ? vm.primary : vm.secondary;
-    if (!side.reachable) throw new Error(`${host} not reachable yet`);
-  }, 20_000);
+  await eventually(
+    `${host} sshd back`,
+    async () => {
+      const r = await colo(['status', '-f', lab.spec, '--json']);
+      const vm = (
+        JSON.parse(r.stdout) as {
+          vms: { primary: { host: string; reachable: boolean }; secondary: { host: string; reachable: boolean } }[];
+        }
+      ).vms[0]!;
+      const side = vm.primary.host === host ? vm.primary : vm.secondary;
+      if (!side.reachable) throw new Error(`${host} not reachable yet`);
+    },
+    20_000,
+  );
 }

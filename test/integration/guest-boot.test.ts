@@ -116,7 +116,13 @@ describe('test guest boots', () => {
     }
   }
 
-  async function setup(): Promise<{ qemu: string; firmware: string[]; qemuImg: string; guest: LabGuest; accel: string }> {
+  async function setup(): Promise<{
+    qemu: string;
+    firmware: string[];
+    qemuImg: string;
+    guest: LabGuest;
+    accel: string;
+  }> {
     const guest = await ensureGuest();
     const lab = await cachedLabQemu();
     const systemQemu = await which('qemu-system-x86_64');
@@ -129,26 +135,33 @@ describe('test guest boots', () => {
     return { qemu, firmware: lab?.firmwareDirs ?? [], qemuImg, guest, accel };
   }
 
-  async function boot(
-    env: Awaited<ReturnType<typeof setup>>,
-    disk: string,
-    consoleLog: string,
-  ): Promise<Vm> {
+  async function boot(env: Awaited<ReturnType<typeof setup>>, disk: string, consoleLog: string): Promise<Vm> {
     const port = await freePort();
     const argv = [
       ...env.firmware.flatMap((d) => ['-L', d]),
-      '-machine', `q35,accel=${env.accel}`,
-      '-m', '128',
+      '-machine',
+      `q35,accel=${env.accel}`,
+      '-m',
+      '128',
       '-nodefaults',
-      '-display', 'none',
-      '-kernel', env.guest.kernel,
-      '-initrd', env.guest.initrd,
-      '-append', env.guest.cmdline,
-      '-drive', `if=none,id=disk0,file=${disk},format=qcow2`,
-      '-device', 'virtio-blk-pci,drive=disk0',
-      '-netdev', `user,id=net0,hostfwd=tcp:127.0.0.1:${port}-:80`,
-      '-device', 'virtio-net-pci,netdev=net0',
-      '-serial', `file:${consoleLog}`,
+      '-display',
+      'none',
+      '-kernel',
+      env.guest.kernel,
+      '-initrd',
+      env.guest.initrd,
+      '-append',
+      env.guest.cmdline,
+      '-drive',
+      `if=none,id=disk0,file=${disk},format=qcow2`,
+      '-device',
+      'virtio-blk-pci,drive=disk0',
+      '-netdev',
+      `user,id=net0,hostfwd=tcp:127.0.0.1:${port}-:80`,
+      '-device',
+      'virtio-net-pci,netdev=net0',
+      '-serial',
+      `file:${consoleLog}`,
     ];
     const proc = spawn(env.qemu, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -176,47 +189,54 @@ describe('test guest boots', () => {
     return m?.[1] === undefined ? undefined : Number(m[1]);
   }
 
-  test('HTTP answers, counter advances on HTTP, console and disk, and survives a reboot', { timeout: 5 * 60_000 }, async (t) => {
-    const env = await setup();
-    t.diagnostic(`qemu ${env.qemu}, accel ${env.accel}`);
-    tmp = await mkdtemp(path.join(os.tmpdir(), 'colo-guest-boot-'));
-    const disk = path.join(tmp, 'disk.qcow2');
-    await execFileP(env.qemuImg, ['create', '-f', 'qcow2', disk, '64M']);
+  test(
+    'HTTP answers, counter advances on HTTP, console and disk, and survives a reboot',
+    { timeout: 5 * 60_000 },
+    async (t) => {
+      const env = await setup();
+      t.diagnostic(`qemu ${env.qemu}, accel ${env.accel}`);
+      tmp = await mkdtemp(path.join(os.tmpdir(), 'colo-guest-boot-'));
+      const disk = path.join(tmp, 'disk.qcow2');
+      await execFileP(env.qemuImg, ['create', '-f', 'qcow2', disk, '64M']);
 
-    // First boot on a blank disk.
-    const started = Date.now();
-    const vm = await boot(env, disk, path.join(tmp, 'console.log'));
-    const a1 = await firstAnswer(vm);
-    t.diagnostic(`boot to HTTP answer: ${Date.now() - started} ms`);
-    assert.ok(a1.counter <= 5, `a blank disk starts the counter at 0 (got ${a1.counter})`);
+      // First boot on a blank disk.
+      const started = Date.now();
+      const vm = await boot(env, disk, path.join(tmp, 'console.log'));
+      const a1 = await firstAnswer(vm);
+      t.diagnostic(`boot to HTTP answer: ${Date.now() - started} ms`);
+      assert.ok(a1.counter <= 5, `a blank disk starts the counter at 0 (got ${a1.counter})`);
 
-    await sleep(2500);
-    const a2 = parseAnswer(await httpGet(vm.port, '/cgi-bin/status', 5000));
-    assert.equal(a2.boot, a1.boot, 'same boot id within one boot');
-    assert.ok(a2.counter > a1.counter, `counter advances: ${a1.counter} -> ${a2.counter}`);
+      await sleep(2500);
+      const a2 = parseAnswer(await httpGet(vm.port, '/cgi-bin/status', 5000));
+      assert.equal(a2.boot, a1.boot, 'same boot id within one boot');
+      assert.ok(a2.counter > a1.counter, `counter advances: ${a1.counter} -> ${a2.counter}`);
 
-    const line = `COUNTER ${a2.counter} boot=${a2.boot}`;
-    await waitFor('counter on the console', 5000, async () => {
-      const text = existsSync(vm.consoleLog) ? await readFile(vm.consoleLog, 'utf8') : '';
-      return text.split(/\r?\n/).includes(line) ? true : undefined;
-    });
+      const line = `COUNTER ${a2.counter} boot=${a2.boot}`;
+      await waitFor('counter on the console', 5000, async () => {
+        const text = existsSync(vm.consoleLog) ? await readFile(vm.consoleLog, 'utf8') : '';
+        return text.split(/\r?\n/).includes(line) ? true : undefined;
+      });
 
-    // Let at least one more even value reach the disk, then stop and read sector 0.
-    await sleep(2500);
-    const a3 = parseAnswer(await httpGet(vm.port, '/', 5000));
-    await stopVm(vm);
-    const onDisk = await diskCounter(env, disk);
-    assert.ok(onDisk !== undefined, 'disk holds COUNTER <N> at offset 0');
-    assert.ok(onDisk >= a2.counter - 1 && onDisk <= a3.counter + 1, `disk counter ${onDisk} vs seen ${a2.counter}..${a3.counter}`);
-    assert.equal(onDisk % 2, 0, 'written every 2 s (even values)');
+      // Let at least one more even value reach the disk, then stop and read sector 0.
+      await sleep(2500);
+      const a3 = parseAnswer(await httpGet(vm.port, '/', 5000));
+      await stopVm(vm);
+      const onDisk = await diskCounter(env, disk);
+      assert.ok(onDisk !== undefined, 'disk holds COUNTER <N> at offset 0');
+      assert.ok(
+        onDisk >= a2.counter - 1 && onDisk <= a3.counter + 1,
+        `disk counter ${onDisk} vs seen ${a2.counter}..${a3.counter}`,
+      );
+      assert.equal(onDisk % 2, 0, 'written every 2 s (even values)');
 
-    // Second boot on the same disk: new boot id, counter continues from the disk.
-    const vm2 = await boot(env, disk, path.join(tmp, 'console2.log'));
-    const b1 = await firstAnswer(vm2);
-    assert.notEqual(b1.boot, a1.boot, 'a reboot makes a new boot id');
-    assert.ok(b1.counter >= onDisk, `counter continues from the disk: ${onDisk} -> ${b1.counter}`);
-    const console2 = await readFile(vm2.consoleLog, 'utf8');
-    assert.match(console2, new RegExp(`last counter ${onDisk}\\b`));
-    await stopVm(vm2);
-  });
+      // Second boot on the same disk: new boot id, counter continues from the disk.
+      const vm2 = await boot(env, disk, path.join(tmp, 'console2.log'));
+      const b1 = await firstAnswer(vm2);
+      assert.notEqual(b1.boot, a1.boot, 'a reboot makes a new boot id');
+      assert.ok(b1.counter >= onDisk, `counter continues from the disk: ${onDisk} -> ${b1.counter}`);
+      const console2 = await readFile(vm2.consoleLog, 'utf8');
+      assert.match(console2, new RegExp(`last counter ${onDisk}\\b`));
+      await stopVm(vm2);
+    },
+  );
 });

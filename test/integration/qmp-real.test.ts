@@ -22,7 +22,8 @@ function qemuVersionOutput(): string {
     return execFileSync(QEMU, ['--version'], { encoding: 'utf8', timeout: 10_000 });
   } catch (err) {
     throw new Error(
-      `${QEMU} is needed for this test and could not be run (${(err as Error).message}); install Debian's qemu-system-x86 (apt-get install -y qemu-system-x86) or set COLO_TEST_QEMU`,
+      `${QEMU} is needed for this test and could not be run (${(err as Error).message}); install Debian's ` +
+        `qemu-system-x86 (apt-get install -y qemu-system-x86) or set COLO_TEST_QEMU`,
     );
   }
 }
@@ -30,7 +31,8 @@ function qemuVersionOutput(): string {
 async function waitForSocket(p: string, child: ChildProcess, stderr: () => string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`QEMU exited with ${child.exitCode} before its QMP socket appeared: ${stderr()}`);
+    if (child.exitCode !== null)
+      throw new Error(`QEMU exited with ${child.exitCode} before its QMP socket appeared: ${stderr()}`);
     try {
       if ((await fs.stat(p)).isSocket()) return;
     } catch {
@@ -77,14 +79,22 @@ describe('QMP against a real QEMU', () => {
     versionOutput = qemuVersionOutput();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'colo-qmp-real-'));
     const sock = path.join(dir, 'q.sock');
-    child = spawn(QEMU, ['-machine', 'none', '-nodefaults', '-display', 'none', '-S', '-qmp', `unix:${sock},server=on,wait=off`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    child = spawn(
+      QEMU,
+      ['-machine', 'none', '-nodefaults', '-display', 'none', '-S', '-qmp', `unix:${sock},server=on,wait=off`],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
     await waitForSocket(sock, child, () => stderr, 15_000);
-    qmp = await QmpClient.connect(await connectSocket(sock), { timeoutMs: 5000, callTimeoutMs: 10_000, label: 'test qemu' });
+    qmp = await QmpClient.connect(await connectSocket(sock), {
+      timeoutMs: 5000,
+      callTimeoutMs: 10_000,
+      label: 'test qemu',
+    });
     qmp.on('close', (i) => closes.push(i));
   }
 
@@ -112,7 +122,11 @@ describe('QMP against a real QEMU', () => {
     const probe = await probeQemu(qmp);
     assert.deepEqual(probe.version, bin.version);
     assert.equal(probe.package, bin.package);
-    assert.deepEqual([probe.version.major, probe.version.minor], [7, 2], `expected Debian bookworm's QEMU 7.2, got ${versionOutput.split('\n')[0]}`);
+    assert.deepEqual(
+      [probe.version.major, probe.version.minor],
+      [7, 2],
+      `expected Debian bookworm's QEMU 7.2, got ${versionOutput.split('\n')[0]}`,
+    );
     assert.ok(probe.capabilities.includes('x-colo'));
     assert.ok(probe.commands.has('query-status'));
     assert.equal(probe.hasColo, true);

@@ -49,13 +49,21 @@ const PRIMARY_ADDR = '127.0.0.11';
 const SECONDARY_ADDR = '127.0.0.12';
 
 function requireBinary(p: string, pkg: string): void {
-  if (!existsSync(p)) throw new Error(`${p} is missing: install the Debian package ${pkg} (apt-get install ${pkg}); .ci/run does`);
+  if (!existsSync(p))
+    throw new Error(`${p} is missing: install the Debian package ${pkg} (apt-get install ${pkg}); .ci/run does`);
 }
 
 /** A kernel QEMU accepts for -kernel (it parses the bzImage header even when paused). */
 function findKernel(): string {
-  const k = readdirSync('/boot').filter((f) => f.startsWith('vmlinuz-')).sort().pop();
-  if (!k) throw new Error('no /boot/vmlinuz-* found: install linux-image-cloud-amd64 (QEMU refuses a dummy -kernel: "invalid kernel header")');
+  const k = readdirSync('/boot')
+    .filter((f) => f.startsWith('vmlinuz-'))
+    .sort()
+    .pop();
+  if (!k)
+    throw new Error(
+      'no /boot/vmlinuz-* found: install linux-image-cloud-amd64 (QEMU refuses a dummy -kernel: "invalid kernel ' +
+        'header")',
+    );
   return path.join('/boot', k);
 }
 
@@ -79,7 +87,9 @@ async function portFreeOn(addr: string, port: number): Promise<boolean> {
   });
 }
 
-/** `n` distinct ports free on both loopback addresses (the lab's ports may be bound on either host after a role swap). */
+/**
+ * `n` distinct ports free on both loopback addresses (the lab's ports may be bound on either host after a role swap).
+ */
 async function freePorts(n: number): Promise<number[]> {
   const out: number[] = [];
   while (out.length < n) {
@@ -113,7 +123,11 @@ async function connectQmp(sock: string, label: string): Promise<QmpClient> {
   return QmpClient.connect(stream, { label, timeoutMs: 10_000, callTimeoutMs: 20_000 });
 }
 
-async function runPhases(qmp: QmpClient, phases: QmpPhase[], skip: (c: QmpCommand) => boolean = () => false): Promise<void> {
+async function runPhases(
+  qmp: QmpClient,
+  phases: QmpPhase[],
+  skip: (c: QmpCommand) => boolean = () => false,
+): Promise<void> {
   for (const phase of phases) {
     const mark = qmp.eventSeq;
     for (const c of phase.commands) {
@@ -156,7 +170,10 @@ async function labSpecForThisMachine(tmp: string): Promise<{ spec: Spec; vm: VmS
     const s = spec.hosts[v.secondary];
     return p?.replicationAddress === PRIMARY_ADDR && s?.replicationAddress === SECONDARY_ADDR;
   });
-  if (!vm) throw new Error(`the loopback lab spec has no VM with primary on ${PRIMARY_ADDR} and secondary on ${SECONDARY_ADDR}`);
+  if (!vm)
+    throw new Error(
+      `the loopback lab spec has no VM with primary on ${PRIMARY_ADDR} and secondary on ${SECONDARY_ADDR}`,
+    );
   for (const [name, h] of Object.entries(spec.hosts)) {
     h.workDir = path.join(tmp, `host-${name}`);
     h.qemu = { binary: QEMU, img: QEMU_IMG, firmware: h.qemu.firmware.filter((d) => existsSync(d)) };
@@ -168,7 +185,10 @@ async function labSpecForThisMachine(tmp: string): Promise<{ spec: Spec; vm: VmS
     await runArgv([QEMU_IMG, 'create', '-q', '-f', d.format, d.image, '32M']);
     delete d.sizeBytes; // read back with qemu-img info, as apply does
   }
-  if (vm.boot.kind === 'kernel' && !(existsSync(vm.boot.kernel) && (vm.boot.initrd === undefined || existsSync(vm.boot.initrd)))) {
+  if (
+    vm.boot.kind === 'kernel' &&
+    !(existsSync(vm.boot.kernel) && (vm.boot.initrd === undefined || existsSync(vm.boot.initrd)))
+  ) {
     // The lab guest (scripts/build-guest.sh) is not built: any bzImage will do for a paused QEMU,
     // and -initrd accepts any file (it is only loaded).
     const initrd = path.join(imagesDir, 'initrd.img');
@@ -176,7 +196,8 @@ async function labSpecForThisMachine(tmp: string): Promise<{ spec: Spec; vm: VmS
     vm.boot = { ...vm.boot, kernel: findKernel(), initrd };
   }
   for (const n of vm.netdevs) {
-    if (n.backend.kind !== 'user') throw new Error(`netdev ${n.id}: this test runs only user (slirp) netdevs, got ${n.backend.kind}`);
+    if (n.backend.kind !== 'user')
+      throw new Error(`netdev ${n.id}: this test runs only user (slirp) netdevs, got ${n.backend.kind}`);
   }
   const forwards = vm.netdevs.reduce((k, n) => k + (n.backend.kind === 'user' ? n.backend.hostForwards.length : 0), 0);
   const ports = await freePorts(2 + 2 * vm.netdevs.length + forwards);
@@ -190,7 +211,10 @@ async function labSpecForThisMachine(tmp: string): Promise<{ spec: Spec; vm: VmS
   for (const n of vm.netdevs) {
     if (n.backend.kind === 'user') {
       // Each QEMU binds the forward on its own host's replication address (127.0.0.11 / .12).
-      n.backend.hostForwards = n.backend.hostForwards.map(({ hostAddress: _drop, ...f }) => ({ ...f, hostPort: next() }));
+      n.backend.hostForwards = n.backend.hostForwards.map(({ hostAddress: _drop, ...f }) => ({
+        ...f,
+        hostPort: next(),
+      }));
     }
   }
   return { spec, vm };
@@ -239,7 +263,11 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
     const { spec, vm } = ctx();
     const placement = initialPlacement(vm);
     const { stdout } = await run(QEMU, ['--version']);
-    assert.match(stdout, /QEMU emulator version 7\.2\./, `this test pins the 7.2 dialect; installed: ${stdout.split('\n')[0]}`);
+    assert.match(
+      stdout,
+      /QEMU emulator version 7\.2\./,
+      `this test pins the 7.2 dialect; installed: ${stdout.split('\n')[0]}`,
+    );
 
     // Work dirs and the secondary's images, with the size read like apply does.
     for (const cmd of renderWorkDirPrep(spec, vm, placement.primary)) await runArgv(cmd);
@@ -302,7 +330,8 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
         });
       });
       if (pending.length === 0) break;
-      if (Date.now() > deadline) assert.fail(`not connected after 15 s: ${pending.join(', ')}: ${JSON.stringify(chardevs)}`);
+      if (Date.now() > deadline)
+        assert.fail(`not connected after 15 s: ${pending.join(', ')}: ${JSON.stringify(chardevs)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   });
@@ -329,14 +358,20 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
     const nodes = await primary.execute<{ 'node-name': string; drv: string }[]>('query-named-block-nodes');
     for (const d of vm.disks) {
       const ids = diskIds(d);
-      assert.ok(nodes.some((n) => n['node-name'] === ids.replication && n.drv === 'replication'), `${ids.replication} missing`);
+      assert.ok(
+        nodes.some((n) => n['node-name'] === ids.replication && n.drv === 'replication'),
+        `${ids.replication} missing`,
+      );
     }
     // The proxy objects exist.
     for (const n of vm.netdevs) {
       const ids = nicIds(n);
       const t = await primary.execute<string>('qom-get', { path: `/objects/${ids.compare}`, property: 'type' });
       assert.equal(t, 'colo-compare');
-      const timeout = await primary.execute<number>('qom-get', { path: `/objects/${ids.compare}`, property: 'compare_timeout' });
+      const timeout = await primary.execute<number>('qom-get', {
+        path: `/objects/${ids.compare}`,
+        property: 'compare_timeout',
+      });
       assert.equal(timeout, vm.checkpoint.compareTimeoutMs);
     }
   });
@@ -346,7 +381,12 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
     const { primary } = qemus();
     const changed: VmSpec = {
       ...vm,
-      checkpoint: { ...vm.checkpoint, intervalMs: vm.checkpoint.intervalMs + 500, compareTimeoutMs: 1234, maxQueueSize: 2048 },
+      checkpoint: {
+        ...vm.checkpoint,
+        intervalMs: vm.checkpoint.intervalMs + 500,
+        compareTimeoutMs: 1234,
+        maxQueueSize: 2048,
+      },
     };
     const phases = renderCheckpointUpdate(changed, vm.checkpoint);
     await runPhases(primary, phases);
@@ -365,7 +405,8 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
     await runPhases(primary, renderResyncFinish(vm));
     assert.deepEqual(await primary.execute('query-block-jobs'), []);
     const nodes = await primary.execute<{ 'node-name': string }[]>('query-named-block-nodes');
-    for (const d of vm.disks) assert.ok(!nodes.some((n) => n['node-name'] === diskIds(d).mirrorTarget), `${diskIds(d).mirrorTarget} left`);
+    for (const d of vm.disks)
+      assert.ok(!nodes.some((n) => n['node-name'] === diskIds(d).mirrorTarget), `${diskIds(d).mirrorTarget} left`);
   });
 
   test('primary failover (minus x-colo-lost-heartbeat) removes what the switchover added', async () => {
@@ -375,7 +416,10 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
     const nodes = await primary.execute<{ 'node-name': string }[]>('query-named-block-nodes');
     for (const d of vm.disks) {
       const ids = diskIds(d);
-      assert.ok(!nodes.some((n) => n['node-name'] === ids.replication || n['node-name'] === ids.nbd), `${ids.diskId} nodes left`);
+      assert.ok(
+        !nodes.some((n) => n['node-name'] === ids.replication || n['node-name'] === ids.nbd),
+        `${ids.diskId} nodes left`,
+      );
     }
     const objects = await primary.execute<{ name: string }[]>('qom-list', { path: '/objects' });
     for (const n of vm.netdevs) {
@@ -398,20 +442,36 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
     // Re-protect from the promoted secondary: chardev-add the proxy sockets, filters before rew.
     const promoted = placementAfterFailoverToSecondary(initialPlacement(vm));
     await runPhases(secondary, [
-      { name: 'promoted-proxy', commands: [...renderProxyChardevAdds(spec, vm, promoted), ...renderProxyObjectAdds(vm, promoted)] },
+      {
+        name: 'promoted-proxy',
+        commands: [...renderProxyChardevAdds(spec, vm, promoted), ...renderProxyObjectAdds(vm, promoted)],
+      },
     ]);
     for (const n of vm.netdevs) {
       const ids = nicIds(n);
       const t = await secondary.execute<string>('qom-get', { path: `/objects/${ids.filterMirror}`, property: 'type' });
       assert.equal(t, 'filter-mirror');
-      const pos = await secondary.execute<string>('qom-get', { path: `/objects/${ids.filterMirror}`, property: 'position' });
+      const pos = await secondary.execute<string>('qom-get', {
+        path: `/objects/${ids.filterMirror}`,
+        property: 'position',
+      });
       assert.equal(pos, `id=${ids.rewriter}`);
     }
     const after = await secondary.execute<{ label: string }[]>('query-chardev');
     for (const n of vm.netdevs) {
       const ids = nicIds(n);
-      for (const id of [ids.mirror, ids.compareIn, ids.primaryIn, ids.primaryInClient, ids.compareOut, ids.compareOutClient]) {
-        assert.ok(after.some((c) => c.label === id), `${id} not added`);
+      for (const id of [
+        ids.mirror,
+        ids.compareIn,
+        ids.primaryIn,
+        ids.primaryInClient,
+        ids.compareOut,
+        ids.compareOutClient,
+      ]) {
+        assert.ok(
+          after.some((c) => c.label === id),
+          `${id} not added`,
+        );
       }
     }
     // The promoted switchover renders the same chardev-adds.

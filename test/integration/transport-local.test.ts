@@ -45,7 +45,10 @@ describe('run', () => {
     const missing = await t.run(['/nonexistent/prog']);
     assert.equal(missing.code, 127);
     assert.match(missing.stderr, /not found/);
-    await assert.rejects(t.check(['sh', '-c', 'echo bad >&2; exit 4']), (e: unknown) => e instanceof CommandError && /here: sh exited 4: bad/.test(e.message));
+    await assert.rejects(
+      t.check(['sh', '-c', 'echo bad >&2; exit 4']),
+      (e: unknown) => e instanceof CommandError && /here: sh exited 4: bad/.test(e.message),
+    );
   });
   test('timeout kills the program', async () => {
     const t0 = Date.now();
@@ -71,8 +74,14 @@ describe('files', () => {
     assert.deepEqual(await readdir(dir), ['f.bin']);
   });
   test('errors carry errno codes', async () => {
-    await assert.rejects(t.readFile(join(dir, 'missing')), (e: unknown) => e instanceof TransportError && e.causeCode === 'ENOENT');
-    await assert.rejects(t.writeFile(join(dir, 'no', 'f'), 'x'), (e: unknown) => e instanceof TransportError && e.causeCode === 'ENOENT');
+    await assert.rejects(
+      t.readFile(join(dir, 'missing')),
+      (e: unknown) => e instanceof TransportError && e.causeCode === 'ENOENT',
+    );
+    await assert.rejects(
+      t.writeFile(join(dir, 'no', 'f'), 'x'),
+      (e: unknown) => e instanceof TransportError && e.causeCode === 'ENOENT',
+    );
   });
 });
 
@@ -91,11 +100,17 @@ describe('sockets and processes', () => {
     s.write('ping');
     assert.equal(await got, 'ping');
     s.end();
-    await assert.rejects(t.openUnixSocket(join(dir, 'none.sock')), (e: unknown) => e instanceof TransportError && e.causeCode === 'ENOENT');
+    await assert.rejects(
+      t.openUnixSocket(join(dir, 'none.sock')),
+      (e: unknown) => e instanceof TransportError && e.causeCode === 'ENOENT',
+    );
   });
   test('startDetached, processAlive, dead and garbage pid files', async () => {
     const pidFile = join(dir, 'sleep.pid');
-    const pid = await t.startDetached(['sh', '-c', 'sleep 60 </dev/null >/dev/null 2>&1 & echo $! > "$1"', 'sh', pidFile], pidFile);
+    const pid = await t.startDetached(
+      ['sh', '-c', 'sleep 60 </dev/null >/dev/null 2>&1 & echo $! > "$1"', 'sh', pidFile],
+      pidFile,
+    );
     assert.equal(await t.processAlive(pidFile), pid);
     process.kill(pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 200));
@@ -108,7 +123,23 @@ describe('sockets and processes', () => {
     requireBinary(QEMU, 'qemu-system-x86');
     const qmpSock = join(dir, 'q.qmp');
     const pidFile = join(dir, 'q.pid');
-    const pid = await t.startDetached([QEMU, '-machine', 'none', '-nodefaults', '-display', 'none', '-S', '-qmp', `unix:${qmpSock},server=on,wait=off`, '-daemonize', '-pidfile', pidFile], pidFile);
+    const pid = await t.startDetached(
+      [
+        QEMU,
+        '-machine',
+        'none',
+        '-nodefaults',
+        '-display',
+        'none',
+        '-S',
+        '-qmp',
+        `unix:${qmpSock},server=on,wait=off`,
+        '-daemonize',
+        '-pidfile',
+        pidFile,
+      ],
+      pidFile,
+    );
     try {
       const qmp = await QmpClient.connect(await t.openUnixSocket(qmpSock));
       assert.equal(((await qmp.execute('query-status')) as { status: string }).status, 'prelaunch');
@@ -126,10 +157,19 @@ describe('sockets and processes', () => {
 
 describe('createTransports', () => {
   test('local hosts get a LocalTransport, ssh hosts a pooled SshTransport (lazily: no connection yet)', async () => {
-    const base = { replicationAddress: '127.0.0.11', qemu: { binary: QEMU, img: '/usr/bin/qemu-img', firmware: [] }, workDir: dir };
+    const base = {
+      replicationAddress: '127.0.0.11',
+      qemu: { binary: QEMU, img: '/usr/bin/qemu-img', firmware: [] },
+      workDir: dir,
+    };
     const hosts: Record<string, HostSpec> = {
       me: { name: 'me', local: true, ...base },
-      far: { name: 'far', local: false, ssh: { address: '127.0.0.12', port: 2222, user: 'root', agent: true }, ...base },
+      far: {
+        name: 'far',
+        local: false,
+        ssh: { address: '127.0.0.12', port: 2222, user: 'root', agent: true },
+        ...base,
+      },
     };
     const ts = createTransports(hosts);
     try {

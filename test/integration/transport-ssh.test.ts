@@ -75,7 +75,12 @@ describe('run: argv reaches the remote program byte for byte', () => {
   });
   test('node sees the same argv (JSON)', async () => {
     const t = transport(H.target('beta'));
-    const out = await t.check([process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', ...NASTY]);
+    const out = await t.check([
+      process.execPath,
+      '-e',
+      'process.stdout.write(JSON.stringify(process.argv.slice(1)))',
+      ...NASTY,
+    ]);
     assert.deepEqual(JSON.parse(out), NASTY);
   });
   test('env values and stdin arrive intact', async () => {
@@ -98,27 +103,34 @@ describe('run: argv reaches the remote program byte for byte', () => {
       return true;
     });
   });
-  test('a call that exceeds its timeout is abandoned, the remote program and its children are killed, the connection stays usable', async () => {
-    const t = transport(H.target('alpha'));
-    // unique sleep durations identify the processes (a `# comment` would not survive exec)
-    const tag = String(100000 + Math.floor(Math.random() * 899999));
-    const t0 = Date.now();
-    await assert.rejects(t.run(['sh', '-c', 'sleep "301.$1" & sleep "300.$1"; wait', 'sh', tag], { timeoutMs: 400 }), (e: unknown) => {
-      assert.ok(e instanceof TransportError);
-      assert.equal(e.causeCode, 'ETIMEDOUT');
-      assert.match(e.message, /^alpha: timed out after 400 ms running sh -c/);
-      return true;
-    });
-    assert.ok(Date.now() - t0 < 3000);
-    const pattern = `sleep 30[01]\\.${tag}`;
-    const before = Date.now();
-    while (t.sessionsInUse > 0 && Date.now() - before < 5000) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(t.sessionsInUse, 0, 'the channel closed and its slot was released');
-    const ps = await t.run(['pgrep', '-f', pattern]);
-    assert.equal(ps.stdout, '', `still running: ${ps.stdout}`);
-    assert.equal(await t.check(['echo', 'ok']), 'ok\n');
-    assert.equal(t.connectionCount, 1);
-  });
+  test(
+    'a call that exceeds its timeout is abandoned, the remote program and its children are killed, the ' +
+      'connection stays usable',
+    async () => {
+      const t = transport(H.target('alpha'));
+      // unique sleep durations identify the processes (a `# comment` would not survive exec)
+      const tag = String(100000 + Math.floor(Math.random() * 899999));
+      const t0 = Date.now();
+      await assert.rejects(
+        t.run(['sh', '-c', 'sleep "301.$1" & sleep "300.$1"; wait', 'sh', tag], { timeoutMs: 400 }),
+        (e: unknown) => {
+          assert.ok(e instanceof TransportError);
+          assert.equal(e.causeCode, 'ETIMEDOUT');
+          assert.match(e.message, /^alpha: timed out after 400 ms running sh -c/);
+          return true;
+        },
+      );
+      assert.ok(Date.now() - t0 < 3000);
+      const pattern = `sleep 30[01]\\.${tag}`;
+      const before = Date.now();
+      while (t.sessionsInUse > 0 && Date.now() - before < 5000) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(t.sessionsInUse, 0, 'the channel closed and its slot was released');
+      const ps = await t.run(['pgrep', '-f', pattern]);
+      assert.equal(ps.stdout, '', `still running: ${ps.stdout}`);
+      assert.equal(await t.check(['echo', 'ok']), 'ok\n');
+      assert.equal(t.connectionCount, 1);
+    },
+  );
   test('the timeout kill really matters: without it the program would still run (control)', async () => {
     const t = transport(H.target('alpha'));
     const tag = String(100000 + Math.floor(Math.random() * 899999));
@@ -134,8 +146,13 @@ describe('run: argv reaches the remote program byte for byte', () => {
     let maxInUse = 0;
     const sampler = setInterval(() => (maxInUse = Math.max(maxInUse, t.sessionsInUse)), 5);
     try {
-      const outs = await Promise.all(Array.from({ length: 24 }, (_, i) => t.check(['sh', '-c', 'sleep 0.3; echo "$1"', 'x', String(i)])));
-      assert.deepEqual(outs, Array.from({ length: 24 }, (_, i) => `${i}\n`));
+      const outs = await Promise.all(
+        Array.from({ length: 24 }, (_, i) => t.check(['sh', '-c', 'sleep 0.3; echo "$1"', 'x', String(i)])),
+      );
+      assert.deepEqual(
+        outs,
+        Array.from({ length: 24 }, (_, i) => `${i}\n`),
+      );
     } finally {
       clearInterval(sampler);
     }
@@ -190,7 +207,10 @@ describe('processes', () => {
   test('startDetached + processAlive, stale and garbage pid files', async () => {
     const t = transport(H.target('beta'));
     const pidFile = join(dir, 'sleep.pid');
-    const pid = await t.startDetached(['sh', '-c', 'sleep 60 </dev/null >/dev/null 2>&1 & echo $! > "$1"', 'sh', pidFile], pidFile);
+    const pid = await t.startDetached(
+      ['sh', '-c', 'sleep 60 </dev/null >/dev/null 2>&1 & echo $! > "$1"', 'sh', pidFile],
+      pidFile,
+    );
     assert.ok(pid > 1);
     assert.equal(await t.processAlive(pidFile), pid);
     process.kill(pid, 'SIGKILL');
@@ -248,7 +268,20 @@ describe('unix sockets through streamlocal forwarding', () => {
     const t = transport(H.target('beta'));
     const qmpSock = join(dir, 'qemu.qmp');
     const pidFile = join(dir, 'qemu.pid');
-    const argv = [QEMU, '-machine', 'none', '-nodefaults', '-display', 'none', '-S', '-qmp', `unix:${qmpSock},server=on,wait=off`, '-daemonize', '-pidfile', pidFile];
+    const argv = [
+      QEMU,
+      '-machine',
+      'none',
+      '-nodefaults',
+      '-display',
+      'none',
+      '-S',
+      '-qmp',
+      `unix:${qmpSock},server=on,wait=off`,
+      '-daemonize',
+      '-pidfile',
+      pidFile,
+    ];
     const pid = await t.startDetached(argv, pidFile, { timeoutMs: 20000 });
     try {
       assert.equal(await t.processAlive(pidFile), pid);
@@ -263,7 +296,8 @@ describe('unix sockets through streamlocal forwarding', () => {
       assert.equal(((await qmp.execute('query-status')) as { running: boolean }).running, true);
       await qmp.execute('quit').catch(() => undefined);
       await qmp.close();
-      for (let i = 0; i < 50 && (await t.processAlive(pidFile)) !== null; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && (await t.processAlive(pidFile)) !== null; i++)
+        await new Promise((r) => setTimeout(r, 100));
       assert.equal(await t.processAlive(pidFile), null);
     } finally {
       try {
@@ -275,11 +309,17 @@ describe('unix sockets through streamlocal forwarding', () => {
   });
   test('QEMU that fails to start: CommandError with its stderr', async () => {
     const t = transport(H.target('beta'));
-    await assert.rejects(t.startDetached([QEMU, '-machine', 'no-such-machine', '-daemonize', '-pidfile', join(dir, 'x.pid')], join(dir, 'x.pid')), (e: unknown) => {
-      assert.ok(e instanceof CommandError);
-      assert.match(e.message, /beta: \/usr\/bin\/qemu-system-x86_64 exited 1: .*unsupported machine type/);
-      return true;
-    });
+    await assert.rejects(
+      t.startDetached(
+        [QEMU, '-machine', 'no-such-machine', '-daemonize', '-pidfile', join(dir, 'x.pid')],
+        join(dir, 'x.pid'),
+      ),
+      (e: unknown) => {
+        assert.ok(e instanceof CommandError);
+        assert.match(e.message, /beta: \/usr\/bin\/qemu-system-x86_64 exited 1: .*unsupported machine type/);
+        return true;
+      },
+    );
   });
 });
 
@@ -302,7 +342,10 @@ describe('host keys through a real sshd', () => {
   test('changed key refused (file:line, both fingerprints), even with accept-new', async () => {
     const kh = join(H.dir, 'kh-changed');
     const h = H.host('beta');
-    const { stdout } = await execFileP('sh', ['-c', `ssh-keygen -q -t ed25519 -N '' -f ${join(H.dir, 'other-key')} && cat ${join(H.dir, 'other-key.pub')}`]);
+    const { stdout } = await execFileP('sh', [
+      '-c',
+      `ssh-keygen -q -t ed25519 -N '' -f ${join(H.dir, 'other-key')} && cat ${join(H.dir, 'other-key.pub')}`,
+    ]);
     const other = stdout.trim().split(' ').slice(0, 2).join(' ');
     await writeFile(kh, `# header\n[${h.address}]:${h.port} ${other}\n`);
     for (const acceptNewHostKeys of [false, true]) {
@@ -318,22 +361,33 @@ describe('host keys through a real sshd', () => {
     }
   });
   test('pinned key accepted with an empty known_hosts; wrong pin refused', async () => {
-    const good = transport(H.target('beta', { hostKey: H.host('beta').hostKeyPublic }), { knownHostsFile: join(H.dir, 'kh-none') });
+    const good = transport(H.target('beta', { hostKey: H.host('beta').hostKeyPublic }), {
+      knownHostsFile: join(H.dir, 'kh-none'),
+    });
     assert.equal(await good.check(['echo', 'pinned']), 'pinned\n');
-    const bad = transport(H.target('beta', { hostKey: H.host('alpha').hostKeyPublic }), { knownHostsFile: H.lab.knownHosts });
+    const bad = transport(H.target('beta', { hostKey: H.host('alpha').hostKeyPublic }), {
+      knownHostsFile: H.lab.knownHosts,
+    });
     await assert.rejects(bad.run(['true']), /does not match the key pinned/);
   });
   test('--accept-new-host-keys: accepted and recorded; the next run finds it', async () => {
     const kh = join(H.dir, 'accept', '.ssh', 'known_hosts');
     const seen: string[] = [];
-    const t = transport(H.target('beta'), { knownHostsFile: kh, acceptNewHostKeys: true, onHostKey: (host, v) => seen.push(`${host}:${v.accepted}`) });
+    const t = transport(H.target('beta'), {
+      knownHostsFile: kh,
+      acceptNewHostKeys: true,
+      onHostKey: (host, v) => seen.push(`${host}:${v.accepted}`),
+    });
     assert.equal(await t.check(['echo', 'hi']), 'hi\n');
     assert.deepEqual(seen, ['beta:new']);
     const parsed = parseKnownHosts(await readFile(kh, 'utf8'));
     assert.equal(parsed.entries.length, 1);
     assert.equal(parsed.entries[0]?.hosts.kind, 'hashed');
     assert.equal((await stat(kh)).mode & 0o777, 0o600);
-    const again = transport(H.target('beta'), { knownHostsFile: kh, onHostKey: (host, v) => seen.push(`${host}:${v.accepted}`) });
+    const again = transport(H.target('beta'), {
+      knownHostsFile: kh,
+      onHostKey: (host, v) => seen.push(`${host}:${v.accepted}`),
+    });
     assert.equal(await again.check(['echo', 'again']), 'again\n');
     assert.deepEqual(seen, ['beta:new', 'beta:known']);
   });
@@ -353,7 +407,10 @@ describe('connection errors', () => {
     const t = transport({ name: 'beta', address: '127.0.0.12', port, user: 'root', identityFile: H.lab.clientKey });
     await assert.rejects(t.run(['true']), (e: unknown) => {
       assert.ok(e instanceof TransportError);
-      assert.equal(e.message, `cannot connect to host beta (127.0.0.12:${port}): connection refused — is sshd running?`);
+      assert.equal(
+        e.message,
+        `cannot connect to host beta (127.0.0.12:${port}): connection refused — is sshd running?`,
+      );
       assert.equal(e.causeCode, 'ECONNREFUSED');
       return true;
     });
@@ -363,10 +420,16 @@ describe('connection errors', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.12', r));
     const port = (silent.address() as { port: number }).port;
     try {
-      const t = transport({ name: 'beta', address: '127.0.0.12', port, user: 'root', identityFile: H.lab.clientKey }, { readyTimeoutMs: 500 });
+      const t = transport(
+        { name: 'beta', address: '127.0.0.12', port, user: 'root', identityFile: H.lab.clientKey },
+        { readyTimeoutMs: 500 },
+      );
       await assert.rejects(t.run(['true']), (e: unknown) => {
         assert.ok(e instanceof TransportError);
-        assert.match(e.message, /^cannot connect to host beta \(127\.0\.0\.12:\d+\): timed out after 500 ms waiting for the SSH handshake$/);
+        assert.match(
+          e.message,
+          /^cannot connect to host beta \(127\.0\.0\.12:\d+\): timed out after 500 ms waiting for the SSH handshake$/,
+        );
         return true;
       });
     } finally {
@@ -379,7 +442,12 @@ describe('connection errors', () => {
     const t = transport(H.target('beta', { identityFile: key }));
     await assert.rejects(t.run(['true']), (e: unknown) => {
       assert.ok(e instanceof TransportError);
-      assert.match(e.message, new RegExp(`^authentication failed for ${H.lab.user}@beta \\(127\\.0\\.0\\.12:\\d+\\): tried identity file ${key}$`));
+      assert.match(
+        e.message,
+        new RegExp(
+          `^authentication failed for ${H.lab.user}@beta \\(127\\.0\\.0\\.12:\\d+\\): tried identity file ${key}$`,
+        ),
+      );
       return true;
     });
   });
@@ -388,7 +456,10 @@ describe('connection errors', () => {
     await execFileP('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret', '-f', key]);
     const t = transport(H.target('beta', { identityFile: key }));
     await assert.rejects(t.run(['true']), /is protected by a passphrase; add it to the ssh-agent/);
-    await assert.rejects(transport(H.target('beta', { identityFile: join(H.dir, 'no-key') })).run(['true']), /cannot read identity file .*ENOENT/);
+    await assert.rejects(
+      transport(H.target('beta', { identityFile: join(H.dir, 'no-key') })).run(['true']),
+      /cannot read identity file .*ENOENT/,
+    );
   });
   test('ssh-agent: clear error without SSH_AUTH_SOCK; works with a real agent', async () => {
     const saved = process.env.SSH_AUTH_SOCK;
@@ -401,7 +472,13 @@ describe('connection errors', () => {
       const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
       try {
         for (let i = 0; i < 50; i++) {
-          if (await stat(sock).then(() => true, () => false)) break;
+          if (
+            await stat(sock).then(
+              () => true,
+              () => false,
+            )
+          )
+            break;
           await new Promise((r) => setTimeout(r, 50));
         }
         await execFileP('ssh-add', [H.lab.clientKey], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
@@ -429,49 +506,67 @@ describe('one connection per host', () => {
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
-  test('20 mixed operations, some concurrent, including concurrent first calls: exactly one TCP connection', async () => {
-    const pool = new SshPool({ knownHostsFile: H.lab.knownHosts });
-    try {
-      const before = H.accepts('beta');
-      const t = pool.get(H.target('beta'));
-      assert.equal(pool.get(H.target('beta')), t);
-      const pidFile = join(dir, 'count.pid');
-      await writeFile(pidFile, `${process.pid}\n`);
-      const readSock = async (): Promise<string> => {
-        const s = await t.openUnixSocket(sockPath);
-        const chunks: Buffer[] = [];
-        for await (const c of s) chunks.push(c as Buffer);
-        return Buffer.concat(chunks).toString();
-      };
-      // 10 concurrent first calls share one connect
-      const first = await Promise.all([
-        t.check(['echo', '1']),
-        t.check(['echo', '2']),
-        t.readFile(pidFile).then(String),
-        t.processAlive(pidFile).then(String),
-        readSock(),
-        t.check(['echo', '6']),
-        t.writeFile(join(dir, 'count.txt'), 'x').then(() => 'w'),
-        readSock(),
-        t.processAlive(join(dir, 'none.pid')).then(String),
-        t.check(['echo', '10']),
-      ]);
-      assert.deepEqual(first, ['1\n', '2\n', `${process.pid}\n`, String(process.pid), 'hello', '6\n', 'w', 'hello', 'null', '10\n']);
-      // 10 more, sequential and mixed
-      assert.equal(await t.check(['echo', '11']), '11\n');
-      assert.equal((await t.readFile(join(dir, 'count.txt'))).toString(), 'x');
-      assert.equal(await t.processAlive(pidFile), process.pid);
-      assert.equal(await readSock(), 'hello');
-      assert.equal((await t.run(['false'])).code, 1);
-      assert.equal(await readSock(), 'hello');
-      assert.deepEqual(await Promise.all([t.check(['echo', 'a']), t.check(['echo', 'b']), readSock()]), ['a\n', 'b\n', 'hello']);
-      assert.equal(await t.check(['echo', '20']), '20\n');
-      assert.equal(t.connectionCount, 1);
-      assert.equal(H.accepts('beta') - before, 1);
-    } finally {
-      await pool.close();
-    }
-  });
+  test(
+    '20 mixed operations, some concurrent, including concurrent first calls: exactly one TCP ' + 'connection',
+    async () => {
+      const pool = new SshPool({ knownHostsFile: H.lab.knownHosts });
+      try {
+        const before = H.accepts('beta');
+        const t = pool.get(H.target('beta'));
+        assert.equal(pool.get(H.target('beta')), t);
+        const pidFile = join(dir, 'count.pid');
+        await writeFile(pidFile, `${process.pid}\n`);
+        const readSock = async (): Promise<string> => {
+          const s = await t.openUnixSocket(sockPath);
+          const chunks: Buffer[] = [];
+          for await (const c of s) chunks.push(c as Buffer);
+          return Buffer.concat(chunks).toString();
+        };
+        // 10 concurrent first calls share one connect
+        const first = await Promise.all([
+          t.check(['echo', '1']),
+          t.check(['echo', '2']),
+          t.readFile(pidFile).then(String),
+          t.processAlive(pidFile).then(String),
+          readSock(),
+          t.check(['echo', '6']),
+          t.writeFile(join(dir, 'count.txt'), 'x').then(() => 'w'),
+          readSock(),
+          t.processAlive(join(dir, 'none.pid')).then(String),
+          t.check(['echo', '10']),
+        ]);
+        assert.deepEqual(first, [
+          '1\n',
+          '2\n',
+          `${process.pid}\n`,
+          String(process.pid),
+          'hello',
+          '6\n',
+          'w',
+          'hello',
+          'null',
+          '10\n',
+        ]);
+        // 10 more, sequential and mixed
+        assert.equal(await t.check(['echo', '11']), '11\n');
+        assert.equal((await t.readFile(join(dir, 'count.txt'))).toString(), 'x');
+        assert.equal(await t.processAlive(pidFile), process.pid);
+        assert.equal(await readSock(), 'hello');
+        assert.equal((await t.run(['false'])).code, 1);
+        assert.equal(await readSock(), 'hello');
+        assert.deepEqual(await Promise.all([t.check(['echo', 'a']), t.check(['echo', 'b']), readSock()]), [
+          'a\n',
+          'b\n',
+          'hello',
+        ]);
+        assert.equal(await t.check(['echo', '20']), '20\n');
+        assert.equal(t.connectionCount, 1);
+        assert.equal(H.accepts('beta') - before, 1);
+      } finally {
+        await pool.close();
+      }
+    },
+  );
 
   test('a connection killed mid-run: the call in flight fails clearly, the next call reconnects', async () => {
     const pool = new SshPool({ knownHostsFile: H.lab.knownHosts });
@@ -517,7 +612,8 @@ describe('one connection per host', () => {
     await writeFile(
       script,
       [
-        `import { SshPool, installTransportCleanup } from ${JSON.stringify(new URL('../../src/transport/ssh-pool.ts', import.meta.url).pathname)};`,
+        `import { SshPool, installTransportCleanup } from ` +
+          `${JSON.stringify(new URL('../../src/transport/ssh-pool.ts', import.meta.url).pathname)};`,
         `installTransportCleanup();`,
         `const pool = new SshPool({ knownHostsFile: ${JSON.stringify(H.lab.knownHosts)} });`,
         `const t = pool.get(${JSON.stringify(target)});`,
@@ -528,7 +624,10 @@ describe('one connection per host', () => {
     );
     const log = (): Promise<string> => readFile(H.host('alpha').logFile, 'utf8');
     const disconnectsBefore = ((await log()).match(/Received disconnect from/g) ?? []).length;
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: new URL('../..', import.meta.url).pathname });
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: new URL('../..', import.meta.url).pathname,
+    });
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
       child.once('exit', (c) => reject(new Error(`child exited ${c} early`)));

@@ -23,8 +23,20 @@ interface ApplyOptions extends SpecOptions {
 }
 
 /** The last --json line of a run in which no step failed (schemas/apply-events.schema.json, change_summary). */
-export function changeSummaryEvent(message: string, changes: ChangeCounts, blocked: Plan['blocked'], now: Date = new Date()) {
-  return { '@level': 'info' as const, '@message': message, '@timestamp': now.toISOString(), type: 'change_summary' as const, changes, blocked };
+export function changeSummaryEvent(
+  message: string,
+  changes: ChangeCounts,
+  blocked: Plan['blocked'],
+  now: Date = new Date(),
+) {
+  return {
+    '@level': 'info' as const,
+    '@message': message,
+    '@timestamp': now.toISOString(),
+    type: 'change_summary' as const,
+    changes,
+    blocked,
+  };
 }
 
 /** The last --json line of a run in which steps failed (schemas/apply-events.schema.json, apply_failed). */
@@ -34,7 +46,12 @@ export function applyFailedEvent(err: ApplyError, now: Date = new Date()) {
     '@message': err.message,
     '@timestamp': now.toISOString(),
     type: 'apply_failed' as const,
-    failures: err.failures.map((f) => ({ vm: f.vm ?? null, address: f.step.address, kind: f.step.kind, error: f.error.message })),
+    failures: err.failures.map((f) => ({
+      vm: f.vm ?? null,
+      address: f.step.address,
+      kind: f.step.kind,
+      error: f.error.message,
+    })),
   };
 }
 
@@ -45,7 +62,8 @@ export function registerApplyLike(program: Command, setExit: SetExitCode, name: 
     name,
     destroy
       ? 'stop both QEMUs of every pair and remove the files colo created (never your disk images)'
-      : 'bring the hosts to the spec: start QEMUs, resync disks, start COLO; repair drift and re-protect degraded pairs',
+      : 'bring the hosts to the spec: start QEMUs, resync disks, start COLO; repair drift and re-protect ' +
+          'degraded pairs',
   );
   if (!destroy) cmd.argument('[planfile]', 'a plan saved with `colo plan --out FILE`: carry out exactly that plan');
   cmd
@@ -72,11 +90,14 @@ export function registerApplyLike(program: Command, setExit: SetExitCode, name: 
         } else {
           const mode: PlanMode = destroy ? 'destroy' : 'normal';
           plan = (await makePlan(session, state, mode)).plan;
-          if (!opts.json) process.stdout.write(renderPlanHuman(plan, pickStyle(process.stdout, !opts.color), { forApply: true }));
+          if (!opts.json)
+            process.stdout.write(renderPlanHuman(plan, pickStyle(process.stdout, !opts.color), { forApply: true }));
           if (plan.steps.length > 0 && !opts.autoApprove) {
             await confirmOrFail(
               destroy ? 'Do you really want to destroy all resources?' : 'Do you want to perform these actions?',
-              destroy ? 'colo will destroy all your managed VM pairs. There is no undo.' : 'colo will perform the actions described above.',
+              destroy
+                ? 'colo will destroy all your managed VM pairs. There is no undo.'
+                : 'colo will perform the actions described above.',
             );
           }
         }
@@ -84,14 +105,26 @@ export function registerApplyLike(program: Command, setExit: SetExitCode, name: 
         let changes: ChangeCounts = { add: 0, change: 0, remove: 0 };
         if (plan.steps.length > 0) {
           try {
-            ({ summary, changes } = await runApply({ session, spec, plan, state, statePath, ...(opts.json ? { json: true } : {}) }));
+            ({ summary, changes } = await runApply({
+              session,
+              spec,
+              plan,
+              state,
+              statePath,
+              ...(opts.json ? { json: true } : {}),
+            }));
           } catch (err) {
             // The message still goes to stderr (main's error handler) and the exit code is 1.
-            if (opts.json && err instanceof ApplyError) process.stdout.write(`${JSON.stringify(applyFailedEvent(err))}\n`);
+            if (opts.json && err instanceof ApplyError)
+              process.stdout.write(`${JSON.stringify(applyFailedEvent(err))}\n`);
             throw err;
           }
         } else if (plan.blocked.length > 0) summary = 'No changes applied.';
-        process.stdout.write(opts.json ? `${JSON.stringify(changeSummaryEvent(summary, changes, plan.blocked))}\n` : `${plan.steps.length > 0 ? '\n' : ''}${summary}\n`);
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify(changeSummaryEvent(summary, changes, plan.blocked))}\n`
+            : `${plan.steps.length > 0 ? '\n' : ''}${summary}\n`,
+        );
         // Pairs apply could not repair (a host down, a primary gone): the run did not converge.
         if (plan.blocked.length > 0) {
           const lines = plan.blocked.map((b) => `  ${b.vm}: ${b.reason}${b.hint ? `\n    To resolve: ${b.hint}` : ''}`);
@@ -99,8 +132,12 @@ export function registerApplyLike(program: Command, setExit: SetExitCode, name: 
             setExit(1);
             return;
           }
-          const what = plan.mode === 'destroy' ? 'could not be destroyed completely' : 'could not be brought to the spec';
-          throw new UserError(`${plan.blocked.length} pair${plan.blocked.length === 1 ? '' : 's'} ${what} and ${plan.blocked.length === 1 ? 'needs' : 'need'} your action:\n${lines.join('\n')}`);
+          const what =
+            plan.mode === 'destroy' ? 'could not be destroyed completely' : 'could not be brought to the spec';
+          throw new UserError(
+            `${plan.blocked.length} pair${plan.blocked.length === 1 ? '' : 's'} ${what} and ` +
+              `${plan.blocked.length === 1 ? 'needs' : 'need'} your action:\n${lines.join('\n')}`,
+          );
         }
         setExit(0);
       } finally {

@@ -18,15 +18,36 @@ interface FailoverCliOptions extends SpecOptions {
 }
 
 /** The `colo failover --json` document (schemas/failover.schema.json); each error's kind is its class name. */
-export function failoverDocument(to: FailoverTarget, r: { results: FailoverResult[]; errors: { vm: string; error: Error }[] }) {
-  return { format_version: '1.0' as const, to, results: r.results, errors: r.errors.map((e) => ({ vm: e.vm, kind: e.error.name, error: e.error.message })) };
+export function failoverDocument(
+  to: FailoverTarget,
+  r: { results: FailoverResult[]; errors: { vm: string; error: Error }[] },
+) {
+  return {
+    format_version: '1.0' as const,
+    to,
+    results: r.results,
+    errors: r.errors.map((e) => ({ vm: e.vm, kind: e.error.name, error: e.error.message })),
+  };
 }
 
 export function registerFailover(program: Command, setExit: SetExitCode): void {
-  specCommand(program, 'failover', 'promote the survivor of each named VM pair (all pairs when none named), fencing the other side first')
+  specCommand(
+    program,
+    'failover',
+    'promote the survivor of each named VM pair (all pairs when none named), fencing the other side first',
+  )
     .argument('[vm...]', 'VM pairs to fail over (default: every pair in the spec)')
-    .addOption(new Option('--to <side>', 'which side survives: the secondary (primary lost) or the primary (secondary lost)').choices(['secondary', 'primary']).makeOptionMandatory())
-    .option('--i-have-fenced <host>', 'confirm HOST is powered off / cannot run the VM (when it is unreachable and has no fence command); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .addOption(
+      new Option('--to <side>', 'which side survives: the secondary (primary lost) or the primary (secondary lost)')
+        .choices(['secondary', 'primary'])
+        .makeOptionMandatory(),
+    )
+    .option(
+      '--i-have-fenced <host>',
+      'confirm HOST is powered off / cannot run the VM (when it is unreachable and has no fence command); repeatable',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--force', 'promote even when the pair is healthy or the survivor looks unfit')
     .option('--lock-timeout <duration>', 'how long to wait for the state lock', '0s')
     .action(async (...args: unknown[]) => {
@@ -34,12 +55,18 @@ export function registerFailover(program: Command, setExit: SetExitCode): void {
       const opts = args[1] as FailoverCliOptions;
       const spec = await loadSpecOrFail(opts.file);
       const unknownVms = names.filter((n) => !spec.vms.some((v) => v.name === n));
-      if (unknownVms.length > 0) throw new UserError(`no VM named ${unknownVms.join(', ')} in ${opts.file} (VMs: ${spec.vms.map((v) => v.name).join(', ')})`);
+      if (unknownVms.length > 0)
+        throw new UserError(
+          `no VM named ${unknownVms.join(', ')} in ${opts.file} (VMs: ${spec.vms.map((v) => v.name).join(', ')})`,
+        );
       const unknownHosts = opts.iHaveFenced.filter((h) => !spec.hosts[h]);
-      if (unknownHosts.length > 0) throw new UserError(`--i-have-fenced: no host named ${unknownHosts.join(', ')} in ${opts.file}`);
+      if (unknownHosts.length > 0)
+        throw new UserError(`--i-have-fenced: no host named ${unknownHosts.join(', ')} in ${opts.file}`);
       const vms = spec.vms.filter((v) => names.length === 0 || names.includes(v.name));
       const statePath = statePathFor(opts);
-      const lock = await acquireLock(statePath, 'failover', { timeoutMs: parseDuration(opts.lockTimeout, '--lock-timeout') });
+      const lock = await acquireLock(statePath, 'failover', {
+        timeoutMs: parseDuration(opts.lockTimeout, '--lock-timeout'),
+      });
       const unhook = releaseOnExit(lock);
       const { session, close } = openSession(spec, opts);
       try {
@@ -52,7 +79,8 @@ export function registerFailover(program: Command, setExit: SetExitCode): void {
             if (!opts.json) process.stderr.write(`${vm}: ${m}\n`);
           },
         });
-        if (state && Object.keys(r.states).length > 0) state = await writeState(statePath, { ...state, vms: { ...state.vms, ...r.states } });
+        if (state && Object.keys(r.states).length > 0)
+          state = await writeState(statePath, { ...state, vms: { ...state.vms, ...r.states } });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(failoverDocument(opts.to, r), null, 2)}\n`);
         } else {

@@ -13,7 +13,10 @@ export function registerForceUnlock(program: Command, setExit: SetExitCode): voi
     .option('--state <path>', 'state file')
     .action(async (id, opts) => {
       const info = await forceUnlock(statePathFor(opts), id);
-      process.stdout.write(`colo state has been successfully unlocked! (was held by ${info.who} for ${info.operation} since ${info.created})\n`);
+      process.stdout.write(
+        `colo state has been successfully unlocked! (was held by ${info.who} for ${info.operation} since ` +
+          `${info.created})\n`,
+      );
       setExit(0);
     });
 }

@@ -5,7 +5,9 @@ import { labDown, labUp } from '../../lab/lab.ts';
 import { UserError } from '../user-error.ts';
 
 export function registerLab(program: Command, setExit: SetExitCode): void {
-  const lab = program.command('lab').description('a local COLO lab on this machine: two sshd "hosts" on 127.0.0.11/127.0.0.12 and a tiny guest');
+  const lab = program
+    .command('lab')
+    .description('a local COLO lab on this machine: two sshd "hosts" on 127.0.0.11/127.0.0.12 and a tiny guest');
   lab
     .command('up')
     .description('build (once, cached) the test QEMU and guest, start the two sshd hosts, write a ready spec')
@@ -15,10 +17,16 @@ export function registerLab(program: Command, setExit: SetExitCode): void {
     .option('--json', 'print the lab description as JSON')
     .action(async (opts) => {
       const vms = Number(opts.vms);
-      if (!Number.isInteger(vms) || vms < 1 || vms > 100) throw new UserError(`--vms: expected a whole number from 1 to 100, got "${opts.vms}"`);
+      if (!Number.isInteger(vms) || vms < 1 || vms > 100)
+        throw new UserError(`--vms: expected a whole number from 1 to 100, got "${opts.vms}"`);
       let info;
       try {
-        info = await labUp({ dir: opts.dir, vms, log: (l) => process.stderr.write(`${l}\n`), ...(opts.qemuBinary ? { qemuBinary: opts.qemuBinary } : {}) });
+        info = await labUp({
+          dir: opts.dir,
+          vms,
+          log: (l) => process.stderr.write(`${l}\n`),
+          ...(opts.qemuBinary ? { qemuBinary: opts.qemuBinary } : {}),
+        });
       } catch (err) {
         throw new UserError(`lab up failed: ${(err as Error).message}`);
       }

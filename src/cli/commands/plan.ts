@@ -36,9 +36,14 @@ export function registerPlan(program: Command, setExit: SetExitCode): void {
       try {
         const { plan } = await makePlan(session, state, mode);
         if (opts.out) await writePlanFile(opts.out, plan, spec);
-        process.stdout.write(opts.json ? renderPlanJson(plan) : renderPlanHuman(plan, pickStyle(process.stdout, !opts.color), opts.out ? { savedTo: opts.out } : {}));
+        process.stdout.write(
+          opts.json
+            ? renderPlanJson(plan)
+            : renderPlanHuman(plan, pickStyle(process.stdout, !opts.color), opts.out ? { savedTo: opts.out } : {}),
+        );
         // A blocked pair (host down, primary gone) is a difference too, even though apply cannot repair it.
-        const changes = mode === 'refresh-only' ? plan.drift.length > 0 : plan.steps.length > 0 || plan.blocked.length > 0;
+        const changes =
+          mode === 'refresh-only' ? plan.drift.length > 0 : plan.steps.length > 0 || plan.blocked.length > 0;
         setExit(opts.detailedExitcode && changes ? 2 : 0);
       } finally {
         await close();

@@ -21,11 +21,16 @@ export function registerRender(program: Command, setExit: SetExitCode): void {
       const version = parseQemuVersion(opts.qemuVersion);
       if (!version) throw new UserError(`--qemu-version: "${opts.qemuVersion}" is not a version like 7.2.0`);
       const unknown = names.filter((n) => !spec.vms.some((v) => v.name === n));
-      if (unknown.length > 0) throw new UserError(`no VM named ${unknown.join(', ')} in ${opts.file} (VMs: ${spec.vms.map((v) => v.name).join(', ')})`);
+      if (unknown.length > 0)
+        throw new UserError(
+          `no VM named ${unknown.join(', ')} in ${opts.file} (VMs: ${spec.vms.map((v) => v.name).join(', ')})`,
+        );
       const vms = spec.vms.filter((v) => names.length === 0 || names.includes(v.name));
       const dialect = dialectForVersion(version);
       const renderings = vms.map((vm) => renderVm(spec, vm, { qemu: () => ({ dialect, kvmAvailable: !!opts.kvm }) }));
-      process.stdout.write(opts.json ? `${JSON.stringify(renderings, null, 2)}\n` : renderings.map(renderVmText).join('\n'));
+      process.stdout.write(
+        opts.json ? `${JSON.stringify(renderings, null, 2)}\n` : renderings.map(renderVmText).join('\n'),
+      );
       setExit(0);
     });
 }

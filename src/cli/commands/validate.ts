@@ -12,9 +12,13 @@ export function registerValidate(program: Command, setExit: SetExitCode): void {
     .action(async (opts) => {
       const spec = await loadSpecOrFail(opts.file);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ valid: true, file: opts.file, hosts: Object.keys(spec.hosts), vms: spec.vms.map((v) => v.name) })}\n`);
+        const doc = { valid: true, file: opts.file, hosts: Object.keys(spec.hosts), vms: spec.vms.map((v) => v.name) };
+        process.stdout.write(`${JSON.stringify(doc)}\n`);
       } else {
-        process.stdout.write(`Success! ${opts.file} is valid: ${Object.keys(spec.hosts).length} hosts, ${spec.vms.length} VM pair${spec.vms.length === 1 ? '' : 's'}.\n`);
+        process.stdout.write(
+          `Success! ${opts.file} is valid: ${Object.keys(spec.hosts).length} hosts, ${spec.vms.length} VM ` +
+            `pair${spec.vms.length === 1 ? '' : 's'}.\n`,
+        );
       }
       setExit(0);
     });

@@ -12,16 +12,29 @@ import { pickStyle, type Style } from '../../ui/style.ts';
 export function renderVerification(list: VmVerification[], st: Style): string {
   const out: string[] = [];
   for (const v of list) {
-    out.push(`${st.bold(v.vm)}: ${v.ok ? st.green('OK') : st.red('FAILED')} (${v.primary} primary, ${v.secondary} secondary, ${v.ms} ms)`);
-    for (const c of v.checks) out.push(`  ${c.ok ? st.green('ok  ') : st.red('FAIL')} ${c.name.padEnd(11)} ${c.detail}`);
+    out.push(
+      `${st.bold(v.vm)}: ${v.ok ? st.green('OK') : st.red('FAILED')} (${v.primary} primary, ${v.secondary} ` +
+        `secondary, ${v.ms} ms)`,
+    );
+    for (const c of v.checks)
+      out.push(`  ${c.ok ? st.green('ok  ') : st.red('FAIL')} ${c.name.padEnd(11)} ${c.detail}`);
   }
   return `${out.join('\n')}\n`;
 }
 
 export function registerVerify(program: Command, setExit: SetExitCode): void {
-  specCommand(program, 'verify', 'check deployed pairs end to end: both sides in COLO, checkpoints advancing, no disabled virtio device, guest reachable')
+  specCommand(
+    program,
+    'verify',
+    'check deployed pairs end to end: both sides in COLO, checkpoints advancing, no disabled virtio device, ' +
+      'guest reachable',
+  )
     .argument('[vm...]', 'VM pairs to verify (default: all)')
-    .addOption(new Option('--probe <kind>', 'how to check the guest through the primary: http (GET /), tcp (connect), none').choices(['http', 'tcp', 'none']).default('http'))
+    .addOption(
+      new Option('--probe <kind>', 'how to check the guest through the primary: http (GET /), tcp (connect), none')
+        .choices(['http', 'tcp', 'none'])
+        .default('http'),
+    )
     .action(async (...args: unknown[]) => {
       const names = args[0] as string[];
       const opts = args[1] as SpecOptions & { probe: ProbeKind };
@@ -37,12 +50,22 @@ export function registerVerify(program: Command, setExit: SetExitCode): void {
         if (opts.json) process.stdout.write(`${JSON.stringify({ format_version: '1.0', ok, vms: list }, null, 2)}\n`);
         else process.stdout.write(renderVerification(list, pickStyle(process.stdout, !opts.color)));
         if (!ok) {
-          const failed = list.filter((v) => !v.ok).map((v) => `${v.vm}: ${v.checks.filter((c) => !c.ok).map((c) => c.detail).join('; ')}`);
+          const failed = list
+            .filter((v) => !v.ok)
+            .map(
+              (v) =>
+                `${v.vm}: ${v.checks
+                  .filter((c) => !c.ok)
+                  .map((c) => c.detail)
+                  .join('; ')}`,
+            );
           if (opts.json) {
             setExit(1);
             return;
           }
-          throw new UserError(`verify failed for ${failed.length} pair${failed.length === 1 ? '' : 's'}: ${failed.join(' | ')}`);
+          throw new UserError(
+            `verify failed for ${failed.length} pair${failed.length === 1 ? '' : 's'}: ${failed.join(' | ')}`,
+          );
         }
         setExit(0);
       } finally {

@@ -10,8 +10,14 @@ export async function checkpointUpdate(ctx: StepContext): Promise<string | undef
   await runPhases(qmp, renderCheckpointUpdate(vm), { progress: ctx.progress });
   const params = await qmp.execute<Record<string, unknown>>('query-migrate-parameters');
   if (params['x-checkpoint-delay'] !== vm.checkpoint.intervalMs) {
-    throw new Error(`x-checkpoint-delay is ${String(params['x-checkpoint-delay'])} after the update, expected ${vm.checkpoint.intervalMs}`);
+    throw new Error(
+      `x-checkpoint-delay is ${String(params['x-checkpoint-delay'])} after the update, expected ` +
+        `${vm.checkpoint.intervalMs}`,
+    );
   }
-  await ctx.updateVm(vm.name, (prev) => (prev ? { ...prev, appliedCheckpoint: appliedCheckpointOf(vm) } : prev) as typeof prev);
+  await ctx.updateVm(
+    vm.name,
+    (prev) => (prev ? { ...prev, appliedCheckpoint: appliedCheckpointOf(vm) } : prev) as typeof prev,
+  );
   return `x-checkpoint-delay ${vm.checkpoint.intervalMs} ms`;
 }

@@ -15,7 +15,9 @@ import { cleanupPrimaryColo } from './primary-cleanup.ts';
 
 export async function disabledVirtioDevices(qmp: QmpClient, vm: VmSpec): Promise<string[]> {
   const paths = virtioBackendPaths(vm);
-  const replies = await qmp.executeAllSettled(paths.map((path) => ({ execute: 'x-query-virtio-status', arguments: { path } })));
+  const replies = await qmp.executeAllSettled(
+    paths.map((path) => ({ execute: 'x-query-virtio-status', arguments: { path } })),
+  );
   return paths.filter((_, i) => {
     const r = replies[i];
     return r?.ok && (r.value as { disabled?: boolean }).disabled === true;
@@ -43,7 +45,9 @@ export async function waitGuestDriversReady(qmp: QmpClient, vm: VmSpec, timeoutM
   await pollUntil(
     `the guest to set up its virtio device(s) (it boots before COLO starts)`,
     async () => {
-      const replies = await qmp.executeAllSettled(paths.map((path) => ({ execute: 'x-query-virtio-status', arguments: { path } })));
+      const replies = await qmp.executeAllSettled(
+        paths.map((path) => ({ execute: 'x-query-virtio-status', arguments: { path } })),
+      );
       pending = paths.filter((_, i) => {
         const r = replies[i];
         if (!r?.ok) return false; // device without status (not virtio here): nothing to wait for
@@ -92,7 +96,10 @@ export async function mirrorsInStep(qmp: QmpClient, vm: VmSpec, timeoutMs = 3000
         const j = jobs.find((x) => x.device === id);
         if (!j) throw new Error(`the resync mirror ${id} is gone: the secondary's disk may have missed writes`);
         if (j.error || (j.status !== undefined && j.status !== 'ready' && j.status !== 'running')) {
-          throw new Error(`the resync mirror ${id} is ${j.status ?? 'not ready'}${j.error ? ` (${j.error})` : ''}: the secondary's disk may have missed writes`);
+          throw new Error(
+            `the resync mirror ${id} is ${j.status ?? 'not ready'}${j.error ? ` (${j.error})` : ''}: the ` +
+              `secondary's disk may have missed writes`,
+          );
         }
         if (j.ready === false || j.offset !== j.len) behind.push(`${id} ${j.len - j.offset} bytes behind`);
       }
@@ -119,7 +126,10 @@ export async function coloStart(ctx: StepContext): Promise<string | undefined> {
   });
   const hasAll = needed.every((c) => chardevs.has(c));
   if (!hasAll && needed.some((c) => chardevs.has(c))) {
-    throw new Error(`the primary of ${vm.name} has only some of its proxy chardevs (${needed.filter((c) => chardevs.has(c)).join(', ')}); stop it and re-apply`);
+    throw new Error(
+      `the primary of ${vm.name} has only some of its proxy chardevs ` +
+        `(${needed.filter((c) => chardevs.has(c)).join(', ')}); stop it and re-apply`,
+    );
   }
   const p = { ...base, primaryHasProxyChardevs: hasAll };
 
@@ -137,14 +147,20 @@ export async function coloStart(ctx: StepContext): Promise<string | undefined> {
   const phaseMs: Record<string, number> = {};
   let last = '';
   try {
-    await runPhases(pq, renderSwitchover(ctx.spec, vm, p), { progress: ctx.progress, timing: (ph, ms) => (phaseMs[ph.replace('switchover-', '')] = ms) });
+    await runPhases(pq, renderSwitchover(ctx.spec, vm, p), {
+      progress: ctx.progress,
+      timing: (ph, ms) => (phaseMs[ph.replace('switchover-', '')] = ms),
+    });
     ctx.progress('copying the RAM while the guest runs');
     await pollUntil(
-      `the primary's migration to reach status "colo" (the guest dirties RAM faster than it can be copied within checkpoint.switchoverDowntime ${vm.checkpoint.switchoverDowntimeMs} ms? raise it, or checkpoint.maxBandwidth)`,
+      `the primary's migration to reach status "colo" (the guest dirties RAM faster than it can be copied ` +
+        `within checkpoint.switchoverDowntime ${vm.checkpoint.switchoverDowntimeMs} ms? raise it, or ` +
+        `checkpoint.maxBandwidth)`,
       async () => {
         const m = await pq.execute<{ status: string; 'error-desc'?: string }>('query-migrate');
         last = m.status;
-        if (m.status === 'failed' || m.status === 'cancelled') throw new Error(`COLO migration ${m.status}${m['error-desc'] ? `: ${m['error-desc']}` : ''}`);
+        if (m.status === 'failed' || m.status === 'cancelled')
+          throw new Error(`COLO migration ${m.status}${m['error-desc'] ? `: ${m['error-desc']}` : ''}`);
         return m.status === 'colo' ? m : undefined;
       },
       { timeoutMs: liveCopyTimeoutMs(vm), intervalMs: 50, lastSeen: () => last },
@@ -172,17 +188,38 @@ export async function coloStart(ctx: StepContext): Promise<string | undefined> {
   // Replication carries the writes now: end the resync mirrors.
   await runPhases(pq, renderResyncFinish(vm), { progress: ctx.progress, timeoutMs: 60_000 });
 
-  const [pc, sc] = await Promise.all([pq.execute<{ mode: string }>('query-colo-status'), sq.execute<{ mode: string }>('query-colo-status')]);
+  const [pc, sc] = await Promise.all([
+    pq.execute<{ mode: string }>('query-colo-status'),
+    sq.execute<{ mode: string }>('query-colo-status'),
+  ]);
   if (pc.mode !== 'primary' || sc.mode !== 'secondary') {
-    throw new Error(`after migrate, COLO modes are ${pc.mode} on ${p.primary} and ${sc.mode} on ${p.secondary} (expected primary and secondary)`);
+    throw new Error(
+      `after migrate, COLO modes are ${pc.mode} on ${p.primary} and ${sc.mode} on ${p.secondary} (expected ` +
+        `primary and secondary)`,
+    );
   }
   // A checkpoint after the first: each one stops and resumes the primary.
   ctx.progress('waiting for a checkpoint after the first');
-  await pq.waitForEvent('RESUME', (e) => e.seq > resume.seq, { since: resume.seq, timeoutMs: vm.checkpoint.intervalMs * 3 + 30_000 });
+  await pq.waitForEvent('RESUME', (e) => e.seq > resume.seq, {
+    since: resume.seq,
+    timeoutMs: vm.checkpoint.intervalMs * 3 + 30_000,
+  });
   const disabled = await disabledVirtioDevices(sq, vm);
   if (disabled.length > 0) {
-    throw new Error(`COLO runs but the secondary's virtio device(s) ${disabled.join(', ')} are stuck disabled (QEMU virtio flag bug): the secondary guest cannot use them and the service would stall. Re-run apply to re-protect.`);
+    throw new Error(
+      `COLO runs but the secondary's virtio device(s) ${disabled.join(', ')} are stuck disabled (QEMU virtio ` +
+        `flag bug): the secondary guest cannot use them and the service would stall. Re-run apply to re-protect.`,
+    );
   }
-  await ctx.updateVm(vm.name, (prev) => (prev ? { ...prev, status: 'protected', note: undefined, appliedCheckpoint: appliedCheckpointOf(vm) } : prev) as typeof prev);
-  return `in COLO; mirror ${mirrorMs} ms, live RAM copy ${liveMs} ms (wiring ${phaseMs['wire'] ?? '?'} ms), switchover pause ${Number.isFinite(pauseMs) ? pauseMs : '?'} ms`;
+  await ctx.updateVm(
+    vm.name,
+    (prev) =>
+      (prev
+        ? { ...prev, status: 'protected', note: undefined, appliedCheckpoint: appliedCheckpointOf(vm) }
+        : prev) as typeof prev,
+  );
+  return (
+    `in COLO; mirror ${mirrorMs} ms, live RAM copy ${liveMs} ms (wiring ${phaseMs['wire'] ?? '?'} ms), ` +
+    `switchover pause ${Number.isFinite(pauseMs) ? pauseMs : '?'} ms`
+  );
 }

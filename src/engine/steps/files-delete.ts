@@ -9,9 +9,14 @@ export async function filesDelete(ctx: StepContext): Promise<string | undefined>
   const vmName = ctx.step.vm!;
   const vs = ctx.state().vms[vmName];
   const files = vs?.created[host] ?? [];
-  const keep = vs && vs.primaryOrigin === 'promoted-secondary' && vs.primaryHost === host ? files.filter((f) => f.endsWith('-base.qcow2')) : [];
+  const keep =
+    vs && vs.primaryOrigin === 'promoted-secondary' && vs.primaryHost === host
+      ? files.filter((f) => f.endsWith('-base.qcow2'))
+      : [];
   const remove = files.filter((f) => !keep.includes(f));
   if (remove.length > 0) await ctx.session.transport(host).check(['rm', '-f', '--', ...remove], { timeoutMs: 30_000 });
   await ctx.updateVm(vmName, (prev) => (prev ? { ...prev, created: { ...prev.created, [host]: keep } } : prev));
-  return keep.length > 0 ? `removed ${remove.length}; kept ${keep.join(', ')} (the VM's disk since its failover)` : `removed ${remove.length}`;
+  return keep.length > 0
+    ? `removed ${remove.length}; kept ${keep.join(', ')} (the VM's disk since its failover)`
+    : `removed ${remove.length}`;
 }

@@ -41,7 +41,9 @@ export interface CleanupOptions {
 
 export async function cleanupPrimaryColo(qmp: QmpClient, vm: VmSpec, opts: CleanupOptions): Promise<CleanupReport> {
   const removed: string[] = [];
-  const [jobs, graph, objects] = await qmp.executeAll<[{ device: string }[], { nodes: { name: string }[] }, { name: string }[]]>([
+  const [jobs, graph, objects] = await qmp.executeAll<
+    [{ device: string }[], { nodes: { name: string }[] }, { name: string }[]]
+  >([
     { execute: 'query-block-jobs' },
     { execute: 'x-debug-query-block-graph' },
     { execute: 'qom-list', arguments: { path: '/objects' } },
@@ -55,8 +57,14 @@ export async function cleanupPrimaryColo(qmp: QmpClient, vm: VmSpec, opts: Clean
       const since = qmp.eventSeq;
       if (await tryExec(qmp, 'block-job-cancel', { device: ids.mirrorJob, force: true })) {
         await Promise.any([
-          qmp.waitForEvent('BLOCK_JOB_CANCELLED', (e) => e.data?.device === ids.mirrorJob, { since, timeoutMs: 15_000 }),
-          qmp.waitForEvent('BLOCK_JOB_COMPLETED', (e) => e.data?.device === ids.mirrorJob, { since, timeoutMs: 15_000 }),
+          qmp.waitForEvent('BLOCK_JOB_CANCELLED', (e) => e.data?.device === ids.mirrorJob, {
+            since,
+            timeoutMs: 15_000,
+          }),
+          qmp.waitForEvent('BLOCK_JOB_COMPLETED', (e) => e.data?.device === ids.mirrorJob, {
+            since,
+            timeoutMs: 15_000,
+          }),
         ]).catch(() => undefined);
         await tryExec(qmp, 'block-job-dismiss', { id: ids.mirrorJob });
         removed.push(ids.mirrorJob);
@@ -93,7 +101,8 @@ export async function cleanupPrimaryColo(qmp: QmpClient, vm: VmSpec, opts: Clean
       for (const id of [ids.mirror, ids.compareIn]) {
         if (!chardevs.has(id)) continue;
         const add = adds.find((c) => c.arguments?.['id'] === id);
-        if (add && (await tryExec(qmp, 'chardev-remove', { id })) && (await tryExec(qmp, add.execute, add.arguments))) removed.push(`${id} (re-created)`);
+        if (add && (await tryExec(qmp, 'chardev-remove', { id })) && (await tryExec(qmp, add.execute, add.arguments)))
+          removed.push(`${id} (re-created)`);
       }
     }
   }

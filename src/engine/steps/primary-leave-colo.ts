@@ -9,7 +9,8 @@ export async function primaryLeaveColo(ctx: StepContext): Promise<string | undef
   const qmp = await ctx.session.qmp(p.primary, vm.name);
   const r = await cleanupPrimaryColo(qmp, vm, { leaveColo: true, resetPeerSockets: { spec: ctx.spec, placement: p } });
   const status = (await qmp.execute<{ status: string }>('query-status')).status;
-  if (status !== 'running') throw new Error(`the primary of ${vm.name} on ${p.primary} is ${status} after leaving COLO, not running`);
+  if (status !== 'running')
+    throw new Error(`the primary of ${vm.name} on ${p.primary} is ${status} after leaving COLO, not running`);
   await ctx.updateVm(vm.name, (prev) => (prev ? { ...prev, status: 'degraded' } : prev));
   return `${r.leftColo ? 'left COLO; ' : ''}removed ${r.removed.length} objects/nodes`;
 }

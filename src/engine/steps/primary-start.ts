@@ -19,7 +19,10 @@ export async function primaryStart(ctx: StepContext): Promise<string | undefined
       secondaryHost: p.secondary,
       primaryOrigin: 'primary',
       status: 'applying',
-      started: { ...base.started, [p.primary]: { role: 'primary', argvHash: argvHash(argv), pid, at: ctx.now().toISOString() } },
+      started: {
+        ...base.started,
+        [p.primary]: { role: 'primary', argvHash: argvHash(argv), pid, at: ctx.now().toISOString() },
+      },
     };
   });
   return `pid ${pid}`;

@@ -24,7 +24,10 @@ export async function secondaryImages(ctx: StepContext): Promise<string | undefi
   for (const d of vm.disks) {
     const b = blocks.find((x) => x.device === diskIds(d).quorum);
     const size = b?.inserted?.image?.['virtual-size'];
-    if (typeof size !== 'number') throw new Error(`cannot read the virtual size of disk ${d.id} (${diskIds(d).quorum}) from the primary on ${p.primary}`);
+    if (typeof size !== 'number')
+      throw new Error(
+        `cannot read the virtual size of disk ${d.id} (${diskIds(d).quorum}) from the primary on ${p.primary}`,
+      );
     if (d.sizeBytes !== undefined && d.sizeBytes !== size) {
       throw new Error(`disk ${d.id}: the spec says ${d.sizeBytes} bytes but the primary's image is ${size} bytes`);
     }
@@ -39,5 +42,7 @@ export async function secondaryImages(ctx: StepContext): Promise<string | undefi
     for (const f of files) have.add(f);
     return { ...prev, created: { ...prev.created, [p.secondary]: [...have] } };
   });
-  return `${vm.disks.length} disk${vm.disks.length === 1 ? '' : 's'}, ${Object.values(sizes).map((s) => `${Math.round(s / 1048576)} MiB`).join(', ')}`;
+  return `${vm.disks.length} disk${vm.disks.length === 1 ? '' : 's'}, ${Object.values(sizes)
+    .map((s) => `${Math.round(s / 1048576)} MiB`)
+    .join(', ')}`;
 }

@@ -13,7 +13,15 @@ export async function secondaryStart(ctx: StepContext): Promise<string | undefin
   const { pid, qmp } = await startVmQemu(ctx.session, vm, p.secondary, argv);
   await runPhases(qmp, renderSecondaryPrepare(ctx.spec, vm, p, o.dialect), { progress: ctx.progress });
   await ctx.updateVm(vm.name, (prev) =>
-    prev ? { ...prev, started: { ...prev.started, [p.secondary]: { role: 'secondary', argvHash: argvHash(argv), pid, at: ctx.now().toISOString() } } } : prev,
+    prev
+      ? {
+          ...prev,
+          started: {
+            ...prev.started,
+            [p.secondary]: { role: 'secondary', argvHash: argvHash(argv), pid, at: ctx.now().toISOString() },
+          },
+        }
+      : prev,
   );
   return `pid ${pid}`;
 }

@@ -17,8 +17,17 @@ export function stepVm(ctx: StepContext): VmSpec {
 }
 
 export function placementOf(ctx: StepContext, vm: VmSpec, primaryHasProxyChardevs = true): Placement {
-  const r = ctx.plan.roles[vm.name] ?? { primary: vm.primary, secondary: vm.secondary, primaryOrigin: 'primary' as const };
-  return { primary: r.primary, secondary: r.secondary, primaryPromoted: r.primaryOrigin === 'promoted-secondary', primaryHasProxyChardevs };
+  const r = ctx.plan.roles[vm.name] ?? {
+    primary: vm.primary,
+    secondary: vm.secondary,
+    primaryOrigin: 'primary' as const,
+  };
+  return {
+    primary: r.primary,
+    secondary: r.secondary,
+    primaryPromoted: r.primaryOrigin === 'promoted-secondary',
+    primaryHasProxyChardevs,
+  };
 }
 
 /** QEMU 7.2 unless the plan's host facts say otherwise. */
@@ -36,11 +45,23 @@ export { argvHash } from '../../plan/argv-hash.ts';
 /** What the state records as applied: the checkpoint settings QEMU holds while COLO runs. */
 export function appliedCheckpointOf(vm: VmSpec): AppliedCheckpoint {
   const c = vm.checkpoint;
-  return { intervalMs: c.intervalMs, compareTimeoutMs: c.compareTimeoutMs, expiredScanCycleMs: c.expiredScanCycleMs, maxQueueSize: c.maxQueueSize };
+  return {
+    intervalMs: c.intervalMs,
+    compareTimeoutMs: c.compareTimeoutMs,
+    expiredScanCycleMs: c.expiredScanCycleMs,
+    maxQueueSize: c.maxQueueSize,
+  };
 }
 
 export function emptyVmState(vm: VmSpec, p: Placement): VmState {
-  return { primaryHost: p.primary, secondaryHost: p.secondary, primaryOrigin: p.primaryPromoted ? 'promoted-secondary' : 'primary', status: 'applying', started: {}, created: {} };
+  return {
+    primaryHost: p.primary,
+    secondaryHost: p.secondary,
+    primaryOrigin: p.primaryPromoted ? 'promoted-secondary' : 'primary',
+    status: 'applying',
+    started: {},
+    created: {},
+  };
 }
 
 export interface PhaseOptions {
@@ -65,7 +86,8 @@ export async function runPhases(client: QmpClient, phases: QmpPhase[], opts: Pha
         const c = phase.commands[i]!;
         if (r.ok) return;
         if (r.error instanceof QmpError && opts.tolerate?.(c.execute, r.error)) return;
-        if (r.error instanceof QmpError) throw new QmpError(`${phase.name}: ${c.execute}`, r.error.errorClass, r.error.desc);
+        if (r.error instanceof QmpError)
+          throw new QmpError(`${phase.name}: ${c.execute}`, r.error.errorClass, r.error.desc);
         throw r.error;
       });
     } else {
@@ -90,9 +112,13 @@ export async function runPhases(client: QmpClient, phases: QmpPhase[], opts: Pha
               throw new Error(`block job ${job} failed: ${JSON.stringify(e.data)}`);
             });
           const ok = Promise.any(
-            accepted.map((name) => client.waitForEvent(name, (e) => e.data?.device === job, { since, timeoutMs: opts.timeoutMs ?? 600_000 })),
+            accepted.map((name) =>
+              client.waitForEvent(name, (e) => e.data?.device === job, { since, timeoutMs: opts.timeoutMs ?? 600_000 }),
+            ),
           ).catch((e: AggregateError) => {
-            throw new Error(`waiting for ${event} of block job ${job}: ${(e.errors[0] as Error)?.message ?? e.message}`);
+            throw new Error(
+              `waiting for ${event} of block job ${job}: ${(e.errors[0] as Error)?.message ?? e.message}`,
+            );
           });
           const done = await Promise.race([ok, errEvent]);
           errEvent.catch(() => undefined);
@@ -107,12 +133,20 @@ export async function runPhases(client: QmpClient, phases: QmpPhase[], opts: Pha
 }
 
 /** Poll fn every intervalMs until it returns a value, or fail with `what` after timeoutMs. */
-export async function pollUntil<T>(what: string, fn: () => Promise<T | undefined>, opts: { timeoutMs: number; intervalMs?: number; lastSeen?: () => string }): Promise<T> {
+export async function pollUntil<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  opts: { timeoutMs: number; intervalMs?: number; lastSeen?: () => string },
+): Promise<T> {
   const end = Date.now() + opts.timeoutMs;
   for (;;) {
     const v = await fn();
     if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${Math.round(opts.timeoutMs / 1000)} s waiting for ${what}${opts.lastSeen ? ` (last seen: ${opts.lastSeen()})` : ''}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out after ${Math.round(opts.timeoutMs / 1000)} s waiting for ` +
+          `${what}${opts.lastSeen ? ` (last seen: ${opts.lastSeen()})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
   }
 }

@@ -17,21 +17,35 @@ const STOP_SCRIPT = [
   'pid=$(tr -dc 0-9 < "$pf")',
   '[ -n "$pid" ] || { rm -f "$pf" "$@"; echo gone; exit 0; }',
   // only our QEMU: its cmdline names this pid file
-  'if [ -r "/proc/$pid/cmdline" ] && tr "\\0" "\\n" < "/proc/$pid/cmdline" | grep -qxF -- "$pf"; then :; else rm -f "$pf" "$@"; echo gone; exit 0; fi',
+  'if [ -r "/proc/$pid/cmdline" ] && tr "\\0" "\\n" < "/proc/$pid/cmdline" | grep -qxF -- "$pf"; then :; else ' +
+    'rm -f "$pf" "$@"; echo gone; exit 0; fi',
   'kill -TERM "$pid" 2>/dev/null',
   'i=0; while running "$pid" && [ $i -lt $((grace * 10)) ]; do sleep 0.1; i=$((i + 1)); done',
-  'if running "$pid"; then kill -KILL "$pid" 2>/dev/null; i=0; while running "$pid" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; fi',
+  'if running "$pid"; then kill -KILL "$pid" 2>/dev/null; i=0; while running "$pid" && [ $i -lt 50 ]; do sleep ' +
+    '0.1; i=$((i + 1)); done; fi',
   // then the unix sockets a killed QEMU leaves behind (the remaining arguments)
   'if running "$pid"; then echo alive; else rm -f "$pf" "$@"; echo gone; fi',
 ].join('\n');
 
-export async function stopVmQemu(session: Session, vm: VmSpec | { name: string; pidFile: string }, host: string, graceSeconds = 3): Promise<void> {
+export async function stopVmQemu(
+  session: Session,
+  vm: VmSpec | { name: string; pidFile: string },
+  host: string,
+  graceSeconds = 3,
+): Promise<void> {
   const pidFile = 'pidFile' in vm ? vm.pidFile : vmPaths(session.spec, vm, host).pidFile;
   session.dropQmp(host, vm.name);
   const sockets = 'pidFile' in vm ? [] : socketPaths(vmPaths(session.spec, vm, host));
-  const res = await session.transport(host).run(['sh', '-c', STOP_SCRIPT, 'colo-stop', pidFile, String(graceSeconds), ...sockets], { timeoutMs: (graceSeconds + 10) * 1000 });
+  const res = await session
+    .transport(host)
+    .run(['sh', '-c', STOP_SCRIPT, 'colo-stop', pidFile, String(graceSeconds), ...sockets], {
+      timeoutMs: (graceSeconds + 10) * 1000,
+    });
   if (res.code !== 0 || !res.stdout.includes('gone')) {
-    throw new Error(`could not stop the QEMU of ${vm.name} on ${host} (pid file ${pidFile}): ${res.stdout.trim()} ${res.stderr.trim()}`.trim());
+    throw new Error(
+      `could not stop the QEMU of ${vm.name} on ${host} (pid file ${pidFile}): ${res.stdout.trim()} ` +
+        `${res.stderr.trim()}`.trim(),
+    );
   }
 }
 

@@ -7,7 +7,17 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { failoverVm, FailoverRefused, type FailoverOptions } from '../../../src/engine/failover.ts';
 import type { Session } from '../../../src/engine/session.ts';
-import { downHost, healthyWeb, obsHost, observation, state, vmOf, vmState, webSpec, healthyPrimary } from '../plan/plan-fixtures.ts';
+import {
+  downHost,
+  healthyWeb,
+  obsHost,
+  observation,
+  state,
+  vmOf,
+  vmState,
+  webSpec,
+  healthyPrimary,
+} from '../plan/plan-fixtures.ts';
 
 /** A session that fails the test if anything tries to reach a host. */
 const untouchable = new Proxy({} as Session, {
@@ -16,7 +26,12 @@ const untouchable = new Proxy({} as Session, {
   },
 });
 
-const opts = (o: Partial<FailoverOptions> = {}): FailoverOptions => ({ to: 'secondary', fencedByOperator: [], force: false, ...o });
+const opts = (o: Partial<FailoverOptions> = {}): FailoverOptions => ({
+  to: 'secondary',
+  fencedByOperator: [],
+  force: false,
+  ...o,
+});
 const noFence = async () => {
   throw new Error('fence must not be called');
 };
@@ -25,7 +40,10 @@ async function refusal(p: Promise<unknown>): Promise<string> {
   try {
     await p;
   } catch (e) {
-    assert.ok(e instanceof FailoverRefused, `expected FailoverRefused, got ${(e as Error).name}: ${(e as Error).message}`);
+    assert.ok(
+      e instanceof FailoverRefused,
+      `expected FailoverRefused, got ${(e as Error).name}: ${(e as Error).message}`,
+    );
     return e.message;
   }
   assert.fail('the failover was not refused');
@@ -41,7 +59,9 @@ describe('failover decisions', () => {
   });
 
   test('a healthy pair needs --force', async () => {
-    const msg = await refusal(failoverVm(untouchable, spec, vm, state({ web: vmState() }), healthyWeb(spec), opts(), noFence, 0));
+    const msg = await refusal(
+      failoverVm(untouchable, spec, vm, state({ web: vmState() }), healthyWeb(spec), opts(), noFence, 0),
+    );
     assert.match(msg, /the pair is healthy .* Pass --force/);
   });
 
@@ -49,7 +69,10 @@ describe('failover decisions', () => {
     const obs = healthyWeb(spec, {}, { virtioDisabled: ['/machine/peripheral/nic-net0/virtio-backend'] });
     delete obs.vms.web!.qemu.alpha; // the primary is gone
     const msg = await refusal(failoverVm(untouchable, spec, vm, state({ web: vmState() }), obs, opts(), noFence, 0));
-    assert.match(msg, /not fit to take over: its virtio device \/machine\/peripheral\/nic-net0\/virtio-backend is stuck disabled/);
+    assert.match(
+      msg,
+      /not fit to take over: its virtio device \/machine\/peripheral\/nic-net0\/virtio-backend is stuck disabled/,
+    );
     assert.match(msg, /pass --force/);
   });
 
@@ -74,11 +97,31 @@ describe('failover decisions', () => {
   });
 
   test('already failed over: says so and changes nothing', async () => {
-    const failedOver = vmState({ primaryHost: 'beta', secondaryHost: 'alpha', primaryOrigin: 'promoted-secondary', status: 'degraded', lastFailover: { at: '2026-11-21T22:00:00.000Z', from: 'alpha', to: 'beta', durationMs: 600 } });
-    const obs = observation([obsHost('alpha'), obsHost('beta')], { web: [{ ...healthyPrimary(spec, vm, 'beta', 'alpha'), coloMode: 'none', migrateStatus: 'none' }] });
-    const r = await failoverVm(untouchable, spec, vm, state({ web: failedOver }), obs, opts({ to: 'primary' }), noFence, 0);
+    const failedOver = vmState({
+      primaryHost: 'beta',
+      secondaryHost: 'alpha',
+      primaryOrigin: 'promoted-secondary',
+      status: 'degraded',
+      lastFailover: { at: '2026-11-21T22:00:00.000Z', from: 'alpha', to: 'beta', durationMs: 600 },
+    });
+    const obs = observation([obsHost('alpha'), obsHost('beta')], {
+      web: [{ ...healthyPrimary(spec, vm, 'beta', 'alpha'), coloMode: 'none', migrateStatus: 'none' }],
+    });
+    const r = await failoverVm(
+      untouchable,
+      spec,
+      vm,
+      state({ web: failedOver }),
+      obs,
+      opts({ to: 'primary' }),
+      noFence,
+      0,
+    );
     assert.equal(r.result.outcome, 'already-failed-over');
-    assert.match(r.result.message, /already runs alone on beta \(failed over at 2026-11-21T22:00:00.000Z\); nothing to do/);
+    assert.match(
+      r.result.message,
+      /already runs alone on beta \(failed over at 2026-11-21T22:00:00.000Z\); nothing to do/,
+    );
     assert.deepEqual(r.vmState, failedOver);
   });
 });

@@ -25,7 +25,19 @@ async function peerAnswering(jobsPerCall: unknown[][]): Promise<{ qmp: QmpClient
   return { qmp: await p, calls: () => n };
 }
 
-const job = (device: string, over: Record<string, unknown> = {}) => ({ type: 'mirror', device, len: 1000, offset: 1000, busy: false, paused: false, speed: 0, 'io-status': 'ok', ready: true, status: 'ready', ...over });
+const job = (device: string, over: Record<string, unknown> = {}) => ({
+  type: 'mirror',
+  device,
+  len: 1000,
+  offset: 1000,
+  busy: false,
+  paused: false,
+  speed: 0,
+  'io-status': 'ok',
+  ready: true,
+  status: 'ready',
+  ...over,
+});
 
 describe('mirrorsInStep', () => {
   test('every job ready with offset == len: in step at the first query', async () => {
@@ -35,7 +47,10 @@ describe('mirrorsInStep', () => {
   });
 
   test('a job briefly behind (a write in flight) is waited for', async () => {
-    const { qmp, calls } = await peerAnswering([[job('resync-root'), job('resync-data', { len: 5096 })], [job('resync-root'), job('resync-data', { len: 5096, offset: 5096 })]]);
+    const { qmp, calls } = await peerAnswering([
+      [job('resync-root'), job('resync-data', { len: 5096 })],
+      [job('resync-root'), job('resync-data', { len: 5096, offset: 5096 })],
+    ]);
     await mirrorsInStep(qmp, vm);
     assert.equal(calls(), 2);
   });
@@ -47,21 +62,34 @@ describe('mirrorsInStep', () => {
 
   test('a job that is gone fails at once, naming it', async () => {
     const { qmp, calls } = await peerAnswering([[job('resync-root')]]);
-    await assert.rejects(mirrorsInStep(qmp, vm), /the resync mirror resync-data is gone: the secondary's disk may have missed writes/);
+    await assert.rejects(
+      mirrorsInStep(qmp, vm),
+      /the resync mirror resync-data is gone: the secondary's disk may have missed writes/,
+    );
     assert.equal(calls(), 1);
   });
 
   test('a job that failed or paused on an error fails at once with its status and error', async () => {
-    const { qmp } = await peerAnswering([[job('resync-root', { status: 'paused', error: 'Input/output error', ready: true }), job('resync-data')]]);
+    const { qmp } = await peerAnswering([
+      [job('resync-root', { status: 'paused', error: 'Input/output error', ready: true }), job('resync-data')],
+    ]);
     await assert.rejects(mirrorsInStep(qmp, vm), /resync mirror resync-root is paused \(Input\/output error\)/);
   });
 });
 
 describe('liveCopyTimeoutMs', () => {
   test('2 minutes plus the RAM three times over at the slower of max-bandwidth and 100 MiB/s', () => {
-    const small = { ...vm, machine: { ...vm.machine, memoryMiB: 128 }, checkpoint: { ...vm.checkpoint, maxBandwidthBytes: 1024 ** 3 } };
+    const small = {
+      ...vm,
+      machine: { ...vm.machine, memoryMiB: 128 },
+      checkpoint: { ...vm.checkpoint, maxBandwidthBytes: 1024 ** 3 },
+    };
     assert.equal(liveCopyTimeoutMs(small), 120_000 + 3840);
-    const big = { ...vm, machine: { ...vm.machine, memoryMiB: 16 * 1024 }, checkpoint: { ...vm.checkpoint, maxBandwidthBytes: 50 * 1024 ** 2 } };
+    const big = {
+      ...vm,
+      machine: { ...vm.machine, memoryMiB: 16 * 1024 },
+      checkpoint: { ...vm.checkpoint, maxBandwidthBytes: 50 * 1024 ** 2 },
+    };
     assert.equal(liveCopyTimeoutMs(big), 120_000 + 983_040);
   });
 });

@@ -10,19 +10,53 @@ import { constants as fsc } from 'node:fs';
 import { access, chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { HOST_OBSERVE_SCRIPT, parseHostReport, qemuFromReplies, qmpObserveBatch, quorumChildrenFromGraph, vmsOnHost } from '../../../src/engine/observe.ts';
+import {
+  HOST_OBSERVE_SCRIPT,
+  parseHostReport,
+  qemuFromReplies,
+  qmpObserveBatch,
+  quorumChildrenFromGraph,
+  vmsOnHost,
+} from '../../../src/engine/observe.ts';
 import type { ObservedQemu } from '../../../src/plan/observed.ts';
 import { state, vmOf, vmState, webSpec } from '../plan/plan-fixtures.ts';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
-/** x-debug-query-block-graph of `-drive if=none,id=colo-disk0,driver=quorum,...` after blockdev-add replication-disk0 + x-blockdev-change (QEMU 7.2.22). */
+/**
+ * x-debug-query-block-graph of `-drive if=none,id=colo-disk0,driver=quorum,...` after blockdev-add replication-disk0 +
+ * x-blockdev-change (QEMU 7.2.22).
+ */
 const REAL_GRAPH = {
   edges: [
-    { name: 'file', parent: 4, 'shared-perm': ['write-unchanged', 'consistent-read'], perm: ['resize', 'write', 'consistent-read'], child: 5 },
-    { name: 'children.0', parent: 2, 'shared-perm': ['write-unchanged', 'consistent-read'], perm: ['consistent-read'], child: 4 },
-    { name: 'children.1', parent: 2, 'shared-perm': ['write-unchanged', 'consistent-read'], perm: ['consistent-read'], child: 3 },
-    { name: 'root', parent: 1, 'shared-perm': ['resize', 'write-unchanged', 'write', 'consistent-read'], perm: ['consistent-read'], child: 2 },
+    {
+      name: 'file',
+      parent: 4,
+      'shared-perm': ['write-unchanged', 'consistent-read'],
+      perm: ['resize', 'write', 'consistent-read'],
+      child: 5,
+    },
+    {
+      name: 'children.0',
+      parent: 2,
+      'shared-perm': ['write-unchanged', 'consistent-read'],
+      perm: ['consistent-read'],
+      child: 4,
+    },
+    {
+      name: 'children.1',
+      parent: 2,
+      'shared-perm': ['write-unchanged', 'consistent-read'],
+      perm: ['consistent-read'],
+      child: 3,
+    },
+    {
+      name: 'root',
+      parent: 1,
+      'shared-perm': ['resize', 'write-unchanged', 'write', 'consistent-read'],
+      perm: ['consistent-read'],
+      child: 2,
+    },
   ],
   nodes: [
     { name: 'replication-disk0', type: 'block-driver', id: 3 },
@@ -35,7 +69,16 @@ const REAL_GRAPH = {
 
 describe('parseHostReport', () => {
   test('a full report: version, work dir, kvm, VMs with argv and crash lines', () => {
-    const argv = ['/usr/bin/qemu-system-x86_64', '-name', 'web', '-append', 'console=ttyS0 quiet', '-pidfile', '/var/lib/colo/web/qemu.pid', ''];
+    const argv = [
+      '/usr/bin/qemu-system-x86_64',
+      '-name',
+      'web',
+      '-append',
+      'console=ttyS0 quiet',
+      '-pidfile',
+      '/var/lib/colo/web/qemu.pid',
+      '',
+    ];
     const cmdline = `${argv.join('\u0000')}\u0000`;
     const crash = '[   12.1] Oops: 0000 [#1] SMP\n[   12.2] Kernel panic - not syncing: Fatal exception\n';
     const out = [
@@ -53,11 +96,21 @@ describe('parseHostReport', () => {
       reachable: true,
       workDirExists: true,
       kvm: true,
-      qemuVersion: { major: 7, minor: 2, micro: 22, text: 'QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)' },
+      qemuVersion: {
+        major: 7,
+        minor: 2,
+        micro: 22,
+        text: 'QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)',
+      },
     });
     assert.deepEqual(r.vms, {
       // an empty argument inside argv is kept; only the trailing NUL's empty field is dropped
-      web: { pid: 4242, alive: true, argv, crash: ['[   12.1] Oops: 0000 [#1] SMP', '[   12.2] Kernel panic - not syncing: Fatal exception'] },
+      web: {
+        pid: 4242,
+        alive: true,
+        argv,
+        crash: ['[   12.1] Oops: 0000 [#1] SMP', '[   12.2] Kernel panic - not syncing: Fatal exception'],
+      },
       api: { pid: 999, alive: false, crash: [] },
       db: { alive: false, crash: [] },
     });
@@ -72,7 +125,10 @@ describe('parseHostReport', () => {
   });
 
   test('QEMU binary missing or not QEMU', () => {
-    assert.equal(parseHostReport('a', `qemu err ${b64('sh: 1: /opt/qemu: not found')}\nworkdir 1\nkvm 0\n`).host.qemuError, 'sh: 1: /opt/qemu: not found');
+    assert.equal(
+      parseHostReport('a', `qemu err ${b64('sh: 1: /opt/qemu: not found')}\nworkdir 1\nkvm 0\n`).host.qemuError,
+      'sh: 1: /opt/qemu: not found',
+    );
     assert.equal(parseHostReport('a', 'qemu err \nworkdir 1\n').host.qemuError, 'QEMU binary not found');
     const r = parseHostReport('a', `qemu ok ${b64('Python 3.11.2\n')}\nworkdir 1\n`);
     assert.equal(r.host.qemuError, 'unexpected --version output: Python 3.11.2');
@@ -96,7 +152,11 @@ describe('HOST_OBSERVE_SCRIPT run by sh against a temp work dir', () => {
   let deadPid = 0;
 
   const run = (bin: string, workDir: string, vms: string[]) => {
-    const r = spawnSync('sh', ['-c', HOST_OBSERVE_SCRIPT, 'colo-observe', bin, workDir, ...vms], { encoding: 'utf8', cwd: root, timeout: 20_000 });
+    const r = spawnSync('sh', ['-c', HOST_OBSERVE_SCRIPT, 'colo-observe', bin, workDir, ...vms], {
+      encoding: 'utf8',
+      cwd: root,
+      timeout: 20_000,
+    });
     assert.equal(r.status, 0, `script failed: ${r.stderr}`);
     return r.stdout;
   };
@@ -107,7 +167,12 @@ describe('HOST_OBSERVE_SCRIPT run by sh against a temp work dir', () => {
     wd = path.join(root, "work dir $(touch pwned) `touch pwned2`;'");
     await mkdir(wd);
     qemu = path.join(root, 'fake qemu');
-    await writeFile(qemu, '#!/bin/sh\necho "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)"\necho "Copyright (c) 2003-2022 Fabrice Bellard and the QEMU Project developers"\n', { mode: 0o755 });
+    await writeFile(
+      qemu,
+      '#!/bin/sh\necho "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)"\necho "Copyright (c) ' +
+        '2003-2022 Fabrice Bellard and the QEMU Project developers"\n',
+      { mode: 0o755 },
+    );
 
     // web: a live process whose argv names its pid file (as -pidfile does for QEMU)
     const webPid = path.join(wd, 'web', 'qemu.pid');
@@ -115,7 +180,11 @@ describe('HOST_OBSERVE_SCRIPT run by sh against a temp work dir', () => {
     ours = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e9)', webPid], { stdio: 'ignore' });
     children.push(ours);
     await writeFile(webPid, `${ours.pid}\n`);
-    await writeFile(path.join(wd, 'web', 'console.log'), 'COUNTER 1\n[   41.5] general protection fault, probably for non-canonical address 0xdead00000000012a\nCOUNTER 2\n[   41.6] Kernel panic - not syncing: Fatal exception in interrupt\n');
+    await writeFile(
+      path.join(wd, 'web', 'console.log'),
+      'COUNTER 1\n[   41.5] general protection fault, probably for non-canonical address ' +
+        '0xdead00000000012a\nCOUNTER 2\n[   41.6] Kernel panic - not syncing: Fatal exception in interrupt\n',
+    );
 
     // api: a pid file naming a process that exited (and was reaped)
     const done = spawn('true');
@@ -132,7 +201,9 @@ describe('HOST_OBSERVE_SCRIPT run by sh against a temp work dir', () => {
     // zombie: exited but not reaped by its parent; /proc/PID/cmdline is empty
     zombieParent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(zombieParent);
-    zombiePid = Number(await new Promise<string>((r) => zombieParent!.stdout!.once('data', (d: Buffer) => r(d.toString()))));
+    zombiePid = Number(
+      await new Promise<string>((r) => zombieParent!.stdout!.once('data', (d: Buffer) => r(d.toString()))),
+    );
     for (let i = 0; i < 50; i++) {
       const st = await readFile(`/proc/${zombiePid}/status`, 'utf8').catch(() => '');
       if (/^State:\s*Z/m.test(st)) break;
@@ -152,12 +223,23 @@ describe('HOST_OBSERVE_SCRIPT run by sh against a temp work dir', () => {
   });
 
   test('every VM reported; argv and crash lines survive the round trip', async () => {
-    const { host, vms } = parseHostReport('alpha', run(qemu, wd, ['web', 'api', 'stranger', 'zombie', 'garbage', 'missing']));
+    const { host, vms } = parseHostReport(
+      'alpha',
+      run(qemu, wd, ['web', 'api', 'stranger', 'zombie', 'garbage', 'missing']),
+    );
     assert.equal(host.reachable, true);
     assert.equal(host.workDirExists, true);
     assert.equal(host.qemuError, undefined);
-    assert.deepEqual(host.qemuVersion, { major: 7, minor: 2, micro: 22, text: 'QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)' });
-    const kvmUsable = await access('/dev/kvm', fsc.R_OK | fsc.W_OK).then(() => true, () => false);
+    assert.deepEqual(host.qemuVersion, {
+      major: 7,
+      minor: 2,
+      micro: 22,
+      text: 'QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)',
+    });
+    const kvmUsable = await access('/dev/kvm', fsc.R_OK | fsc.W_OK).then(
+      () => true,
+      () => false,
+    );
     assert.equal(host.kvm, kvmUsable);
 
     const webPid = path.join(wd, 'web', 'qemu.pid');
@@ -165,14 +247,21 @@ describe('HOST_OBSERVE_SCRIPT run by sh against a temp work dir', () => {
       pid: ours.pid,
       alive: true,
       argv: [process.execPath, '-e', 'setInterval(() => {}, 1e9)', webPid],
-      crash: ['[   41.5] general protection fault, probably for non-canonical address 0xdead00000000012a', '[   41.6] Kernel panic - not syncing: Fatal exception in interrupt'],
+      crash: [
+        '[   41.5] general protection fault, probably for non-canonical address 0xdead00000000012a',
+        '[   41.6] Kernel panic - not syncing: Fatal exception in interrupt',
+      ],
     });
     assert.deepEqual(vms['api'], { pid: deadPid, alive: false, crash: [] });
     // alive by pid, but its argv does not name the pid file: observeQemu must not take it for ours
     assert.equal(vms['stranger']?.alive, true);
     assert.equal(vms['stranger']?.pid, process.pid);
     assert.ok(!vms['stranger']?.argv?.includes(path.join(wd, 'stranger', 'qemu.pid')));
-    assert.deepEqual(vms['zombie'], { pid: zombiePid, alive: false, crash: [] }, 'an exited, unreaped process is not alive');
+    assert.deepEqual(
+      vms['zombie'],
+      { pid: zombiePid, alive: false, crash: [] },
+      'an exited, unreaped process is not alive',
+    );
     assert.deepEqual(vms['garbage'], { alive: false, crash: [] });
     assert.deepEqual(vms['missing'], { alive: false, crash: [] });
     assert.deepEqual(Object.keys(vms).sort(), ['api', 'garbage', 'missing', 'stranger', 'web', 'zombie']);
@@ -181,7 +270,10 @@ describe('HOST_OBSERVE_SCRIPT run by sh against a temp work dir', () => {
   test('values are never interpreted by the shell', async () => {
     run(qemu, wd, ['web']);
     const entries = await readdir(root);
-    assert.ok(!entries.includes('pwned') && !entries.includes('pwned2'), `the script executed part of a value: ${entries.join(', ')}`);
+    assert.ok(
+      !entries.includes('pwned') && !entries.includes('pwned2'),
+      `the script executed part of a value: ${entries.join(', ')}`,
+    );
   });
 
   test('work dir missing, no VMs', () => {
@@ -217,7 +309,10 @@ describe('HOST_OBSERVE_SCRIPT run by sh against a temp work dir', () => {
 describe('vmsOnHost', () => {
   test('spec VMs using the host plus VMs only the state knows, sorted', () => {
     const spec = webSpec({ withApi: true });
-    const st = state({ old: vmState({ primaryHost: 'alpha', secondaryHost: 'gamma' }), far: vmState({ primaryHost: 'gamma', secondaryHost: 'delta' }) });
+    const st = state({
+      old: vmState({ primaryHost: 'alpha', secondaryHost: 'gamma' }),
+      far: vmState({ primaryHost: 'gamma', secondaryHost: 'delta' }),
+    });
     assert.deepEqual(vmsOnHost(spec, st, 'alpha'), ['api', 'old', 'web']);
     assert.deepEqual(vmsOnHost(spec, st, 'beta'), ['api', 'web']);
     assert.deepEqual(vmsOnHost(spec, null, 'gamma'), []);
@@ -232,22 +327,43 @@ describe('qmpObserveBatch', () => {
     assert.deepEqual(
       b.commands.map((c) => c.execute),
       [
-        'query-status', 'query-colo-status', 'query-migrate', 'query-migrate-parameters', 'x-debug-query-block-graph', 'qom-list', 'query-chardev', 'query-block-exports',
-        'qom-get', 'qom-get', 'qom-get',
-        'x-query-virtio-status', 'x-query-virtio-status', 'x-query-virtio-status',
+        'query-status',
+        'query-colo-status',
+        'query-migrate',
+        'query-migrate-parameters',
+        'x-debug-query-block-graph',
+        'qom-list',
+        'query-chardev',
+        'query-block-exports',
+        'qom-get',
+        'qom-get',
+        'qom-get',
+        'x-query-virtio-status',
+        'x-query-virtio-status',
+        'x-query-virtio-status',
       ],
     );
     assert.deepEqual(b.commands[5]!.arguments, { path: '/objects' });
-    assert.deepEqual(b.compareKeys, [['comp-lan', 'compare_timeout'], ['comp-lan', 'expired_scan_cycle'], ['comp-lan', 'max_queue_size']]);
+    assert.deepEqual(b.compareKeys, [
+      ['comp-lan', 'compare_timeout'],
+      ['comp-lan', 'expired_scan_cycle'],
+      ['comp-lan', 'max_queue_size'],
+    ]);
     assert.deepEqual(b.commands[8]!.arguments, { path: '/objects/comp-lan', property: 'compare_timeout' });
-    assert.deepEqual(b.virtioPaths, ['/machine/peripheral/nic-lan/virtio-backend', '/machine/peripheral/blk-root/virtio-backend', '/machine/peripheral/blk-data/virtio-backend']);
+    assert.deepEqual(b.virtioPaths, [
+      '/machine/peripheral/nic-lan/virtio-backend',
+      '/machine/peripheral/blk-root/virtio-backend',
+      '/machine/peripheral/blk-data/virtio-backend',
+    ]);
     assert.deepEqual(b.commands[13]!.arguments, { path: '/machine/peripheral/blk-data/virtio-backend' });
   });
 });
 
 describe('quorumChildrenFromGraph', () => {
   test('real QEMU 7.2 graph: the -drive quorum found through its block backend', () => {
-    assert.deepEqual(quorumChildrenFromGraph(REAL_GRAPH, [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), { 'colo-disk0': ['#block229', 'replication-disk0'] });
+    assert.deepEqual(quorumChildrenFromGraph(REAL_GRAPH, [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), {
+      'colo-disk0': ['#block229', 'replication-disk0'],
+    });
   });
 
   test('a quorum that is itself a named block-driver node (blockdev-add)', () => {
@@ -264,13 +380,18 @@ describe('quorumChildrenFromGraph', () => {
         { parent: 2, child: 4, name: 'file' },
       ],
     };
-    assert.deepEqual(quorumChildrenFromGraph(g, [{ drive: 'colo-data', node: 'quorum-data' }]), { 'colo-data': ['base-data', 'replication-data'] });
+    assert.deepEqual(quorumChildrenFromGraph(g, [{ drive: 'colo-data', node: 'quorum-data' }]), {
+      'colo-data': ['base-data', 'replication-data'],
+    });
   });
 
   test('a quorum not in the graph is absent; malformed replies give nothing', () => {
     assert.deepEqual(quorumChildrenFromGraph(REAL_GRAPH, [{ drive: 'colo-other', node: 'quorum-other' }]), {});
     assert.deepEqual(quorumChildrenFromGraph(undefined, [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), {});
-    assert.deepEqual(quorumChildrenFromGraph({ nodes: 'x', edges: null }, [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), {});
+    assert.deepEqual(
+      quorumChildrenFromGraph({ nodes: 'x', edges: null }, [{ drive: 'colo-disk0', node: 'quorum-disk0' }]),
+      {},
+    );
     assert.deepEqual(quorumChildrenFromGraph([], [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), {});
   });
 
@@ -290,12 +411,16 @@ describe('quorumChildrenFromGraph', () => {
         { parent: 3, child: 5, name: 'children.1' },
       ],
     };
-    assert.deepEqual(quorumChildrenFromGraph(g, [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), { 'colo-disk0': ['#block229', 'replication-disk0'] });
+    assert.deepEqual(quorumChildrenFromGraph(g, [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), {
+      'colo-disk0': ['#block229', 'replication-disk0'],
+    });
   });
 
   test('the replication child removed (x-blockdev-change del): only children.0 remains', () => {
     const g = { nodes: REAL_GRAPH.nodes, edges: REAL_GRAPH.edges.filter((e) => e.name !== 'children.1') };
-    assert.deepEqual(quorumChildrenFromGraph(g, [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), { 'colo-disk0': ['#block229'] });
+    assert.deepEqual(quorumChildrenFromGraph(g, [{ drive: 'colo-disk0', node: 'quorum-disk0' }]), {
+      'colo-disk0': ['#block229'],
+    });
   });
 });
 
@@ -303,7 +428,14 @@ describe('qemuFromReplies', () => {
   const spec = webSpec();
   const vm = vmOf(spec);
   const batch = qmpObserveBatch(vm);
-  const base: ObservedQemu = { host: 'alpha', alive: true, pid: 4242, argv: ['/usr/bin/qemu-system-x86_64'], startedAs: 'primary', consoleCrash: ['x'] };
+  const base: ObservedQemu = {
+    host: 'alpha',
+    alive: true,
+    pid: 4242,
+    argv: ['/usr/bin/qemu-system-x86_64'],
+    startedAs: 'primary',
+    consoleCrash: ['x'],
+  };
   const ok = (value: unknown) => ({ ok: true as const, value });
   const err = (m: string) => ({ ok: false as const, error: new Error(m) });
 
@@ -366,7 +498,16 @@ describe('qemuFromReplies', () => {
   });
 
   test('a secondary in -incoming: query-migrate is empty, status inmigrate', () => {
-    const replies = [ok({ status: 'inmigrate', running: false }), ok({ 'last-mode': 'none', mode: 'none', reason: 'none' }), ok({}), ok({}), ok({ nodes: [], edges: [] }), ok([]), ok([]), ok([])];
+    const replies = [
+      ok({ status: 'inmigrate', running: false }),
+      ok({ 'last-mode': 'none', mode: 'none', reason: 'none' }),
+      ok({}),
+      ok({}),
+      ok({ nodes: [], edges: [] }),
+      ok([]),
+      ok([]),
+      ok([]),
+    ];
     const q = qemuFromReplies({ host: 'beta', alive: true }, vm, batch, replies);
     assert.equal(q.runStatus, 'inmigrate');
     assert.equal(q.coloMode, 'none');

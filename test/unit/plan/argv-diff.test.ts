@@ -8,14 +8,20 @@ const Q = '/usr/bin/qemu-system-x86_64';
 
 describe('argvPairs', () => {
   test('options with values, flags without, positional arguments; argv[0] skipped', () => {
-    assert.deepEqual(argvPairs([Q, '-name', 'web', '-nodefaults', '-display', 'none', '-daemonize', '-S', 'disk.img']), [
-      ['-name', 'web'],
-      ['-nodefaults', ''],
-      ['-display', 'none'],
-      ['-daemonize', ''],
-      ['-S', 'disk.img'],
+    assert.deepEqual(
+      argvPairs([Q, '-name', 'web', '-nodefaults', '-display', 'none', '-daemonize', '-S', 'disk.img']),
+      [
+        ['-name', 'web'],
+        ['-nodefaults', ''],
+        ['-display', 'none'],
+        ['-daemonize', ''],
+        ['-S', 'disk.img'],
+      ],
+    );
+    assert.deepEqual(argvPairs([Q, 'disk.img', '-snapshot']), [
+      ['', 'disk.img'],
+      ['-snapshot', ''],
     ]);
-    assert.deepEqual(argvPairs([Q, 'disk.img', '-snapshot']), [['', 'disk.img'], ['-snapshot', '']]);
     assert.deepEqual(argvPairs([Q]), []);
     assert.deepEqual(argvPairs([]), []);
   });
@@ -35,7 +41,9 @@ describe('describeArgvChanges', () => {
   test('memory change of a rendered primary: only machine.memory, forcing replacement', () => {
     const a = primaryArgv(webSpec(), vmOf(webSpec()), 'alpha', 'beta');
     const b = primaryArgv(webSpec({ memory: '1G' }), vmOf(webSpec({ memory: '1G' })), 'alpha', 'beta');
-    assert.deepEqual(describeArgvChanges(a, b), [{ path: 'machine.memory', before: '128M', after: '1024M', forcesReplacement: true }]);
+    assert.deepEqual(describeArgvChanges(a, b), [
+      { path: 'machine.memory', before: '128M', after: '1024M', forcesReplacement: true },
+    ]);
   });
 
   test('QEMU binary changed', () => {
@@ -48,20 +56,49 @@ describe('describeArgvChanges', () => {
     assert.deepEqual(describeArgvChanges([Q, '-m', '1M'], [Q, '-m', '1M', '-trace', 'colo_vm_state_change']), [
       { path: 'extraArgs (-trace)', before: undefined, after: 'colo_vm_state_change', forcesReplacement: true },
     ]);
-    assert.deepEqual(describeArgvChanges([Q, '-m', '1M', '-S'], [Q, '-m', '1M']), [{ path: 'extraArgs (-S)', before: '', after: undefined, forcesReplacement: true }]);
-    assert.deepEqual(describeArgvChanges([Q, 'a.img'], [Q, 'b.img']), [{ path: 'extraArgs (argument)', before: 'a.img', after: 'b.img', forcesReplacement: true }]);
+    assert.deepEqual(describeArgvChanges([Q, '-m', '1M', '-S'], [Q, '-m', '1M']), [
+      { path: 'extraArgs (-S)', before: '', after: undefined, forcesReplacement: true },
+    ]);
+    assert.deepEqual(describeArgvChanges([Q, 'a.img'], [Q, 'b.img']), [
+      { path: 'extraArgs (argument)', before: 'a.img', after: 'b.img', forcesReplacement: true },
+    ]);
   });
 
   test('repeated options: only the differing occurrences, grouped per option as lists', () => {
-    const before = [Q, '-device', 'virtio-net-pci,id=nic-a', '-device', 'virtio-blk-pci,id=blk-a', '-device', 'virtio-blk-pci,id=blk-b'];
-    const after = [Q, '-device', 'virtio-net-pci,id=nic-a', '-device', 'virtio-blk-pci,id=blk-c', '-device', 'virtio-blk-pci,id=blk-d', '-device', 'virtio-rng-pci'];
+    const before = [
+      Q,
+      '-device',
+      'virtio-net-pci,id=nic-a',
+      '-device',
+      'virtio-blk-pci,id=blk-a',
+      '-device',
+      'virtio-blk-pci,id=blk-b',
+    ];
+    const after = [
+      Q,
+      '-device',
+      'virtio-net-pci,id=nic-a',
+      '-device',
+      'virtio-blk-pci,id=blk-c',
+      '-device',
+      'virtio-blk-pci,id=blk-d',
+      '-device',
+      'virtio-rng-pci',
+    ];
     assert.deepEqual(describeArgvChanges(before, after), [
-      { path: 'disks/netdevs', before: ['virtio-blk-pci,id=blk-a', 'virtio-blk-pci,id=blk-b'], after: ['virtio-blk-pci,id=blk-c', 'virtio-blk-pci,id=blk-d', 'virtio-rng-pci'], forcesReplacement: true },
+      {
+        path: 'disks/netdevs',
+        before: ['virtio-blk-pci,id=blk-a', 'virtio-blk-pci,id=blk-b'],
+        after: ['virtio-blk-pci,id=blk-c', 'virtio-blk-pci,id=blk-d', 'virtio-rng-pci'],
+        forcesReplacement: true,
+      },
     ]);
   });
 
   test('a duplicated identical option counts once per occurrence', () => {
-    assert.deepEqual(describeArgvChanges([Q, '-L', '/a', '-L', '/a'], [Q, '-L', '/a']), [{ path: 'hosts.qemu.firmware', before: '/a', after: undefined, forcesReplacement: true }]);
+    assert.deepEqual(describeArgvChanges([Q, '-L', '/a', '-L', '/a'], [Q, '-L', '/a']), [
+      { path: 'hosts.qemu.firmware', before: '/a', after: undefined, forcesReplacement: true },
+    ]);
   });
 
   test('option -> spec field names', () => {
@@ -79,7 +116,11 @@ describe('describeArgvChanges', () => {
       ['-object', 'netdevs (proxy objects)'],
     ];
     for (const [opt, field] of cases) {
-      assert.deepEqual(describeArgvChanges([Q, opt, 'x'], [Q, opt, 'y']), [{ path: field, before: 'x', after: 'y', forcesReplacement: true }], opt);
+      assert.deepEqual(
+        describeArgvChanges([Q, opt, 'x'], [Q, opt, 'y']),
+        [{ path: field, before: 'x', after: 'y', forcesReplacement: true }],
+        opt,
+      );
     }
   });
 
@@ -90,6 +131,8 @@ describe('describeArgvChanges', () => {
     const kvm = tcg.map((a) => a.replace('accel=tcg', 'accel=kvm'));
     const machine = tcg[tcg.indexOf('-machine') + 1]!;
     assert.match(machine, /,accel=tcg$/);
-    assert.deepEqual(describeArgvChanges(tcg, kvm), [{ path: 'machine.type/accel', before: machine, after: machine.replace('tcg', 'kvm'), forcesReplacement: true }]);
+    assert.deepEqual(describeArgvChanges(tcg, kvm), [
+      { path: 'machine.type/accel', before: machine, after: machine.replace('tcg', 'kvm'), forcesReplacement: true },
+    ]);
   });
 });

@@ -45,7 +45,8 @@ export function webSpecYaml(o: WebSpecOptions = {}): string {
     '      - id: net0',
     '        backend: user',
     '        hostForwards: [ { hostPort: 8080, guestPort: 80 } ]',
-    `    checkpoint: { interval: ${o.interval ?? '2s'}${o.compareTimeout ? `, compareTimeout: ${o.compareTimeout}` : ''} }`,
+    `    checkpoint: { interval: ` +
+      `${o.interval ?? '2s'}${o.compareTimeout ? `, compareTimeout: ${o.compareTimeout}` : ''} }`,
     ...(o.extraSecondary ? ['    extraArgs:', `      secondary: [${o.extraSecondary.join(', ')}]`] : []),
   ];
   const api = [
@@ -93,7 +94,12 @@ export function vmOf(spec: Spec, name = 'web'): VmSpec {
   return vm;
 }
 
-const QEMU_72 = { major: 7, minor: 2, micro: 22, text: 'QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)' };
+const QEMU_72 = {
+  major: 7,
+  minor: 2,
+  micro: 22,
+  text: 'QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)',
+};
 
 export function obsHost(name: string, o: Partial<ObservedHost> = {}): ObservedHost {
   return { name, reachable: true, workDirExists: true, kvm: false, qemuVersion: QEMU_72, ...o };
@@ -107,18 +113,41 @@ const renderOpts = { dialect: dialectForVersion({ major: 7, minor: 2, micro: 22 
 
 /** argv of the QEMU started as primary on `host` of a pair whose other host is `peer`. */
 export function primaryArgv(spec: Spec, vm: VmSpec, host: string, peer: string): string[] {
-  return renderPrimaryArgv(spec, vm, { primary: host, secondary: peer, primaryPromoted: false, primaryHasProxyChardevs: true }, renderOpts);
+  return renderPrimaryArgv(
+    spec,
+    vm,
+    { primary: host, secondary: peer, primaryPromoted: false, primaryHasProxyChardevs: true },
+    renderOpts,
+  );
 }
 
 /** argv of the QEMU started as secondary (-incoming) on `host`, its primary on `peer`. */
 export function secondaryArgv(spec: Spec, vm: VmSpec, host: string, peer: string): string[] {
-  return renderSecondaryArgv(spec, vm, { primary: peer, secondary: host, primaryPromoted: false, primaryHasProxyChardevs: true }, renderOpts);
+  return renderSecondaryArgv(
+    spec,
+    vm,
+    { primary: peer, secondary: host, primaryPromoted: false, primaryHasProxyChardevs: true },
+    renderOpts,
+  );
 }
 
 /** A primary QEMU in COLO with everything the spec asks for. */
-export function healthyPrimary(spec: Spec, vm: VmSpec, host: string, peer: string, o: Partial<ObservedQemu> = {}): ObservedQemu {
+export function healthyPrimary(
+  spec: Spec,
+  vm: VmSpec,
+  host: string,
+  peer: string,
+  o: Partial<ObservedQemu> = {},
+): ObservedQemu {
   const compareProps = Object.fromEntries(
-    vm.netdevs.map((n) => [nicIds(n).compare, { compare_timeout: vm.checkpoint.compareTimeoutMs, expired_scan_cycle: vm.checkpoint.expiredScanCycleMs, max_queue_size: vm.checkpoint.maxQueueSize }]),
+    vm.netdevs.map((n) => [
+      nicIds(n).compare,
+      {
+        compare_timeout: vm.checkpoint.compareTimeoutMs,
+        expired_scan_cycle: vm.checkpoint.expiredScanCycleMs,
+        max_queue_size: vm.checkpoint.maxQueueSize,
+      },
+    ]),
   );
   return {
     host,
@@ -132,8 +161,17 @@ export function healthyPrimary(spec: Spec, vm: VmSpec, host: string, peer: strin
     migrateStatus: 'colo',
     migrateParams: { 'x-checkpoint-delay': vm.checkpoint.intervalMs, 'max-bandwidth': vm.checkpoint.maxBandwidthBytes },
     // qom-list /objects also lists the "type" property
-    objects: ['type', ...vm.netdevs.flatMap((n) => { const i = nicIds(n); return [i.filterMirror, i.redirectorOut, i.redirectorIn, i.iothread, i.compare]; })],
-    chardevs: vm.netdevs.flatMap((n) => { const i = nicIds(n); return [i.mirror, i.compareIn, i.primaryIn, i.primaryInClient, i.compareOut, i.compareOutClient]; }),
+    objects: [
+      'type',
+      ...vm.netdevs.flatMap((n) => {
+        const i = nicIds(n);
+        return [i.filterMirror, i.redirectorOut, i.redirectorIn, i.iothread, i.compare];
+      }),
+    ],
+    chardevs: vm.netdevs.flatMap((n) => {
+      const i = nicIds(n);
+      return [i.mirror, i.compareIn, i.primaryIn, i.primaryInClient, i.compareOut, i.compareOutClient];
+    }),
     blockNodes: vm.disks.flatMap((d) => [diskIds(d).nbd, diskIds(d).replication]),
     quorumChildren: Object.fromEntries(vm.disks.map((d) => [diskIds(d).quorum, ['#block229', diskIds(d).replication]])),
     nbdExports: [],
@@ -144,7 +182,13 @@ export function healthyPrimary(spec: Spec, vm: VmSpec, host: string, peer: strin
 }
 
 /** A secondary QEMU in COLO with its NBD exports. */
-export function healthySecondary(spec: Spec, vm: VmSpec, host: string, peer: string, o: Partial<ObservedQemu> = {}): ObservedQemu {
+export function healthySecondary(
+  spec: Spec,
+  vm: VmSpec,
+  host: string,
+  peer: string,
+  o: Partial<ObservedQemu> = {},
+): ObservedQemu {
   return {
     host,
     alive: true,
@@ -156,7 +200,13 @@ export function healthySecondary(spec: Spec, vm: VmSpec, host: string, peer: str
     coloReason: 'none',
     migrateStatus: 'none',
     migrateParams: { 'x-checkpoint-delay': 20000 },
-    objects: ['type', ...vm.netdevs.flatMap((n) => { const i = nicIds(n); return [i.secRedirectTx, i.secRedirectRx, i.rewriter]; })],
+    objects: [
+      'type',
+      ...vm.netdevs.flatMap((n) => {
+        const i = nicIds(n);
+        return [i.secRedirectTx, i.secRedirectRx, i.rewriter];
+      }),
+    ],
     chardevs: vm.netdevs.flatMap((n) => [nicIds(n).secMirror, nicIds(n).secCompare]),
     blockNodes: [],
     quorumChildren: Object.fromEntries(vm.disks.map((d) => [diskIds(d).quorum, ['#block300']])),
@@ -170,7 +220,9 @@ export function healthySecondary(spec: Spec, vm: VmSpec, host: string, peer: str
 export function observation(hosts: ObservedHost[], vms: Record<string, ObservedQemu[]>): Observation {
   return {
     hosts: Object.fromEntries(hosts.map((h) => [h.name, h])),
-    vms: Object.fromEntries(Object.entries(vms).map(([name, qs]) => [name, { name, qemu: Object.fromEntries(qs.map((q) => [q.host, q])) }])),
+    vms: Object.fromEntries(
+      Object.entries(vms).map(([name, qs]) => [name, { name, qemu: Object.fromEntries(qs.map((q) => [q.host, q])) }]),
+    ),
     tookMs: 12,
   };
 }
@@ -178,7 +230,9 @@ export function observation(hosts: ObservedHost[], vms: Record<string, ObservedQ
 /** Both hosts up with their work dirs, the pair of `web` healthy in COLO (alpha primary). */
 export function healthyWeb(spec: Spec, p: Partial<ObservedQemu> = {}, s: Partial<ObservedQemu> = {}): Observation {
   const vm = vmOf(spec);
-  return observation([obsHost('alpha'), obsHost('beta')], { web: [healthyPrimary(spec, vm, 'alpha', 'beta', p), healthySecondary(spec, vm, 'beta', 'alpha', s)] });
+  return observation([obsHost('alpha'), obsHost('beta')], {
+    web: [healthyPrimary(spec, vm, 'alpha', 'beta', p), healthySecondary(spec, vm, 'beta', 'alpha', s)],
+  });
 }
 
 export function vmState(o: Partial<VmState> = {}): VmState {
@@ -191,7 +245,13 @@ export function vmState(o: Partial<VmState> = {}): VmState {
       alpha: { role: 'primary', argvHash: '0123456789abcdef', pid: 4242, at: '2026-01-01T00:00:00.000Z' },
       beta: { role: 'secondary', argvHash: 'fedcba9876543210', pid: 5151, at: '2026-01-01T00:00:01.000Z' },
     },
-    created: { beta: ['/var/lib/colo/web/disk0-base.qcow2', '/var/lib/colo/web/disk0-active.qcow2', '/var/lib/colo/web/disk0-hidden.qcow2'] },
+    created: {
+      beta: [
+        '/var/lib/colo/web/disk0-base.qcow2',
+        '/var/lib/colo/web/disk0-active.qcow2',
+        '/var/lib/colo/web/disk0-hidden.qcow2',
+      ],
+    },
     ...o,
   };
 }
@@ -203,8 +263,18 @@ export function vmState(o: Partial<VmState> = {}): VmState {
 export function startedAsRunning(spec: Spec): VmState['started'] {
   const vm = vmOf(spec);
   return {
-    alpha: { role: 'primary', argvHash: argvHash(primaryArgv(spec, vm, 'alpha', 'beta')), pid: 4242, at: '2026-01-01T00:00:00.000Z' },
-    beta: { role: 'secondary', argvHash: argvHash(secondaryArgv(spec, vm, 'beta', 'alpha')), pid: 5151, at: '2026-01-01T00:00:01.000Z' },
+    alpha: {
+      role: 'primary',
+      argvHash: argvHash(primaryArgv(spec, vm, 'alpha', 'beta')),
+      pid: 4242,
+      at: '2026-01-01T00:00:00.000Z',
+    },
+    beta: {
+      role: 'secondary',
+      argvHash: argvHash(secondaryArgv(spec, vm, 'beta', 'alpha')),
+      pid: 5151,
+      at: '2026-01-01T00:00:01.000Z',
+    },
   };
 }
 
@@ -217,7 +287,12 @@ export function state(vms: Record<string, VmState>, serial = 7): ColoState {
 export const NOW = '2026-02-03T04:05:06.000Z';
 
 export function plan(spec: Spec, st: ColoState | null, obs: Observation, mode: PlanMode = 'normal'): Plan {
-  const hostFacts = Object.fromEntries(Object.values(obs.hosts).map((h) => [h.name, { ...(h.qemuVersion ? { qemuVersion: h.qemuVersion } : {}), kvm: !!h.kvm }]));
+  const hostFacts = Object.fromEntries(
+    Object.values(obs.hosts).map((h) => [
+      h.name,
+      { ...(h.qemuVersion ? { qemuVersion: h.qemuVersion } : {}), kvm: !!h.kvm },
+    ]),
+  );
   return planAll({
     spec,
     state: st,

@@ -3,7 +3,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planHasChanges, summarizePlan, type Action, type PlannedStep } from '../../../src/plan/plan-model.ts';
 
-const step = (action: Action, i = 0): PlannedStep => ({ address: `vm.web.s${i}`, action, kind: 'secondary-stop', reason: '', changes: [] });
+const step = (action: Action, i = 0): PlannedStep => ({
+  address: `vm.web.s${i}`,
+  action,
+  kind: 'secondary-stop',
+  reason: '',
+  changes: [],
+});
 
 describe('summarizePlan', () => {
   test('empty plan', () => {

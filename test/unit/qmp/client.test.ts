@@ -9,7 +9,9 @@ import { QmpConnectionError, QmpError, QmpTimeoutError } from '../../../src/qmp/
 import type { QmpEventRecord } from '../../../src/qmp/types.ts';
 import { FakeQmpPeer, GREETING, tick } from './fake-qmp-peer.ts';
 
-async function connected(opts: Parameters<typeof QmpClient.connect>[1] = {}): Promise<{ peer: FakeQmpPeer; qmp: QmpClient }> {
+async function connected(
+  opts: Parameters<typeof QmpClient.connect>[1] = {},
+): Promise<{ peer: FakeQmpPeer; qmp: QmpClient }> {
   const peer = new FakeQmpPeer();
   const p = QmpClient.connect(peer.stream, opts);
   peer.greet();
@@ -193,7 +195,10 @@ describe('QmpClient execute', () => {
       await assert.rejects(p, (err: unknown) => {
         assert.ok(err instanceof QmpConnectionError);
         assert.ok(!(err instanceof QmpTimeoutError));
-        assert.equal(err.message, `QMP connection closed [primary 127.0.0.11]: the peer ended the stream; ${cmd} got no reply`);
+        assert.equal(
+          err.message,
+          `QMP connection closed [primary 127.0.0.11]: the peer ended the stream; ${cmd} got no reply`,
+        );
         return true;
       });
     }
@@ -225,7 +230,10 @@ describe('QmpClient execute', () => {
     peer.raw(`${junk}\r\n`);
     await assert.rejects(a, (err: unknown) => {
       assert.ok(err instanceof QmpConnectionError);
-      assert.match(err.message, /sent a line that is not JSON: "Kernel panic - not syncing: x+\.\.\." \(528 chars\); query-status got no reply/);
+      assert.match(
+        err.message,
+        /sent a line that is not JSON: "Kernel panic - not syncing: x+\.\.\." \(528 chars\); query-status got no reply/,
+      );
       assert.ok(err.message.length < 300, `message is truncated (${err.message.length} chars)`);
       return true;
     });
@@ -293,8 +301,14 @@ describe('QmpClient execute', () => {
     peer.event('SHUTDOWN', { guest: false, reason: 'host-qmp-quit' });
     peer.end(); // QEMU may close before the reply reaches us
     assert.deepEqual(await q, {});
-    await assert.rejects(other, /QMP connection closed: the peer ended the stream \(after quit\); query-status got no reply/);
-    assert.deepEqual(closes.map((c) => c.expected), [true]);
+    await assert.rejects(
+      other,
+      /QMP connection closed: the peer ended the stream \(after quit\); query-status got no reply/,
+    );
+    assert.deepEqual(
+      closes.map((c) => c.expected),
+      [true],
+    );
     assert.equal(qmp.recentEvents().at(-1)?.event, 'SHUTDOWN');
   });
 
@@ -378,7 +392,11 @@ describe('QmpClient pipelining', () => {
     );
     assert.deepEqual(seenAtReply, [1, 2], 'each command was sent only after the previous reply');
     assert.deepEqual(done, ['0:migrate-set-capabilities']);
-    assert.equal(peer.received.some((m) => m.execute === 'migrate'), false, 'nothing sent after the failure');
+    assert.equal(
+      peer.received.some((m) => m.execute === 'migrate'),
+      false,
+      'nothing sent after the failure',
+    );
     await qmp.close();
   });
 });
@@ -423,7 +441,10 @@ describe('QmpClient waitForEvent', () => {
       qmp.recentEvents().map((e) => `${e.seq}:${e.event}`),
       ['3:E2', '4:E3', '5:E4'],
     );
-    assert.deepEqual(qmp.recentEvents(4).map((e) => e.event), ['E4']);
+    assert.deepEqual(
+      qmp.recentEvents(4).map((e) => e.event),
+      ['E4'],
+    );
     await assert.rejects(qmp.waitForEvent('E0', undefined, { since: 0, timeoutMs: 30 }), QmpTimeoutError);
     await qmp.close();
   });
@@ -470,7 +491,8 @@ describe('QmpClient over a real unix socket', () => {
           const msg = JSON.parse(buf.slice(0, nl)) as { execute: string; id: number };
           buf = buf.slice(nl + 1);
           if (msg.execute === 'qmp_capabilities') sock.write(`{"return": {}, "id": ${msg.id}}\r\n`);
-          else if (msg.execute === 'query-status') sock.write(`{"return": {"status": "prelaunch"}, "id": ${msg.id}}\r\n`);
+          else if (msg.execute === 'query-status')
+            sock.write(`{"return": {"status": "prelaunch"}, "id": ${msg.id}}\r\n`);
           else sock.destroy();
         }
       });
@@ -479,7 +501,11 @@ describe('QmpClient over a real unix socket', () => {
     try {
       const qmp = await QmpClient.connect(net.createConnection(sockPath), { timeoutMs: 2000 });
       assert.deepEqual(await qmp.execute('query-status'), { status: 'prelaunch' });
-      await assert.rejects(qmp.execute('migrate'), (e: unknown) => e instanceof QmpConnectionError && /^QMP connection closed: .*migrate got no reply$/.test(e.message));
+      await assert.rejects(
+        qmp.execute('migrate'),
+        (e: unknown) =>
+          e instanceof QmpConnectionError && /^QMP connection closed: .*migrate got no reply$/.test(e.message),
+      );
       await qmp.close();
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -7,7 +7,10 @@ import { Duplex } from 'node:stream';
 export type Msg = Record<string, unknown> & { execute?: string; id?: unknown; arguments?: Record<string, unknown> };
 
 export const GREETING = {
-  QMP: { version: { qemu: { micro: 22, minor: 2, major: 7 }, package: 'Debian 1:7.2+dfsg-7+deb12u18+b3' }, capabilities: ['oob'] },
+  QMP: {
+    version: { qemu: { micro: 22, minor: 2, major: 7 }, package: 'Debian 1:7.2+dfsg-7+deb12u18+b3' },
+    capabilities: ['oob'],
+  },
 };
 
 export class FakeQmpPeer {

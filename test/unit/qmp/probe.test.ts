@@ -1,7 +1,14 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { QmpClient } from '../../../src/qmp/client.ts';
-import { dialectFromProbe, probeBinaryVersion, probeFromReplies, probeQemu, PROBE_COMMANDS, schemaHasReplication } from '../../../src/qmp/probe.ts';
+import {
+  dialectFromProbe,
+  probeBinaryVersion,
+  probeFromReplies,
+  probeQemu,
+  PROBE_COMMANDS,
+  schemaHasReplication,
+} from '../../../src/qmp/probe.ts';
 import { compareVersions, dialectForVersion, TCG_COLO_FIXES_MARKER } from '../../../src/render/dialect.ts';
 import { QmpError } from '../../../src/qmp/types.ts';
 import { FakeQmpPeer } from './fake-qmp-peer.ts';
@@ -9,14 +16,27 @@ import type { Msg } from './fake-qmp-peer.ts';
 
 // Shapes as Debian's QEMU 7.2.22 answers them (trimmed).
 const VERSION = { qemu: { micro: 22, minor: 2, major: 7 }, package: 'Debian 1:7.2+dfsg-7+deb12u18+b3' };
-const COMMANDS = ['query-status', 'cont', 'quit', 'migrate', 'query-colo-status', 'x-colo-lost-heartbeat', 'xen-set-replication'].map((name) => ({ name }));
-const CAPS = ['xbzrle', 'events', 'postcopy-ram', 'x-colo', 'multifd'].map((capability) => ({ capability, state: false }));
+const COMMANDS = [
+  'query-status',
+  'cont',
+  'quit',
+  'migrate',
+  'query-colo-status',
+  'x-colo-lost-heartbeat',
+  'xen-set-replication',
+].map((name) => ({ name }));
+const CAPS = ['xbzrle', 'events', 'postcopy-ram', 'x-colo', 'multifd'].map((capability) => ({
+  capability,
+  state: false,
+}));
 const SCHEMA = [
   { name: '290', 'meta-type': 'enum', values: ['off', 'on'] },
   { name: '291', 'meta-type': 'enum', values: ['blkdebug', 'qcow2', 'raw', 'replication', 'vmdk'] },
   { name: 'query-status', 'meta-type': 'command', 'arg-type': '0', 'ret-type': '1' },
 ];
-const QOM = ['filter-buffer', 'filter-rewriter', 'filter-redirector', 'filter-mirror', 'colo-compare', 'q35'].map((name) => ({ name }));
+const QOM = ['filter-buffer', 'filter-rewriter', 'filter-redirector', 'filter-mirror', 'colo-compare', 'q35'].map(
+  (name) => ({ name }),
+);
 
 const REPLIES: Record<string, unknown> = {
   'query-version': VERSION,
@@ -64,7 +84,11 @@ describe('probeQemu', () => {
   test('optional queries refused degrade; required ones refused reject', async () => {
     const { peer, qmp } = await connectedPeer();
     peer.handler = (m, pr) => {
-      if (m.execute === 'query-qmp-schema' || m.execute === 'qom-list-types' || m.execute === 'query-migrate-capabilities') {
+      if (
+        m.execute === 'query-qmp-schema' ||
+        m.execute === 'qom-list-types' ||
+        m.execute === 'query-migrate-capabilities'
+      ) {
         pr.replyError(m, 'CommandNotFound', `The command ${String(m.execute)} has not been found`);
       } else pr.reply(m, REPLIES[String(m.execute)]);
     };
@@ -87,10 +111,20 @@ describe('probeFromReplies', () => {
   test('hasColo needs the x-colo capability and both COLO commands', () => {
     const base = { version: VERSION, migrateCapabilities: CAPS, schema: SCHEMA, qomTypes: QOM };
     assert.equal(probeFromReplies({ ...base, commands: COMMANDS }).hasColo, true);
-    assert.equal(probeFromReplies({ ...base, commands: COMMANDS.filter((c) => c.name !== 'query-colo-status') }).hasColo, false);
-    assert.equal(probeFromReplies({ ...base, commands: COMMANDS.filter((c) => c.name !== 'x-colo-lost-heartbeat') }).hasColo, false);
     assert.equal(
-      probeFromReplies({ ...base, commands: COMMANDS, migrateCapabilities: CAPS.filter((c) => c.capability !== 'x-colo') }).hasColo,
+      probeFromReplies({ ...base, commands: COMMANDS.filter((c) => c.name !== 'query-colo-status') }).hasColo,
+      false,
+    );
+    assert.equal(
+      probeFromReplies({ ...base, commands: COMMANDS.filter((c) => c.name !== 'x-colo-lost-heartbeat') }).hasColo,
+      false,
+    );
+    assert.equal(
+      probeFromReplies({
+        ...base,
+        commands: COMMANDS,
+        migrateCapabilities: CAPS.filter((c) => c.capability !== 'x-colo'),
+      }).hasColo,
       false,
     );
   });
@@ -99,15 +133,28 @@ describe('probeFromReplies', () => {
     assert.equal(schemaHasReplication(SCHEMA), true);
     assert.equal(schemaHasReplication([{ name: '9', 'meta-type': 'enum', values: ['qcow2', 'raw'] }]), false);
     // newer QEMUs list enum members as objects
-    assert.equal(schemaHasReplication([{ 'meta-type': 'enum', members: [{ name: 'qcow2' }, { name: 'replication' }] }]), true);
+    assert.equal(
+      schemaHasReplication([{ 'meta-type': 'enum', members: [{ name: 'qcow2' }, { name: 'replication' }] }]),
+      true,
+    );
     assert.equal(schemaHasReplication('junk'), false);
-    const p = probeFromReplies({ version: VERSION, commands: COMMANDS, qomTypes: QOM.filter((t) => t.name !== 'colo-compare') });
+    const p = probeFromReplies({
+      version: VERSION,
+      commands: COMMANDS,
+      qomTypes: QOM.filter((t) => t.name !== 'colo-compare'),
+    });
     assert.equal(p.hasColoProxy, false);
   });
 
   test('a malformed version is refused with what was received', () => {
-    assert.throws(() => probeFromReplies({ version: { nope: 1 }, commands: [] }), /query-version returned no version: .*nope/);
-    assert.throws(() => probeFromReplies({ version: { qemu: { major: 'x', minor: 1, micro: 0 } }, commands: [] }), /malformed version/);
+    assert.throws(
+      () => probeFromReplies({ version: { nope: 1 }, commands: [] }),
+      /query-version returned no version: .*nope/,
+    );
+    assert.throws(
+      () => probeFromReplies({ version: { qemu: { major: 'x', minor: 1, micro: 0 } }, commands: [] }),
+      /malformed version/,
+    );
   });
 });
 
@@ -143,7 +190,10 @@ describe('dialects', () => {
   });
 
   test('dialectFromProbe uses the probed version and package', () => {
-    const probe = probeFromReplies({ version: { qemu: { major: 10, minor: 0, micro: 2 }, package: 'Debian 1:10.0.2+ds-1~bpo12+1' }, commands: [] });
+    const probe = probeFromReplies({
+      version: { qemu: { major: 10, minor: 0, micro: 2 }, package: 'Debian 1:10.0.2+ds-1~bpo12+1' },
+      commands: [],
+    });
     const d = dialectFromProbe(probe);
     assert.deepEqual(d.version, { major: 10, minor: 0, micro: 2 });
     assert.equal(d.coloBroken, true);
@@ -161,24 +211,42 @@ describe('dialects', () => {
 describe('probeBinaryVersion', () => {
   test('parses Debian and other --version outputs', () => {
     assert.deepEqual(
-      probeBinaryVersion('QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u16)\nCopyright (c) 2003-2022 Fabrice Bellard and the QEMU Project developers\n'),
+      probeBinaryVersion(
+        'QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u16)\nCopyright (c) 2003-2022 Fabrice Bellard ' +
+          'and the QEMU Project developers\n',
+      ),
       { version: { major: 7, minor: 2, micro: 22 }, package: 'Debian 1:7.2+dfsg-7+deb12u16' },
     );
     assert.deepEqual(probeBinaryVersion('QEMU emulator version 9.1.0\nCopyright (c) 2003-2024'), {
       version: { major: 9, minor: 1, micro: 0 },
       package: '',
     });
-    assert.deepEqual(probeBinaryVersion('QEMU emulator version 10.1.50 (v10.1.0-1513-g0123abcd)\n').version, { major: 10, minor: 1, micro: 50 });
-    // old single-line form: the package stops at its own closing parenthesis
-    assert.deepEqual(probeBinaryVersion('QEMU emulator version 2.5.0 (Debian 1:2.5+dfsg-5ubuntu10), Copyright (c) 2003-2008 Fabrice Bellard'), {
-      version: { major: 2, minor: 5, micro: 0 },
-      package: 'Debian 1:2.5+dfsg-5ubuntu10',
+    assert.deepEqual(probeBinaryVersion('QEMU emulator version 10.1.50 (v10.1.0-1513-g0123abcd)\n').version, {
+      major: 10,
+      minor: 1,
+      micro: 50,
     });
-    assert.equal(probeBinaryVersion('QEMU emulator version 8.2.2 (qemu-8.2.2-1.fc40 (colo-tcg-fixes))').package, 'qemu-8.2.2-1.fc40 (colo-tcg-fixes)');
+    // old single-line form: the package stops at its own closing parenthesis
+    assert.deepEqual(
+      probeBinaryVersion(
+        'QEMU emulator version 2.5.0 (Debian 1:2.5+dfsg-5ubuntu10), Copyright (c) 2003-2008 Fabrice Bellard',
+      ),
+      {
+        version: { major: 2, minor: 5, micro: 0 },
+        package: 'Debian 1:2.5+dfsg-5ubuntu10',
+      },
+    );
+    assert.equal(
+      probeBinaryVersion('QEMU emulator version 8.2.2 (qemu-8.2.2-1.fc40 (colo-tcg-fixes))').package,
+      'qemu-8.2.2-1.fc40 (colo-tcg-fixes)',
+    );
   });
 
   test('anything else is refused with what was received', () => {
-    assert.throws(() => probeBinaryVersion('bash: qemu-system-x86_64: command not found\n'), /not a QEMU --version output: "bash: qemu-system-x86_64: command not found"/);
+    assert.throws(
+      () => probeBinaryVersion('bash: qemu-system-x86_64: command not found\n'),
+      /not a QEMU --version output: "bash: qemu-system-x86_64: command not found"/,
+    );
     assert.throws(() => probeBinaryVersion(''), /not a QEMU --version output: ""/);
   });
 });

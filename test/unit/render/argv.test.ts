@@ -32,33 +32,58 @@ describe('renderPrimaryArgv', () => {
     const d = '/tmp/colo-lab/a/lab';
     assert.deepEqual(renderPrimaryArgv(spec, vm, initialPlacement(vm), v72), [
       '/usr/bin/qemu-system-x86_64',
-      '-name', 'lab',
+      '-name',
+      'lab',
       '-nodefaults',
-      '-display', 'none',
-      '-machine', 'pc,accel=tcg',
-      '-cpu', 'qemu64',
-      '-m', '128M',
-      '-smp', '1',
-      '-L', '/usr/share/seabios',
-      '-L', '/usr/share/qemu',
+      '-display',
+      'none',
+      '-machine',
+      'pc,accel=tcg',
+      '-cpu',
+      'qemu64',
+      '-m',
+      '128M',
+      '-smp',
+      '1',
+      '-L',
+      '/usr/share/seabios',
+      '-L',
+      '/usr/share/qemu',
       '-daemonize',
-      '-pidfile', `${d}/qemu.pid`,
-      '-qmp', `unix:${d}/qmp.sock,server=on,wait=off`,
-      '-serial', `file:${d}/console.log`,
-      '-D', `${d}/qemu.log`,
-      '-kernel', '/srv/guest/vmlinuz',
-      '-initrd', '/srv/guest/initrd.img',
-      '-append', 'console=ttyS0 quiet panic=1',
-      '-netdev', 'user,id=net0,hostfwd=tcp:127.0.0.11:8080-:80',
-      '-device', 'virtio-net-pci,id=nic-net0,netdev=net0,mac=52:54:00:12:34:56',
-      '-chardev', 'socket,id=mirror0-net0,host=127.0.0.11,port=9003,server=on,wait=off',
-      '-chardev', 'socket,id=compare1-net0,host=127.0.0.11,port=9004,server=on,wait=off',
-      '-chardev', `socket,id=compare0-net0,path=${d}/compare0-net0.sock,server=on,wait=off`,
-      '-chardev', `socket,id=compare0-0-net0,path=${d}/compare0-net0.sock`,
-      '-chardev', `socket,id=compare_out-net0,path=${d}/compare_out-net0.sock,server=on,wait=off`,
-      '-chardev', `socket,id=compare_out0-net0,path=${d}/compare_out-net0.sock`,
-      '-drive', 'if=none,id=colo-disk0,node-name=quorum-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0.file.filename=/srv/guest/disk0.qcow2,children.0.driver=qcow2',
-      '-device', 'virtio-blk-pci,id=blk-disk0,drive=colo-disk0',
+      '-pidfile',
+      `${d}/qemu.pid`,
+      '-qmp',
+      `unix:${d}/qmp.sock,server=on,wait=off`,
+      '-serial',
+      `file:${d}/console.log`,
+      '-D',
+      `${d}/qemu.log`,
+      '-kernel',
+      '/srv/guest/vmlinuz',
+      '-initrd',
+      '/srv/guest/initrd.img',
+      '-append',
+      'console=ttyS0 quiet panic=1',
+      '-netdev',
+      'user,id=net0,hostfwd=tcp:127.0.0.11:8080-:80',
+      '-device',
+      'virtio-net-pci,id=nic-net0,netdev=net0,mac=52:54:00:12:34:56',
+      '-chardev',
+      'socket,id=mirror0-net0,host=127.0.0.11,port=9003,server=on,wait=off',
+      '-chardev',
+      'socket,id=compare1-net0,host=127.0.0.11,port=9004,server=on,wait=off',
+      '-chardev',
+      `socket,id=compare0-net0,path=${d}/compare0-net0.sock,server=on,wait=off`,
+      '-chardev',
+      `socket,id=compare0-0-net0,path=${d}/compare0-net0.sock`,
+      '-chardev',
+      `socket,id=compare_out-net0,path=${d}/compare_out-net0.sock,server=on,wait=off`,
+      '-chardev',
+      `socket,id=compare_out0-net0,path=${d}/compare_out-net0.sock`,
+      '-drive',
+      'if=none,id=colo-disk0,node-name=quorum-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0.file.filename=/srv/guest/disk0.qcow2,children.0.driver=qcow2',
+      '-device',
+      'virtio-blk-pci,id=blk-disk0,drive=colo-disk0',
     ]);
   });
 
@@ -72,7 +97,10 @@ describe('renderPrimaryArgv', () => {
 
   test('accel: auto follows KVM availability; explicit values stay', () => {
     const { spec, vm } = lab();
-    assert.deepEqual(values(renderPrimaryArgv(spec, vm, initialPlacement(vm), { ...v72, kvmAvailable: true }), '-machine'), ['pc,accel=kvm']);
+    assert.deepEqual(
+      values(renderPrimaryArgv(spec, vm, initialPlacement(vm), { ...v72, kvmAvailable: true }), '-machine'),
+      ['pc,accel=kvm'],
+    );
     vm.machine.accel = 'tcg';
     assert.equal(resolveAccel(vm, true), 'tcg');
     vm.machine.accel = 'kvm';
@@ -84,12 +112,19 @@ describe('renderPrimaryArgv', () => {
     const vm = onlyVm(spec);
     const argv = renderPrimaryArgv(spec, vm, initialPlacement(vm), v72);
     assert.ok(!argv.includes('-kernel'));
-    assert.deepEqual(values(argv, '-device').filter((d) => /^(ide-hd|scsi-hd|virtio-scsi-pci)/.test(d)), [
-      'virtio-scsi-pci,id=colo-scsi',
-      'ide-hd,id=blk-root,drive=colo-root,bootindex=1',
-      'scsi-hd,id=blk-data,drive=colo-data,bus=colo-scsi.0',
-    ]);
-    assert.ok(values(argv, '-drive').some((d) => d.endsWith('children.0.file.filename=/images/db-data.raw,children.0.driver=raw')));
+    assert.deepEqual(
+      values(argv, '-device').filter((d) => /^(ide-hd|scsi-hd|virtio-scsi-pci)/.test(d)),
+      [
+        'virtio-scsi-pci,id=colo-scsi',
+        'ide-hd,id=blk-root,drive=colo-root,bootindex=1',
+        'scsi-hd,id=blk-data,drive=colo-data,bus=colo-scsi.0',
+      ],
+    );
+    assert.ok(
+      values(argv, '-drive').some((d) =>
+        d.endsWith('children.0.file.filename=/images/db-data.raw,children.0.driver=raw'),
+      ),
+    );
   });
 
   test('one set of six proxy chardevs per NIC, servers on the primary replication address', () => {
@@ -99,7 +134,10 @@ describe('renderPrimaryArgv', () => {
     assert.equal(chardevs.length, 12);
     assert.ok(chardevs.includes('socket,id=mirror0-wan,host=10.0.0.1,port=10004,server=on,wait=off'));
     assert.ok(chardevs.includes('socket,id=compare1-wan,host=10.0.0.1,port=10005,server=on,wait=off'));
-    assert.ok(chardevs.every((c) => !c.includes('wait=on')), 'start-up never blocks on a client');
+    assert.ok(
+      chardevs.every((c) => !c.includes('wait=on')),
+      'start-up never blocks on a client',
+    );
   });
 
   test('extra args: both, then the role', () => {
@@ -137,7 +175,10 @@ describe('renderNetdev', () => {
         { protocol: 'udp', hostPort: 5353, guestPort: 53 },
       ],
     };
-    assert.equal(renderNetdev(nic, spec.hosts['a']!), 'user,id=net0,hostfwd=tcp:0.0.0.0:2222-:22,hostfwd=udp:127.0.0.11:5353-:53');
+    assert.equal(
+      renderNetdev(nic, spec.hosts['a']!),
+      'user,id=net0,hostfwd=tcp:0.0.0.0:2222-:22,hostfwd=udp:127.0.0.11:5353-:53',
+    );
     nic.backend = { kind: 'user', hostForwards: [] };
     assert.equal(renderNetdev(nic, spec.hosts['a']!), 'user,id=net0');
   });
@@ -164,21 +205,31 @@ describe('renderSecondaryArgv', () => {
     assert.deepEqual(values(argv, '-netdev'), ['user,id=net0,hostfwd=tcp:127.0.0.12:8080-:80']);
     const i = argv.indexOf('-chardev');
     assert.deepEqual(argv.slice(i), [
-      '-chardev', 'socket,id=red0-net0,host=127.0.0.11,port=9003,reconnect=1',
-      '-chardev', 'socket,id=red1-net0,host=127.0.0.11,port=9004,reconnect=1',
-      '-object', 'filter-redirector,id=f1-net0,netdev=net0,queue=tx,indev=red0-net0,vnet_hdr_support=on',
-      '-object', 'filter-redirector,id=f2-net0,netdev=net0,queue=rx,outdev=red1-net0,vnet_hdr_support=on',
-      '-object', 'filter-rewriter,id=rew-net0,netdev=net0,queue=all,vnet_hdr_support=on',
-      '-drive', `if=none,id=parent-disk0,driver=qcow2,file.filename=${d}/disk0-base.qcow2`,
+      '-chardev',
+      'socket,id=red0-net0,host=127.0.0.11,port=9003,reconnect=1',
+      '-chardev',
+      'socket,id=red1-net0,host=127.0.0.11,port=9004,reconnect=1',
+      '-object',
+      'filter-redirector,id=f1-net0,netdev=net0,queue=tx,indev=red0-net0,vnet_hdr_support=on',
+      '-object',
+      'filter-redirector,id=f2-net0,netdev=net0,queue=rx,outdev=red1-net0,vnet_hdr_support=on',
+      '-object',
+      'filter-rewriter,id=rew-net0,netdev=net0,queue=all,vnet_hdr_support=on',
+      '-drive',
+      `if=none,id=parent-disk0,driver=qcow2,file.filename=${d}/disk0-base.qcow2`,
       '-drive',
       `if=none,id=childs-disk0,driver=replication,mode=secondary,top-id=colo-disk0,file.driver=qcow2,file.file.filename=${d}/disk0-active.qcow2,file.backing.driver=qcow2,file.backing.file.filename=${d}/disk0-hidden.qcow2,file.backing.backing=parent-disk0`,
-      '-drive', 'if=none,id=colo-disk0,node-name=quorum-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0=childs-disk0',
-      '-device', 'virtio-blk-pci,id=blk-disk0,drive=colo-disk0',
-      '-incoming', 'tcp:127.0.0.12:9998',
+      '-drive',
+      'if=none,id=colo-disk0,node-name=quorum-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0=childs-disk0',
+      '-device',
+      'virtio-blk-pci,id=blk-disk0,drive=colo-disk0',
+      '-incoming',
+      'tcp:127.0.0.12:9998',
     ]);
     // Same head as the primary apart from the work dir.
     const primary = renderPrimaryArgv(spec, vm, initialPlacement(vm), v72);
-    const head = (a: string[]) => a.slice(0, a.indexOf('-netdev')).map((x) => x.replaceAll('/a/lab', '/X/lab').replaceAll('/b/lab', '/X/lab'));
+    const head = (a: string[]) =>
+      a.slice(0, a.indexOf('-netdev')).map((x) => x.replaceAll('/a/lab', '/X/lab').replaceAll('/b/lab', '/X/lab'));
     assert.deepEqual(head(argv), head(primary));
   });
 
@@ -188,7 +239,10 @@ describe('renderSecondaryArgv', () => {
     const c92 = values(renderSecondaryArgv(spec, vm, initialPlacement(vm), v92), '-chardev');
     assert.ok(c72.every((c) => c.endsWith(',reconnect=1')));
     assert.ok(c92.every((c) => c.endsWith(',reconnect-ms=1000')));
-    assert.deepEqual(c92.map((c) => c.replace(',reconnect-ms=1000', '')), c72.map((c) => c.replace(',reconnect=1', '')));
+    assert.deepEqual(
+      c92.map((c) => c.replace(',reconnect-ms=1000', '')),
+      c72.map((c) => c.replace(',reconnect=1', '')),
+    );
   });
 
   test('vnet_hdr_support only when the NIC is virtio (vnetHdr)', () => {
@@ -199,7 +253,10 @@ describe('renderSecondaryArgv', () => {
     assert.ok(objs.every((o) => !o.includes('vnet_hdr_support')));
     vm.netdevs[1]!.vnetHdr = true;
     const objs2 = values(renderSecondaryArgv(spec, vm, initialPlacement(vm), v72), '-object');
-    assert.deepEqual(objs2.map((o) => o.includes('vnet_hdr_support=on')), [false, false, false, true, true, true]);
+    assert.deepEqual(
+      objs2.map((o) => o.includes('vnet_hdr_support=on')),
+      [false, false, false, true, true, true],
+    );
   });
 
   test('secondaryDir holds base/active/hidden of that disk', () => {
@@ -210,18 +267,24 @@ describe('renderSecondaryArgv', () => {
     assert.ok(drives.some((d) => d.includes('file.file.filename=/dev/shm/colo/db/data-active.qcow2')));
   });
 
-  test('after a failover to the secondary, the next secondary runs on the old primary host and connects to the new primary', () => {
-    const { spec, vm } = lab();
-    const p = placementAfterFailoverToSecondary(initialPlacement(vm));
-    const argv = renderSecondaryArgv(spec, vm, p, v72);
-    assert.deepEqual(values(argv, '-incoming'), ['tcp:127.0.0.11:9998']);
-    assert.ok(values(argv, '-chardev').every((c) => c.includes('host=127.0.0.12,')));
-    assert.deepEqual(values(argv, '-pidfile'), ['/tmp/colo-lab/a/lab/qemu.pid']);
-  });
+  test(
+    'after a failover to the secondary, the next secondary runs on the old primary host and connects to the ' +
+      'new primary',
+    () => {
+      const { spec, vm } = lab();
+      const p = placementAfterFailoverToSecondary(initialPlacement(vm));
+      const argv = renderSecondaryArgv(spec, vm, p, v72);
+      assert.deepEqual(values(argv, '-incoming'), ['tcp:127.0.0.11:9998']);
+      assert.ok(values(argv, '-chardev').every((c) => c.includes('host=127.0.0.12,')));
+      assert.deepEqual(values(argv, '-pidfile'), ['/tmp/colo-lab/a/lab/qemu.pid']);
+    },
+  );
 
   test('IPv6 replication addresses are bracketed in -incoming', () => {
     const { spec, vm } = lab();
     spec.hosts['b']!.replicationAddress = 'fd00::2';
-    assert.deepEqual(values(renderSecondaryArgv(spec, vm, initialPlacement(vm), v72), '-incoming'), ['tcp:[fd00::2]:9998']);
+    assert.deepEqual(values(renderSecondaryArgv(spec, vm, initialPlacement(vm), v72), '-incoming'), [
+      'tcp:[fd00::2]:9998',
+    ]);
   });
 });

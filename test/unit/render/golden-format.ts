@@ -88,7 +88,8 @@ export function formatSpecRenderings(spec: Spec, sourceName: string): string {
   const out: string[] = [
     `# Every rendering of ${sourceName}, pinned by test/unit/render/golden.test.ts.`,
     '# Refresh: UPDATE_GOLDEN=1 node --import tsx --test test/unit/render/golden.test.ts',
-    `# QEMU dialect ${formatQemuVersion(GOLDEN_BASE_VERSION)} on every host unless a section says otherwise; KVM available: no (accel auto -> tcg).`,
+    `# QEMU dialect ${formatQemuVersion(GOLDEN_BASE_VERSION)} on every host unless a section says otherwise; ` +
+      `KVM available: no (accel auto -> tcg).`,
   ];
   for (const vm of spec.vms) {
     const { sizes, note } = sizesFor(vm);
@@ -100,13 +101,21 @@ export function formatSpecRenderings(spec: Spec, sourceName: string): string {
 
     const v = formatQemuVersion(GOLDEN_NEW_VERSION);
     const rn = renderVm(spec, vm, { qemu: () => newer, placement: init, diskSizes: sizes });
-    out.push('', `======== vm ${vm.name}: QEMU ${v} on the secondary (differs from ${formatQemuVersion(GOLDEN_BASE_VERSION)} in reconnect-ms and x-colo)`);
+    out.push(
+      '',
+      `======== vm ${vm.name}: QEMU ${v} on the secondary (differs from ` +
+        `${formatQemuVersion(GOLDEN_BASE_VERSION)} in reconnect-ms and x-colo)`,
+    );
     out.push(`--- ${rn.secondary.host}: secondary argv (${v})\n${formatArgv(rn.secondary.argv)}`);
     out.push(...phaseSections(rn.secondary.host, rn.secondary.prepare, ` (${v})`));
 
     const swapped = placementAfterFailoverToSecondary(init);
     const rs = renderVm(spec, vm, { qemu: () => base, placement: swapped, diskSizes: sizes });
-    out.push('', `======== vm ${vm.name}: after failover to the secondary: promoted primary ${swapped.primary}, new secondary ${swapped.secondary}`);
+    out.push(
+      '',
+      `======== vm ${vm.name}: after failover to the secondary: promoted primary ${swapped.primary}, new ` +
+        `secondary ${swapped.secondary}`,
+    );
     out.push(...fullSections(rs, note, ' (when the secondary died)'));
   }
   return `${out.join('\n')}\n`;

@@ -13,7 +13,9 @@ import { EXAMPLES_DIR, loadExample } from './spec-fixtures.ts';
 
 const GOLDEN_DIR = fileURLToPath(new URL('../../fixtures/golden/render/', import.meta.url));
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
-const examples = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.yaml')).sort();
+const examples = readdirSync(EXAMPLES_DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe('render goldens for examples/*.yaml', () => {
   test('there are examples to pin', () => {
@@ -34,9 +36,15 @@ describe('render goldens for examples/*.yaml', () => {
       try {
         expected = await readFile(golden, 'utf8');
       } catch {
-        assert.fail(`missing golden ${golden}: run UPDATE_GOLDEN=1 node --import tsx --test test/unit/render/golden.test.ts`);
+        assert.fail(
+          `missing golden ${golden}: run UPDATE_GOLDEN=1 node --import tsx --test test/unit/render/golden.test.ts`,
+        );
       }
-      assert.equal(actual, expected, `rendering of examples/${file} changed; if intended, rerun with UPDATE_GOLDEN=1 and review the diff`);
+      assert.equal(
+        actual,
+        expected,
+        `rendering of examples/${file} changed; if intended, rerun with UPDATE_GOLDEN=1 and review the diff`,
+      );
     });
   }
 });

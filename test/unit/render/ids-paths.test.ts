@@ -35,7 +35,10 @@ describe('ids', () => {
       [n.filterMirror, n.redirectorOut, n.redirectorIn, n.iothread, n.compare],
       ['m0-net0', 'redire0-net0', 'redire1-net0', 'iothread-net0', 'comp-net0'],
     );
-    assert.deepEqual([n.secMirror, n.secCompare, n.secRedirectTx, n.secRedirectRx, n.rewriter], ['red0-net0', 'red1-net0', 'f1-net0', 'f2-net0', 'rew-net0']);
+    assert.deepEqual(
+      [n.secMirror, n.secCompare, n.secRedirectTx, n.secRedirectRx, n.rewriter],
+      ['red0-net0', 'red1-net0', 'f1-net0', 'f2-net0', 'rew-net0'],
+    );
   });
 
   test('a disk and a NIC with the same user id do not clash in any QEMU namespace', () => {
@@ -44,16 +47,47 @@ describe('ids', () => {
     const nic = { ...vm.netdevs[0]!, id: 'x' };
     const d = diskIds(disk);
     const n = nicIds(nic);
-    const all = [d.quorum, d.quorumNode, d.device, d.parent, d.childs, d.nbd, d.mirrorTarget, d.replication, d.mirrorJob, n.device, n.mirror, n.compareIn, n.primaryIn,
-      n.primaryInClient, n.compareOut, n.compareOutClient, n.filterMirror, n.redirectorOut, n.redirectorIn, n.iothread, n.compare,
-      n.secMirror, n.secCompare, n.secRedirectTx, n.secRedirectRx, n.rewriter];
+    const all = [
+      d.quorum,
+      d.quorumNode,
+      d.device,
+      d.parent,
+      d.childs,
+      d.nbd,
+      d.mirrorTarget,
+      d.replication,
+      d.mirrorJob,
+      n.device,
+      n.mirror,
+      n.compareIn,
+      n.primaryIn,
+      n.primaryInClient,
+      n.compareOut,
+      n.compareOutClient,
+      n.filterMirror,
+      n.redirectorOut,
+      n.redirectorIn,
+      n.iothread,
+      n.compare,
+      n.secMirror,
+      n.secCompare,
+      n.secRedirectTx,
+      n.secRedirectRx,
+      n.rewriter,
+    ];
     assert.equal(new Set(all).size, all.length);
   });
 
   test('vmIds lists disks and NICs in spec order', () => {
     const ids = vmIds(onlyVm(fleetSpec()));
-    assert.deepEqual(ids.disks.map((d) => d.quorum), ['colo-root', 'colo-data']);
-    assert.deepEqual(ids.nics.map((n) => n.compare), ['comp-lan', 'comp-wan']);
+    assert.deepEqual(
+      ids.disks.map((d) => d.quorum),
+      ['colo-root', 'colo-data'],
+    );
+    assert.deepEqual(
+      ids.nics.map((n) => n.compare),
+      ['comp-lan', 'comp-wan'],
+    );
   });
 });
 
@@ -77,7 +111,11 @@ describe('vmPaths', () => {
       },
     ]);
     assert.deepEqual(p.nics, [
-      { netdevId: 'net0', primaryInSocket: '/tmp/colo-lab/b/lab/compare0-net0.sock', compareOutSocket: '/tmp/colo-lab/b/lab/compare_out-net0.sock' },
+      {
+        netdevId: 'net0',
+        primaryInSocket: '/tmp/colo-lab/b/lab/compare0-net0.sock',
+        compareOutSocket: '/tmp/colo-lab/b/lab/compare_out-net0.sock',
+      },
     ]);
     assert.equal(vmPaths(spec, vm, 'a').dir, '/tmp/colo-lab/a/lab');
   });

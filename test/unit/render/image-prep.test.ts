@@ -35,18 +35,26 @@ describe('renderImagePrep / renderWorkDirPrep', () => {
     const spec = fleetSpec();
     spec.hosts['h2']!.qemu.img = '/opt/qemu/bin/qemu-img';
     const cmds = renderImagePrep(spec, onlyVm(spec), 'h2', { root: 2147483648 });
-    assert.deepEqual(cmds.filter((c) => c[0] === 'mkdir'), [
-      ['mkdir', '-p', '-m', '0700', '/var/lib/colo/db'],
-      ['mkdir', '-p', '-m', '0700', '/dev/shm/colo/db'],
-    ]);
+    assert.deepEqual(
+      cmds.filter((c) => c[0] === 'mkdir'),
+      [
+        ['mkdir', '-p', '-m', '0700', '/var/lib/colo/db'],
+        ['mkdir', '-p', '-m', '0700', '/dev/shm/colo/db'],
+      ],
+    );
     const creates = cmds.filter((c) => c[0] === '/opt/qemu/bin/qemu-img');
     assert.equal(creates.length, 6);
-    assert.deepEqual(creates.map((c) => c.at(-1)), ['2147483648', '2147483648', '2147483648', '10737418240', '10737418240', '10737418240']);
+    assert.deepEqual(
+      creates.map((c) => c.at(-1)),
+      ['2147483648', '2147483648', '2147483648', '10737418240', '10737418240', '10737418240'],
+    );
     assert.ok(creates.every((c) => c.slice(1, 5).join(' ') === 'create -q -f qcow2'));
   });
 
   test('work dir prep for either host', () => {
     const spec = labSpec();
-    assert.deepEqual(renderWorkDirPrep(spec, onlyVm(spec), 'a'), [['mkdir', '-p', '-m', '0700', '/tmp/colo-lab/a/lab']]);
+    assert.deepEqual(renderWorkDirPrep(spec, onlyVm(spec), 'a'), [
+      ['mkdir', '-p', '-m', '0700', '/tmp/colo-lab/a/lab'],
+    ]);
   });
 });

@@ -20,7 +20,10 @@ import { fleetSpec, labSpec, onlyVm } from './spec-fixtures.ts';
 const d72 = dialectForVersion({ major: 7, minor: 2, micro: 22 });
 const d81 = dialectForVersion({ major: 8, minor: 1, micro: 0 });
 
-const X_COLO: QmpCommand = { execute: 'migrate-set-capabilities', arguments: { capabilities: [{ capability: 'x-colo', state: true }] } };
+const X_COLO: QmpCommand = {
+  execute: 'migrate-set-capabilities',
+  arguments: { capabilities: [{ capability: 'x-colo', state: true }] },
+};
 
 function only(phases: QmpPhase[]): QmpPhase {
   assert.equal(phases.length, 1);
@@ -42,7 +45,10 @@ describe('renderSecondaryPrepare', () => {
     assert.deepEqual(only(renderSecondaryPrepare(spec, vm, initialPlacement(vm), d72)), {
       name: 'secondary-prepare',
       commands: [
-        { execute: 'nbd-server-start', arguments: { addr: { type: 'inet', data: { host: '127.0.0.12', port: '9999' } } } },
+        {
+          execute: 'nbd-server-start',
+          arguments: { addr: { type: 'inet', data: { host: '127.0.0.12', port: '9999' } } },
+        },
         { execute: 'nbd-server-add', arguments: { device: 'parent-disk0', name: 'lab-disk0', writable: true } },
       ],
     });
@@ -53,78 +59,162 @@ describe('renderSecondaryPrepare', () => {
     const vm = onlyVm(spec);
     const p = only(renderSecondaryPrepare(spec, vm, initialPlacement(vm), d81));
     assert.deepEqual(p.commands[0], X_COLO);
-    assert.deepEqual(names(p.commands), ['migrate-set-capabilities', 'nbd-server-start', 'nbd-server-add', 'nbd-server-add']);
-    assert.deepEqual(p.commands.slice(2).map((c) => c.arguments?.['name']), ['db-root', 'db-data']);
+    assert.deepEqual(names(p.commands), [
+      'migrate-set-capabilities',
+      'nbd-server-start',
+      'nbd-server-add',
+      'nbd-server-add',
+    ]);
+    assert.deepEqual(
+      p.commands.slice(2).map((c) => c.arguments?.['name']),
+      ['db-root', 'db-data'],
+    );
   });
 });
 
 describe('renderMirrorStart', () => {
-  test('per disk: its own NBD client node to the export, full write-blocking mirror of the quorum; wait READY for all jobs', () => {
-    const spec = fleetSpec();
-    const vm = onlyVm(spec);
-    const p = only(renderMirrorStart(spec, vm, initialPlacement(vm)));
-    assert.deepEqual(p.commands[0], {
-      execute: 'blockdev-add',
-      arguments: { driver: 'nbd', 'node-name': 'resync-nbd-root', server: { type: 'inet', host: '10.0.0.2', port: '10001' }, export: 'db-root' },
-    });
-    assert.deepEqual(p.commands[1], {
-      execute: 'blockdev-mirror',
-      arguments: { 'job-id': 'resync-root', device: 'colo-root', target: 'resync-nbd-root', sync: 'full', 'copy-mode': 'write-blocking' },
-    });
-    assert.equal(p.commands.length, 4);
-    assert.deepEqual(p.waitFor, { event: 'BLOCK_JOB_READY', jobIds: ['resync-root', 'resync-data'] });
-  });
+  test(
+    'per disk: its own NBD client node to the export, full write-blocking mirror of the quorum; wait READY ' +
+      'for all jobs',
+    () => {
+      const spec = fleetSpec();
+      const vm = onlyVm(spec);
+      const p = only(renderMirrorStart(spec, vm, initialPlacement(vm)));
+      assert.deepEqual(p.commands[0], {
+        execute: 'blockdev-add',
+        arguments: {
+          driver: 'nbd',
+          'node-name': 'resync-nbd-root',
+          server: { type: 'inet', host: '10.0.0.2', port: '10001' },
+          export: 'db-root',
+        },
+      });
+      assert.deepEqual(p.commands[1], {
+        execute: 'blockdev-mirror',
+        arguments: {
+          'job-id': 'resync-root',
+          device: 'colo-root',
+          target: 'resync-nbd-root',
+          sync: 'full',
+          'copy-mode': 'write-blocking',
+        },
+      });
+      assert.equal(p.commands.length, 4);
+      assert.deepEqual(p.waitFor, { event: 'BLOCK_JOB_READY', jobIds: ['resync-root', 'resync-data'] });
+    },
+  );
 });
 
 describe('renderSwitchover', () => {
-  test('initial primary, live (no stop): x-colo and parameters with downtime-limit; replication children on their own NBD node and proxy pipelined; migrate', () => {
-    const spec = labSpec();
-    const vm = onlyVm(spec);
-    const phases = renderSwitchover(spec, vm, initialPlacement(vm));
-    assert.deepEqual(phases.map((p) => p.name), ['switchover-prepare', 'switchover-wire', 'switchover-migrate']);
-    assert.ok(!phases.flatMap((p) => p.commands).some((c) => c.execute === 'stop' || c.execute === 'block-job-cancel'), 'the guest is never stopped by colo');
-    assert.deepEqual(phases[0]?.commands, [
-      X_COLO,
-      { execute: 'migrate-set-parameters', arguments: { 'x-checkpoint-delay': 2000, 'max-bandwidth': 1073741824, 'downtime-limit': 50 } },
-    ]);
-    assert.equal(phases[0]?.pipelined, undefined);
-    assert.equal(phases[1]?.pipelined, true);
-    assert.deepEqual(phases[1]?.commands.slice(0, 3), [
-      { execute: 'blockdev-add', arguments: { driver: 'nbd', 'node-name': 'nbd-disk0', server: { type: 'inet', host: '127.0.0.12', port: '9999' }, export: 'lab-disk0' } },
-      { execute: 'blockdev-add', arguments: { driver: 'replication', 'node-name': 'replication-disk0', mode: 'primary', file: 'nbd-disk0' } },
-      { execute: 'x-blockdev-change', arguments: { parent: 'quorum-disk0', node: 'replication-disk0' } },
-    ]);
-    assert.deepEqual(phases[1]?.commands.slice(3), [
-      { execute: 'object-add', arguments: { 'qom-type': 'filter-mirror', id: 'm0-net0', netdev: 'net0', queue: 'tx', outdev: 'mirror0-net0', vnet_hdr_support: true } },
-      { execute: 'object-add', arguments: { 'qom-type': 'filter-redirector', id: 'redire0-net0', netdev: 'net0', queue: 'rx', indev: 'compare_out-net0', vnet_hdr_support: true } },
-      { execute: 'object-add', arguments: { 'qom-type': 'filter-redirector', id: 'redire1-net0', netdev: 'net0', queue: 'rx', outdev: 'compare0-net0', vnet_hdr_support: true } },
-      { execute: 'object-add', arguments: { 'qom-type': 'iothread', id: 'iothread-net0' } },
-      {
-        execute: 'object-add',
-        arguments: {
-          'qom-type': 'colo-compare',
-          id: 'comp-net0',
-          primary_in: 'compare0-0-net0',
-          secondary_in: 'compare1-net0',
-          outdev: 'compare_out0-net0',
-          iothread: 'iothread-net0',
-          compare_timeout: 3000,
-          expired_scan_cycle: 3000,
-          max_queue_size: 1024,
-          vnet_hdr_support: true,
+  test(
+    'initial primary, live (no stop): x-colo and parameters with downtime-limit; replication children on ' +
+      'their own NBD node and proxy pipelined; migrate',
+    () => {
+      const spec = labSpec();
+      const vm = onlyVm(spec);
+      const phases = renderSwitchover(spec, vm, initialPlacement(vm));
+      assert.deepEqual(
+        phases.map((p) => p.name),
+        ['switchover-prepare', 'switchover-wire', 'switchover-migrate'],
+      );
+      assert.ok(
+        !phases.flatMap((p) => p.commands).some((c) => c.execute === 'stop' || c.execute === 'block-job-cancel'),
+        'the guest is never stopped by colo',
+      );
+      assert.deepEqual(phases[0]?.commands, [
+        X_COLO,
+        {
+          execute: 'migrate-set-parameters',
+          arguments: { 'x-checkpoint-delay': 2000, 'max-bandwidth': 1073741824, 'downtime-limit': 50 },
         },
-      },
-    ]);
-    assert.deepEqual(phases[2]?.commands, [{ execute: 'migrate', arguments: { uri: 'tcp:127.0.0.12:9998' } }]);
-  });
+      ]);
+      assert.equal(phases[0]?.pipelined, undefined);
+      assert.equal(phases[1]?.pipelined, true);
+      assert.deepEqual(phases[1]?.commands.slice(0, 3), [
+        {
+          execute: 'blockdev-add',
+          arguments: {
+            driver: 'nbd',
+            'node-name': 'nbd-disk0',
+            server: { type: 'inet', host: '127.0.0.12', port: '9999' },
+            export: 'lab-disk0',
+          },
+        },
+        {
+          execute: 'blockdev-add',
+          arguments: { driver: 'replication', 'node-name': 'replication-disk0', mode: 'primary', file: 'nbd-disk0' },
+        },
+        { execute: 'x-blockdev-change', arguments: { parent: 'quorum-disk0', node: 'replication-disk0' } },
+      ]);
+      assert.deepEqual(phases[1]?.commands.slice(3), [
+        {
+          execute: 'object-add',
+          arguments: {
+            'qom-type': 'filter-mirror',
+            id: 'm0-net0',
+            netdev: 'net0',
+            queue: 'tx',
+            outdev: 'mirror0-net0',
+            vnet_hdr_support: true,
+          },
+        },
+        {
+          execute: 'object-add',
+          arguments: {
+            'qom-type': 'filter-redirector',
+            id: 'redire0-net0',
+            netdev: 'net0',
+            queue: 'rx',
+            indev: 'compare_out-net0',
+            vnet_hdr_support: true,
+          },
+        },
+        {
+          execute: 'object-add',
+          arguments: {
+            'qom-type': 'filter-redirector',
+            id: 'redire1-net0',
+            netdev: 'net0',
+            queue: 'rx',
+            outdev: 'compare0-net0',
+            vnet_hdr_support: true,
+          },
+        },
+        { execute: 'object-add', arguments: { 'qom-type': 'iothread', id: 'iothread-net0' } },
+        {
+          execute: 'object-add',
+          arguments: {
+            'qom-type': 'colo-compare',
+            id: 'comp-net0',
+            primary_in: 'compare0-0-net0',
+            secondary_in: 'compare1-net0',
+            outdev: 'compare_out0-net0',
+            iothread: 'iothread-net0',
+            compare_timeout: 3000,
+            expired_scan_cycle: 3000,
+            max_queue_size: 1024,
+            vnet_hdr_support: true,
+          },
+        },
+      ]);
+      assert.deepEqual(phases[2]?.commands, [{ execute: 'migrate', arguments: { uri: 'tcp:127.0.0.12:9998' } }]);
+    },
+  );
 
   test('object-add uses flat properties (no "props" wrapper, removed in QEMU 6.0)', () => {
     const spec = fleetSpec();
     const vm = onlyVm(spec);
-    const adds = renderSwitchover(spec, vm, initialPlacement(vm)).flatMap((p) => p.commands).filter((c) => c.execute === 'object-add');
+    const adds = renderSwitchover(spec, vm, initialPlacement(vm))
+      .flatMap((p) => p.commands)
+      .filter((c) => c.execute === 'object-add');
     assert.equal(adds.length, 10);
-    assert.ok(adds.every((c) => c.arguments && !('props' in c.arguments) && typeof c.arguments['qom-type'] === 'string'));
-    assert.ok(adds.every((c) => !('vnet_hdr_support' in (c.arguments ?? {}))), 'e1000 NICs: no vnet_hdr_support');
+    assert.ok(
+      adds.every((c) => c.arguments && !('props' in c.arguments) && typeof c.arguments['qom-type'] === 'string'),
+    );
+    assert.ok(
+      adds.every((c) => !('vnet_hdr_support' in (c.arguments ?? {}))),
+      'e1000 NICs: no vnet_hdr_support',
+    );
   });
 
   test('promoted primary without proxy chardevs: chardev-add the six sockets first, filters before rew-<nic>', () => {
@@ -132,24 +222,93 @@ describe('renderSwitchover', () => {
     const vm = onlyVm(spec);
     const p = placementAfterFailoverToSecondary(initialPlacement(vm));
     const phases = renderSwitchover(spec, vm, p);
-    const proxy = phase(phases, 'switchover-wire').commands.filter((c) => c.execute !== 'blockdev-add' && c.execute !== 'x-blockdev-change');
-    assert.deepEqual(phase(phases, 'switchover-wire').commands[0]?.arguments?.['server'], { type: 'inet', host: '127.0.0.11', port: '9999' });
+    const proxy = phase(phases, 'switchover-wire').commands.filter(
+      (c) => c.execute !== 'blockdev-add' && c.execute !== 'x-blockdev-change',
+    );
+    assert.deepEqual(phase(phases, 'switchover-wire').commands[0]?.arguments?.['server'], {
+      type: 'inet',
+      host: '127.0.0.11',
+      port: '9999',
+    });
     const d = '/tmp/colo-lab/b/lab';
     assert.deepEqual(proxy.slice(0, 6), [
-      { execute: 'chardev-add', arguments: { id: 'mirror0-net0', backend: { type: 'socket', data: { addr: { type: 'inet', data: { host: '127.0.0.12', port: '9003' } }, server: true, wait: false } } } },
-      { execute: 'chardev-add', arguments: { id: 'compare1-net0', backend: { type: 'socket', data: { addr: { type: 'inet', data: { host: '127.0.0.12', port: '9004' } }, server: true, wait: false } } } },
-      { execute: 'chardev-add', arguments: { id: 'compare0-net0', backend: { type: 'socket', data: { addr: { type: 'unix', data: { path: `${d}/compare0-net0.sock` } }, server: true, wait: false } } } },
-      { execute: 'chardev-add', arguments: { id: 'compare0-0-net0', backend: { type: 'socket', data: { addr: { type: 'unix', data: { path: `${d}/compare0-net0.sock` } }, server: false } } } },
-      { execute: 'chardev-add', arguments: { id: 'compare_out-net0', backend: { type: 'socket', data: { addr: { type: 'unix', data: { path: `${d}/compare_out-net0.sock` } }, server: true, wait: false } } } },
-      { execute: 'chardev-add', arguments: { id: 'compare_out0-net0', backend: { type: 'socket', data: { addr: { type: 'unix', data: { path: `${d}/compare_out-net0.sock` } }, server: false } } } },
+      {
+        execute: 'chardev-add',
+        arguments: {
+          id: 'mirror0-net0',
+          backend: {
+            type: 'socket',
+            data: { addr: { type: 'inet', data: { host: '127.0.0.12', port: '9003' } }, server: true, wait: false },
+          },
+        },
+      },
+      {
+        execute: 'chardev-add',
+        arguments: {
+          id: 'compare1-net0',
+          backend: {
+            type: 'socket',
+            data: { addr: { type: 'inet', data: { host: '127.0.0.12', port: '9004' } }, server: true, wait: false },
+          },
+        },
+      },
+      {
+        execute: 'chardev-add',
+        arguments: {
+          id: 'compare0-net0',
+          backend: {
+            type: 'socket',
+            data: { addr: { type: 'unix', data: { path: `${d}/compare0-net0.sock` } }, server: true, wait: false },
+          },
+        },
+      },
+      {
+        execute: 'chardev-add',
+        arguments: {
+          id: 'compare0-0-net0',
+          backend: {
+            type: 'socket',
+            data: { addr: { type: 'unix', data: { path: `${d}/compare0-net0.sock` } }, server: false },
+          },
+        },
+      },
+      {
+        execute: 'chardev-add',
+        arguments: {
+          id: 'compare_out-net0',
+          backend: {
+            type: 'socket',
+            data: { addr: { type: 'unix', data: { path: `${d}/compare_out-net0.sock` } }, server: true, wait: false },
+          },
+        },
+      },
+      {
+        execute: 'chardev-add',
+        arguments: {
+          id: 'compare_out0-net0',
+          backend: {
+            type: 'socket',
+            data: { addr: { type: 'unix', data: { path: `${d}/compare_out-net0.sock` } }, server: false },
+          },
+        },
+      },
     ]);
-    const filters = proxy.filter((c) => c.execute === 'object-add' && String(c.arguments?.['qom-type']).startsWith('filter-'));
+    const filters = proxy.filter(
+      (c) => c.execute === 'object-add' && String(c.arguments?.['qom-type']).startsWith('filter-'),
+    );
     assert.equal(filters.length, 3);
     assert.ok(filters.every((c) => c.arguments?.['insert'] === 'before' && c.arguments['position'] === 'id=rew-net0'));
     const compare = proxy.find((c) => c.arguments?.['qom-type'] === 'colo-compare');
     assert.ok(compare && !('insert' in (compare.arguments ?? {})));
-    assert.deepEqual(phase(phases, 'switchover-migrate').commands.at(-1), { execute: 'migrate', arguments: { uri: 'tcp:127.0.0.11:9998' } });
-    assert.deepEqual(phase(renderMirrorStart(spec, vm, p), 'mirror-start').commands[0]?.arguments?.['server'], { type: 'inet', host: '127.0.0.11', port: '9999' });
+    assert.deepEqual(phase(phases, 'switchover-migrate').commands.at(-1), {
+      execute: 'migrate',
+      arguments: { uri: 'tcp:127.0.0.11:9998' },
+    });
+    assert.deepEqual(phase(renderMirrorStart(spec, vm, p), 'mirror-start').commands[0]?.arguments?.['server'], {
+      type: 'inet',
+      host: '127.0.0.11',
+      port: '9999',
+    });
   });
 
   test('promoted primary that already has its chardevs (second re-protect): no chardev-add, still before rew', () => {
@@ -165,37 +324,61 @@ describe('renderSwitchover', () => {
     const spec = fleetSpec();
     const vm = onlyVm(spec);
     const phases = renderSwitchover(spec, vm, initialPlacement(vm));
-    assert.deepEqual(phase(phases, 'switchover-wire').commands.filter((c) => c.execute === 'x-blockdev-change').map((c) => c.arguments?.['parent']), ['quorum-root', 'quorum-data']);
-    assert.deepEqual(phase(phases, 'switchover-wire').commands.filter((c) => c.arguments?.['driver'] === 'nbd').map((c) => c.arguments?.['node-name']), ['nbd-root', 'nbd-data']);
+    assert.deepEqual(
+      phase(phases, 'switchover-wire')
+        .commands.filter((c) => c.execute === 'x-blockdev-change')
+        .map((c) => c.arguments?.['parent']),
+      ['quorum-root', 'quorum-data'],
+    );
+    assert.deepEqual(
+      phase(phases, 'switchover-wire')
+        .commands.filter((c) => c.arguments?.['driver'] === 'nbd')
+        .map((c) => c.arguments?.['node-name']),
+      ['nbd-root', 'nbd-data'],
+    );
     const comps = phase(phases, 'switchover-wire').commands.filter((c) => c.arguments?.['qom-type'] === 'colo-compare');
-    assert.deepEqual(comps.map((c) => [c.arguments?.['id'], c.arguments?.['compare_timeout']]), [['comp-lan', 3000], ['comp-wan', 3000]]);
-    assert.deepEqual(phase(phases, 'switchover-prepare').commands[1]?.arguments, { 'x-checkpoint-delay': 20000, 'max-bandwidth': 134217728, 'downtime-limit': 300 });
+    assert.deepEqual(
+      comps.map((c) => [c.arguments?.['id'], c.arguments?.['compare_timeout']]),
+      [
+        ['comp-lan', 3000],
+        ['comp-wan', 3000],
+      ],
+    );
+    assert.deepEqual(phase(phases, 'switchover-prepare').commands[1]?.arguments, {
+      'x-checkpoint-delay': 20000,
+      'max-bandwidth': 134217728,
+      'downtime-limit': 300,
+    });
   });
 });
 
 describe('renderResyncFinish', () => {
-  test('once COLO runs: cancel every resync mirror (wait COMPLETED), then delete its NBD target node, never the replication one', () => {
-    const spec = fleetSpec();
-    const vm = onlyVm(spec);
-    const phases = renderResyncFinish(vm);
-    assert.deepEqual(phases, [
-      {
-        name: 'resync-cancel',
-        commands: [
-          { execute: 'block-job-cancel', arguments: { device: 'resync-root' } },
-          { execute: 'block-job-cancel', arguments: { device: 'resync-data' } },
-        ],
-        waitFor: { event: 'BLOCK_JOB_COMPLETED', jobIds: ['resync-root', 'resync-data'] },
-      },
-      {
-        name: 'resync-cleanup',
-        commands: [
-          { execute: 'blockdev-del', arguments: { 'node-name': 'resync-nbd-root' } },
-          { execute: 'blockdev-del', arguments: { 'node-name': 'resync-nbd-data' } },
-        ],
-      },
-    ]);
-  });
+  test(
+    'once COLO runs: cancel every resync mirror (wait COMPLETED), then delete its NBD target node, never the ' +
+      'replication one',
+    () => {
+      const spec = fleetSpec();
+      const vm = onlyVm(spec);
+      const phases = renderResyncFinish(vm);
+      assert.deepEqual(phases, [
+        {
+          name: 'resync-cancel',
+          commands: [
+            { execute: 'block-job-cancel', arguments: { device: 'resync-root' } },
+            { execute: 'block-job-cancel', arguments: { device: 'resync-data' } },
+          ],
+          waitFor: { event: 'BLOCK_JOB_COMPLETED', jobIds: ['resync-root', 'resync-data'] },
+        },
+        {
+          name: 'resync-cleanup',
+          commands: [
+            { execute: 'blockdev-del', arguments: { 'node-name': 'resync-nbd-root' } },
+            { execute: 'blockdev-del', arguments: { 'node-name': 'resync-nbd-data' } },
+          ],
+        },
+      ]);
+    },
+  );
 });
 
 describe('failover', () => {
@@ -233,7 +416,10 @@ describe('failover', () => {
     const vm = onlyVm(fleetSpec());
     const sec = only(renderFailoverSecondary(vm)).commands;
     assert.equal(sec.filter((c) => c.execute === 'x-colo-lost-heartbeat').length, 1);
-    assert.deepEqual(sec.filter((c) => c.execute === 'chardev-remove').map((c) => c.arguments?.['id']), ['red1-lan', 'red0-lan', 'red1-wan', 'red0-wan']);
+    assert.deepEqual(
+      sec.filter((c) => c.execute === 'chardev-remove').map((c) => c.arguments?.['id']),
+      ['red1-lan', 'red0-lan', 'red1-wan', 'red0-wan'],
+    );
     const pri = only(renderFailoverPrimary(vm)).commands;
     assert.equal(pri.at(-1)?.execute, 'x-colo-lost-heartbeat');
     assert.equal(pri.filter((c) => c.execute === 'x-blockdev-change').length, 2);
@@ -261,10 +447,13 @@ describe('renderCheckpointUpdate', () => {
       { execute: 'migrate-set-parameters', arguments: { 'x-checkpoint-delay': 5000 } },
     ]);
     vm.checkpoint = { ...prev, maxQueueSize: 4096 };
-    assert.deepEqual(only(renderCheckpointUpdate(vm, prev)).commands.map((c) => c.arguments), [
-      { path: '/objects/comp-lan', property: 'max_queue_size', value: 4096 },
-      { path: '/objects/comp-wan', property: 'max_queue_size', value: 4096 },
-    ]);
+    assert.deepEqual(
+      only(renderCheckpointUpdate(vm, prev)).commands.map((c) => c.arguments),
+      [
+        { path: '/objects/comp-lan', property: 'max_queue_size', value: 4096 },
+        { path: '/objects/comp-wan', property: 'max_queue_size', value: 4096 },
+      ],
+    );
   });
 });
 

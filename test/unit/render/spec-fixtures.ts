@@ -10,7 +10,11 @@ export function host(name: string, address: string, workDir = '/var/lib/colo'): 
     local: false,
     ssh: { address, port: 22, user: 'root', agent: true },
     replicationAddress: address,
-    qemu: { binary: '/usr/bin/qemu-system-x86_64', img: '/usr/bin/qemu-img', firmware: ['/usr/share/seabios', '/usr/share/qemu'] },
+    qemu: {
+      binary: '/usr/bin/qemu-system-x86_64',
+      img: '/usr/bin/qemu-img',
+      firmware: ['/usr/share/seabios', '/usr/share/qemu'],
+    },
     workDir,
   };
 }
@@ -22,8 +26,22 @@ export function labSpec(): Spec {
     primary: 'a',
     secondary: 'b',
     machine: { type: 'pc', accel: 'auto', cpu: 'qemu64', memoryMiB: 128, smp: 1 },
-    boot: { kind: 'kernel', kernel: '/srv/guest/vmlinuz', initrd: '/srv/guest/initrd.img', append: 'console=ttyS0 quiet panic=1' },
-    disks: [{ id: 'disk0', image: '/srv/guest/disk0.qcow2', format: 'qcow2', interface: 'virtio', sizeBytes: 64 * 1024 * 1024, exportName: 'lab-disk0' }],
+    boot: {
+      kind: 'kernel',
+      kernel: '/srv/guest/vmlinuz',
+      initrd: '/srv/guest/initrd.img',
+      append: 'console=ttyS0 quiet panic=1',
+    },
+    disks: [
+      {
+        id: 'disk0',
+        image: '/srv/guest/disk0.qcow2',
+        format: 'qcow2',
+        interface: 'virtio',
+        sizeBytes: 64 * 1024 * 1024,
+        exportName: 'lab-disk0',
+      },
+    ],
     netdevs: [
       {
         id: 'net0',
@@ -33,7 +51,14 @@ export function labSpec(): Spec {
         vnetHdr: true,
       },
     ],
-    checkpoint: { intervalMs: 2000, compareTimeoutMs: 3000, expiredScanCycleMs: 3000, maxQueueSize: 1024, maxBandwidthBytes: 1073741824, switchoverDowntimeMs: 50 },
+    checkpoint: {
+      intervalMs: 2000,
+      compareTimeoutMs: 3000,
+      expiredScanCycleMs: 3000,
+      maxQueueSize: 1024,
+      maxBandwidthBytes: 1073741824,
+      switchoverDowntimeMs: 50,
+    },
     ports: { migration: 9998, nbd: 9999, nics: [{ netdevId: 'net0', mirror: 9003, compare: 9004 }] },
     extraArgs: { both: [], primary: [], secondary: [] },
   };
@@ -54,13 +79,40 @@ export function fleetSpec(): Spec {
     boot: { kind: 'disk' },
     disks: [
       { id: 'root', image: '/images/db-root.qcow2', format: 'qcow2', interface: 'ide', exportName: 'db-root' },
-      { id: 'data', image: '/images/db-data.raw', format: 'raw', interface: 'scsi', sizeBytes: 10737418240, secondaryDir: '/dev/shm/colo', exportName: 'db-data' },
+      {
+        id: 'data',
+        image: '/images/db-data.raw',
+        format: 'raw',
+        interface: 'scsi',
+        sizeBytes: 10737418240,
+        secondaryDir: '/dev/shm/colo',
+        exportName: 'db-data',
+      },
     ],
     netdevs: [
-      { id: 'lan', backend: { kind: 'tap', ifname: 'tap-db0' }, model: 'e1000', mac: '52:54:00:00:00:01', vnetHdr: false },
-      { id: 'wan', backend: { kind: 'bridge', bridge: 'br0' }, model: 'e1000', mac: '52:54:00:00:00:02', vnetHdr: false },
+      {
+        id: 'lan',
+        backend: { kind: 'tap', ifname: 'tap-db0' },
+        model: 'e1000',
+        mac: '52:54:00:00:00:01',
+        vnetHdr: false,
+      },
+      {
+        id: 'wan',
+        backend: { kind: 'bridge', bridge: 'br0' },
+        model: 'e1000',
+        mac: '52:54:00:00:00:02',
+        vnetHdr: false,
+      },
     ],
-    checkpoint: { intervalMs: 20000, compareTimeoutMs: 3000, expiredScanCycleMs: 3000, maxQueueSize: 1024, maxBandwidthBytes: 134217728, switchoverDowntimeMs: 300 },
+    checkpoint: {
+      intervalMs: 20000,
+      compareTimeoutMs: 3000,
+      expiredScanCycleMs: 3000,
+      maxQueueSize: 1024,
+      maxBandwidthBytes: 134217728,
+      switchoverDowntimeMs: 300,
+    },
     ports: {
       migration: 10000,
       nbd: 10001,
@@ -69,7 +121,11 @@ export function fleetSpec(): Spec {
         { netdevId: 'wan', mirror: 10004, compare: 10005 },
       ],
     },
-    extraArgs: { both: ['-rtc', 'base=utc'], primary: ['-trace', 'colo_vm_state_change'], secondary: ['-trace', 'colo_receive_message'] },
+    extraArgs: {
+      both: ['-rtc', 'base=utc'],
+      primary: ['-trace', 'colo_vm_state_change'],
+      secondary: ['-trace', 'colo_receive_message'],
+    },
   };
   return {
     file: '/etc/colo/fleet.yaml',

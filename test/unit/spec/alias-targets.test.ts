@@ -17,5 +17,9 @@ test('aliases resolve to the nearest earlier anchor, like yaml itself; unknown o
     assert.equal(targets.get(a), a.resolve(doc), `alias *${a.source}`);
   }
   assert.equal(targets.get(aliases[2]!), undefined, '*nope has no anchor');
-  assert.deepEqual((targets.get(aliases[1]!) as { toJSON(): unknown }).toJSON(), { k: 2 }, 'the second *x is the re-defined anchor');
+  assert.deepEqual(
+    (targets.get(aliases[1]!) as { toJSON(): unknown }).toJSON(),
+    { k: 2 },
+    'the second *x is the re-defined anchor',
+  );
 });

@@ -59,11 +59,27 @@ describe('defaults inheritance', () => {
   };
 
   test('hosts inherit defaults.host key by key; the host wins', () => {
-    assert.deepEqual(spec.hosts['a']?.ssh, { address: '192.0.2.1', port: 22, user: 'ops', identityFile: '/home/alice/.ssh/colo', agent: false });
-    assert.deepEqual(spec.hosts['a']?.qemu, { binary: '/opt/qemu/bin/qemu-system-x86_64', img: '/opt/qemu/bin/qemu-img', firmware: ['/opt/qemu/share'] });
+    assert.deepEqual(spec.hosts['a']?.ssh, {
+      address: '192.0.2.1',
+      port: 22,
+      user: 'ops',
+      identityFile: '/home/alice/.ssh/colo',
+      agent: false,
+    });
+    assert.deepEqual(spec.hosts['a']?.qemu, {
+      binary: '/opt/qemu/bin/qemu-system-x86_64',
+      img: '/opt/qemu/bin/qemu-img',
+      firmware: ['/opt/qemu/share'],
+    });
     assert.equal(spec.hosts['a']?.workDir, '/srv/colo');
     assert.equal(spec.hosts['a']?.replicationAddress, '192.0.2.1');
-    assert.deepEqual(spec.hosts['b']?.ssh, { address: '192.0.2.2', port: 2200, user: 'root', identityFile: '/home/alice/.ssh/colo', agent: true });
+    assert.deepEqual(spec.hosts['b']?.ssh, {
+      address: '192.0.2.2',
+      port: 2200,
+      user: 'root',
+      identityFile: '/home/alice/.ssh/colo',
+      agent: true,
+    });
     assert.equal(spec.hosts['b']?.workDir, '/var/lib/colo-b');
   });
 
@@ -77,19 +93,39 @@ describe('defaults inheritance', () => {
     const v = vm('inherits');
     assert.deepEqual(v.machine, { type: 'pc', accel: 'kvm', cpu: 'qemu64', memoryMiB: 2048, smp: 2 });
     assert.deepEqual(v.boot, { kind: 'kernel', kernel: '/boot/vmlinuz', append: 'console=ttyS0' });
-    assert.deepEqual(v.disks, [{ id: 'disk0', image: '/i.raw', format: 'raw', interface: 'virtio', exportName: 'disk0', secondaryDir: '/fast' }]);
+    assert.deepEqual(v.disks, [
+      { id: 'disk0', image: '/i.raw', format: 'raw', interface: 'virtio', exportName: 'disk0', secondaryDir: '/fast' },
+    ]);
     assert.deepEqual(v.netdevs[0]?.backend, { kind: 'bridge', bridge: 'br0' });
     assert.equal(v.netdevs[0]?.model, 'e1000');
     assert.equal(v.netdevs[0]?.vnetHdr, false);
-    assert.deepEqual(v.checkpoint, { intervalMs: 5000, compareTimeoutMs: 3000, expiredScanCycleMs: 3000, maxQueueSize: 1024, maxBandwidthBytes: 512 * 1024 ** 2, switchoverDowntimeMs: 50 });
-    assert.deepEqual(v.extraArgs, { both: ['-rtc', 'base=utc'], primary: ['-device', 'virtio-rng-pci'], secondary: [] });
+    assert.deepEqual(v.checkpoint, {
+      intervalMs: 5000,
+      compareTimeoutMs: 3000,
+      expiredScanCycleMs: 3000,
+      maxQueueSize: 1024,
+      maxBandwidthBytes: 512 * 1024 ** 2,
+      switchoverDowntimeMs: 50,
+    });
+    assert.deepEqual(v.extraArgs, {
+      both: ['-rtc', 'base=utc'],
+      primary: ['-device', 'virtio-rng-pci'],
+      secondary: [],
+    });
   });
 
   test('a VM merges mappings key by key and replaces lists and boot', () => {
     const v = vm('overrides');
     assert.deepEqual(v.machine, { type: 'pc', accel: 'kvm', cpu: 'host', memoryMiB: 512, smp: 2 });
     assert.deepEqual(v.boot, { kind: 'disk' });
-    assert.deepEqual(v.disks[0], { id: 'disk0', image: '/o.qcow2', format: 'qcow2', interface: 'virtio', exportName: 'disk0', secondaryDir: '/other' });
+    assert.deepEqual(v.disks[0], {
+      id: 'disk0',
+      image: '/o.qcow2',
+      format: 'qcow2',
+      interface: 'virtio',
+      exportName: 'disk0',
+      secondaryDir: '/other',
+    });
     // tap netdev: gets the tap script default, not the bridge.
     assert.deepEqual(v.netdevs[0]?.backend, { kind: 'tap', script: '/etc/up' });
     assert.equal(v.netdevs[0]?.vnetHdr, true);
@@ -117,17 +153,27 @@ vms: { v: { primary: a, secondary: b, disks: [{ image: /v }], netdevs: [{ backen
     assert.ok(v);
     assert.deepEqual(v.machine, { type: 'pc', accel: 'auto', cpu: 'qemu64', memoryMiB: 512, smp: 1 });
     assert.deepEqual(v.boot, { kind: 'disk' });
-    assert.deepEqual(v.checkpoint, { intervalMs: 2000, compareTimeoutMs: 3000, expiredScanCycleMs: 3000, maxQueueSize: 1024, maxBandwidthBytes: 1024 ** 3, switchoverDowntimeMs: 50 });
+    assert.deepEqual(v.checkpoint, {
+      intervalMs: 2000,
+      compareTimeoutMs: 3000,
+      expiredScanCycleMs: 3000,
+      maxQueueSize: 1024,
+      maxBandwidthBytes: 1024 ** 3,
+      switchoverDowntimeMs: 50,
+    });
     assert.equal(v.netdevs[0]?.model, 'virtio-net-pci');
     assert.equal(v.netdevs[0]?.vnetHdr, true);
     assert.deepEqual(v.netdevs[0]?.backend, { kind: 'user', hostForwards: [] });
   });
 
   test('deepMerge: over wins, mappings merge, lists replace, undefined never overrides', () => {
-    assert.deepEqual(deepMerge<Record<string, unknown>>({ a: 1, m: { x: 1, y: 2 }, l: [1, 2] }, { m: { y: 3 }, l: [9], a: undefined }), {
-      a: 1,
-      m: { x: 1, y: 3 },
-      l: [9],
-    });
+    assert.deepEqual(
+      deepMerge<Record<string, unknown>>({ a: 1, m: { x: 1, y: 2 }, l: [1, 2] }, { m: { y: 3 }, l: [9], a: undefined }),
+      {
+        a: 1,
+        m: { x: 1, y: 3 },
+        l: [9],
+      },
+    );
   });
 });

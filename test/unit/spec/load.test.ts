@@ -51,7 +51,10 @@ describe('examples', async () => {
     assert.ok(spec.vms.some((v) => v.netdevs.length >= 2));
     const kinds = new Set(spec.vms.flatMap((v) => v.netdevs.map((n) => n.backend.kind)));
     assert.ok(kinds.has('tap') && kinds.has('bridge'));
-    assert.ok(spec.vms.every((v) => v.machine.accel === 'kvm'), 'accel inherited from defaults');
+    assert.ok(
+      spec.vms.every((v) => v.machine.accel === 'kvm'),
+      'accel inherited from defaults',
+    );
     // No two VMs sharing a host share a port.
     for (const host of Object.keys(spec.hosts)) {
       const used: number[] = spec.vms
@@ -68,7 +71,10 @@ describe('examples', async () => {
     assert.ok(spec);
     assert.deepEqual(
       Object.values(spec.hosts).map((h) => [h.ssh?.address, h.ssh?.port, h.replicationAddress]),
-      [['127.0.0.11', 2222, '127.0.0.11'], ['127.0.0.12', 2222, '127.0.0.12']],
+      [
+        ['127.0.0.11', 2222, '127.0.0.11'],
+        ['127.0.0.12', 2222, '127.0.0.12'],
+      ],
     );
     for (const h of Object.values(spec.hosts)) {
       assert.match(h.qemu.binary, /^\/root\/\.cache\/colo\/qemu\/.*qemu-system-x86_64$/);
@@ -80,10 +86,16 @@ describe('examples', async () => {
     assert.equal(vm.machine.memoryMiB, 128);
     assert.equal(vm.boot.kind, 'kernel');
     assert.equal(vm.boot.kind === 'kernel' ? vm.boot.append : '', 'console=ttyS0 quiet panic=1');
-    assert.deepEqual(vm.disks.map((d) => [d.format, d.interface, d.sizeBytes]), [['qcow2', 'virtio', 64 * 1024 * 1024]]);
+    assert.deepEqual(
+      vm.disks.map((d) => [d.format, d.interface, d.sizeBytes]),
+      [['qcow2', 'virtio', 64 * 1024 * 1024]],
+    );
     assert.equal(vm.netdevs[0]?.model, 'virtio-net-pci');
     assert.equal(vm.netdevs[0]?.vnetHdr, true);
-    assert.deepEqual(vm.netdevs[0]?.backend, { kind: 'user', hostForwards: [{ protocol: 'tcp', hostPort: 8080, guestPort: 80 }] });
+    assert.deepEqual(vm.netdevs[0]?.backend, {
+      kind: 'user',
+      hostForwards: [{ protocol: 'tcp', hostPort: 8080, guestPort: 80 }],
+    });
     assert.equal(vm.checkpoint.intervalMs, 2000);
   });
 });
@@ -101,17 +113,24 @@ describe('valid fixtures', async () => {
     const { spec } = await loadSpecFile(join(validDir, 'anchors.yaml'));
     assert.deepEqual(spec?.hosts['b']?.ssh, { address: '192.0.2.2', port: 2200, user: 'ops', agent: true });
     assert.equal(spec?.hosts['b']?.workDir, '/srv/colo');
-    assert.deepEqual(spec?.vms.map((v) => [v.name, v.primary, v.machine.memoryMiB, v.disks[0]?.image]), [
-      ['one', 'a', 1024, '/srv/images/one.qcow2'],
-      ['two', 'b', 1024, '/srv/images/two.qcow2'],
-    ]);
+    assert.deepEqual(
+      spec?.vms.map((v) => [v.name, v.primary, v.machine.memoryMiB, v.disks[0]?.image]),
+      [
+        ['one', 'a', 1024, '/srv/images/one.qcow2'],
+        ['two', 'b', 1024, '/srv/images/two.qcow2'],
+      ],
+    );
   });
 
   test('local hosts: no ssh, ports allocated around a host forward', async () => {
     const { spec } = await loadSpecFile(join(validDir, 'local-hosts.yaml'));
     assert.equal(spec?.hosts['left']?.ssh, undefined);
     assert.equal(spec?.hosts['left']?.local, true);
-    assert.deepEqual(spec?.vms[0]?.ports, { migration: 9001, nbd: 9002, nics: [{ netdevId: 'net0', mirror: 9003, compare: 9004 }] });
+    assert.deepEqual(spec?.vms[0]?.ports, {
+      migration: 9001,
+      nbd: 9002,
+      nics: [{ netdevId: 'net0', mirror: 9003, compare: 9004 }],
+    });
     assert.equal(spec?.vms[0]?.machine.memoryMiB, 256);
   });
 });
@@ -138,11 +157,15 @@ describe('loading files', () => {
       await writeFile(abs, 'apiVersion: colo/v1\nhosts: {}\nvms: {}\nextra: 1\n');
       const rel = relative(process.cwd(), abs);
       const bad = await loadSpecFile(rel);
-      assert.deepEqual(bad.diagnostics.map(formatDiagnostic), [`${rel}:4:1: unknown key "extra" at the top level (allowed keys: apiVersion, hosts, defaults, vms)`]);
+      assert.deepEqual(bad.diagnostics.map(formatDiagnostic), [
+        `${rel}:4:1: unknown key "extra" at the top level (allowed keys: apiVersion, hosts, defaults, vms)`,
+      ]);
       await writeFile(abs, 'apiVersion: colo/v1\nhosts: {}\nvms: {}\n');
       const ok = await loadSpecFile(rel);
       assert.equal(ok.spec?.file, resolve(abs));
-      assert.deepEqual(ok.diagnostics.map(formatDiagnostic), [`${rel}:3:1: warning: no VMs declared: there is nothing to protect`]);
+      assert.deepEqual(ok.diagnostics.map(formatDiagnostic), [
+        `${rel}:3:1: warning: no VMs declared: there is nothing to protect`,
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -158,8 +181,10 @@ describe('robustness', () => {
     '"just a string"',
     '[1, 2, 3]',
     'apiVersion: colo/v1\nhosts: 3\nvms: []\n',
-    'apiVersion: colo/v1\nhosts: { a: null, b: [] }\nvms: { x: null, y: { primary: [a], secondary: {}, disks: [null, 3, {}], netdevs: "x" } }\n',
-    'apiVersion: colo/v1\nhosts: { a: { ssh: null } }\nvms: { v: { primary: a, secondary: b, ports: { nics: { net0: null } }, machine: { memory: [] } } }\n',
+    'apiVersion: colo/v1\nhosts: { a: null, b: [] }\nvms: { x: null, y: { primary: [a], secondary: {}, disks: ' +
+      '[null, 3, {}], netdevs: "x" } }\n',
+    'apiVersion: colo/v1\nhosts: { a: { ssh: null } }\nvms: { v: { primary: a, secondary: b, ports: { nics: { ' +
+      'net0: null } }, machine: { memory: [] } } }\n',
     'a: &x [*x]\n',
     'a: !!binary AAAA\nb: !custom 3\n',
     '\u0000\u0001\u0002',
@@ -192,16 +217,20 @@ vms: { v: { primary: a, secondary: b, disks: [{ image: /v }] } }
     );
     assert.ok(spec);
     assert.deepEqual(diagnostics.map(formatDiagnostic), [
-      'w.yaml:4:50: warning: hosts a and b have the same replication address 10.0.0.1; their QEMUs would compete for the same ports',
+      'w.yaml:4:50: warning: hosts a and b have the same replication address 10.0.0.1; their QEMUs would ' +
+        'compete for the same ports',
     ]);
   });
 
   test('a key misplaced one level up suggests where it belongs', () => {
     const { diagnostics } = loadSpecText(
-      'apiVersion: colo/v1\nhosts: { a: { ssh: { address: h1 } }, b: { ssh: { address: h2 } } }\nvms:\n  v:\n    primary: a\n    secondary: b\n    memory: 1G\n    disks: [{ image: /v }]\n',
+      'apiVersion: colo/v1\nhosts: { a: { ssh: { address: h1 } }, b: { ssh: { address: h2 } } }\nvms:\n  v:\n   ' +
+        ' primary: a\n    secondary: b\n    memory: 1G\n    disks: [{ image: /v }]\n',
       'm.yaml',
     );
-    assert.deepEqual(diagnostics.map(formatDiagnostic), ['m.yaml:7:5: unknown key "memory" in vms.v; did you mean "machine.memory"?']);
+    assert.deepEqual(diagnostics.map(formatDiagnostic), [
+      'm.yaml:7:5: unknown key "memory" in vms.v; did you mean "machine.memory"?',
+    ]);
   });
 
   test('errors inside values reached through a merge key point at the anchor', () => {

@@ -11,7 +11,12 @@ describe('MAC addresses', () => {
   });
 
   test('derived MACs are locally administered unicast, in 52:54:00', () => {
-    for (const [vm, id] of [['a', 'net0'], ['web', 'lan'], ['db', 'backup'], ['x', 'y']] as const) {
+    for (const [vm, id] of [
+      ['a', 'net0'],
+      ['web', 'lan'],
+      ['db', 'backup'],
+      ['x', 'y'],
+    ] as const) {
       const mac = deriveMac(vm, id);
       assert.match(mac, /^52:54:00(:[0-9a-f]{2}){3}$/);
       const first = Number.parseInt(mac.slice(0, 2), 16);
@@ -21,7 +26,12 @@ describe('MAC addresses', () => {
   });
 
   test('different VMs or netdevs get different MACs; attempts differ too', () => {
-    const macs = new Set([deriveMac('web', 'net0'), deriveMac('web', 'net1'), deriveMac('db', 'net0'), deriveMac('web', 'net0', 1)]);
+    const macs = new Set([
+      deriveMac('web', 'net0'),
+      deriveMac('web', 'net1'),
+      deriveMac('db', 'net0'),
+      deriveMac('web', 'net0', 1),
+    ]);
     assert.equal(macs.size, 4);
   });
 

@@ -44,9 +44,17 @@ describe('port allocation', () => {
   three: { primary: d, secondary: c, disks: [{ image: /3 }] }
   four: { primary: d, secondary: a, disks: [{ image: /4 }] }
 `);
-    assert.deepEqual(ports(spec, 'one'), { migration: 9000, nbd: 9001, nics: [{ netdevId: 'net0', mirror: 9002, compare: 9003 }] });
+    assert.deepEqual(ports(spec, 'one'), {
+      migration: 9000,
+      nbd: 9001,
+      nics: [{ netdevId: 'net0', mirror: 9002, compare: 9003 }],
+    });
     // two shares b with one.
-    assert.deepEqual(ports(spec, 'two'), { migration: 9004, nbd: 9005, nics: [{ netdevId: 'net0', mirror: 9006, compare: 9007 }] });
+    assert.deepEqual(ports(spec, 'two'), {
+      migration: 9004,
+      nbd: 9005,
+      nics: [{ netdevId: 'net0', mirror: 9006, compare: 9007 }],
+    });
     // three shares c with two only: 9000..9003 are free on c and d.
     assert.deepEqual(ports(spec, 'three'), { migration: 9000, nbd: 9001, nics: [] });
     // four: a has 9000-9003 (one), d has 9000-9001 (three).
@@ -74,7 +82,11 @@ describe('port allocation', () => {
       nbd: 9100
       nics: { lan: { compare: 9101 } }
 `);
-    assert.deepEqual(ports(spec, 'w'), { migration: 9000, nbd: 9100, nics: [{ netdevId: 'lan', mirror: 9002, compare: 9101 }] });
+    assert.deepEqual(ports(spec, 'w'), {
+      migration: 9000,
+      nbd: 9100,
+      nics: [{ netdevId: 'lan', mirror: 9002, compare: 9101 }],
+    });
   });
 
   test('the base comes from the VM, else defaults.ports.base, else 9000', () => {
@@ -89,7 +101,9 @@ describe('port allocation', () => {
   });
 
   test('allocation is deterministic', () => {
-    const vms = `  p: { primary: a, secondary: b, disks: [{ image: /p }], netdevs: [{ backend: user }, { backend: user }] }
+    const vms =
+      `  p: { primary: a, secondary: b, disks: [{ image: /p }], netdevs: [{ backend: user }, { ` +
+      `backend: user }] }
   q: { primary: b, secondary: c, disks: [{ image: /q }], netdevs: [{ backend: user }] }
 `;
     assert.deepEqual(load(vms).vms, load(vms).vms);

@@ -34,7 +34,8 @@ describe('schemas/colo.schema.json', () => {
     walk(schema, '#', (n, at) => {
       for (const [name, prop] of Object.entries((n['properties'] as Record<string, Node> | undefined) ?? {})) {
         properties++;
-        if (typeof prop['description'] !== 'string' || prop['description'].length < 10) missing.push(`${at}/properties/${name}`);
+        if (typeof prop['description'] !== 'string' || prop['description'].length < 10)
+          missing.push(`${at}/properties/${name}`);
       }
       for (const [name, def] of Object.entries((n['$defs'] as Record<string, Node> | undefined) ?? {})) {
         if (typeof def['description'] !== 'string') missing.push(`${at}/$defs/${name}`);

@@ -34,7 +34,10 @@ const freshState = () => path.join(root, `case-${++n}`, '.colo', 'state.json');
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function spawnTs(script: string, args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 /** Resolves with the first stdout line matching `re` (rejects if the child exits first). */
@@ -52,12 +55,15 @@ function waitForLine(child: ChildProcess, re: RegExp): Promise<string> {
       }
     };
     child.stdout!.on('data', onData);
-    child.once('exit', (code, signal) => reject(new Error(`child exited (${code ?? signal}) before printing ${re}: ${buf}${err}`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`child exited (${code ?? signal}) before printing ${re}: ${buf}${err}`)),
+    );
   });
 }
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
@@ -224,7 +230,10 @@ describe('force-unlock', () => {
     const wrong = '00000000-0000-4000-8000-000000000000';
     await assert.rejects(forceUnlock(sp, wrong), (err: unknown) => {
       assert.ok(err instanceof LockError);
-      assert.ok(err.message.startsWith(`lock id ${wrong} does not match the current lock ${holder.info.id}`), err.message);
+      assert.ok(
+        err.message.startsWith(`lock id ${wrong} does not match the current lock ${holder.info.id}`),
+        err.message,
+      );
       assert.equal(err.holder?.id, holder.info.id);
       return true;
     });
@@ -251,7 +260,10 @@ describe('stale and odd locks', () => {
     assert.equal(isStale(info), true);
     await assert.rejects(acquireLock(sp, 'apply'), (err: unknown) => {
       assert.ok(err instanceof LockError);
-      assert.match(err.message, new RegExp(`The holder \\(pid ${pid} on this host, .*\\) is no longer running: the lock is stale\\.`));
+      assert.match(
+        err.message,
+        new RegExp(`The holder \\(pid ${pid} on this host, .*\\) is no longer running: the lock is stale\\.`),
+      );
       assert.ok(err.message.endsWith(`colo force-unlock ${info.id}`), err.message);
       return true;
     });
@@ -289,7 +301,7 @@ describe('stale and odd locks', () => {
     await assert.rejects(forceUnlock(sp, 'x'), /cannot be matched against id x: it is empty/);
   });
 
-  test('formatLockInfo uses Terraform\'s aligned layout', () => {
+  test("formatLockInfo uses Terraform's aligned layout", () => {
     const text = formatLockInfo(lockInfo({}, '/s/state.json'));
     assert.equal(
       text,
@@ -345,7 +357,10 @@ describe('concurrent acquirers', () => {
         assert.equal(holderId, mine.info.id);
         await mine.release();
       } else {
-        assert.equal(`won ${holderId}`, lines.find((l) => l.startsWith('won')));
+        assert.equal(
+          `won ${holderId}`,
+          lines.find((l) => l.startsWith('won')),
+        );
       }
     } finally {
       for (const c of children) c.stdin!.end();

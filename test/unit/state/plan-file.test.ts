@@ -7,7 +7,17 @@ import path from 'node:path';
 import { PlanFileError, assertPlanFresh, readPlanFile, writePlanFile } from '../../../src/state/plan-file.ts';
 import { specHash } from '../../../src/plan/spec-hash.ts';
 import type { Plan } from '../../../src/plan/plan-model.ts';
-import { LINEAGE, healthyPrimary, obsHost, observation, plan, state, vmOf, vmState, webSpec } from '../plan/plan-fixtures.ts';
+import {
+  LINEAGE,
+  healthyPrimary,
+  obsHost,
+  observation,
+  plan,
+  state,
+  vmOf,
+  vmState,
+  webSpec,
+} from '../plan/plan-fixtures.ts';
 
 let root: string;
 before(async () => {
@@ -22,7 +32,9 @@ const file = () => path.join(root, `plan-${++n}.json`);
 /** A real plan (secondary gone: four steps) whose specHash is the spec's. */
 function savedPlan(): { plan: Plan; spec: ReturnType<typeof webSpec> } {
   const spec = webSpec();
-  const obs = observation([obsHost('alpha'), obsHost('beta')], { web: [healthyPrimary(spec, vmOf(spec), 'alpha', 'beta'), { host: 'beta', alive: false }] });
+  const obs = observation([obsHost('alpha'), obsHost('beta')], {
+    web: [healthyPrimary(spec, vmOf(spec), 'alpha', 'beta'), { host: 'beta', alive: false }],
+  });
   const p = { ...plan(spec, state({ web: vmState() }), obs), specHash: specHash(spec) };
   return { plan: p, spec };
 }
@@ -74,7 +86,10 @@ describe('writePlanFile / readPlanFile', () => {
     await writePlanFile(f, p, spec);
     assert.equal((await stat(f)).mode & 0o777, 0o600);
     assert.deepEqual((await readPlanFile(f)).plan, p);
-    assert.deepEqual((await readdir(root)).filter((e) => e.startsWith(path.basename(f)) && e !== path.basename(f)), []);
+    assert.deepEqual(
+      (await readdir(root)).filter((e) => e.startsWith(path.basename(f)) && e !== path.basename(f)),
+      [],
+    );
   });
 
   test('missing file', async () => {
@@ -116,7 +131,7 @@ describe('writePlanFile / readPlanFile', () => {
     await rejects(readPlanFile(f), `${f} is corrupt: its spec does not match the hash the plan recorded`);
   });
 
-  test('a plan whose hash is not its spec\'s is refused on read', async () => {
+  test("a plan whose hash is not its spec's is refused on read", async () => {
     const { plan: p, spec } = savedPlan();
     const f = file();
     await writePlanFile(f, { ...p, specHash: specHash(webSpec({ interval: '3s' })) }, spec);
@@ -138,19 +153,28 @@ describe('assertPlanFresh', () => {
       () => assertPlanFresh(p, state({ web: vmState() }, 8), 'plan.out'),
       (err: Error) =>
         err instanceof PlanFileError &&
-        err.message === `Saved plan is stale: plan.out was made against state ${LINEAGE} serial 7, but the state is now ${LINEAGE} serial 8. Run "colo plan" again.`,
+        err.message ===
+          `Saved plan is stale: plan.out was made against state ${LINEAGE} serial 7, but the state is now ` +
+            `${LINEAGE} serial 8. Run "colo plan" again.`,
     );
   });
 
   test('another state (lineage): stale', () => {
     const other = { ...state({}, 7), lineage: '00000000-0000-4000-8000-000000000000' };
-    assert.throws(() => assertPlanFresh(p, other, 'plan.out'), /the state is now 00000000-0000-4000-8000-000000000000 serial 7/);
+    assert.throws(
+      () => assertPlanFresh(p, other, 'plan.out'),
+      /the state is now 00000000-0000-4000-8000-000000000000 serial 7/,
+    );
   });
 
   test('a plan made without a state', () => {
     const none = { ...p, stateLineage: null, stateSerial: 0 };
     assert.doesNotThrow(() => assertPlanFresh(none, null, 'plan.out'));
-    assert.throws(() => assertPlanFresh(none, state({}, 1), 'plan.out'), (err: Error) => err instanceof PlanFileError && /made against state \(none\) serial 0, but the state is now/.test(err.message));
+    assert.throws(
+      () => assertPlanFresh(none, state({}, 1), 'plan.out'),
+      (err: Error) =>
+        err instanceof PlanFileError && /made against state \(none\) serial 0, but the state is now/.test(err.message),
+    );
   });
 
   test('the state was deleted since the plan', () => {

@@ -42,12 +42,21 @@ function sampleState(): ColoState {
   let s = newState('0.1.0');
   s = updateVm(s, 'web', () =>
     recordCreated(
-      recordStarted(recordStarted(newVmState('alpha', 'beta'), 'alpha', { role: 'primary', argvHash: 'sha256:aa', pid: 4242, at: '2026-01-02T03:04:05.000Z' }), 'beta', {
-        role: 'secondary',
-        argvHash: 'sha256:bb',
-        pid: 4343,
-        at: '2026-01-02T03:04:06.000Z',
-      }),
+      recordStarted(
+        recordStarted(newVmState('alpha', 'beta'), 'alpha', {
+          role: 'primary',
+          argvHash: 'sha256:aa',
+          pid: 4242,
+          at: '2026-01-02T03:04:05.000Z',
+        }),
+        'beta',
+        {
+          role: 'secondary',
+          argvHash: 'sha256:bb',
+          pid: 4343,
+          at: '2026-01-02T03:04:06.000Z',
+        },
+      ),
       'beta',
       ['/var/lib/colo/web/base.qcow2', '/var/lib/colo/web/active.qcow2'],
     ),
@@ -91,7 +100,10 @@ describe('readState / writeState', () => {
     const p = freshPath();
     let s = await writeState(p, sampleState());
     const firstText = await fs.readFile(p, 'utf8');
-    s = await writeState(p, updateVm(s, 'web', (vm) => withStatus(vm!, 'protected')));
+    s = await writeState(
+      p,
+      updateVm(s, 'web', (vm) => withStatus(vm!, 'protected')),
+    );
     assert.equal(s.serial, 2);
     assert.equal(await fs.readFile(backupPathFor(p), 'utf8'), firstText);
     s = await writeState(p, s);
@@ -203,11 +215,14 @@ describe('readState / writeState', () => {
   test('assertSameLineage', () => {
     const s = newState('x');
     assert.doesNotThrow(() => assertSameLineage(s, s.lineage, 'f.json'));
-    assert.throws(() => assertSameLineage(s, '00000000-0000-0000-0000-000000000000', 'f.json'), (err: unknown) => {
-      assert.ok(err instanceof StateError);
-      assert.match(err.message, /f\.json has lineage .* expected 00000000-/);
-      return true;
-    });
+    assert.throws(
+      () => assertSameLineage(s, '00000000-0000-0000-0000-000000000000', 'f.json'),
+      (err: unknown) => {
+        assert.ok(err instanceof StateError);
+        assert.match(err.message, /f\.json has lineage .* expected 00000000-/);
+        return true;
+      },
+    );
   });
 });
 
@@ -269,7 +284,9 @@ describe('pure VM helpers', () => {
 
 describe('schemas/state.schema.json', () => {
   test('is a 2020-12 schema with $id and a description on every property', async () => {
-    const schema = JSON.parse(await fs.readFile(new URL('../../../schemas/state.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    const schema = JSON.parse(
+      await fs.readFile(new URL('../../../schemas/state.schema.json', import.meta.url), 'utf8'),
+    ) as Record<string, unknown>;
     assert.equal(schema['$schema'], 'https://json-schema.org/draft/2020-12/schema');
     assert.equal(typeof schema['$id'], 'string');
     const missing: string[] = [];
@@ -286,7 +303,13 @@ describe('schemas/state.schema.json', () => {
     // it compiles in ajv strict mode and accepts a real state
     const ajv = new Ajv2020({ strict: true, validateFormats: false });
     const validate = ajv.compile(schema);
-    const full = updateVm(sampleState(), 'web', (vm) => recordFailover(vm!, { at: '2026-01-01T00:00:00Z', from: 'alpha', to: 'beta', durationMs: 1 }));
-    assert.equal(validate({ ...full, vms: { ...full.vms, web: { ...full.vms['web']!, note: 'n' } } }), true, JSON.stringify(validate.errors));
+    const full = updateVm(sampleState(), 'web', (vm) =>
+      recordFailover(vm!, { at: '2026-01-01T00:00:00Z', from: 'alpha', to: 'beta', durationMs: 1 }),
+    );
+    assert.equal(
+      validate({ ...full, vms: { ...full.vms, web: { ...full.vms['web']!, note: 'n' } } }),
+      true,
+      JSON.stringify(validate.errors),
+    );
   });
 });

@@ -22,7 +22,8 @@ import { HostKeyError } from '../../../src/transport/types.ts';
 const { utils } = ssh2;
 
 function newKey(type: 'ed25519' | 'ecdsa' = 'ed25519'): { text: string; blob: Buffer } {
-  const kp = type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : utils.generateKeyPairSync('ed25519');
+  const kp =
+    type === 'ecdsa' ? utils.generateKeyPairSync('ecdsa', { bits: 256 }) : utils.generateKeyPairSync('ed25519');
   const text = kp.public.trim().split(/\s+/).slice(0, 2).join(' ');
   return { text, blob: parsePublicKey(text).key };
 }
@@ -134,7 +135,10 @@ describe('verifyHostKey policy', () => {
   const base = { host: 'beta', address: '127.0.0.12', port: 2222 };
 
   test('pinned key accepted with an empty/missing known_hosts', async () => {
-    const v = await verifyHostKey({ ...base, pinnedKey: `${A.text} comment`, knownHostsFile: join(dir, 'none') }, A.blob);
+    const v = await verifyHostKey(
+      { ...base, pinnedKey: `${A.text} comment`, knownHostsFile: join(dir, 'none') },
+      A.blob,
+    );
     assert.deepEqual(v, { accepted: 'pinned', fingerprint: fingerprint(A.blob) });
   });
   test('pinned key wins over known_hosts: mismatch refused even if known_hosts has the key', async () => {
@@ -171,7 +175,10 @@ describe('verifyHostKey policy', () => {
     assert.equal(await readFile(f, 'utf8'), `other ${B.text}\n`);
   });
   test('missing known_hosts = empty: unknown refused', async () => {
-    await assert.rejects(verifyHostKey({ ...base, knownHostsFile: join(dir, 'missing', 'kh') }, A.blob), /unknown host key/);
+    await assert.rejects(
+      verifyHostKey({ ...base, knownHostsFile: join(dir, 'missing', 'kh') }, A.blob),
+      /unknown host key/,
+    );
   });
   test('accept-new records a hashed line, creating dir 0700 and file 0600; then it is known', async () => {
     const f = join(dir, 'newdir', '.ssh', 'known_hosts');
@@ -217,7 +224,10 @@ describe('verifyHostKey policy', () => {
   test('a different key type for a known host is refused, even with accept-new', async () => {
     const f = await khFile(`[127.0.0.12]:2222 ${E.text}\n`);
     await assert.rejects(verifyHostKey({ ...base, knownHostsFile: f }, A.blob), /only has ecdsa-sha2-nistp256 keys/);
-    await assert.rejects(verifyHostKey({ ...base, knownHostsFile: f, acceptNew: true }, A.blob), /refusing to record a different key type/);
+    await assert.rejects(
+      verifyHostKey({ ...base, knownHostsFile: f, acceptNew: true }, A.blob),
+      /refusing to record a different key type/,
+    );
   });
   test('known_hosts that is a directory fails closed', async () => {
     const d = join(dir, 'kh-dir');
@@ -242,13 +252,20 @@ describe('verifyHostKey policy', () => {
       },
       mkdir: async () => {},
     };
-    await assert.rejects(verifyHostKey({ ...base, knownHostsFile: '/x/known_hosts', acceptNew: true, fs }, A.blob), /cannot read known hosts file \/x\/known_hosts \(EACCES\)/);
+    await assert.rejects(
+      verifyHostKey({ ...base, knownHostsFile: '/x/known_hosts', acceptNew: true, fs }, A.blob),
+      /cannot read known hosts file \/x\/known_hosts \(EACCES\)/,
+    );
     assert.equal(appended, false);
   });
-  test('known_hosts with mode 000 fails closed when not root', { skip: process.getuid?.() === 0 ? 'running as root' : false }, async () => {
-    const f = await khFile(`[127.0.0.12]:2222 ${A.text}\n`);
-    const { chmod } = await import('node:fs/promises');
-    await chmod(f, 0);
-    await assert.rejects(verifyHostKey({ ...base, knownHostsFile: f }, A.blob), /EACCES/);
-  });
+  test(
+    'known_hosts with mode 000 fails closed when not root',
+    { skip: process.getuid?.() === 0 ? 'running as root' : false },
+    async () => {
+      const f = await khFile(`[127.0.0.12]:2222 ${A.text}\n`);
+      const { chmod } = await import('node:fs/promises');
+      await chmod(f, 0);
+      await assert.rejects(verifyHostKey({ ...base, knownHostsFile: f }, A.blob), /EACCES/);
+    },
+  );
 });

@@ -47,15 +47,26 @@ describe('Semaphore', () => {
 
 describe('withDeadline', () => {
   test('returns the body result in time', async () => {
-    assert.equal(await withDeadline(1000, () => new Error('late'), async () => 42), 42);
+    assert.equal(
+      await withDeadline(
+        1000,
+        () => new Error('late'),
+        async () => 42,
+      ),
+      42,
+    );
   });
   test('rejects with the timeout error and aborts the body signal', async () => {
     let aborted: unknown;
     await assert.rejects(
-      withDeadline(50, () => new Error('too slow'), (signal) => {
-        signal.addEventListener('abort', () => (aborted = signal.reason));
-        return new Promise((_, reject) => setTimeout(() => reject(new Error('late failure is not unhandled')), 100));
-      }),
+      withDeadline(
+        50,
+        () => new Error('too slow'),
+        (signal) => {
+          signal.addEventListener('abort', () => (aborted = signal.reason));
+          return new Promise((_, reject) => setTimeout(() => reject(new Error('late failure is not unhandled')), 100));
+        },
+      ),
       /too slow/,
     );
     assert.match(String(aborted), /too slow/);

@@ -20,10 +20,15 @@ let runner = '';
 /** Runs colo's CLI from the sources in a child process (its own stdout/stderr). */
 function colo(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', runner, ...args], { encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', runner, ...args],
+      { encoding: 'utf8', timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -32,7 +37,16 @@ const STATE = {
   lineage: '8d0b7a52-3c1e-4f43-9a57-0f6a1c2b9e10',
   serial: 2,
   coloVersion: '0.1.0',
-  vms: { web: { primaryHost: 'beta', secondaryHost: 'alpha', primaryOrigin: 'promoted-secondary', status: 'degraded', started: {}, created: {} } },
+  vms: {
+    web: {
+      primaryHost: 'beta',
+      secondaryHost: 'alpha',
+      primaryOrigin: 'promoted-secondary',
+      status: 'degraded',
+      started: {},
+      created: {},
+    },
+  },
 };
 
 describe('colo graph (CLI)', () => {
@@ -42,7 +56,11 @@ describe('colo graph (CLI)', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'colo-graph-'));
     spec = path.join(dir, 'colo.yaml');
     runner = path.join(dir, 'colo-cli.mjs');
-    await writeFile(runner, `const { runCli } = await import(${JSON.stringify(pathToFileURL(MAIN).href)});\nprocess.exitCode = await runCli(process.argv);\n`);
+    await writeFile(
+      runner,
+      `const { runCli } = await import(${JSON.stringify(pathToFileURL(MAIN).href)});\nprocess.exitCode = await ` +
+        `runCli(process.argv);\n`,
+    );
     await copyFile(path.join(EXAMPLES_DIR, 'pair.yaml'), spec);
   });
   after(async () => {
@@ -56,7 +74,10 @@ describe('colo graph (CLI)', () => {
     assert.ok(r.stdout.includes('=== vm web: primary alpha, secondary beta (roles from the spec)\n'));
     // the same as the renderer on the same spec (paths are not part of the rendering)
     const loaded = await loadExample('pair.yaml');
-    assert.equal(r.stdout.replace(/ssh root@[^ ]+/g, ''), renderGraphText({ ...loaded, file: spec }, null).replace(/ssh root@[^ ]+/g, ''));
+    assert.equal(
+      r.stdout.replace(/ssh root@[^ ]+/g, ''),
+      renderGraphText({ ...loaded, file: spec }, null).replace(/ssh root@[^ ]+/g, ''),
+    );
   });
 
   test('--format dot prints a digraph', async () => {

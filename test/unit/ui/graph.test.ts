@@ -19,10 +19,20 @@ import { EXAMPLES_DIR, labSpec, loadExample } from '../render/spec-fixtures.ts';
 import { expectGolden } from './golden.ts';
 
 const THIS_FILE = 'test/unit/ui/graph.test.ts';
-const examples = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.yaml')).sort();
+const examples = readdirSync(EXAMPLES_DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 function vmState(primaryHost: string, secondaryHost: string, o: Partial<VmState> = {}): VmState {
-  return { primaryHost, secondaryHost, primaryOrigin: 'promoted-secondary', status: 'degraded', started: {}, created: {}, ...o };
+  return {
+    primaryHost,
+    secondaryHost,
+    primaryOrigin: 'promoted-secondary',
+    status: 'degraded',
+    started: {},
+    created: {},
+    ...o,
+  };
 }
 
 function stateOf(vms: Record<string, VmState>): ColoState {
@@ -74,7 +84,11 @@ function checkDot(dot: string): { nodes: string[]; edges: [string, string][] } {
   });
   assert.equal(depth, 0, 'braces balance');
   assert.ok(lines[0]!.startsWith('//') && lines[1] === 'digraph colo {' && lines.at(-1) === '}', 'one digraph');
-  assert.deepEqual(nodes.filter((id, i) => nodes.indexOf(id) !== i), [], 'node ids are unique');
+  assert.deepEqual(
+    nodes.filter((id, i) => nodes.indexOf(id) !== i),
+    [],
+    'node ids are unique',
+  );
   for (const [a, b] of edges) {
     assert.ok(nodes.includes(a), `edge from an undeclared node ${a}`);
     assert.ok(nodes.includes(b), `edge to an undeclared node ${b}`);
@@ -112,10 +126,18 @@ describe('graph-dot: syntax', () => {
       const { nodes, edges } = checkDot(renderGraphDot(spec, null));
       // per pair: 2 QEMUs + 2 x disks + 2 x NICs; per pair: 2 edges per disk and NIC inside the
       // hosts, NBD per disk, one migration, mirror and compare per NIC between them
-      const perPair = spec.vms.map((v) => ({ nodes: 2 + 2 * v.disks.length + 2 * v.netdevs.length, edges: 2 * (v.disks.length + v.netdevs.length) + v.disks.length + 1 + 2 * v.netdevs.length }));
-      const unused = Object.keys(spec.hosts).filter((h) => !spec.vms.some((v) => v.primary === h || v.secondary === h)).length;
+      const perPair = spec.vms.map((v) => ({
+        nodes: 2 + 2 * v.disks.length + 2 * v.netdevs.length,
+        edges: 2 * (v.disks.length + v.netdevs.length) + v.disks.length + 1 + 2 * v.netdevs.length,
+      }));
+      const unused = Object.keys(spec.hosts).filter(
+        (h) => !spec.vms.some((v) => v.primary === h || v.secondary === h),
+      ).length;
       assert.equal(nodes.length, perPair.reduce((a, p) => a + p.nodes, 0) + unused);
-      assert.equal(edges.length, perPair.reduce((a, p) => a + p.edges, 0));
+      assert.equal(
+        edges.length,
+        perPair.reduce((a, p) => a + p.edges, 0),
+      );
     });
   }
 
@@ -135,7 +157,11 @@ describe('graph-dot: syntax', () => {
     const dot = renderGraphDot(spec, null);
     checkDot(dot);
     const clusters = dot.split('\n').filter((l) => l.startsWith('  subgraph "cluster_host_'));
-    assert.deepEqual(clusters, ['  subgraph "cluster_host_a" {', '  subgraph "cluster_host_b" {', '  subgraph "cluster_host_spare" {']);
+    assert.deepEqual(clusters, [
+      '  subgraph "cluster_host_a" {',
+      '  subgraph "cluster_host_b" {',
+      '  subgraph "cluster_host_spare" {',
+    ]);
     assert.ok(dot.includes('"host:spare" [label="no VM", shape=plaintext];'));
   });
 
@@ -155,10 +181,14 @@ describe('graph-dot: syntax', () => {
     const dot = renderGraphDot(await loadExample('pair.yaml'), null);
     const edgeLines = dot.split('\n').filter((l) => / -> "/.test(l) && !l.includes('arrowhead=none'));
     assert.deepEqual(edgeLines, [
-      '  "disk:web@alpha:root" -> "disk:web@beta:root" [label="NBD 10.10.0.2:9001\\nnbd-root -> parent-root\\nexport root", color=blue, fontcolor=blue];',
-      '  "qemu:web@alpha" -> "qemu:web@beta" [label="migration 10.10.0.2:9000\\nmigrate -> -incoming\\ncheckpoints every 2s", style=bold];',
-      '  "nic:web@alpha:lan" -> "nic:web@beta:lan" [label="mirror 10.10.0.1:9002\\nmirror0-lan -> red0-lan\\npackets for the guest, copied", color=darkgreen, fontcolor=darkgreen];',
-      '  "nic:web@beta:lan" -> "nic:web@alpha:lan" [label="compare 10.10.0.1:9003\\nred1-lan -> compare1-lan\\nthe secondary\'s output, compared", color=red, fontcolor=red];',
+      '  "disk:web@alpha:root" -> "disk:web@beta:root" [label="NBD 10.10.0.2:9001\\nnbd-root -> ' +
+        'parent-root\\nexport root", color=blue, fontcolor=blue];',
+      '  "qemu:web@alpha" -> "qemu:web@beta" [label="migration 10.10.0.2:9000\\nmigrate -> ' +
+        '-incoming\\ncheckpoints every 2s", style=bold];',
+      '  "nic:web@alpha:lan" -> "nic:web@beta:lan" [label="mirror 10.10.0.1:9002\\nmirror0-lan -> ' +
+        'red0-lan\\npackets for the guest, copied", color=darkgreen, fontcolor=darkgreen];',
+      '  "nic:web@beta:lan" -> "nic:web@alpha:lan" [label="compare 10.10.0.1:9003\\nred1-lan -> ' +
+        'compare1-lan\\nthe secondary\'s output, compared", color=red, fontcolor=red];',
     ]);
   });
 });
@@ -169,19 +199,40 @@ describe('graph-text: content', () => {
     const text = renderGraphText(spec, null);
     for (const vm of spec.vms) {
       const block = text.slice(text.indexOf(`=== vm ${vm.name}:`)).split('\n=== vm ')[0]!;
-      const expected: string[] = [`-incoming tcp:${spec.hosts[vm.secondary]!.replicationAddress}:${vm.ports.migration}`, `NBD server ${spec.hosts[vm.secondary]!.replicationAddress}:${vm.ports.nbd}`];
+      const expected: string[] = [
+        `-incoming tcp:${spec.hosts[vm.secondary]!.replicationAddress}:${vm.ports.migration}`,
+        `NBD server ${spec.hosts[vm.secondary]!.replicationAddress}:${vm.ports.nbd}`,
+      ];
       for (const d of vm.disks) {
         const ids = diskIds(d);
-        expected.push(ids.quorum, ids.device, ids.parent, ids.childs, ids.nbd, ids.replication, `export ${ids.exportName}`, d.image);
+        expected.push(
+          ids.quorum,
+          ids.device,
+          ids.parent,
+          ids.childs,
+          ids.nbd,
+          ids.replication,
+          `export ${ids.exportName}`,
+          d.image,
+        );
       }
       for (const n of vm.netdevs) {
         const { virtioBackendPath: _notShown, ...ids } = nicIds(n);
         expected.push(...Object.values(ids), n.mac, n.model);
       }
-      for (const p of vm.ports.nics) expected.push(`[${spec.hosts[vm.primary]!.replicationAddress}:${p.mirror}]`, `[${spec.hosts[vm.primary]!.replicationAddress}:${p.compare}]`);
+      for (const p of vm.ports.nics)
+        expected.push(
+          `[${spec.hosts[vm.primary]!.replicationAddress}:${p.mirror}]`,
+          `[${spec.hosts[vm.primary]!.replicationAddress}:${p.compare}]`,
+        );
       const sp = vmPaths(spec, vm, vm.secondary);
       const pp = vmPaths(spec, vm, vm.primary);
-      expected.push(sp.qmpSocket, pp.qmpSocket, ...sp.disks.flatMap((d) => [d.base, d.hidden, d.active]), ...pp.nics.flatMap((n) => [n.primaryInSocket, n.compareOutSocket]));
+      expected.push(
+        sp.qmpSocket,
+        pp.qmpSocket,
+        ...sp.disks.flatMap((d) => [d.base, d.hidden, d.active]),
+        ...pp.nics.flatMap((n) => [n.primaryInSocket, n.compareOutSocket]),
+      );
       for (const s of expected) assert.ok(block.includes(s), `vm ${vm.name}: "${s}" missing from\n${block}`);
     }
   });
@@ -207,16 +258,19 @@ describe('graph-text: content', () => {
     const lines = text.split('\n');
     const i = lines.findIndex((l) => l.includes(' NBD disk0 '));
     assert.ok(lines[i - 1]!.startsWith('+---'), 'after the primary box');
-    assert.deepEqual(lines.slice(i, i + 4).map((l) => l.replace(/ +/g, ' ')), [
-      ' v NBD disk0 lab-a nbd-disk0 -> lab-b parent-disk0 [127.0.0.12:9001] export disk0',
-      ' v migration lab-a migrate -> lab-b -incoming [127.0.0.12:9000] checkpoints every 2s',
-      ' v mirror net0 lab-a mirror0-net0 [127.0.0.11:9002] -> lab-b red0-net0 packets for the guest, copied',
-      " ^ compare net0 lab-b red1-net0 -> lab-a compare1-net0 [127.0.0.11:9003] the secondary's output, compared",
-    ]);
+    assert.deepEqual(
+      lines.slice(i, i + 4).map((l) => l.replace(/ +/g, ' ')),
+      [
+        ' v NBD disk0 lab-a nbd-disk0 -> lab-b parent-disk0 [127.0.0.12:9001] export disk0',
+        ' v migration lab-a migrate -> lab-b -incoming [127.0.0.12:9000] checkpoints every 2s',
+        ' v mirror net0 lab-a mirror0-net0 [127.0.0.11:9002] -> lab-b red0-net0 packets for the guest, copied',
+        " ^ compare net0 lab-b red1-net0 -> lab-a compare1-net0 [127.0.0.11:9003] the secondary's output, compared",
+      ],
+    );
     assert.ok(lines[i + 4]!.startsWith('+-- secondary: lab-b (127.0.0.12) '));
   });
 
-  test('hostForwards on each side bind that host\'s replication address by default', async () => {
+  test("hostForwards on each side bind that host's replication address by default", async () => {
     const text = renderGraphText(await loadExample('loopback-lab.yaml'), null);
     assert.match(text, /\| {3}hostfwd tcp 127\.0\.0\.11:8080 -> guest port 80 +\|/);
     assert.match(text, /\| {3}hostfwd tcp 127\.0\.0\.12:8080 -> guest port 80 +\|/);
@@ -261,7 +315,7 @@ describe('graph: roles and selection', () => {
     assert.ok(text.includes('| QEMU web (a secondary promoted by a failover) '));
   });
 
-  test('a failover to the primary keeps the spec\'s sides (primaryOrigin primary)', async () => {
+  test("a failover to the primary keeps the spec's sides (primaryOrigin primary)", async () => {
     const spec = await loadExample('pair.yaml');
     const g = specGraph(spec, stateOf({ web: vmState('alpha', 'beta', { primaryOrigin: 'primary' }) }));
     assert.equal(g.pairs[0]!.primary.host, 'alpha');
@@ -285,9 +339,18 @@ describe('graph: roles and selection', () => {
   test('a VM filter keeps the named pairs, in spec order, and only their hosts', async () => {
     const spec = await loadExample('fleet.yaml');
     const g = specGraph(spec, null, ['edge', 'db']);
-    assert.deepEqual(g.pairs.map((p) => p.vm), ['db', 'edge']);
-    assert.deepEqual(g.hosts.map((h) => h.name), ['rack1-a', 'rack1-b', 'rack2-a', 'rack2-b']);
-    assert.deepEqual(specGraph(spec, null, ['cache']).hosts.map((h) => h.name), ['rack2-a', 'rack2-b']);
+    assert.deepEqual(
+      g.pairs.map((p) => p.vm),
+      ['db', 'edge'],
+    );
+    assert.deepEqual(
+      g.hosts.map((h) => h.name),
+      ['rack1-a', 'rack1-b', 'rack2-a', 'rack2-b'],
+    );
+    assert.deepEqual(
+      specGraph(spec, null, ['cache']).hosts.map((h) => h.name),
+      ['rack2-a', 'rack2-b'],
+    );
     assert.equal(specGraph(spec, null, []).pairs.length, 4);
     const dot = renderGraphDot(spec, null, { vms: ['cache'] });
     checkDot(dot);

@@ -41,7 +41,14 @@ type Node = Record<string, unknown>;
 const NAMES = ['plan', 'status', 'failover', 'apply-events', 'verify', 'drill'] as const;
 type SchemaName = (typeof NAMES)[number];
 /** How many properties the walk must at least find in each schema (a guard against walking nothing). */
-const MIN_PROPERTIES: Record<SchemaName, number> = { plan: 10, status: 10, failover: 10, 'apply-events': 10, verify: 10, drill: 8 };
+const MIN_PROPERTIES: Record<SchemaName, number> = {
+  plan: 10,
+  status: 10,
+  failover: 10,
+  'apply-events': 10,
+  verify: 10,
+  drill: 8,
+};
 
 function loadSchema(name: SchemaName): Node {
   return JSON.parse(readFileSync(new URL(`../../../schemas/${name}.schema.json`, import.meta.url), 'utf8')) as Node;
@@ -62,7 +69,11 @@ function validator(name: SchemaName): ValidateFunction {
 /** Asserts `doc` is valid, with ajv's errors in the message. */
 function assertValid(name: SchemaName, doc: unknown, what: string): void {
   const v = validator(name);
-  assert.equal(v(doc), true, `${what} does not match schemas/${name}.schema.json: ${JSON.stringify(v.errors, null, 2)}`);
+  assert.equal(
+    v(doc),
+    true,
+    `${what} does not match schemas/${name}.schema.json: ${JSON.stringify(v.errors, null, 2)}`,
+  );
 }
 
 function assertInvalid(name: SchemaName, doc: unknown, what: string): void {
@@ -75,9 +86,11 @@ function walk(node: unknown, at: string, visit: (n: Node, at: string) => void): 
   const n = node as Node;
   visit(n, at);
   for (const key of ['properties', '$defs']) {
-    for (const [name, child] of Object.entries((n[key] as Record<string, unknown> | undefined) ?? {})) walk(child, `${at}/${key}/${name}`, visit);
+    for (const [name, child] of Object.entries((n[key] as Record<string, unknown> | undefined) ?? {}))
+      walk(child, `${at}/${key}/${name}`, visit);
   }
-  for (const key of ['items', 'additionalProperties', 'propertyNames']) if (typeof n[key] === 'object') walk(n[key], `${at}/${key}`, visit);
+  for (const key of ['items', 'additionalProperties', 'propertyNames'])
+    if (typeof n[key] === 'object') walk(n[key], `${at}/${key}`, visit);
   for (const key of ['anyOf', 'oneOf', 'allOf']) {
     const list = n[key];
     if (Array.isArray(list)) list.forEach((child, i) => walk(child, `${at}/${key}/${i}`, visit));
@@ -106,7 +119,8 @@ describe('machine-output schemas: form', () => {
       walk(loadSchema(name), '#', (n, at) => {
         for (const [prop, child] of Object.entries((n['properties'] as Record<string, Node> | undefined) ?? {})) {
           properties++;
-          if (typeof child['description'] !== 'string' || child['description'].length < 10) missing.push(`${at}/properties/${prop}`);
+          if (typeof child['description'] !== 'string' || child['description'].length < 10)
+            missing.push(`${at}/properties/${prop}`);
         }
         for (const [def, child] of Object.entries((n['$defs'] as Record<string, Node> | undefined) ?? {})) {
           if (typeof child['description'] !== 'string') missing.push(`${at}/$defs/${def}`);
@@ -135,32 +149,62 @@ describe('plan.schema.json accepts renderPlanJson output', () => {
   const cases: Record<string, () => Plan> = {
     create: () => {
       const spec = webSpec();
-      return plan(spec, null, observation([obsHost('alpha'), obsHost('beta', { workDirExists: false })], { web: [gone('alpha'), gone('beta')] }));
+      return plan(
+        spec,
+        null,
+        observation([obsHost('alpha'), obsHost('beta', { workDirExists: false })], {
+          web: [gone('alpha'), gone('beta')],
+        }),
+      );
     },
     'no changes': () => plan(webSpec(), state({ web: vmState() }), healthyWeb(webSpec())),
     'update in place (attributes with before/after)': () =>
-      plan(webSpec({ compareTimeout: '2s' }), state({ web: vmState() }), healthyWeb(webSpec(), { migrateParams: { 'x-checkpoint-delay': 5000 } })),
-    'replace (forcesReplacement)': () => plan(webSpec({ memory: '256M' }), state({ web: vmState() }), healthyWeb(webSpec())),
-    'virtio disabled': () => plan(webSpec(), state({ web: vmState() }), healthyWeb(webSpec(), {}, { virtioDisabled: ['/machine/peripheral/nic-net0/virtio-backend'] })),
+      plan(
+        webSpec({ compareTimeout: '2s' }),
+        state({ web: vmState() }),
+        healthyWeb(webSpec(), { migrateParams: { 'x-checkpoint-delay': 5000 } }),
+      ),
+    'replace (forcesReplacement)': () =>
+      plan(webSpec({ memory: '256M' }), state({ web: vmState() }), healthyWeb(webSpec())),
+    'virtio disabled': () =>
+      plan(
+        webSpec(),
+        state({ web: vmState() }),
+        healthyWeb(webSpec(), {}, { virtioDisabled: ['/machine/peripheral/nic-net0/virtio-backend'] }),
+      ),
     'blocked: primary gone (hint)': () => {
       const spec = webSpec();
-      return plan(spec, state({ web: vmState() }), observation([obsHost('alpha'), obsHost('beta')], { web: [gone('alpha'), healthySecondary(spec, vmOf(spec), 'beta', 'alpha')] }));
+      return plan(
+        spec,
+        state({ web: vmState() }),
+        observation([obsHost('alpha'), obsHost('beta')], {
+          web: [gone('alpha'), healthySecondary(spec, vmOf(spec), 'beta', 'alpha')],
+        }),
+      );
     },
     'blocked: secondary host down': () => {
       const spec = webSpec();
-      return plan(spec, state({ web: vmState() }), observation([obsHost('alpha'), downHost('beta')], { web: [healthyPrimary(spec, vmOf(spec), 'alpha', 'beta')] }));
+      return plan(
+        spec,
+        state({ web: vmState() }),
+        observation([obsHost('alpha'), downHost('beta')], { web: [healthyPrimary(spec, vmOf(spec), 'alpha', 'beta')] }),
+      );
     },
     'removed VM (drift without host, files-delete)': () => {
       const spec = webSpec({ withApi: true, withoutWeb: true });
       const api = vmOf(spec, 'api');
       const obs = observation([obsHost('alpha'), obsHost('beta')], {
         api: [healthyPrimary(spec, api, 'alpha', 'beta'), healthySecondary(spec, api, 'beta', 'alpha')],
-        web: [{ host: 'alpha', alive: true, pid: 4242 }, { host: 'beta', alive: true, pid: 5151 }],
+        web: [
+          { host: 'alpha', alive: true, pid: 4242 },
+          { host: 'beta', alive: true, pid: 5151 },
+        ],
       });
       return plan(spec, state({ web: vmState(), api: vmState({ created: {} }) }), obs);
     },
     destroy: () => plan(webSpec(), state({ web: vmState() }), healthyWeb(webSpec()), 'destroy'),
-    'refresh-only with drift': () => plan(webSpec(), state({ web: vmState() }), healthyWeb(webSpec(), { objects: ['type'] }), 'refresh-only'),
+    'refresh-only with drift': () =>
+      plan(webSpec(), state({ web: vmState() }), healthyWeb(webSpec(), { objects: ['type'] }), 'refresh-only'),
   };
 
   for (const [name, make] of Object.entries(cases)) {
@@ -173,14 +217,38 @@ describe('plan.schema.json accepts renderPlanJson output', () => {
   }
 
   test('the fixtures cover every part of the document', () => {
-    const docs = Object.values(cases).map((m) => JSON.parse(renderPlanJson(m())) as Record<string, unknown[] | unknown>);
+    const docs = Object.values(cases).map(
+      (m) => JSON.parse(renderPlanJson(m())) as Record<string, unknown[] | unknown>,
+    );
     const some = (f: (d: Record<string, unknown>) => boolean) => docs.some(f);
-    assert.ok(some((d) => (d['state'] as { lineage: unknown }).lineage === null), 'a plan without a state');
-    assert.ok(some((d) => (d['resource_drift'] as unknown[]).length > 0), 'drift');
-    assert.ok(some((d) => (d['blocked'] as { hint?: string }[]).some((b) => b.hint !== undefined)), 'a blocked pair with a hint');
-    assert.ok(some((d) => (d['warnings'] as unknown[]).length > 0), 'warnings');
-    assert.ok(some((d) => (d['resource_changes'] as { host: unknown }[]).some((c) => c.host !== null)), 'steps on hosts');
-    assert.ok(some((d) => (d['resource_changes'] as { change: { attributes: { forcesReplacement?: boolean }[] } }[]).some((c) => c.change.attributes.some((a) => a.forcesReplacement))), 'forcesReplacement');
+    assert.ok(
+      some((d) => (d['state'] as { lineage: unknown }).lineage === null),
+      'a plan without a state',
+    );
+    assert.ok(
+      some((d) => (d['resource_drift'] as unknown[]).length > 0),
+      'drift',
+    );
+    assert.ok(
+      some((d) => (d['blocked'] as { hint?: string }[]).some((b) => b.hint !== undefined)),
+      'a blocked pair with a hint',
+    );
+    assert.ok(
+      some((d) => (d['warnings'] as unknown[]).length > 0),
+      'warnings',
+    );
+    assert.ok(
+      some((d) => (d['resource_changes'] as { host: unknown }[]).some((c) => c.host !== null)),
+      'steps on hosts',
+    );
+    assert.ok(
+      some((d) =>
+        (d['resource_changes'] as { change: { attributes: { forcesReplacement?: boolean }[] } }[]).some((c) =>
+          c.change.attributes.some((a) => a.forcesReplacement),
+        ),
+      ),
+      'forcesReplacement',
+    );
     assert.deepEqual(new Set(docs.map((d) => d['mode'])), new Set(['normal', 'destroy', 'refresh-only']));
   });
 
@@ -198,7 +266,11 @@ describe('plan.schema.json accepts renderPlanJson output', () => {
     assertInvalid('plan', { ...good, format_version: '2.0' }, 'another format version');
     assertInvalid('plan', { ...good, mode: 'apply' }, 'an unknown mode');
     assertInvalid('plan', { ...good, resource_changes: [{ ...changes[0]!, kind: 'reboot' }] }, 'an unknown step kind');
-    assertInvalid('plan', { ...good, resource_changes: [{ ...changes[0]!, change: { actions: ['replace'], attributes: [] } }] }, 'replace as an action (it is delete+create)');
+    assertInvalid(
+      'plan',
+      { ...good, resource_changes: [{ ...changes[0]!, change: { actions: ['replace'], attributes: [] } }] },
+      'replace as an action (it is delete+create)',
+    );
     assertInvalid('plan', { ...good, summary: { add: 1, change: 0 } }, 'a summary without destroy');
     const { timestamp: _t, ...noTime } = good;
     assertInvalid('plan', noTime, 'no timestamp');
@@ -214,19 +286,66 @@ describe('status.schema.json accepts `colo status --json` documents', () => {
 
   const cases: Record<string, () => ReturnType<typeof pairStatuses>> = {
     protected: () => pairStatuses(spec, state({ web: vmState() }), healthyWeb(spec)),
-    'not deployed': () => pairStatuses(spec, null, observation([obsHost('alpha'), obsHost('beta')], { web: [gone('alpha'), gone('beta')] })),
-    'degraded: secondary gone': () => pairStatuses(spec, state({ web: vmState() }), observation([obsHost('alpha'), obsHost('beta')], { web: [healthyPrimary(spec, vm, 'alpha', 'beta'), gone('beta')] })),
-    'down: primary gone': () => pairStatuses(spec, state({ web: vmState() }), observation([obsHost('alpha'), obsHost('beta')], { web: [gone('alpha'), healthySecondary(spec, vm, 'beta', 'alpha')] })),
-    'unknown: primary host unreachable': () => pairStatuses(spec, state({ web: vmState() }), observation([downHost('alpha'), obsHost('beta')], { web: [healthySecondary(spec, vm, 'beta', 'alpha')] })),
+    'not deployed': () =>
+      pairStatuses(
+        spec,
+        null,
+        observation([obsHost('alpha'), obsHost('beta')], { web: [gone('alpha'), gone('beta')] }),
+      ),
+    'degraded: secondary gone': () =>
+      pairStatuses(
+        spec,
+        state({ web: vmState() }),
+        observation([obsHost('alpha'), obsHost('beta')], {
+          web: [healthyPrimary(spec, vm, 'alpha', 'beta'), gone('beta')],
+        }),
+      ),
+    'down: primary gone': () =>
+      pairStatuses(
+        spec,
+        state({ web: vmState() }),
+        observation([obsHost('alpha'), obsHost('beta')], {
+          web: [gone('alpha'), healthySecondary(spec, vm, 'beta', 'alpha')],
+        }),
+      ),
+    'unknown: primary host unreachable': () =>
+      pairStatuses(
+        spec,
+        state({ web: vmState() }),
+        observation([downHost('alpha'), obsHost('beta')], { web: [healthySecondary(spec, vm, 'beta', 'alpha')] }),
+      ),
     'after a failover (lastFailover)': () => {
-      const st = state({ web: vmState({ primaryHost: 'beta', secondaryHost: 'alpha', primaryOrigin: 'promoted-secondary', status: 'degraded', lastFailover: { at: '2026-02-03T04:05:06.000Z', from: 'alpha', to: 'beta', durationMs: 812 } }) });
-      const promoted = healthyPrimary(spec, vm, 'beta', 'alpha', { coloMode: 'none', coloReason: 'request', migrateStatus: 'none' });
-      return pairStatuses(spec, st, observation([obsHost('alpha'), obsHost('beta')], { web: [gone('alpha'), promoted] }));
+      const st = state({
+        web: vmState({
+          primaryHost: 'beta',
+          secondaryHost: 'alpha',
+          primaryOrigin: 'promoted-secondary',
+          status: 'degraded',
+          lastFailover: { at: '2026-02-03T04:05:06.000Z', from: 'alpha', to: 'beta', durationMs: 812 },
+        }),
+      });
+      const promoted = healthyPrimary(spec, vm, 'beta', 'alpha', {
+        coloMode: 'none',
+        coloReason: 'request',
+        migrateStatus: 'none',
+      });
+      return pairStatuses(
+        spec,
+        st,
+        observation([obsHost('alpha'), obsHost('beta')], { web: [gone('alpha'), promoted] }),
+      );
     },
     'two VMs': () => {
       const two = webSpec({ withApi: true });
       const api = vmOf(two, 'api');
-      return pairStatuses(two, null, observation([obsHost('alpha'), obsHost('beta')], { web: [gone('alpha'), gone('beta')], api: [healthyPrimary(two, api, 'alpha', 'beta'), healthySecondary(two, api, 'beta', 'alpha')] }));
+      return pairStatuses(
+        two,
+        null,
+        observation([obsHost('alpha'), obsHost('beta')], {
+          web: [gone('alpha'), gone('beta')],
+          api: [healthyPrimary(two, api, 'alpha', 'beta'), healthySecondary(two, api, 'beta', 'alpha')],
+        }),
+      );
     },
   };
 
@@ -236,7 +355,10 @@ describe('status.schema.json accepts `colo status --json` documents', () => {
 
   test('the fixtures cover every health and both lastFailover forms', () => {
     const all = Object.values(cases).flatMap((m) => m());
-    assert.deepEqual(new Set(all.map((p) => p.health)), new Set(['protected', 'degraded', 'down', 'not-deployed', 'unknown']));
+    assert.deepEqual(
+      new Set(all.map((p) => p.health)),
+      new Set(['protected', 'degraded', 'down', 'not-deployed', 'unknown']),
+    );
     assert.ok(all.some((p) => p.lastFailover !== null) && all.some((p) => p.lastFailover === null));
     assert.ok(all.some((p) => p.primary.pid === null) && all.some((p) => p.primary.pid !== null));
     assert.ok(all.some((p) => p.checkpoint.intervalMs !== null && p.checkpoint.compareTimeoutMs !== null));
@@ -246,8 +368,16 @@ describe('status.schema.json accepts `colo status --json` documents', () => {
     const good = statusDoc(cases['protected']!()) as { vms: Node[] };
     const pair = good.vms[0]!;
     assertInvalid('status', { ...good, vms: [{ ...pair, health: 'fine' }] }, 'an unknown health');
-    assertInvalid('status', { ...good, vms: [{ ...pair, primary: { ...(pair['primary'] as Node), coloMode: 'tertiary' } }] }, 'an unknown COLO mode');
-    assertInvalid('status', { ...good, vms: [{ ...pair, primary: { ...(pair['primary'] as Node), pid: '42' } }] }, 'a pid as a string');
+    assertInvalid(
+      'status',
+      { ...good, vms: [{ ...pair, primary: { ...(pair['primary'] as Node), coloMode: 'tertiary' } }] },
+      'an unknown COLO mode',
+    );
+    assertInvalid(
+      'status',
+      { ...good, vms: [{ ...pair, primary: { ...(pair['primary'] as Node), pid: '42' } }] },
+      'a pid as a string',
+    );
     const { lastFailover: _lf, ...noFailover } = pair;
     assertInvalid('status', { ...good, vms: [noFailover] }, 'lastFailover omitted instead of null');
     assertInvalid('status', { vms: good.vms }, 'no format_version');
@@ -262,7 +392,9 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
     fenced: 'alpha',
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 320 },
-    message: 'web now runs alone on beta (alpha fenced: stopped-over-ssh) in 320 ms [connect 41 ms, fence 230 ms, QMP 18 ms, verify 25 ms]. Run "colo apply" to re-protect it.',
+    message:
+      'web now runs alone on beta (alpha fenced: stopped-over-ssh) in 320 ms [connect 41 ms, fence 230 ms, QMP ' +
+      '18 ms, verify 25 ms]. Run "colo apply" to re-protect it.',
   };
   const already: FailoverResult = {
     vm: 'api',
@@ -271,12 +403,19 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
     fenced: 'alpha',
     fencing: 'not-needed',
     timings: { connectMs: 39, fenceMs: 0, qmpMs: 0, verifyMs: 0, totalMs: 0 },
-    message: 'api already runs alone on beta (failed over at 2026-02-03T04:05:06.000Z); nothing to do. Run "colo apply" to re-protect it.',
+    message:
+      'api already runs alone on beta (failed over at 2026-02-03T04:05:06.000Z); nothing to do. Run "colo ' +
+      'apply" to re-protect it.',
   };
   /** What src/cli/commands/failover.ts writes with --json. */
-  const failoverDoc = (to: 'secondary' | 'primary', results: FailoverResult[], errors: { vm: string; error: Error }[]) => asJson(failoverDocument(to, { results, errors }));
+  const failoverDoc = (
+    to: 'secondary' | 'primary',
+    results: FailoverResult[],
+    errors: { vm: string; error: Error }[],
+  ) => asJson(failoverDocument(to, { results, errors }));
 
-  test('promoted and already failed over', () => assertValid('failover', failoverDoc('secondary', [promoted, already], []), 'two results'));
+  test('promoted and already failed over', () =>
+    assertValid('failover', failoverDoc('secondary', [promoted, already], []), 'two results'));
   test('every fencing kind, to the primary', () => {
     for (const fencing of ['stopped-over-ssh', 'fence-command', 'operator', 'not-needed'] as const) {
       assertValid('failover', failoverDoc('primary', [{ ...promoted, fencing }], []), `fencing ${fencing}`);
@@ -284,7 +423,12 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
   });
   test('errors only (exit 1), each with its class name as kind', () => {
     const errors = [
-      { vm: 'web', error: new FailoverRefused('web: the pair is healthy (both QEMUs run in COLO); a failover now drops its protection.') },
+      {
+        vm: 'web',
+        error: new FailoverRefused(
+          'web: the pair is healthy (both QEMUs run in COLO); a failover now drops its protection.',
+        ),
+      },
       { vm: 'api', error: new QmpError('x-colo-lost-heartbeat', 'GenericError', 'COLO is not enabled') },
       { vm: 'db', error: new TransportError('beta', 'beta: connect ECONNREFUSED 127.0.0.12:2222') },
       { vm: 'cache', error: new Error('unexpected') },
@@ -293,28 +437,84 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
     assertValid('failover', doc, 'errors');
     assert.deepEqual(
       doc.errors.map((e) => [e.vm, e.kind]),
-      [['web', 'FailoverRefused'], ['api', 'QmpError'], ['db', 'TransportError'], ['cache', 'Error']],
+      [
+        ['web', 'FailoverRefused'],
+        ['api', 'QmpError'],
+        ['db', 'TransportError'],
+        ['cache', 'Error'],
+      ],
     );
     assert.equal(doc.errors[1]!.error, 'x-colo-lost-heartbeat: GenericError: COLO is not enabled');
   });
   test('results and errors in spec order, whatever order they completed in (inVmOrder)', () => {
     const specOrder = [{ name: 'web' }, { name: 'api' }, { name: 'db' }];
-    const completed = [{ ...already, vm: 'db' }, { ...promoted, vm: 'web' }, { ...already, vm: 'api' }];
-    assert.deepEqual(inVmOrder(specOrder, completed).map((r) => r.vm), ['web', 'api', 'db']);
-    assert.deepEqual(completed.map((r) => r.vm), ['db', 'web', 'api'], 'the input list is left as it was');
-    const errs = [{ vm: 'db', error: new Error('b') }, { vm: 'web', error: new Error('a') }];
-    assert.deepEqual(inVmOrder(specOrder, errs).map((e) => e.vm), ['web', 'db']);
-    assertValid('failover', failoverDoc('secondary', inVmOrder(specOrder, completed), inVmOrder(specOrder, errs)), 'ordered document');
+    const completed = [
+      { ...already, vm: 'db' },
+      { ...promoted, vm: 'web' },
+      { ...already, vm: 'api' },
+    ];
+    assert.deepEqual(
+      inVmOrder(specOrder, completed).map((r) => r.vm),
+      ['web', 'api', 'db'],
+    );
+    assert.deepEqual(
+      completed.map((r) => r.vm),
+      ['db', 'web', 'api'],
+      'the input list is left as it was',
+    );
+    const errs = [
+      { vm: 'db', error: new Error('b') },
+      { vm: 'web', error: new Error('a') },
+    ];
+    assert.deepEqual(
+      inVmOrder(specOrder, errs).map((e) => e.vm),
+      ['web', 'db'],
+    );
+    assertValid(
+      'failover',
+      failoverDoc('secondary', inVmOrder(specOrder, completed), inVmOrder(specOrder, errs)),
+      'ordered document',
+    );
   });
   test('nothing to do: empty lists', () => assertValid('failover', failoverDoc('secondary', [], []), 'empty'));
 
   test('rejects what failover never writes', () => {
-    assertInvalid('failover', failoverDoc('secondary', [{ ...promoted, outcome: 'failed' as FailoverResult['outcome'] }], []), 'an unknown outcome');
+    assertInvalid(
+      'failover',
+      failoverDoc('secondary', [{ ...promoted, outcome: 'failed' as FailoverResult['outcome'] }], []),
+      'an unknown outcome',
+    );
     assertInvalid('failover', { ...(failoverDoc('secondary', [], []) as Node), to: 'both' }, 'an unknown target');
-    assertInvalid('failover', failoverDoc('secondary', [{ ...promoted, timings: { ...promoted.timings, totalMs: -1 } }], []), 'a negative time');
-    assertInvalid('failover', { format_version: '1.0', to: 'secondary', results: [], errors: [{ vm: 'web', kind: 'Error', error: { message: 'x' } }] }, 'an error object instead of its message');
-    assertInvalid('failover', { format_version: '1.0', to: 'secondary', results: [], errors: [{ vm: 'web', error: 'x' }] }, 'an error without its kind');
-    assertInvalid('failover', { format_version: '1.0', to: 'secondary', results: [], errors: [{ vm: 'web', kind: 'Failover refused', error: 'x' }] }, 'a kind that is not a class name');
+    assertInvalid(
+      'failover',
+      failoverDoc('secondary', [{ ...promoted, timings: { ...promoted.timings, totalMs: -1 } }], []),
+      'a negative time',
+    );
+    assertInvalid(
+      'failover',
+      {
+        format_version: '1.0',
+        to: 'secondary',
+        results: [],
+        errors: [{ vm: 'web', kind: 'Error', error: { message: 'x' } }],
+      },
+      'an error object instead of its message',
+    );
+    assertInvalid(
+      'failover',
+      { format_version: '1.0', to: 'secondary', results: [], errors: [{ vm: 'web', error: 'x' }] },
+      'an error without its kind',
+    );
+    assertInvalid(
+      'failover',
+      {
+        format_version: '1.0',
+        to: 'secondary',
+        results: [],
+        errors: [{ vm: 'web', kind: 'Failover refused', error: 'x' }],
+      },
+      'a kind that is not a class name',
+    );
   });
 });
 
@@ -323,7 +523,13 @@ describe('apply-events.schema.json accepts every `colo apply --json` line', () =
   function hookLines(): string[] {
     const lines: string[] = [];
     const hooks = jsonHooks((l) => lines.push(l));
-    const p = plan(webSpec(), null, observation([obsHost('alpha'), obsHost('beta', { workDirExists: false })], { web: [gone('alpha'), gone('beta')] }));
+    const p = plan(
+      webSpec(),
+      null,
+      observation([obsHost('alpha'), obsHost('beta', { workDirExists: false })], {
+        web: [gone('alpha'), gone('beta')],
+      }),
+    );
     const steps: PlannedStep[] = p.steps;
     assert.ok(steps.length >= 4 && steps.some((s) => s.vm === undefined), 'a plan with a host step and VM steps');
     for (const s of steps) {
@@ -347,30 +553,72 @@ describe('apply-events.schema.json accepts every `colo apply --json` line', () =
       types.add(ev.type);
       assertValid('apply-events', ev, `line ${l}`);
     }
-    assert.deepEqual(types, new Set(['apply_start', 'apply_progress', 'apply_complete', 'apply_errored', 'apply_skipped']));
+    assert.deepEqual(
+      types,
+      new Set(['apply_start', 'apply_progress', 'apply_complete', 'apply_errored', 'apply_skipped']),
+    );
   });
 
   test('the change_summary lines apply.ts writes (changeSummaryEvent)', () => {
     // After steps ran (counts of what was done), with nothing to do (zeros), and with blocked pairs (then exit 1).
     const zero = { add: 0, change: 0, remove: 0 };
-    const line = (message: string, changes = zero, blocked: Plan['blocked'] = []) => asJson(changeSummaryEvent(message, changes, blocked));
-    assertValid('apply-events', line('Apply complete! Resources: 5 added, 1 changed, 1 destroyed.', { add: 5, change: 1, remove: 1 }), 'apply summary');
-    assertValid('apply-events', line('Destroy complete! Resources: 3 destroyed.', { add: 0, change: 0, remove: 3 }), 'destroy summary');
-    assertValid('apply-events', line('No changes. Your infrastructure matches the configuration.'), 'no-changes summary');
-    assertValid('apply-events', line('No changes applied.', zero, [{ vm: 'web', reason: 'the primary QEMU on alpha is gone', hint: 'colo failover web --to secondary' }]), 'blocked summary');
-    assertValid('apply-events', line('No changes applied.', zero, [{ vm: 'web', reason: 'secondary host beta is unreachable' }]), 'blocked without a hint');
+    const line = (message: string, changes = zero, blocked: Plan['blocked'] = []) =>
+      asJson(changeSummaryEvent(message, changes, blocked));
+    assertValid(
+      'apply-events',
+      line('Apply complete! Resources: 5 added, 1 changed, 1 destroyed.', { add: 5, change: 1, remove: 1 }),
+      'apply summary',
+    );
+    assertValid(
+      'apply-events',
+      line('Destroy complete! Resources: 3 destroyed.', { add: 0, change: 0, remove: 3 }),
+      'destroy summary',
+    );
+    assertValid(
+      'apply-events',
+      line('No changes. Your infrastructure matches the configuration.'),
+      'no-changes summary',
+    );
+    assertValid(
+      'apply-events',
+      line('No changes applied.', zero, [
+        { vm: 'web', reason: 'the primary QEMU on alpha is gone', hint: 'colo failover web --to secondary' },
+      ]),
+      'blocked summary',
+    );
+    assertValid(
+      'apply-events',
+      line('No changes applied.', zero, [{ vm: 'web', reason: 'secondary host beta is unreachable' }]),
+      'blocked without a hint',
+    );
     const ev = changeSummaryEvent('x', { add: 2, change: 0, remove: 1 }, [], new Date('2026-02-03T04:05:06.000Z'));
-    assert.deepEqual(ev, { '@level': 'info', '@message': 'x', '@timestamp': '2026-02-03T04:05:06.000Z', type: 'change_summary', changes: { add: 2, change: 0, remove: 1 }, blocked: [] });
+    assert.deepEqual(ev, {
+      '@level': 'info',
+      '@message': 'x',
+      '@timestamp': '2026-02-03T04:05:06.000Z',
+      type: 'change_summary',
+      changes: { add: 2, change: 0, remove: 1 },
+      blocked: [],
+    });
   });
 
   test('the apply_failed line apply.ts writes when runApply throws (applyFailedEvent)', () => {
-    const steps = plan(webSpec(), null, observation([obsHost('alpha'), obsHost('beta', { workDirExists: false })], { web: [gone('alpha'), gone('beta')] })).steps;
+    const steps = plan(
+      webSpec(),
+      null,
+      observation([obsHost('alpha'), obsHost('beta', { workDirExists: false })], {
+        web: [gone('alpha'), gone('beta')],
+      }),
+    ).steps;
     const hostStep = steps.find((s) => s.vm === undefined)!;
     const vmStep = steps.find((s) => s.kind === 'secondary-images')!;
-    const err = new ApplyError('apply failed for 2 steps; 1 of 6 steps done\n  web: stopped at ...\nFix the cause and run "colo apply" again.', [
-      { step: hostStep, error: new Error('beta: mkdir exited 1: Permission denied') },
-      { vm: 'web', step: vmStep, error: new QmpError('blockdev-mirror', 'GenericError', 'Could not open image') },
-    ]);
+    const err = new ApplyError(
+      'apply failed for 2 steps; 1 of 6 steps done\n  web: stopped at ...\nFix the cause and run "colo apply" again.',
+      [
+        { step: hostStep, error: new Error('beta: mkdir exited 1: Permission denied') },
+        { vm: 'web', step: vmStep, error: new QmpError('blockdev-mirror', 'GenericError', 'Could not open image') },
+      ],
+    );
     const ev = applyFailedEvent(err, new Date('2026-02-03T04:05:06.000Z'));
     const line = JSON.stringify(ev);
     assert.ok(!line.includes('\n'), 'one line, though the message has several');
@@ -378,7 +626,12 @@ describe('apply-events.schema.json accepts every `colo apply --json` line', () =
     assert.equal(ev['@message'], err.message);
     assert.deepEqual(ev.failures, [
       { vm: null, address: hostStep.address, kind: 'host-prepare', error: 'beta: mkdir exited 1: Permission denied' },
-      { vm: 'web', address: vmStep.address, kind: 'secondary-images', error: 'blockdev-mirror: GenericError: Could not open image' },
+      {
+        vm: 'web',
+        address: vmStep.address,
+        kind: 'secondary-images',
+        error: 'blockdev-mirror: GenericError: Could not open image',
+      },
     ]);
   });
 
@@ -386,10 +639,24 @@ describe('apply-events.schema.json accepts every `colo apply --json` line', () =
     const start = JSON.parse(hookLines()[0]!) as Node;
     assertInvalid('apply-events', { ...start, type: 'apply_finished' }, 'an unknown event type');
     assertInvalid('apply-events', { ...start, '@level': 'error' }, 'apply_start at level error');
-    assertInvalid('apply-events', { ...start, hook: { ...(start['hook'] as Node), elapsed_ms: 5 } }, 'elapsed_ms on apply_start');
-    const done = hookLines().map((l) => JSON.parse(l) as Node).find((e) => e['type'] === 'apply_complete')!;
-    assertInvalid('apply-events', { ...done, hook: { ...(done['hook'] as Node), elapsed_ms: 1.5 } }, 'fractional milliseconds (the engine rounds)');
-    assertInvalid('apply-events', { ...done, hook: { ...(done['hook'] as Node), action: 'recreate' } }, 'an unknown action');
+    assertInvalid(
+      'apply-events',
+      { ...start, hook: { ...(start['hook'] as Node), elapsed_ms: 5 } },
+      'elapsed_ms on apply_start',
+    );
+    const done = hookLines()
+      .map((l) => JSON.parse(l) as Node)
+      .find((e) => e['type'] === 'apply_complete')!;
+    assertInvalid(
+      'apply-events',
+      { ...done, hook: { ...(done['hook'] as Node), elapsed_ms: 1.5 } },
+      'fractional milliseconds (the engine rounds)',
+    );
+    assertInvalid(
+      'apply-events',
+      { ...done, hook: { ...(done['hook'] as Node), action: 'recreate' } },
+      'an unknown action',
+    );
     const { hook: _h, ...noHook } = start;
     assertInvalid('apply-events', noHook, 'a step event without its hook');
     const summary = asJson(changeSummaryEvent('x', { add: 1, change: 0, remove: 0 }, [])) as Node;
@@ -399,15 +666,29 @@ describe('apply-events.schema.json accepts every `colo apply --json` line', () =
     assertInvalid('apply-events', noChanges, 'a summary without counts');
     const { '@timestamp': _ts, ...noTimestamp } = summary;
     assertInvalid('apply-events', noTimestamp, 'a summary without @timestamp');
-    assertInvalid('apply-events', { ...summary, changes: { add: 1, change: 0, destroy: 0 } }, 'destroy instead of remove');
+    assertInvalid(
+      'apply-events',
+      { ...summary, changes: { add: 1, change: 0, destroy: 0 } },
+      'destroy instead of remove',
+    );
     assertInvalid('apply-events', { ...summary, changes: { add: -1, change: 0, remove: 0 } }, 'a negative count');
     assertInvalid('apply-events', { ...summary, '@level': 'error' }, 'a summary at level error');
     assertInvalid('apply-events', { ...summary, blocked: [{ vm: 'web' }] }, 'a blocked pair without its reason');
-    const failed = { '@level': 'error', '@message': 'apply failed', '@timestamp': '2026-02-03T04:05:06.000Z', type: 'apply_failed', failures: [{ vm: 'web', address: 'vm.web.colo', kind: 'colo-start', error: 'x' }] };
+    const failed = {
+      '@level': 'error',
+      '@message': 'apply failed',
+      '@timestamp': '2026-02-03T04:05:06.000Z',
+      type: 'apply_failed',
+      failures: [{ vm: 'web', address: 'vm.web.colo', kind: 'colo-start', error: 'x' }],
+    };
     assertValid('apply-events', failed, 'a hand-built apply_failed');
     assertInvalid('apply-events', { ...failed, failures: [] }, 'apply_failed without failures');
     assertInvalid('apply-events', { ...failed, '@level': 'info' }, 'apply_failed at level info');
-    assertInvalid('apply-events', { ...failed, failures: [{ vm: 'web', address: 'vm.web.colo', kind: 'colo-start' }] }, 'a failure without its error');
+    assertInvalid(
+      'apply-events',
+      { ...failed, failures: [{ vm: 'web', address: 'vm.web.colo', kind: 'colo-start' }] },
+      'a failure without its error',
+    );
     assertInvalid('apply-events', { ...failed, changes: { add: 0, change: 0, remove: 0 } }, 'counts on apply_failed');
   });
 });
@@ -434,18 +715,41 @@ describe('verify.schema.json accepts `colo verify --json` documents', () => {
     secondary: 'alpha',
     checks: [
       { name: 'colo', ok: false, detail: 'the secondary is down: no QEMU of api runs on alpha' },
-      { name: 'checkpoints', ok: false, detail: 'the checkpoint counter stopped: no checkpoint within 9 s (x-checkpoint-delay 2000 ms)' },
-      { name: 'virtio', ok: false, detail: 'secondary virtio device(s) stuck disabled: /machine/peripheral/nic-net0/virtio-backend' },
-      { name: 'console', ok: false, detail: 'the secondary guest crashed: Kernel panic - not syncing: Fatal exception' },
-      { name: 'service', ok: false, detail: '127.0.0.12:8081 did not answer (12 tries in 15 s): connect ECONNREFUSED 127.0.0.12:8081' },
+      {
+        name: 'checkpoints',
+        ok: false,
+        detail: 'the checkpoint counter stopped: no checkpoint within 9 s (x-checkpoint-delay 2000 ms)',
+      },
+      {
+        name: 'virtio',
+        ok: false,
+        detail: 'secondary virtio device(s) stuck disabled: /machine/peripheral/nic-net0/virtio-backend',
+      },
+      {
+        name: 'console',
+        ok: false,
+        detail: 'the secondary guest crashed: Kernel panic - not syncing: Fatal exception',
+      },
+      {
+        name: 'service',
+        ok: false,
+        detail: '127.0.0.12:8081 did not answer (12 tries in 15 s): connect ECONNREFUSED 127.0.0.12:8081',
+      },
     ],
     ms: 15020,
   };
   /** --probe none: no service check; serviceOnly (drill after a failover): the service check alone. */
   const noProbe: VmVerification = { ...allOk, checks: allOk.checks.filter((c) => c.name !== 'service') };
-  const serviceOnly: VmVerification = { ...allOk, primary: 'beta', secondary: 'alpha', checks: [{ name: 'service', ok: true, detail: 'no TCP host forward to probe (tap/bridge networking): skipped' }], ms: 3 };
+  const serviceOnly: VmVerification = {
+    ...allOk,
+    primary: 'beta',
+    secondary: 'alpha',
+    checks: [{ name: 'service', ok: true, detail: 'no TCP host forward to probe (tap/bridge networking): skipped' }],
+    ms: 3,
+  };
   /** What src/cli/commands/verify.ts writes with --json. */
-  const verifyDoc = (list: VmVerification[]) => asJson({ format_version: '1.0', ok: list.every((v) => v.ok), vms: list });
+  const verifyDoc = (list: VmVerification[]) =>
+    asJson({ format_version: '1.0', ok: list.every((v) => v.ok), vms: list });
 
   test('every check passed', () => assertValid('verify', verifyDoc([allOk]), 'all ok'));
   test('every check failed (exit 1)', () => {
@@ -453,7 +757,8 @@ describe('verify.schema.json accepts `colo verify --json` documents', () => {
     assert.equal(doc.ok, false);
     assertValid('verify', doc, 'one pair broken');
   });
-  test('--probe none and the service check alone', () => assertValid('verify', verifyDoc([noProbe, serviceOnly]), 'fewer checks'));
+  test('--probe none and the service check alone', () =>
+    assertValid('verify', verifyDoc([noProbe, serviceOnly]), 'fewer checks'));
   test('no VM', () => assertValid('verify', verifyDoc([]), 'empty'));
 
   test('rejects what verify never writes', () => {
@@ -463,8 +768,16 @@ describe('verify.schema.json accepts `colo verify --json` documents', () => {
     const { ok: _ok, ...noOk } = good;
     assertInvalid('verify', noOk, 'no ok');
     assertInvalid('verify', verifyDoc([{ ...allOk, ms: 1.5 }]), 'fractional milliseconds');
-    assertInvalid('verify', verifyDoc([{ ...allOk, checks: [{ name: 'disk' as 'colo', ok: true, detail: 'x' }] }]), 'an unknown check');
-    assertInvalid('verify', verifyDoc([{ ...allOk, checks: [{ name: 'colo', ok: true, detail: '' }] }]), 'a check without detail');
+    assertInvalid(
+      'verify',
+      verifyDoc([{ ...allOk, checks: [{ name: 'disk' as 'colo', ok: true, detail: 'x' }] }]),
+      'an unknown check',
+    );
+    assertInvalid(
+      'verify',
+      verifyDoc([{ ...allOk, checks: [{ name: 'colo', ok: true, detail: '' }] }]),
+      'a check without detail',
+    );
     assertInvalid('verify', verifyDoc([{ ...allOk, primary: '127.0.0.11' }]), 'an address instead of a host name');
   });
 });
@@ -473,21 +786,43 @@ describe('drill.schema.json accepts `colo drill --json` documents', () => {
   type Phase = { phase: string; ok: boolean; ms: number; detail: string };
   const round = (suffix: string): Phase[] => [
     { phase: `verify before${suffix}`, ok: true, ms: 2150, detail: 'colo, checkpoints, virtio, console, service' },
-    { phase: `failover to the secondary${suffix}`, ok: true, ms: 420, detail: 'web now runs alone on beta (alpha fenced: stopped-over-ssh) in 398 ms [connect 41 ms, fence 230 ms, QMP 18 ms, verify 25 ms].' },
+    {
+      phase: `failover to the secondary${suffix}`,
+      ok: true,
+      ms: 420,
+      detail:
+        'web now runs alone on beta (alpha fenced: stopped-over-ssh) in 398 ms [connect 41 ms, fence 230 ms, ' +
+        'QMP 18 ms, verify 25 ms].',
+    },
     { phase: `service on the new primary${suffix}`, ok: true, ms: 35, detail: 'service' },
-    { phase: `re-protect${suffix}`, ok: true, ms: 9800, detail: 'Apply complete! Resources: 3 added, 0 changed, 1 destroyed.' },
+    {
+      phase: `re-protect${suffix}`,
+      ok: true,
+      ms: 9800,
+      detail: 'Apply complete! Resources: 3 added, 0 changed, 1 destroyed.',
+    },
     { phase: `verify after${suffix}`, ok: true, ms: 2240, detail: 'colo, checkpoints, virtio, console, service' },
   ];
   /** What src/cli/commands/drill.ts writes with --json: after the last phase, or at the first failed one. */
   const drillDoc = (ok: boolean, phases: Phase[]) => asJson({ format_version: '1.0', vm: 'web', ok, phases });
 
   test('a passed drill', () => assertValid('drill', drillDoc(true, round('')), 'passed'));
-  test('--back: two rounds', () => assertValid('drill', drillDoc(true, [...round(' (round 1)'), ...round(' (round 2)')]), 'two rounds'));
+  test('--back: two rounds', () =>
+    assertValid('drill', drillDoc(true, [...round(' (round 1)'), ...round(' (round 2)')]), 'two rounds'));
   test('failed at the failover (exit 1): the last phase is the failed one', () => {
-    const phases = [round('')[0]!, { phase: 'failover to the secondary', ok: false, ms: 12, detail: 'web: the survivor host beta is unreachable (connect ECONNREFUSED 127.0.0.12:2222); cannot promote it' }];
+    const phases = [
+      round('')[0]!,
+      {
+        phase: 'failover to the secondary',
+        ok: false,
+        ms: 12,
+        detail: 'web: the survivor host beta is unreachable (connect ECONNREFUSED 127.0.0.12:2222); cannot promote it',
+      },
+    ];
     assertValid('drill', drillDoc(false, phases), 'failed');
   });
-  test('a phase with no checks to name (--probe none, service only)', () => assertValid('drill', drillDoc(true, [{ ...round('')[2]!, detail: '' }]), 'empty detail'));
+  test('a phase with no checks to name (--probe none, service only)', () =>
+    assertValid('drill', drillDoc(true, [{ ...round('')[2]!, detail: '' }]), 'empty detail'));
   test('failed before any phase recorded', () => assertValid('drill', drillDoc(false, []), 'no phases'));
 
   test('rejects what drill never writes', () => {
@@ -497,7 +832,11 @@ describe('drill.schema.json accepts `colo drill --json` documents', () => {
     const { phases: _p, ...noPhases } = good;
     assertInvalid('drill', noPhases, 'no phases');
     assertInvalid('drill', drillDoc(true, [{ phase: 'reboot', ok: true, ms: 1, detail: 'x' }]), 'an unknown phase');
-    assertInvalid('drill', drillDoc(true, [{ phase: 'verify before (round 3)', ok: true, ms: 1, detail: 'x' }]), 'a third round');
+    assertInvalid(
+      'drill',
+      drillDoc(true, [{ phase: 'verify before (round 3)', ok: true, ms: 1, detail: 'x' }]),
+      'a third round',
+    );
     assertInvalid('drill', drillDoc(true, [{ ...round('')[0]!, ms: -1 }]), 'a negative duration');
     assertInvalid('drill', drillDoc(true, [{ ...round('')[0]!, extra: 1 } as Phase]), 'an unknown phase field');
   });

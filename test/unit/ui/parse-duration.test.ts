@@ -25,7 +25,8 @@ describe('parseDuration', () => {
     for (const bad of ['', 'abc', '-1s', '1 s', '10S', '1d', '1.s', '.5s', '1e3', '10sec', 's']) {
       assert.throws(
         () => parseDuration(bad, '--wait'),
-        (err: Error) => err instanceof UserError && err.message === `--wait: "${bad}" is not a duration (examples: 500ms, 30s, 2m)`,
+        (err: Error) =>
+          err instanceof UserError && err.message === `--wait: "${bad}" is not a duration (examples: 500ms, 30s, 2m)`,
         JSON.stringify(bad),
       );
     }

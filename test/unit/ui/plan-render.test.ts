@@ -32,7 +32,13 @@ const gone = (host: string): ObservedQemu => ({ host, alive: false });
 const CASES: Record<string, () => Plan> = {
   create: () => {
     const spec = webSpec();
-    return plan(spec, null, observation([obsHost('alpha'), obsHost('beta', { workDirExists: false })], { web: [gone('alpha'), gone('beta')] }));
+    return plan(
+      spec,
+      null,
+      observation([obsHost('alpha'), obsHost('beta', { workDirExists: false })], {
+        web: [gone('alpha'), gone('beta')],
+      }),
+    );
   },
   'no-changes': () => {
     const spec = webSpec();
@@ -40,7 +46,11 @@ const CASES: Record<string, () => Plan> = {
   },
   'update-checkpoint': () => {
     const spec = webSpec({ compareTimeout: '2s' });
-    return plan(spec, state({ web: vmState() }), healthyWeb(webSpec(), { migrateParams: { 'x-checkpoint-delay': 5000 } }));
+    return plan(
+      spec,
+      state({ web: vmState() }),
+      healthyWeb(webSpec(), { migrateParams: { 'x-checkpoint-delay': 5000 } }),
+    );
   },
   'replace-memory': () => {
     // colo started the QEMUs as they run; the spec changed the memory: a spec change, not drift.
@@ -49,11 +59,21 @@ const CASES: Record<string, () => Plan> = {
   },
   'secondary-gone': () => {
     const spec = webSpec();
-    return plan(spec, state({ web: vmState() }), observation([obsHost('alpha'), obsHost('beta')], { web: [healthyPrimary(spec, vmOf(spec), 'alpha', 'beta'), gone('beta')] }));
+    return plan(
+      spec,
+      state({ web: vmState() }),
+      observation([obsHost('alpha'), obsHost('beta')], {
+        web: [healthyPrimary(spec, vmOf(spec), 'alpha', 'beta'), gone('beta')],
+      }),
+    );
   },
   'virtio-disabled': () => {
     const spec = webSpec();
-    return plan(spec, state({ web: vmState() }), healthyWeb(spec, {}, { virtioDisabled: ['/machine/peripheral/nic-net0/virtio-backend'] }));
+    return plan(
+      spec,
+      state({ web: vmState() }),
+      healthyWeb(spec, {}, { virtioDisabled: ['/machine/peripheral/nic-net0/virtio-backend'] }),
+    );
   },
   'secondary-argv-drift': () => {
     const spec = webSpec({ extraSecondary: ['-trace', 'colo_receive_message'] });
@@ -61,14 +81,26 @@ const CASES: Record<string, () => Plan> = {
   },
   'blocked-primary-gone': () => {
     const spec = webSpec();
-    return plan(spec, state({ web: vmState() }), observation([obsHost('alpha'), obsHost('beta')], { web: [gone('alpha'), healthySecondary(spec, vmOf(spec), 'beta', 'alpha')] }));
+    return plan(
+      spec,
+      state({ web: vmState() }),
+      observation([obsHost('alpha'), obsHost('beta')], {
+        web: [gone('alpha'), healthySecondary(spec, vmOf(spec), 'beta', 'alpha')],
+      }),
+    );
   },
   'blocked-secondary-host-down': () => {
     const spec = webSpec();
     return plan(
       spec,
       state({ web: vmState() }),
-      observation([obsHost('alpha'), { name: 'beta', reachable: false, error: 'connect ECONNREFUSED 127.0.0.12:2222', workDirExists: false }], { web: [healthyPrimary(spec, vmOf(spec), 'alpha', 'beta')] }),
+      observation(
+        [
+          obsHost('alpha'),
+          { name: 'beta', reachable: false, error: 'connect ECONNREFUSED 127.0.0.12:2222', workDirExists: false },
+        ],
+        { web: [healthyPrimary(spec, vmOf(spec), 'alpha', 'beta')] },
+      ),
     );
   },
   'degraded-after-failover': () => {
@@ -83,7 +115,14 @@ const CASES: Record<string, () => Plan> = {
       objects: ['type', 'rew-net0'],
       quorumChildren: { 'colo-disk0': ['childs-disk0'] },
     });
-    const st = state({ web: vmState({ primaryHost: 'beta', secondaryHost: 'alpha', primaryOrigin: 'promoted-secondary', status: 'degraded' }) });
+    const st = state({
+      web: vmState({
+        primaryHost: 'beta',
+        secondaryHost: 'alpha',
+        primaryOrigin: 'promoted-secondary',
+        status: 'degraded',
+      }),
+    });
     return plan(spec, st, observation([obsHost('alpha'), obsHost('beta')], { web: [gone('alpha'), promoted] }));
   },
   'removed-vm': () => {
@@ -91,7 +130,10 @@ const CASES: Record<string, () => Plan> = {
     const api = vmOf(spec, 'api');
     const obs = observation([obsHost('alpha'), obsHost('beta')], {
       api: [healthyPrimary(spec, api, 'alpha', 'beta'), healthySecondary(spec, api, 'beta', 'alpha')],
-      web: [{ host: 'alpha', alive: true, pid: 4242 }, { host: 'beta', alive: true, pid: 5151 }],
+      web: [
+        { host: 'alpha', alive: true, pid: 4242 },
+        { host: 'beta', alive: true, pid: 5151 },
+      ],
     });
     return plan(spec, state({ web: vmState(), api: vmState({ created: {} }) }), obs);
   },
@@ -109,7 +151,8 @@ const CASES: Record<string, () => Plan> = {
   },
 };
 
-const summaryLine = (text: string) => text.split('\n').find((l) => l.startsWith('Plan: ') || l.startsWith('No changes'));
+const summaryLine = (text: string) =>
+  text.split('\n').find((l) => l.startsWith('Plan: ') || l.startsWith('No changes'));
 
 describe('plan renderings: golden files', () => {
   for (const [name, make] of Object.entries(CASES)) {
@@ -122,11 +165,19 @@ describe('plan renderings: golden files', () => {
   }
 
   test('saved with -out: says how to apply exactly that plan', async () => {
-    await expectGolden('plan/create-saved.txt', renderPlanHuman(CASES['create']!(), plainStyle, { savedTo: 'web.plan' }), THIS_FILE);
+    await expectGolden(
+      'plan/create-saved.txt',
+      renderPlanHuman(CASES['create']!(), plainStyle, { savedTo: 'web.plan' }),
+      THIS_FILE,
+    );
   });
 
-  test('shown before apply\'s confirmation: no -out note', async () => {
-    await expectGolden('plan/create-for-apply.txt', renderPlanHuman(CASES['create']!(), plainStyle, { forApply: true }), THIS_FILE);
+  test("shown before apply's confirmation: no -out note", async () => {
+    await expectGolden(
+      'plan/create-for-apply.txt',
+      renderPlanHuman(CASES['create']!(), plainStyle, { forApply: true }),
+      THIS_FILE,
+    );
   });
 });
 
@@ -153,14 +204,21 @@ describe('plan-human: summary line', () => {
 
   test('a plan with changes ends with the -out note after the summary', () => {
     const text = renderPlanHuman(CASES['create']!(), plainStyle);
-    assert.ok(text.endsWith(`Plan: 5 to add, 0 to change, 0 to destroy.\n\nNote: You didn't use the -out option to save this plan, so colo can't guarantee to take exactly these actions if you run "colo apply" now.\n`));
+    assert.ok(
+      text.endsWith(
+        `Plan: 5 to add, 0 to change, 0 to destroy.\n\nNote: You didn't use the -out option to save this plan, ` +
+          `so colo can't guarantee to take exactly these actions if you run "colo apply" now.\n`,
+      ),
+    );
   });
 
   test('blocked pairs without steps: never "matches the configuration"', () => {
     const text = renderPlanHuman(CASES['blocked-primary-gone']!(), plainStyle);
     assert.ok(text.includes('Warning: web cannot be repaired by apply\n  the primary QEMU on alpha is gone;'));
     assert.ok(text.includes('  To resolve: colo failover web --to secondary\n'));
-    assert.ok(text.endsWith('No changes planned: apply cannot repair this.\n\n1 pair needs your action (see above).\n'));
+    assert.ok(
+      text.endsWith('No changes planned: apply cannot repair this.\n\n1 pair needs your action (see above).\n'),
+    );
     assert.ok(!text.includes('matches the configuration'));
   });
 
@@ -201,9 +259,30 @@ describe('plan-human: colours', () => {
 describe('plan-json', () => {
   test('document shape: Terraform-like resource_changes, replace as delete+create, summary', () => {
     const doc = JSON.parse(renderPlanJson(CASES['replace-memory']!())) as Record<string, unknown> & {
-      resource_changes: { address: string; kind: string; vm: string | null; host: string | null; action_reason: string; change: { actions: string[]; attributes: unknown[] } }[];
+      resource_changes: {
+        address: string;
+        kind: string;
+        vm: string | null;
+        host: string | null;
+        action_reason: string;
+        change: { actions: string[]; attributes: unknown[] };
+      }[];
     };
-    assert.deepEqual(Object.keys(doc), ['format_version', 'colo_version', 'mode', 'timestamp', 'spec_file', 'state', 'roles', 'resource_drift', 'blocked', 'resource_changes', 'warnings', 'summary', 'changes']);
+    assert.deepEqual(Object.keys(doc), [
+      'format_version',
+      'colo_version',
+      'mode',
+      'timestamp',
+      'spec_file',
+      'state',
+      'roles',
+      'resource_drift',
+      'blocked',
+      'resource_changes',
+      'warnings',
+      'summary',
+      'changes',
+    ]);
     assert.equal(doc['format_version'], '1.0');
     assert.deepEqual(doc['state'], { lineage: '8d0b7a52-3c1e-4f43-9a57-0f6a1c2b9e10', serial: 7 });
     assert.deepEqual(doc['summary'], { add: 5, change: 0, destroy: 2 });
@@ -214,14 +293,29 @@ describe('plan-json', () => {
       vm: 'web',
       host: 'alpha',
       action_reason: 'the spec changed a setting QEMU only takes at start',
-      change: { actions: ['delete', 'create'], attributes: [{ path: 'machine.memory', before: '128M', after: '256M', forcesReplacement: true }] },
+      change: {
+        actions: ['delete', 'create'],
+        attributes: [{ path: 'machine.memory', before: '128M', after: '256M', forcesReplacement: true }],
+      },
     });
-    assert.deepEqual(doc.resource_changes.map((r) => r.change.actions.join('+')), ['delete+create', 'delete', 'create', 'create', 'create', 'create']);
+    assert.deepEqual(
+      doc.resource_changes.map((r) => r.change.actions.join('+')),
+      ['delete+create', 'delete', 'create', 'create', 'create', 'create'],
+    );
   });
 
   test('host-prepare has no VM: null, not absent', () => {
-    const doc = JSON.parse(renderPlanJson(CASES['create']!())) as { resource_changes: { vm: unknown; host: unknown }[] };
-    assert.deepEqual(doc.resource_changes[0], { address: 'host.beta', kind: 'host-prepare', vm: null, host: 'beta', action_reason: 'work directory /var/lib/colo', change: { actions: ['create'], attributes: [] } });
+    const doc = JSON.parse(renderPlanJson(CASES['create']!())) as {
+      resource_changes: { vm: unknown; host: unknown }[];
+    };
+    assert.deepEqual(doc.resource_changes[0], {
+      address: 'host.beta',
+      kind: 'host-prepare',
+      vm: null,
+      host: 'beta',
+      action_reason: 'work directory /var/lib/colo',
+      change: { actions: ['create'], attributes: [] },
+    });
   });
 
   test('no changes: changes false, empty lists', () => {

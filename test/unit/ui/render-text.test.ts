@@ -14,13 +14,10 @@ const qemu = () => ({ dialect: dialectForVersion({ major: 7, minor: 2, micro: 22
 
 describe('commandLineLines', () => {
   test('the binary, then each option with its value on one line, shell-quoted', () => {
-    assert.deepEqual(commandLineLines(['/usr/bin/qemu', '-m', '128M', '-S', '-append', 'console=ttyS0 quiet', '-no-hpet']), [
-      '/usr/bin/qemu',
-      '-m 128M',
-      '-S',
-      "-append 'console=ttyS0 quiet'",
-      '-no-hpet',
-    ]);
+    assert.deepEqual(
+      commandLineLines(['/usr/bin/qemu', '-m', '128M', '-S', '-append', 'console=ttyS0 quiet', '-no-hpet']),
+      ['/usr/bin/qemu', '-m 128M', '-S', "-append 'console=ttyS0 quiet'", '-no-hpet'],
+    );
     assert.deepEqual(commandLineLines([]), []);
   });
 });
@@ -54,11 +51,16 @@ describe('renderVmText', () => {
     const args = renderVm(spec, vm, { qemu, diskSizes: { disk0: 64 * 1024 * 1024 } });
     // The secondary's argv block: from the line with the binary to the first line not ending in a backslash.
     const lines = text.split('\n');
-    const first = lines.findIndex((l, k) => l.startsWith('  /usr/bin/qemu-system-x86_64 ') && lines.slice(k).some((x) => x.includes('-incoming')));
+    const first = lines.findIndex(
+      (l, k) => l.startsWith('  /usr/bin/qemu-system-x86_64 ') && lines.slice(k).some((x) => x.includes('-incoming')),
+    );
     assert.ok(first >= 0, 'no argv block');
     let last = first;
     while (lines[last]!.endsWith('\\')) last++;
-    const cmd = lines.slice(first, last + 1).join('\n').trim();
+    const cmd = lines
+      .slice(first, last + 1)
+      .join('\n')
+      .trim();
     // Let the shell parse it (never run it): print each argument on its own line.
     const r = spawnSync('sh', ['-c', `set -- ${cmd}; printf '%s\\n' "$@"`], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

@@ -87,7 +87,7 @@ export function formatSpecRenderings(spec: Spec, sourceName: string): string {
   const newer: HostQemu = { dialect: dialectForVersion(GOLDEN_NEW_VERSION), kvmAvailable: false };
   const out: string[] = [
     `# Every rendering of ${sourceName}, pinned by test/unit/render/golden.test.ts.`,
-    '# Refresh: UPDATE_GOLDEN=1 node --import tsx --test test/unit/render/golden.test.ts',
+    '# Refresh: npm run golden:update',
     `# QEMU dialect ${formatQemuVersion(GOLDEN_BASE_VERSION)} on every host unless a section says otherwise; ` +
       `KVM available: no (accel auto -> tcg).`,
   ];

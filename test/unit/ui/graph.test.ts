@@ -1,6 +1,6 @@
 /**
  * `colo graph` renderings (src/ui/graph-text.ts, src/ui/graph-dot.ts): golden files for every
- * examples/*.yaml under test/fixtures/golden/graph/ (UPDATE_GOLDEN=1 rewrites them), DOT syntax
+ * examples/*.yaml under test/fixtures/golden/graph/ (`npm run golden:update` rewrites them), DOT syntax
  * checks (no graphviz here: braces, quotes, statements, unique node ids, edges between declared
  * nodes), and the names, ports and paths the graph shows coming from src/render.
  */
@@ -16,9 +16,8 @@ import { specGraph } from '../../../src/ui/graph-model.ts';
 import { diskIds, nicIds } from '../../../src/render/ids.ts';
 import { vmPaths } from '../../../src/render/paths.ts';
 import { EXAMPLES_DIR, labSpec, loadExample } from '../render/spec-fixtures.ts';
-import { expectGolden } from './golden.ts';
+import { expectGolden } from '../../helpers/golden.ts';
 
-const THIS_FILE = 'test/unit/ui/graph.test.ts';
 const examples = readdirSync(EXAMPLES_DIR)
   .filter((f) => f.endsWith('.yaml'))
   .sort();
@@ -104,18 +103,18 @@ describe('graph goldens for examples/*.yaml', () => {
   for (const file of examples) {
     const name = path.basename(file, '.yaml');
     test(`${file}: text`, async () => {
-      await expectGolden(`graph/${name}.txt`, renderGraphText(await loadExample(file), null), THIS_FILE);
+      await expectGolden(`graph/${name}.txt`, renderGraphText(await loadExample(file), null));
     });
     test(`${file}: dot`, async () => {
-      await expectGolden(`graph/${name}.dot`, renderGraphDot(await loadExample(file), null), THIS_FILE);
+      await expectGolden(`graph/${name}.dot`, renderGraphDot(await loadExample(file), null));
     });
   }
 
   test('pair.yaml after a failover to beta (roles from the state): text and dot', async () => {
     const st = stateOf({ web: vmState('beta', 'alpha') });
     const spec = await loadExample('pair.yaml');
-    await expectGolden('graph/pair-failed-over.txt', renderGraphText(spec, st), THIS_FILE);
-    await expectGolden('graph/pair-failed-over.dot', renderGraphDot(spec, st), THIS_FILE);
+    await expectGolden('graph/pair-failed-over.txt', renderGraphText(spec, st));
+    await expectGolden('graph/pair-failed-over.dot', renderGraphDot(spec, st));
   });
 });
 

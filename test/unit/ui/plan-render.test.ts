@@ -1,6 +1,6 @@
 /**
  * The plan renderings (src/ui/plan-human.ts, src/ui/plan-json.ts), pinned as golden files under
- * test/fixtures/golden/plan/ for plans made by the real planner. UPDATE_GOLDEN=1 rewrites them.
+ * test/fixtures/golden/plan/ for plans made by the real planner. `npm run golden:update` rewrites them.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,9 +23,8 @@ import {
   vmState,
   webSpec,
 } from '../plan/plan-fixtures.ts';
-import { expectGolden } from './golden.ts';
+import { expectGolden } from '../../helpers/golden.ts';
 
-const THIS_FILE = 'test/unit/ui/plan-render.test.ts';
 const gone = (host: string): ObservedQemu => ({ host, alive: false });
 
 /** Each case: a plan from the real planner. */
@@ -157,10 +156,10 @@ const summaryLine = (text: string) =>
 describe('plan renderings: golden files', () => {
   for (const [name, make] of Object.entries(CASES)) {
     test(`${name}: human`, async () => {
-      await expectGolden(`plan/${name}.txt`, renderPlanHuman(make(), plainStyle), THIS_FILE);
+      await expectGolden(`plan/${name}.txt`, renderPlanHuman(make(), plainStyle));
     });
     test(`${name}: json`, async () => {
-      await expectGolden(`plan/${name}.json`, renderPlanJson(make()), THIS_FILE);
+      await expectGolden(`plan/${name}.json`, renderPlanJson(make()));
     });
   }
 
@@ -168,7 +167,6 @@ describe('plan renderings: golden files', () => {
     await expectGolden(
       'plan/create-saved.txt',
       renderPlanHuman(CASES['create']!(), plainStyle, { savedTo: 'web.plan' }),
-      THIS_FILE,
     );
   });
 
@@ -176,7 +174,6 @@ describe('plan renderings: golden files', () => {
     await expectGolden(
       'plan/create-for-apply.txt',
       renderPlanHuman(CASES['create']!(), plainStyle, { forApply: true }),
-      THIS_FILE,
     );
   });
 });

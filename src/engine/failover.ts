@@ -15,12 +15,10 @@ import type { Session } from './session.ts';
 import { observeAll } from './observe.ts';
 import type { Observation } from '../plan/observed.ts';
 import { rolesFor } from '../plan/plan-pairs.ts';
-import { renderFailoverSecondary } from '../render/qmp-sequences.ts';
-import { runPhases, pollUntil } from './steps/step-helpers.ts';
-import { cleanupPrimaryColo } from './steps/primary-cleanup.ts';
+import { pollUntil } from './steps/step-helpers.ts';
+import { leaveColoOnPrimary, promoteSecondary } from './steps/failover-qmp.ts';
 import { stopVmQemu } from './steps/stop-qemu.ts';
 import { disabledVirtioDevices } from './steps/colo-start.ts';
-import { QmpError } from '../qmp/types.ts';
 
 export type FailoverTarget = 'secondary' | 'primary';
 
@@ -183,40 +181,10 @@ export async function failoverVm(
   const qmp = await session.qmp(survivor, vm.name);
   if (opts.to === 'secondary') {
     log(`promoting the secondary on ${survivor}`);
-    const retryable = (e: QmpError) => /loading VMstate|processing/i.test(e.desc);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await runPhases(qmp, renderFailoverSecondary(vm), {
-          // Re-running after a partial failover: what is already gone is fine.
-          tolerate: (cmd, e) =>
-            (cmd === 'nbd-server-stop' && /not running/i.test(e.desc)) ||
-            (['object-del', 'chardev-remove'].includes(cmd) &&
-              /not found|doesn't exist|does not exist|Chardev '.*' not found/i.test(e.desc)),
-        });
-        break;
-      } catch (err) {
-        if (err instanceof QmpError && retryable(err) && attempt < 50) {
-          await new Promise((r) => setTimeout(r, 100));
-          continue;
-        }
-        throw err;
-      }
-    }
+    await promoteSecondary(qmp, spec, vm, rolesFor(vm, state));
   } else {
     log(`taking the primary on ${survivor} out of COLO`);
-    const r = rolesFor(vm, state);
-    await cleanupPrimaryColo(qmp, vm, {
-      leaveColo: true,
-      resetPeerSockets: {
-        spec,
-        placement: {
-          primary: r.primary,
-          secondary: r.secondary,
-          primaryPromoted: r.primaryOrigin === 'promoted-secondary',
-          primaryHasProxyChardevs: true,
-        },
-      },
-    });
+    await leaveColoOnPrimary(qmp, spec, vm, rolesFor(vm, state));
   }
   const qmpMs = Math.round(performance.now() - tQmp);
 

@@ -1,6 +1,6 @@
 /**
- * The local state backend: read, validate and atomically write the state file, plus pure
- * helpers that return updated copies of a state.
+ * The local state backend: read, validate and atomically write the state file. The pure
+ * transitions of a VM's entry live in src/plan/state-transitions.ts.
  *
  * A write goes `<path>.tmp` (fsync) -> copy of the current file to `<path>.backup` -> rename
  * over `<path>` -> fsync of the directory, so a crash at any point leaves either the old or
@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { STATE_VERSION } from '../plan/state-model.ts';
-import type { ColoState, FailoverRecord, StartedProcess, VmState } from '../plan/state-model.ts';
+import type { ColoState } from '../plan/state-model.ts';
 
 /** The state file is missing what colo needs, is not JSON, or belongs to another lineage. */
 export class StateError extends Error {
@@ -214,77 +214,4 @@ async function exists(file: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Pure helpers: each returns a new object and leaves its arguments untouched.
-// ---------------------------------------------------------------------------------------------
-
-/** A VM entry for a pair that is about to be applied for the first time. */
-export function newVmState(primaryHost: string, secondaryHost: string): VmState {
-  return { primaryHost, secondaryHost, primaryOrigin: 'primary', status: 'applying', started: {}, created: {} };
-}
-
-/** Sets (or replaces) the entry of VM `name`. */
-export function setVm(state: ColoState, name: string, vm: VmState): ColoState {
-  return { ...state, vms: { ...state.vms, [name]: vm } };
-}
-
-/**
- * Replaces the entry of VM `name` with `update(current)`; `current` is undefined when the VM has
- * no entry yet.
- */
-export function updateVm(state: ColoState, name: string, update: (vm: VmState | undefined) => VmState): ColoState {
-  return setVm(state, name, update(state.vms[name]));
-}
-
-/** Removes VM `name` (after destroy). */
-export function removeVm(state: ColoState, name: string): ColoState {
-  const { [name]: _removed, ...rest } = state.vms;
-  return { ...state, vms: rest };
-}
-
-export function withStatus(vm: VmState, status: VmState['status'], note?: string): VmState {
-  const { note: _old, ...rest } = vm;
-  return note === undefined ? { ...rest, status } : { ...rest, status, note };
-}
-
-/** Records the QEMU colo started on `host`. */
-export function recordStarted(vm: VmState, host: string, started: StartedProcess): VmState {
-  return { ...vm, started: { ...vm.started, [host]: { ...started } } };
-}
-
-/** Forgets the QEMU on `host` (it was stopped or is gone). */
-export function forgetStarted(vm: VmState, host: string): VmState {
-  const { [host]: _gone, ...rest } = vm.started;
-  return { ...vm, started: rest };
-}
-
-/** Adds files colo created on `host` (duplicates are ignored, order kept). */
-export function recordCreated(vm: VmState, host: string, files: readonly string[]): VmState {
-  const list = [...(vm.created[host] ?? [])];
-  for (const f of files) if (!list.includes(f)) list.push(f);
-  return { ...vm, created: { ...vm.created, [host]: list } };
-}
-
-/** Forgets files on `host` (all of them when `files` is omitted), after they were deleted. */
-export function forgetCreated(vm: VmState, host: string, files?: readonly string[]): VmState {
-  const { [host]: list = [], ...rest } = vm.created;
-  const kept = files === undefined ? [] : list.filter((f) => !files.includes(f));
-  return { ...vm, created: kept.length > 0 ? { ...rest, [host]: kept } : rest };
-}
-
-/**
- * Records a failover: `event.to` becomes the primary (a promoted secondary), `event.from` the
- * host to re-protect onto, and the VM runs without a replica (`degraded`) until re-protected.
- */
-export function recordFailover(vm: VmState, event: FailoverRecord): VmState {
-  return {
-    ...vm,
-    primaryHost: event.to,
-    secondaryHost: event.from,
-    primaryOrigin: 'promoted-secondary',
-    status: 'degraded',
-    lastFailover: { ...event },
-  };
 }

@@ -1,9 +1,11 @@
 /**
- * The rendered command lines and QMP sequences against the REAL installed qemu-system-x86_64
+ * The rendered command lines and QMP recipes against the REAL installed qemu-system-x86_64
  * (Debian's 7.2, TCG): both QEMUs of the loopback lab start (primary paused with an extra -S,
- * secondary with -incoming), answer query-status, and accept every rendered QMP command short of
- * `migrate` and `x-colo-lost-heartbeat` (stock 7.2 deadlocks COLO under TCG; lost-heartbeat needs a
- * running COLO). Temp work dirs, free ports, loopback addresses 127.0.0.11 / 127.0.0.12.
+ * secondary with -incoming), answer query-status, and the executor (src/engine/run-recipe.ts) runs
+ * the recipes apply and failover run, short of `migrate` and `x-colo-lost-heartbeat` (stock 7.2
+ * deadlocks COLO under TCG; lost-heartbeat needs a running COLO; the teardown's guard skips it by
+ * itself) and of the waits that need a booted guest or COLO. Temp work dirs, free ports, loopback
+ * addresses 127.0.0.11 / 127.0.0.12.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,28 +17,30 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { QmpClient } from '../../src/qmp/client.ts';
-import type { QmpCommand } from '../../src/qmp/types.ts';
+import { runQmpRecipe } from '../../src/engine/run-recipe.ts';
 import {
   dialectForVersion,
   diskIds,
   initialPlacement,
   nicIds,
   placementAfterFailoverToSecondary,
-  renderCheckpointUpdate,
-  renderFailoverPrimary,
-  renderFailoverSecondary,
+  renderCheckpointUpdateRecipe,
+  renderColoStart,
+  renderFailoverToPrimary,
+  renderFailoverToSecondary,
   renderImagePrep,
-  renderMirrorStart,
-  renderResyncFinish,
   renderPrimaryArgv,
   renderProxyChardevAdds,
   renderProxyObjectAdds,
   renderSecondaryArgv,
-  renderSecondaryPrepare,
+  renderSecondaryPrepareRecipe,
   renderSwitchover,
   renderWorkDirPrep,
+  steps,
   vmPaths,
-  type QmpPhase,
+  type QmpOp,
+  type QmpRecipe,
+  type SendOp,
 } from '../../src/render/index.ts';
 import type { Spec, VmSpec } from '../../src/spec/types.ts';
 import { loopbackLabSpec } from '../unit/render/spec-fixtures.ts';
@@ -123,29 +127,16 @@ async function connectQmp(sock: string, label: string): Promise<QmpClient> {
   return QmpClient.connect(stream, { label, timeoutMs: 10_000, callTimeoutMs: 20_000 });
 }
 
-async function runPhases(
-  qmp: QmpClient,
-  phases: QmpPhase[],
-  skip: (c: QmpCommand) => boolean = () => false,
-): Promise<void> {
-  for (const phase of phases) {
-    const mark = qmp.eventSeq;
-    for (const c of phase.commands) {
-      if (skip(c)) continue;
-      try {
-        await qmp.execute(c.execute, c.arguments);
-      } catch (err) {
-        throw new Error(`phase ${phase.name}: ${JSON.stringify(c)} -> ${(err as Error).message}`);
-      }
-    }
-    if (phase.waitFor) {
-      const { event, jobIds } = phase.waitFor;
-      for (const id of jobIds) {
-        await qmp.waitForEvent(event, (e) => e.data?.['device'] === id, { since: mark, timeoutMs: 30_000 });
-      }
-    }
-  }
+/** The recipe with only the operations `keep` selects (top level and inside its rescue block). */
+function only(r: QmpRecipe, keep: (op: QmpOp) => boolean): QmpRecipe {
+  const ops = r.ops.flatMap((op) => (op.op === 'rescue' ? op.ops : [op])).filter(keep);
+  return { ...r, ops };
 }
+
+const isPhase =
+  (...names: string[]) =>
+  (op: QmpOp) =>
+    op.op === 'send' && names.includes(op.phase ?? '');
 
 async function killPidFile(pidFile: string): Promise<void> {
   let pid: number;
@@ -340,14 +331,23 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
     const { spec, vm } = ctx();
     const { primary, secondary } = qemus();
     const placement = initialPlacement(vm);
-    await runPhases(secondary, renderSecondaryPrepare(spec, vm, placement, dialect));
-    await runPhases(primary, renderMirrorStart(spec, vm, placement));
-    const switchover = renderSwitchover(spec, vm, placement);
-    const migratePhase = switchover.at(-1);
-    assert.equal(migratePhase?.name, 'switchover-migrate');
-    await runPhases(primary, switchover.slice(0, -1));
-    // The migrate phase minus `migrate` itself (stock 7.2 under TCG deadlocks at the first checkpoint).
-    await runPhases(primary, [migratePhase as QmpPhase], (c) => c.execute === 'migrate');
+    await runQmpRecipe(renderSecondaryPrepareRecipe(spec, vm, placement, dialect), { secondary });
+    // The colo-start recipe: the proxy chardev check (the guarded chardev-adds then stay out), the
+    // mirror (waits READY), the switchover phases; not `migrate` (its phase holds nothing else), not the
+    // wait for the paused guest's drivers.
+    const start = renderColoStart(spec, vm, placement).start;
+    const migrate = start.ops.flatMap((op) => (op.op === 'rescue' ? op.ops : [])).find(isPhase('switchover-migrate'));
+    assert.deepEqual(
+      (migrate as SendOp).steps.map((s) => s.command.execute),
+      ['migrate'],
+    );
+    const run = await runQmpRecipe(
+      only(start, (op) => op === start.ops[0] || isPhase('mirror-start', 'switchover-prepare', 'switchover-wire')(op)),
+      { primary, secondary },
+    );
+    assert.equal(start.ops[0]?.op, 'check', 'the recipe starts with the proxy chardev check');
+    assert.ok(Array.isArray(run.facts['chardevs']), 'the chardevs were read');
+    assert.ok((run.timings['mirror-start'] ?? -1) >= 0);
 
     const caps = await primary.execute<{ capability: string; state: boolean }[]>('query-migrate-capabilities');
     assert.equal(caps.find((c) => c.capability === 'x-colo')?.state, true);
@@ -388,8 +388,8 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
         maxQueueSize: 2048,
       },
     };
-    const phases = renderCheckpointUpdate(changed, vm.checkpoint);
-    await runPhases(primary, phases);
+    // The recipe the checkpoint-update step runs: every setting, then the read-back check.
+    await runQmpRecipe(renderCheckpointUpdateRecipe(changed, initialPlacement(vm).primary), { primary });
     const params = await primary.execute<Record<string, unknown>>('query-migrate-parameters');
     assert.equal(params['x-checkpoint-delay'], vm.checkpoint.intervalMs + 500);
     for (const n of vm.netdevs) {
@@ -402,17 +402,22 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
   test('the resync finish cancels the mirrors and deletes their NBD nodes', async () => {
     const { vm } = ctx();
     const { primary } = qemus();
-    await runPhases(primary, renderResyncFinish(vm));
+    const start = renderColoStart(ctx().spec, vm, initialPlacement(vm)).start;
+    await runQmpRecipe(only(start, isPhase('resync-cancel', 'resync-cleanup')), { primary });
     assert.deepEqual(await primary.execute('query-block-jobs'), []);
     const nodes = await primary.execute<{ 'node-name': string }[]>('query-named-block-nodes');
     for (const d of vm.disks)
       assert.ok(!nodes.some((n) => n['node-name'] === diskIds(d).mirrorTarget), `${diskIds(d).mirrorTarget} left`);
   });
 
-  test('primary failover (minus x-colo-lost-heartbeat) removes what the switchover added', async () => {
-    const { vm } = ctx();
+  test('the teardown failover --to primary runs removes what the switchover added', async () => {
+    const { spec, vm } = ctx();
     const { primary } = qemus();
-    await runPhases(primary, renderFailoverPrimary(vm), (c) => c.execute === 'x-colo-lost-heartbeat');
+    // Not in COLO: its guard keeps x-colo-lost-heartbeat out; the paused guest is not resumed either.
+    const r = await runQmpRecipe(renderFailoverToPrimary(spec, vm, initialPlacement(vm)).promote, { primary });
+    assert.equal(r.succeeded['leave COLO'], undefined, 'x-colo-lost-heartbeat was not sent');
+    for (const d of vm.disks) assert.ok(r.removed.includes(diskIds(d).replication), r.removed.join(', '));
+    for (const n of vm.netdevs) assert.ok(r.removed.includes(`${nicIds(n).mirror} (re-created)`), r.removed.join(', '));
     const nodes = await primary.execute<{ 'node-name': string }[]>('query-named-block-nodes');
     for (const d of vm.disks) {
       const ids = diskIds(d);
@@ -433,7 +438,13 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
   test('secondary failover (minus x-colo-lost-heartbeat), then the promoted-primary proxy, are accepted', async () => {
     const { spec, vm } = ctx();
     const { secondary } = qemus();
-    await runPhases(secondary, renderFailoverSecondary(vm), (c) => c.execute === 'x-colo-lost-heartbeat');
+    const promote = renderFailoverToSecondary(spec, vm, initialPlacement(vm)).promote;
+    const send = promote.ops[0] as SendOp;
+    const withoutHeartbeat = {
+      ...send,
+      steps: send.steps.filter((s) => s.command.execute !== 'x-colo-lost-heartbeat'),
+    };
+    await runQmpRecipe({ ...promote, ops: [withoutHeartbeat] }, { secondary });
     const chardevs = await secondary.execute<{ label: string }[]>('query-chardev');
     for (const n of vm.netdevs) {
       const ids = nicIds(n);
@@ -441,12 +452,11 @@ describe('rendered argv and QMP against the installed QEMU', { timeout: 120_000 
     }
     // Re-protect from the promoted secondary: chardev-add the proxy sockets, filters before rew.
     const promoted = placementAfterFailoverToSecondary(initialPlacement(vm));
-    await runPhases(secondary, [
-      {
-        name: 'promoted-proxy',
-        commands: [...renderProxyChardevAdds(spec, vm, promoted), ...renderProxyObjectAdds(vm, promoted)],
-      },
-    ]);
+    const proxySteps = steps([...renderProxyChardevAdds(spec, vm, promoted), ...renderProxyObjectAdds(vm, promoted)]);
+    await runQmpRecipe(
+      { ...promote, ops: [{ op: 'send', phase: 'promoted-proxy', steps: proxySteps }] },
+      { secondary },
+    );
     for (const n of vm.netdevs) {
       const ids = nicIds(n);
       const t = await secondary.execute<string>('qom-get', { path: `/objects/${ids.filterMirror}`, property: 'type' });

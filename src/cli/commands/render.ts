@@ -1,10 +1,9 @@
-/** `colo render`: what colo would run on each host, without touching any host (a debugging aid). */
+/** `colo render`: what colo would run on each host, without contacting any host (a debugging aid). */
 import type { Command } from '@commander-js/extra-typings';
 import type { SetExitCode } from './index.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
-import { renderVm } from '../../render/index.ts';
-import { dialectForVersion, parseQemuVersion } from '../../render/dialect.ts';
-import { renderVmText } from '../../ui/render-text.ts';
+import { parseQemuVersion } from '../../render/dialect.ts';
+import { renderView } from '../../ui/views/render/index.ts';
 import { UserError } from '../user-error.ts';
 
 export function registerRender(program: Command, setExit: SetExitCode): void {
@@ -15,7 +14,7 @@ export function registerRender(program: Command, setExit: SetExitCode): void {
     .option('-f, --file <path>', 'spec file', 'colo.yaml')
     .option('--qemu-version <version>', 'QEMU version to render for (dialect)', '7.2.0')
     .option('--kvm', 'render accel auto as kvm (default: as tcg)')
-    .option('--json', 'print the renderings as JSON')
+    .option('--json', 'print the recipes as JSON')
     .action(async (names, opts) => {
       const spec = await loadSpecOrFail(opts.file);
       const version = parseQemuVersion(opts.qemuVersion);
@@ -26,11 +25,7 @@ export function registerRender(program: Command, setExit: SetExitCode): void {
           `no VM named ${unknown.join(', ')} in ${opts.file} (VMs: ${spec.vms.map((v) => v.name).join(', ')})`,
         );
       const vms = spec.vms.filter((v) => names.length === 0 || names.includes(v.name));
-      const dialect = dialectForVersion(version);
-      const renderings = vms.map((vm) => renderVm(spec, vm, { qemu: () => ({ dialect, kvmAvailable: !!opts.kvm }) }));
-      process.stdout.write(
-        opts.json ? `${JSON.stringify(renderings, null, 2)}\n` : renderings.map(renderVmText).join('\n'),
-      );
+      process.stdout.write(renderView(spec, vms, { version, kvm: !!opts.kvm, json: !!opts.json }));
       setExit(0);
     });
 }

@@ -1,23 +1,15 @@
 /** Checkpoint interval and compare tuning changed in place on the running primary: no restart. */
-import { renderCheckpointUpdate } from '../../render/qmp-sequences.ts';
-import type { StepContext } from './run-step.ts';
-import { appliedCheckpointOf, placementOf, runPhases, stepVm } from './step-helpers.ts';
+import { renderCheckpointUpdateRecipe } from '../../render/recipes/checkpoint-update.ts';
+import { appliedCheckpointOf, checkpointApplied } from '../../plan/state-transitions.ts';
+import { runQmpRecipe } from '../run-recipe.ts';
+import type { StepContext } from './step-context.ts';
+import { placementOf, stepVm } from './step-helpers.ts';
 
 export async function checkpointUpdate(ctx: StepContext): Promise<string | undefined> {
   const vm = stepVm(ctx);
   const p = placementOf(ctx, vm);
   const qmp = await ctx.session.qmp(p.primary, vm.name);
-  await runPhases(qmp, renderCheckpointUpdate(vm), { progress: ctx.progress });
-  const params = await qmp.execute<Record<string, unknown>>('query-migrate-parameters');
-  if (params['x-checkpoint-delay'] !== vm.checkpoint.intervalMs) {
-    throw new Error(
-      `x-checkpoint-delay is ${String(params['x-checkpoint-delay'])} after the update, expected ` +
-        `${vm.checkpoint.intervalMs}`,
-    );
-  }
-  await ctx.updateVm(
-    vm.name,
-    (prev) => (prev ? { ...prev, appliedCheckpoint: appliedCheckpointOf(vm) } : prev) as typeof prev,
-  );
+  await runQmpRecipe(renderCheckpointUpdateRecipe(vm, p.primary), { primary: qmp }, { progress: ctx.progress });
+  await ctx.updateVm(vm.name, (prev) => checkpointApplied(prev, appliedCheckpointOf(vm)));
   return `x-checkpoint-delay ${vm.checkpoint.intervalMs} ms`;
 }

@@ -1,43 +1,30 @@
 /**
- * Starting a VM's QEMU on a host: a private VM directory, stale sockets and pid files removed, the
- * rendered argv started detached (-daemonize -pidfile), and its QMP socket answering.
+ * Starting a VM's QEMU on a host: the start recipe (src/render/recipes/qemu-process.ts) in one
+ * round trip, its pid read back, and its QMP socket answering.
  */
 import type { VmSpec } from '../../spec/types.ts';
-import { socketPaths, vmPaths } from '../../render/paths.ts';
+import { vmPaths } from '../../render/paths.ts';
+import { renderQemuLogTail } from '../../render/recipes/qemu-process.ts';
+import type { ScriptRecipe } from '../../render/recipes/types.ts';
 import type { QmpClient } from '../../qmp/client.ts';
 import type { Session } from '../session.ts';
-import { batchScript } from './run-batch.ts';
 import { parsePidFile } from '../../transport/deadline.ts';
+import { runScriptRecipe } from '../run-recipe-script.ts';
 
 export async function startVmQemu(
   session: Session,
   vm: VmSpec,
-  host: string,
-  argv: string[],
+  start: ScriptRecipe,
 ): Promise<{ pid: number; qmp: QmpClient }> {
+  const host = start.host;
   const paths = vmPaths(session.spec, vm, host);
   const t = session.transport(host);
   session.dropQmp(host, vm.name);
-  const stale = [paths.pidFile, paths.consoleLog, ...socketPaths(paths)];
-  // One round trip: private VM dir, stale files gone, QEMU started (-daemonize), its pid read back.
-  const res = await t.run(
-    [
-      'sh',
-      '-c',
-      batchScript([
-        ['mkdir', '-p', '-m', '0700', paths.dir],
-        ['chmod', '0700', paths.dir],
-        ['rm', '-f', ...stale],
-        argv,
-        ['cat', paths.pidFile],
-      ]),
-    ],
-    { timeoutMs: 60_000 },
-  );
+  const res = await runScriptRecipe(t, start);
   const pid = res.code === 0 ? parsePidFile(res.stdout) : null;
   if (pid === null) {
     // With -daemonize, QEMU's own words go to -D's log, not stderr.
-    const log = await t.run(['tail', '-n', '5', paths.qemuLog], { timeoutMs: 5_000 }).catch(() => null);
+    const log = await runScriptRecipe(t, renderQemuLogTail(session.spec, vm, host)).catch(() => null);
     const tail =
       log?.code === 0 && log.stdout.trim() ? ` (qemu.log: ${log.stdout.trim().split('\n').join(' | ')})` : '';
     const why =

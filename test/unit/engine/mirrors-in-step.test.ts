@@ -1,16 +1,28 @@
 /**
- * mirrorsInStep: once COLO runs, every resync mirror must be READY with nothing left to copy, or the
+ * The mirrors-in-step poll of the colo-start recipe (src/render/recipes/colo-checks.ts), run by the
+ * executor: once COLO runs, every resync mirror must be READY with nothing left to copy, or the
  * secondary's disk may lack writes. Fault injection with a fake QMP peer (the live path is proven
  * against real QEMU in test/e2e/apply.test.ts).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { QmpClient } from '../../../src/qmp/client.ts';
-import { liveCopyTimeoutMs, mirrorsInStep } from '../../../src/engine/steps/colo-start.ts';
+import { liveCopyTimeoutMs, mirrorsInStepPoll } from '../../../src/render/recipes/colo-checks.ts';
+import { runQmpRecipe } from '../../../src/engine/run-recipe.ts';
+import type { VmSpec } from '../../../src/spec/types.ts';
 import { FakeQmpPeer } from '../qmp/fake-qmp-peer.ts';
 import { fleetSpec, onlyVm } from '../render/spec-fixtures.ts';
 
 const vm = onlyVm(fleetSpec()); // disks root and data: jobs resync-root, resync-data
+
+/** The poll alone, as a recipe on the primary. */
+async function mirrorsInStep(qmp: QmpClient, v: VmSpec, timeoutMs?: number): Promise<void> {
+  const op = mirrorsInStepPoll(v, timeoutMs);
+  await runQmpRecipe(
+    { kind: 'qmp', name: 'mirrors-in-step', summary: 'test', vm: v.name, role: 'primary', hosts: {}, ops: [op] },
+    { primary: qmp },
+  );
+}
 
 async function peerAnswering(jobsPerCall: unknown[][]): Promise<{ qmp: QmpClient; calls: () => number }> {
   const peer = new FakeQmpPeer();

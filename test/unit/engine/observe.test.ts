@@ -1,7 +1,8 @@
 /**
- * The pure parts of observation (src/engine/observe.ts): the host script (run for real with sh
- * against a temp work dir), its parser, the QMP batch and the reading of its replies. The QMP
- * replies below were captured from Debian's QEMU 7.2.22.
+ * The pure parts of observation (src/engine/observe.ts runs them): the host script of
+ * src/render/recipes/observe.ts (run for real with sh against a temp work dir), its parser and the
+ * reading of the QMP replies (src/plan/observe-replies.ts), the QMP batch. The QMP replies below
+ * were captured from Debian's QEMU 7.2.22.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,18 +11,37 @@ import { constants as fsc } from 'node:fs';
 import { access, chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { HOST_OBSERVE_SCRIPT, qmpObserveBatch, type ObserveBatch } from '../../../src/render/recipes/observe.ts';
 import {
-  HOST_OBSERVE_SCRIPT,
-  parseHostReport,
-  qemuFromReplies,
-  qmpObserveBatch,
+  parseHostReport as parseReport,
+  qemuFromFacts,
   quorumChildrenFromGraph,
   vmsOnHost,
-} from '../../../src/engine/observe.ts';
+} from '../../../src/plan/observe-replies.ts';
+import { probeBinaryVersion } from '../../../src/qmp/probe.ts';
 import type { ObservedQemu } from '../../../src/plan/observed.ts';
+import type { VmSpec } from '../../../src/spec/types.ts';
 import { state, vmOf, vmState, webSpec } from '../plan/plan-fixtures.ts';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/** The host report read with the version reader observation uses. */
+const parseHostReport = (host: string, stdout: string) => parseReport(host, stdout, probeBinaryVersion);
+
+/** The replies of the batch, in its order, as the facts of the observe recipe (a failed query: absent). */
+function qemuFromReplies(
+  base: ObservedQemu,
+  vm: VmSpec,
+  batch: ObserveBatch,
+  replies: ({ ok: true; value: unknown } | { ok: false; error: Error })[],
+): ObservedQemu {
+  const facts: Record<string, unknown> = {};
+  batch.queries.forEach((q, i) => {
+    const r = replies[i];
+    if (r?.ok) facts[q.as] = r.value;
+  });
+  return qemuFromFacts(base, vm, batch, facts);
+}
 
 /**
  * x-debug-query-block-graph of `-drive if=none,id=colo-disk0,driver=quorum,...` after blockdev-add replication-disk0 +

@@ -81,7 +81,8 @@ describe('renderPrimaryArgv', () => {
       '-chardev',
       `socket,id=compare_out0-net0,path=${d}/compare_out-net0.sock`,
       '-drive',
-      'if=none,id=colo-disk0,node-name=quorum-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0.file.filename=/srv/guest/disk0.qcow2,children.0.driver=qcow2',
+      'if=none,id=colo-disk0,node-name=quorum-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,' +
+        'children.0.file.filename=/srv/guest/disk0.qcow2,children.0.driver=qcow2',
       '-device',
       'virtio-blk-pci,id=blk-disk0,drive=colo-disk0',
     ]);
@@ -218,9 +219,12 @@ describe('renderSecondaryArgv', () => {
       '-drive',
       `if=none,id=parent-disk0,driver=qcow2,file.filename=${d}/disk0-base.qcow2`,
       '-drive',
-      `if=none,id=childs-disk0,driver=replication,mode=secondary,top-id=colo-disk0,file.driver=qcow2,file.file.filename=${d}/disk0-active.qcow2,file.backing.driver=qcow2,file.backing.file.filename=${d}/disk0-hidden.qcow2,file.backing.backing=parent-disk0`,
+      `if=none,id=childs-disk0,driver=replication,mode=secondary,top-id=colo-disk0,file.driver=qcow2,` +
+        `file.file.filename=${d}/disk0-active.qcow2,file.backing.driver=qcow2,` +
+        `file.backing.file.filename=${d}/disk0-hidden.qcow2,file.backing.backing=parent-disk0`,
       '-drive',
-      'if=none,id=colo-disk0,node-name=quorum-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0=childs-disk0',
+      'if=none,id=colo-disk0,node-name=quorum-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,' +
+        'children.0=childs-disk0',
       '-device',
       'virtio-blk-pci,id=blk-disk0,drive=colo-disk0',
       '-incoming',

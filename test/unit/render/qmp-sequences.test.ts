@@ -5,17 +5,19 @@ import {
   initialPlacement,
   placementAfterFailoverToSecondary,
   renderCheckpointUpdate,
-  renderFailoverPrimary,
   renderFailoverSecondary,
   renderMirrorStart,
+  renderPrimaryTeardown,
   renderResyncFinish,
   renderSecondaryPrepare,
   renderSwitchover,
-  renderVm,
+  renderVmRecipes,
+  diskSizeRef,
   type QmpPhase,
 } from '../../../src/render/index.ts';
 import type { QmpCommand } from '../../../src/qmp/types.ts';
 import { fleetSpec, labSpec, onlyVm } from './spec-fixtures.ts';
+import { qmpOf, recipeCommands, scriptOf, startArgv, stepOf } from './recipe-helpers.ts';
 
 const d72 = dialectForVersion({ major: 7, minor: 2, micro: 22 });
 const d81 = dialectForVersion({ major: 8, minor: 1, micro: 0 });
@@ -398,8 +400,18 @@ describe('failover', () => {
   });
 
   test('primary (secondary died): quorum child, replication node, nbd node, proxy objects, then lost-heartbeat', () => {
-    const vm = onlyVm(labSpec());
-    assert.deepEqual(only(renderFailoverPrimary(vm)).commands, [
+    const spec = labSpec();
+    const vm = onlyVm(spec);
+    // The one teardown (failover --to primary, primary-leave-colo, before a switchover): its commands
+    // for what a switchover adds, in QEMU's documented order.
+    const all = recipeCommands(renderPrimaryTeardown(spec, vm, initialPlacement(vm), { resetPeerSockets: true }));
+    const documented = new Set(['x-blockdev-change', 'object-del', 'x-colo-lost-heartbeat']);
+    const wiring = all.filter(
+      (c) =>
+        documented.has(c.execute) ||
+        (c.execute === 'blockdev-del' && !String(c.arguments?.['node-name']).startsWith('resync-')),
+    );
+    assert.deepEqual(wiring, [
       { execute: 'x-blockdev-change', arguments: { parent: 'colo-disk0', child: 'children.1' } },
       { execute: 'blockdev-del', arguments: { 'node-name': 'replication-disk0' } },
       { execute: 'blockdev-del', arguments: { 'node-name': 'nbd-disk0' } },
@@ -410,18 +422,46 @@ describe('failover', () => {
       { execute: 'object-del', arguments: { id: 'redire1-net0' } },
       { execute: 'x-colo-lost-heartbeat' },
     ]);
+    // All of it: the mirror job first, the resync node, the dead secondary's sockets re-created, the guest running.
+    assert.deepEqual(names(all), [
+      'block-job-cancel',
+      'block-job-dismiss',
+      'x-blockdev-change',
+      'blockdev-del',
+      'blockdev-del',
+      'blockdev-del',
+      'object-del',
+      'object-del',
+      'object-del',
+      'object-del',
+      'object-del',
+      'x-colo-lost-heartbeat',
+      'chardev-remove',
+      'chardev-add',
+      'chardev-remove',
+      'chardev-add',
+      'cont',
+    ]);
+    const before = recipeCommands(renderPrimaryTeardown(spec, vm, initialPlacement(vm), { resetPeerSockets: false }));
+    assert.ok(!before.some((c) => c.execute.startsWith('chardev-')), 'before a switchover the sockets stay');
   });
 
   test('multi-NIC: every NIC handled, lost-heartbeat exactly once', () => {
-    const vm = onlyVm(fleetSpec());
+    const spec = fleetSpec();
+    const vm = onlyVm(spec);
     const sec = only(renderFailoverSecondary(vm)).commands;
     assert.equal(sec.filter((c) => c.execute === 'x-colo-lost-heartbeat').length, 1);
     assert.deepEqual(
       sec.filter((c) => c.execute === 'chardev-remove').map((c) => c.arguments?.['id']),
       ['red1-lan', 'red0-lan', 'red1-wan', 'red0-wan'],
     );
-    const pri = only(renderFailoverPrimary(vm)).commands;
-    assert.equal(pri.at(-1)?.execute, 'x-colo-lost-heartbeat');
+    const pri = recipeCommands(renderPrimaryTeardown(spec, vm, initialPlacement(vm), { resetPeerSockets: true }));
+    const heartbeat = pri.findIndex((c) => c.execute === 'x-colo-lost-heartbeat');
+    assert.ok(
+      pri.every((c, i) => !['x-blockdev-change', 'object-del'].includes(c.execute) || i < heartbeat),
+      'lost-heartbeat after the wiring is gone',
+    );
+    assert.equal(pri.filter((c) => c.execute === 'x-colo-lost-heartbeat').length, 1);
     assert.equal(pri.filter((c) => c.execute === 'x-blockdev-change').length, 2);
     assert.equal(pri.filter((c) => c.execute === 'object-del').length, 10);
   });
@@ -457,39 +497,50 @@ describe('renderCheckpointUpdate', () => {
   });
 });
 
-describe('renderVm', () => {
+describe('renderVmRecipes', () => {
   const qemu = () => ({ dialect: d72, kvmAvailable: false });
 
-  test('initial placement: both argvs, image prep when sizes are known', () => {
+  test('initial placement: both argvs, image prep sized from the primary', () => {
     const spec = labSpec();
-    const r = renderVm(spec, onlyVm(spec), { qemu });
-    assert.equal(r.primary.host, 'a');
-    assert.equal(r.secondary.host, 'b');
-    assert.ok(r.primary.argv?.[0]?.endsWith('qemu-system-x86_64'));
-    assert.ok(r.secondary.argv.includes('-incoming'));
-    assert.equal(r.secondary.imagePrep?.length, 4);
-    assert.deepEqual(r.secondary.unknownDiskSizes, []);
+    const vm = onlyVm(spec);
+    const r = renderVmRecipes(spec, vm, { qemu });
+    assert.equal(stepOf(r.apply, 'primary-start').host, 'a');
+    assert.equal(stepOf(r.apply, 'secondary-start').host, 'b');
+    assert.ok(startArgv(stepOf(r.apply, 'primary-start'))[0]?.endsWith('qemu-system-x86_64'));
+    assert.ok(startArgv(stepOf(r.apply, 'secondary-start')).includes('-incoming'));
+    const prep = scriptOf(stepOf(r.apply, 'secondary-images'), 'secondary-images').body;
+    assert.ok(prep.kind === 'batch');
+    assert.equal(prep.commands.length, 4);
+    // Every size is the primary's, read by the disk-sizes recipe in the same step.
+    for (const c of prep.commands.slice(1))
+      assert.deepEqual((c.at(-1) as { fact: unknown }).fact, diskSizeRef(vm.disks[0]!));
+    assert.equal(qmpOf(stepOf(r.apply, 'secondary-images'), 'disk-sizes').hosts.primary, 'a');
   });
 
-  test('unknown sizes: no image prep, the disks listed', () => {
+  test('sizes the spec does not state: read from the primary as well, only the spec-stated ones compared', () => {
     const spec = fleetSpec();
-    const r = renderVm(spec, onlyVm(spec), { qemu });
-    assert.equal(r.secondary.imagePrep, undefined);
-    assert.deepEqual(r.secondary.unknownDiskSizes, ['root']);
-    assert.equal(renderVm(spec, onlyVm(spec), { qemu, diskSizes: { root: 1 << 30 } }).secondary.imagePrep?.length, 8);
+    const vm = onlyVm(spec);
+    const images = stepOf(renderVmRecipes(spec, vm, { qemu }).apply, 'secondary-images');
+    const prep = scriptOf(images, 'secondary-images').body;
+    assert.equal(prep.kind === 'batch' && prep.commands.length, 8);
+    const sizes = qmpOf(images, 'disk-sizes').ops[0];
+    assert.ok(sizes?.op === 'check');
+    const stated = vm.disks.filter((d) => d.sizeBytes !== undefined).length;
+    assert.equal(sizes.fail.length, vm.disks.length + stated);
   });
 
   test('promoted primary: no primary argv; secondary on the old primary host; dialect per host', () => {
     const spec = labSpec();
     const vm = onlyVm(spec);
     const d92 = dialectForVersion({ major: 9, minor: 2, micro: 0 });
-    const r = renderVm(spec, vm, {
+    const r = renderVmRecipes(spec, vm, {
       qemu: (h) => ({ dialect: h === 'a' ? d92 : d72, kvmAvailable: false }),
       placement: placementAfterFailoverToSecondary(initialPlacement(vm)),
     });
-    assert.equal(r.primary.argv, undefined);
-    assert.equal(r.secondary.host, 'a');
-    assert.ok(r.secondary.argv.some((a) => a.endsWith('reconnect-ms=1000')));
-    assert.deepEqual(r.secondary.prepare[0]?.commands[0], X_COLO);
+    assert.ok(!r.apply.some((s) => s.step === 'primary-start'));
+    const secondary = stepOf(r.apply, 'secondary-start');
+    assert.equal(secondary.host, 'a');
+    assert.ok(startArgv(secondary).some((a) => a.endsWith('reconnect-ms=1000')));
+    assert.deepEqual(recipeCommands(qmpOf(secondary, 'secondary-prepare'))[0], X_COLO);
   });
 });

@@ -8,21 +8,23 @@ import {
   StateError,
   assertSameLineage,
   backupPathFor,
+  newState,
+  readState,
+  tmpPathFor,
+  writeState,
+} from '../../../src/state/state-file.ts';
+import {
   forgetCreated,
   forgetStarted,
-  newState,
   newVmState,
-  readState,
   recordCreated,
   recordFailover,
   recordStarted,
   removeVm,
   setVm,
-  tmpPathFor,
   updateVm,
   withStatus,
-  writeState,
-} from '../../../src/state/state-file.ts';
+} from '../../../src/plan/state-transitions.ts';
 import type { ColoState } from '../../../src/plan/state-model.ts';
 
 let root: string;

@@ -1,14 +1,15 @@
 /**
- * `colo render` as text: per host, the image preparation, the argv one option per line (still a
- * valid shell command), and every QMP phase in the order colo sends them.
+ * `colo render` as text: per step, the remote commands (the argv one option per line, still a
+ * valid shell command) and every QMP operation in the order colo runs them.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { renderVm, dialectForVersion } from '../../../src/render/index.ts';
-import { renderVmText } from '../../../src/ui/render-text.ts';
+import { dialectForVersion, renderVmRecipes } from '../../../src/render/index.ts';
+import { renderVmText } from '../../../src/ui/views/render/index.ts';
 import { commandLineLines } from '../../../src/ui/command-line-lines.ts';
-import { labSpec, onlyVm } from '../render/spec-fixtures.ts';
+import { labSpec, onlyVm } from './spec-fixtures.ts';
+import { startArgv, stepOf } from './recipe-helpers.ts';
 
 const qemu = () => ({ dialect: dialectForVersion({ major: 7, minor: 2, micro: 22 }), kvmAvailable: false });
 
@@ -25,17 +26,22 @@ describe('commandLineLines', () => {
 describe('renderVmText', () => {
   const spec = labSpec();
   const vm = onlyVm(spec);
-  const text = renderVmText(renderVm(spec, vm, { qemu, diskSizes: { disk0: 64 * 1024 * 1024 } }));
+  const recipes = renderVmRecipes(spec, vm, { qemu });
+  const text = renderVmText(recipes);
 
   test('the phases in the order colo runs them, the live switchover and the resync finish included', () => {
     const order = [
-      '--- on b (secondary)',
-      'prepare (after start)',
-      '--- on a (primary)',
-      'start COLO: mirror',
-      'start COLO: live switchover (then wait for query-migrate status colo)',
-      'once COLO runs: end the resync',
-      '--- failover',
+      '--- secondary-start on b',
+      'phase secondary-prepare',
+      '--- colo-start on a',
+      'phase mirror-start',
+      'phase switchover-wire',
+      'waiting for the primary\'s migration to reach status "colo"',
+      'phase resync-cancel',
+      '## failover --to secondary',
+      'phase failover-secondary',
+      '## failover --to primary',
+      '# QMP primary-leave-colo on a',
     ];
     let at = -1;
     for (const marker of order) {
@@ -48,13 +54,12 @@ describe('renderVmText', () => {
   });
 
   test('the secondary argv block is a valid shell command that gives back the exact argv', () => {
-    const args = renderVm(spec, vm, { qemu, diskSizes: { disk0: 64 * 1024 * 1024 } });
-    // The secondary's argv block: from the line with the binary to the first line not ending in a backslash.
+    // The secondary's argv block: from the line with the binary (after the secondary-start heading) to the
+    // first line not ending in a backslash.
     const lines = text.split('\n');
-    const first = lines.findIndex(
-      (l, k) => l.startsWith('  /usr/bin/qemu-system-x86_64 ') && lines.slice(k).some((x) => x.includes('-incoming')),
-    );
-    assert.ok(first >= 0, 'no argv block');
+    const step = lines.indexOf('--- secondary-start on b');
+    const first = lines.findIndex((l, k) => k > step && l.startsWith('  /usr/bin/qemu-system-x86_64 '));
+    assert.ok(step >= 0 && first >= 0, 'no argv block');
     let last = first;
     while (lines[last]!.endsWith('\\')) last++;
     const cmd = lines
@@ -64,6 +69,8 @@ describe('renderVmText', () => {
     // Let the shell parse it (never run it): print each argument on its own line.
     const r = spawnSync('sh', ['-c', `set -- ${cmd}; printf '%s\\n' "$@"`], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.stdout.trimEnd().split('\n'), args.secondary.argv);
+    const argv = startArgv(stepOf(recipes.apply, 'secondary-start'));
+    assert.ok(argv.includes('-incoming'));
+    assert.deepEqual(r.stdout.trimEnd().split('\n'), argv);
   });
 });

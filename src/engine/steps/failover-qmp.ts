@@ -1,0 +1,18 @@
+/** The survivor's QMP part of a failover (src/engine/failover.ts decides and fences; this runs the recipe). */
+import type { Spec, VmSpec } from '../../spec/types.ts';
+import type { QmpClient } from '../../qmp/client.ts';
+import { renderFailoverToPrimary, renderFailoverToSecondary } from '../../render/recipes/step-recipes.ts';
+import { runQmpRecipe } from '../run-recipe.ts';
+import { placementFromRoles } from './step-helpers.ts';
+
+type Roles = { primary: string; secondary: string; primaryOrigin: string };
+
+/** The secondary takes over (its primary is fenced); retried while it still loads a checkpoint. */
+export async function promoteSecondary(qmp: QmpClient, spec: Spec, vm: VmSpec, roles: Roles): Promise<void> {
+  await runQmpRecipe(renderFailoverToSecondary(spec, vm, placementFromRoles(roles)).promote, { secondary: qmp });
+}
+
+/** The primary leaves COLO and runs alone (its secondary is fenced): the same teardown as primary-leave-colo. */
+export async function leaveColoOnPrimary(qmp: QmpClient, spec: Spec, vm: VmSpec, roles: Roles): Promise<void> {
+  await runQmpRecipe(renderFailoverToPrimary(spec, vm, placementFromRoles(roles)).promote, { primary: qmp });
+}

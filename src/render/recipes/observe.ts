@@ -1,0 +1,97 @@
+/**
+ * Observation (refresh) as recipes. Per host ONE remote script reports the QEMU version, the work
+ * directory and, for every VM that may live there, its pid, argv and console crash lines; then ONE
+ * pipelined QMP batch per live QEMU. The replies are read by src/plan/observe-replies.ts.
+ */
+import type { QmpCommand } from '../qmp-command.ts';
+import type { Spec, VmSpec } from '../../spec/types.ts';
+import { nicIds, virtioBackendPaths } from '../ids.ts';
+import { hostOf } from '../paths.ts';
+import { cmd, query } from './build.ts';
+import type { QmpRecipe, Query, ScriptRecipe } from './types.ts';
+
+/** Fixed script; every value reaches it as a positional parameter, never pasted into its text. */
+export const HOST_OBSERVE_SCRIPT = [
+  'bin="$1"; wd="$2"; shift 2',
+  'if v=$("$bin" --version 2>&1 | head -n 1) && [ -n "$v" ] && [ -x "$bin" ]; then echo "qemu ok $(printf %s ' +
+    '"$v" | base64 -w0)"; else echo "qemu err $(printf %s "${v:-not found}" | base64 -w0)"; fi',
+  'if [ -d "$wd" ]; then echo "workdir 1"; else echo "workdir 0"; fi',
+  'if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo "kvm 1"; else echo "kvm 0"; fi',
+  'for vm in "$@"; do',
+  '  d="$wd/$vm"; pid=""; alive=0; cmd="-"; crash="-"',
+  '  [ -r "$d/qemu.pid" ] && pid=$(tr -dc 0-9 < "$d/qemu.pid" 2>/dev/null)',
+  '  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then alive=1; cmd=$(base64 -w0 < "/proc/$pid/cmdline"); [ ' +
+    '-n "$cmd" ] || { cmd=-; alive=0; }; fi',
+  '  if [ -f "$d/console.log" ]; then c=$(grep -a -m 5 -E "Kernel panic|Oops|general protection fault|BUG:" ' +
+    '"$d/console.log" | base64 -w0); [ -n "$c" ] && crash="$c"; fi',
+  '  echo "vm $vm ${pid:--} $alive $cmd $crash"',
+  'done',
+].join('\n');
+
+export function renderHostObserve(spec: Spec, hostName: string, vmNames: string[], timeoutMs = 20_000): ScriptRecipe {
+  const host = hostOf(spec, hostName);
+  return {
+    kind: 'script',
+    name: 'host-observe',
+    summary: "the host's QEMU version, work directory, KVM, and per VM its pid, argv and guest crash lines",
+    host: hostName,
+    body: {
+      kind: 'script',
+      name: 'colo-observe',
+      text: HOST_OBSERVE_SCRIPT,
+      args: [host.qemu.binary, host.workDir, ...vmNames],
+    },
+    timeoutMs,
+    outcome: { kind: 'output' },
+  };
+}
+
+export interface ObserveBatch {
+  /** The queries, each a fact of the observe recipe (a failed one leaves its fact absent). */
+  queries: Query[];
+  commands: QmpCommand[];
+  /** [colo-compare id, property] of each qom-get. */
+  compareKeys: [string, string][];
+  virtioPaths: string[];
+}
+
+export const compareFact = (id: string, prop: string): string => `compare ${id} ${prop}`;
+export const virtioFact = (i: number): string => `virtio${i}`;
+
+/** The QMP queries of one QEMU, sent as one pipelined batch. */
+export function qmpObserveBatch(vm: VmSpec): ObserveBatch {
+  const queries: Query[] = [
+    query('status', cmd('query-status')),
+    query('colo', cmd('query-colo-status')),
+    query('migrate', cmd('query-migrate')),
+    query('migrate-params', cmd('query-migrate-parameters')),
+    query('graph', cmd('x-debug-query-block-graph')),
+    query('objects', cmd('qom-list', { path: '/objects' })),
+    query('chardevs', cmd('query-chardev')),
+    query('exports', cmd('query-block-exports')),
+  ];
+  const compareKeys: [string, string][] = [];
+  for (const n of vm.netdevs) {
+    const id = nicIds(n).compare;
+    for (const prop of ['compare_timeout', 'expired_scan_cycle', 'max_queue_size']) {
+      compareKeys.push([id, prop]);
+      queries.push(query(compareFact(id, prop), cmd('qom-get', { path: `/objects/${id}`, property: prop })));
+    }
+  }
+  const virtioPaths = virtioBackendPaths(vm);
+  virtioPaths.forEach((path, i) => queries.push(query(virtioFact(i), cmd('x-query-virtio-status', { path }))));
+  const settled = queries.map((q) => ({ ...q, onError: 'absent' as const }));
+  return { queries: settled, commands: settled.map((q) => q.command), compareKeys, virtioPaths };
+}
+
+export function renderObserveQmp(vm: VmSpec, host: string): QmpRecipe {
+  return {
+    kind: 'qmp',
+    name: 'observe',
+    summary: 'what the QEMU runs: status, COLO, migration, block graph, objects, chardevs, exports, virtio',
+    vm: vm.name,
+    role: 'either',
+    hosts: { either: host },
+    ops: [{ op: 'query', queries: qmpObserveBatch(vm).queries, timeoutMs: 10_000 }],
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Starting and stopping a VM's QEMU on a host, as remote scripts, and the check that a started
+ * QEMU runs. Start: a private VM directory, stale sockets and pid files removed, the rendered argv
+ * started detached (-daemonize -pidfile), its pid read back, in one round trip. Stop: SIGTERM,
+ * wait, then SIGKILL (a wedged QEMU ignores SIGTERM), confirm it is gone, remove its sockets.
+ */
+import type { Spec, VmSpec } from '../../spec/types.ts';
+import { hostOf, joinPath, socketPaths, vmPaths } from '../paths.ts';
+import { cmd, eq, not, query, ref } from './build.ts';
+import type { QemuRole, QmpRecipe, ScriptRecipe } from './types.ts';
+
+/** Fixed script: $1 pid file, $2 grace seconds, then sockets to remove. Prints "gone" or "alive". */
+export const STOP_SCRIPT = [
+  'pf="$1"; grace="$2"; shift 2',
+  // a zombie (exited, not yet reaped) counts as gone
+  'running() { [ -d "/proc/$1" ] && ! grep -q "^State:[[:space:]]*Z" "/proc/$1/status" 2>/dev/null; }',
+  '[ -r "$pf" ] || { rm -f "$@"; echo gone; exit 0; }',
+  'pid=$(tr -dc 0-9 < "$pf")',
+  '[ -n "$pid" ] || { rm -f "$pf" "$@"; echo gone; exit 0; }',
+  // only our QEMU: its cmdline names this pid file
+  'if [ -r "/proc/$pid/cmdline" ] && tr "\\0" "\\n" < "/proc/$pid/cmdline" | grep -qxF -- "$pf"; then :; else ' +
+    'rm -f "$pf" "$@"; echo gone; exit 0; fi',
+  'kill -TERM "$pid" 2>/dev/null',
+  'i=0; while running "$pid" && [ $i -lt $((grace * 10)) ]; do sleep 0.1; i=$((i + 1)); done',
+  'if running "$pid"; then kill -KILL "$pid" 2>/dev/null; i=0; while running "$pid" && [ $i -lt 50 ]; do sleep ' +
+    '0.1; i=$((i + 1)); done; fi',
+  // then the unix sockets a killed QEMU leaves behind (the remaining arguments)
+  'if running "$pid"; then echo alive; else rm -f "$pf" "$@"; echo gone; fi',
+].join('\n');
+
+export function renderQemuStart(spec: Spec, vm: VmSpec, host: string, role: QemuRole, argv: string[]): ScriptRecipe {
+  const paths = vmPaths(spec, vm, host);
+  const stale = [paths.pidFile, paths.consoleLog, ...socketPaths(paths)];
+  return {
+    kind: 'script',
+    name: `${role}-qemu-start`,
+    summary: `the ${role} QEMU started detached in its private VM directory; prints its pid`,
+    host,
+    body: {
+      kind: 'batch',
+      commands: [
+        ['mkdir', '-p', '-m', '0700', paths.dir],
+        ['chmod', '0700', paths.dir],
+        ['rm', '-f', ...stale],
+        argv,
+        ['cat', paths.pidFile],
+      ],
+    },
+    timeoutMs: 60_000,
+    outcome: { kind: 'output' },
+  };
+}
+
+/** The last lines of QEMU's own log (-D), read when a start failed (with -daemonize QEMU's words go there). */
+export function renderQemuLogTail(spec: Spec, vm: VmSpec, host: string): ScriptRecipe {
+  return {
+    kind: 'script',
+    name: 'qemu-log-tail',
+    summary: "the end of QEMU's log, read only when the start failed",
+    host,
+    body: { kind: 'exec', argv: ['tail', '-n', '5', vmPaths(spec, vm, host).qemuLog] },
+    timeoutMs: 5_000,
+    outcome: { kind: 'output' },
+  };
+}
+
+/** The QEMU runs; otherwise fails with "<before><its status><after>". */
+export function renderQemuRunningCheck(
+  vm: VmSpec,
+  host: string,
+  role: QemuRole,
+  message: { before: string; after: string },
+): QmpRecipe {
+  const status = ref('status', 'status');
+  return {
+    kind: 'qmp',
+    name: `${role}-running`,
+    summary: `the ${role} QEMU runs`,
+    vm: vm.name,
+    role,
+    hosts: { [role]: host },
+    ops: [
+      {
+        op: 'check',
+        queries: [query('status', cmd('query-status'))],
+        fail: [{ when: not(eq(status, 'running')), message: [message.before, { value: status }, message.after] }],
+      },
+    ],
+  };
+}
+
+/**
+ * Stop the QEMU of a VM on a host. `vm` may be a VM only the state knows (removed from the spec):
+ * its files follow the same layout, and no sockets are named.
+ */
+export function renderQemuStop(
+  spec: Spec,
+  vm: VmSpec | { name: string },
+  host: string,
+  graceSeconds: number,
+): ScriptRecipe {
+  const known = 'disks' in vm;
+  const pidFile = known
+    ? vmPaths(spec, vm, host).pidFile
+    : joinPath(joinPath(hostOf(spec, host).workDir, vm.name), 'qemu.pid');
+  const sockets = known ? socketPaths(vmPaths(spec, vm, host)) : [];
+  return {
+    kind: 'script',
+    name: 'qemu-stop',
+    summary: `SIGTERM, ${graceSeconds} s, then SIGKILL; its pid file and sockets removed; prints "gone"`,
+    host,
+    body: { kind: 'script', name: 'colo-stop', text: STOP_SCRIPT, args: [pidFile, String(graceSeconds), ...sockets] },
+    timeoutMs: (graceSeconds + 10) * 1000,
+    outcome: {
+      kind: 'expect',
+      stdoutIncludes: 'gone',
+      failure: `could not stop the QEMU of ${vm.name} on ${host} (pid file ${pidFile})`,
+    },
+  };
+}

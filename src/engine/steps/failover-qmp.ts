@@ -2,6 +2,10 @@
 import type { Spec, VmSpec } from '../../spec/types.ts';
 import type { QmpClient } from '../../qmp/client.ts';
 import { renderFailoverToPrimary, renderFailoverToSecondary } from '../../render/recipes/step-recipes.ts';
+import { renderSurvivorVerify } from '../../render/recipes/failover-verify.ts';
+import { virtioDisabledCheck } from '../../render/recipes/colo-checks.ts';
+import { matchedItems } from '../../render/recipes/evaluate.ts';
+import type { QemuRole } from '../../render/recipes/types.ts';
 import { runQmpRecipe } from '../run-recipe.ts';
 import { placementFromRoles } from './step-helpers.ts';
 
@@ -15,4 +19,14 @@ export async function promoteSecondary(qmp: QmpClient, spec: Spec, vm: VmSpec, r
 /** The primary leaves COLO and runs alone (its secondary is fenced): the same teardown as primary-leave-colo. */
 export async function leaveColoOnPrimary(qmp: QmpClient, spec: Spec, vm: VmSpec, roles: Roles): Promise<void> {
   await runQmpRecipe(renderFailoverToPrimary(spec, vm, placementFromRoles(roles)).promote, { primary: qmp });
+}
+
+/**
+ * Waits until the survivor runs with COLO mode none; returns its disabled virtio devices. (The
+ * recipe colo render shows after either failover; src/engine/failover.ts still polls the same
+ * queries itself.)
+ */
+export async function verifySurvivor(qmp: QmpClient, vm: VmSpec, host: string, role: QemuRole): Promise<string[]> {
+  const r = await runQmpRecipe(renderSurvivorVerify(vm, host, role), { [role]: qmp });
+  return matchedItems(virtioDisabledCheck(vm, 'virtio', []), r);
 }

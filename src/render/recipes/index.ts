@@ -9,6 +9,7 @@ export * from './switchover.ts';
 export * from './resync-finish.ts';
 export * from './secondary-prepare.ts';
 export * from './failover-secondary.ts';
+export * from './failover-verify.ts';
 export * from './checkpoint-update.ts';
 export * from './teardown.ts';
 export * from './colo-checks.ts';

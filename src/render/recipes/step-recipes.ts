@@ -6,6 +6,7 @@ import type { Spec, VmSpec } from '../../spec/types.ts';
 import { renderPrimaryArgv, renderSecondaryArgv, type ArgvOptions } from '../argv.ts';
 import type { Placement } from '../placement.ts';
 import { renderPromoteSecondary } from './failover-secondary.ts';
+import { renderSurvivorVerify } from './failover-verify.ts';
 import { renderQemuRunningCheck, renderQemuStart, renderQemuStop } from './qemu-process.ts';
 import { renderSecondaryPrepareRecipe } from './secondary-prepare.ts';
 import { renderPrimaryTeardown } from './teardown.ts';
@@ -66,12 +67,15 @@ export interface FailoverRecipes {
   fence: ScriptRecipe;
   /** The survivor's QMP sequence. */
   promote: QmpRecipe;
+  /** Then: the survivor runs alone. */
+  verify: QmpRecipe;
 }
 
 export function renderFailoverToSecondary(spec: Spec, vm: VmSpec, p: Placement): FailoverRecipes {
   return {
     fence: renderQemuStop(spec, vm, p.primary, STOP_GRACE_SECONDS.failover),
     promote: renderPromoteSecondary(vm, p.secondary),
+    verify: renderSurvivorVerify(vm, p.secondary, 'secondary'),
   };
 }
 
@@ -79,5 +83,6 @@ export function renderFailoverToPrimary(spec: Spec, vm: VmSpec, p: Placement): F
   return {
     fence: renderQemuStop(spec, vm, p.secondary, STOP_GRACE_SECONDS.failover),
     promote: renderPrimaryTeardown(spec, vm, p, { resetPeerSockets: true }),
+    verify: renderSurvivorVerify(vm, p.primary, 'primary'),
   };
 }

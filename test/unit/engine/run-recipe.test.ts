@@ -7,6 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runQmpRecipe } from '../../../src/engine/run-recipe.ts';
+import { verifySurvivor } from '../../../src/engine/steps/failover-qmp.ts';
 import {
   diskIds,
   initialPlacement,
@@ -295,6 +296,20 @@ describe('failover --to secondary: promoting the secondary', () => {
       /failover-secondary: x-colo-lost-heartbeat: GenericError: not in COLO mode/,
     );
     assert.deepEqual(q2.sent(), seq.slice(0, 2));
+  });
+});
+
+describe('after either failover: the survivor verified', () => {
+  test('polled until it runs with COLO mode none; its disabled virtio devices returned', async () => {
+    const vm = onlyVm(labSpec());
+    const q = new FakeQemu({ runStatus: 'paused', coloMode: 'primary', virtio: [{ status: 15, disabled: true }] });
+    q.after = (m, f) => {
+      if (m.execute === 'query-colo-status') Object.assign(f.state, { runStatus: 'running', coloMode: 'none' });
+    };
+    const disabled = await verifySurvivor(await q.connect(), vm, 'b', 'secondary');
+    assert.deepEqual(disabled, virtioBackendPaths(vm));
+    const poll = [cmd('query-status'), cmd('query-colo-status')];
+    assert.deepEqual(q.sent(), [...poll, ...poll, ...virtioQueries(vm)]);
   });
 });
 

@@ -4,8 +4,8 @@
  * (no SSH, no observation, no plan, no state file, no lock, no progress UI).
  *
  * Same QEMU argv (rendered by src/render for QEMU 7.2 and the spec's placement), same QMP
- * sequences (src/render/qmp-sequences.ts), sent over node:net unix sockets by a minimal client,
- * and the same waits as src/engine/steps/colo-start.ts:
+ * sequences (src/render/recipes/), sent over node:net unix sockets by a minimal client,
+ * and the same waits as the colo-start recipe (src/render/recipes/colo-start.ts):
  *   primary started running -> query-block (disk size) -> qemu-img create base/hidden/active ->
  *   secondary started (-incoming) + secondary-prepare (NBD server/exports) -> mirror, wait
  *   BLOCK_JOB_READY -> wait until the guest's drivers set up every virtio device (DRIVER_OK, not

@@ -238,7 +238,7 @@ describe('the teardown (failover --to primary, primary-leave-colo)', () => {
     assert.equal(r.removed.filter((x) => x.endsWith('(re-created)')).length, 4);
   });
 
-  test('nothing present and not in COLO: only the queries; a cancel QEMU refuses skips its wait and dismiss', async () => {
+  test('nothing present, not in COLO: only the queries; a refused cancel skips its wait and dismiss', async () => {
     const spec = labSpec();
     const vm = onlyVm(spec);
     const p = initialPlacement(vm);

@@ -936,3 +936,25 @@ describe('drill.schema.json accepts `colo drill --json` documents', () => {
     assertInvalid('drill', drillDoc(true, [{ ...round('')[0]!, extra: 1 } as Phase]), 'an unknown phase field');
   });
 });
+
+describe('the golden --json outputs match their schemas', () => {
+  const golden = (dir: string) => fileURLToPath(new URL(`../../fixtures/golden/${dir}/`, import.meta.url));
+  const cases: [SchemaName, string, string][] = [
+    ['status', 'status', '.json'],
+    ['verify', 'verify', '.json'],
+    ['failover', 'failover', '.json'],
+    ['drill', 'drill', '.json'],
+    ['apply-events', 'apply', '.jsonl'],
+  ];
+  for (const [schema, dir, ext] of cases) {
+    test(`test/fixtures/golden/${dir}/*${ext}`, () => {
+      const files = readdirSync(golden(dir)).filter((f) => f.endsWith(ext));
+      assert.ok(files.length >= 2, `only ${files.length} golden files in ${dir}`);
+      for (const f of files) {
+        const text = readFileSync(`${golden(dir)}${f}`, 'utf8');
+        const docs = ext === '.jsonl' ? text.trimEnd().split('\n') : [text];
+        for (const d of docs) assertValid(schema, JSON.parse(d), `golden ${dir}/${f}`);
+      }
+    });
+  }
+});

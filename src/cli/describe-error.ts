@@ -1,26 +1,29 @@
 /**
- * Maps any error to the one message a user sees. Known errors carry their own actionable text;
- * anything else is a bug: say so, without a stack trace unless COLO_DEBUG=1.
+ * Maps any error to the one message a user sees and the exit code (README "Exit codes"). Known
+ * errors carry their own actionable text; anything else is a bug: say so, without a stack trace
+ * unless COLO_DEBUG=1. `message` is null when the output already reported the failure.
  */
-import { UserError } from './user-error.ts';
+import { CommandFailed, UserError } from './user-error.ts';
 
-export function describeError(err: unknown): { message: string; exitCode: number } {
+const KNOWN = new Set([
+  'TransportError',
+  'CommandError',
+  'HostKeyError',
+  'QmpError',
+  'QmpConnectionError',
+  'LockError',
+  'StateError',
+  'ApplyError',
+  'PlanFileError',
+  'FailoverRefused',
+  'LabAssetError',
+]);
+
+export function describeError(err: unknown): { message: string | null; exitCode: number } {
+  if (err instanceof CommandFailed) return { message: err.report, exitCode: err.exitCode };
   if (err instanceof UserError) return { message: err.message, exitCode: err.exitCode };
   if (err instanceof Error) {
-    const known = new Set([
-      'TransportError',
-      'CommandError',
-      'HostKeyError',
-      'QmpError',
-      'QmpConnectionError',
-      'LockError',
-      'StateError',
-      'ApplyError',
-      'PlanFileError',
-      'FailoverRefused',
-      'LabAssetError',
-    ]);
-    if (known.has(err.name)) return { message: err.message, exitCode: 1 };
+    if (KNOWN.has(err.name)) return { message: err.message, exitCode: 1 };
     const debug = process.env.COLO_DEBUG === '1' ? `\n${err.stack ?? ''}` : '';
     return {
       message: `internal error (a bug in colo, please report it): ${err.message}${debug}`,

@@ -1,10 +1,14 @@
 /**
- * What every host-touching command shares: the spec, the state path, a Session whose transports
- * verify host keys, and clean shutdown (also on Ctrl-C).
+ * What every host-touching command shares: the state path, a Session whose transports verify host
+ * keys, clean shutdown (also on Ctrl-C), and for the commands that change hosts the state lock:
+ * withLockedSession.
  */
 import path from 'node:path';
 import type { Spec } from '../spec/types.ts';
 import { Session } from '../engine/session.ts';
+import { stateFileStore, type StateStore } from '../engine/state-store.ts';
+import { withLock, type AcquireOptions } from '../state/lock.ts';
+import type { LockOperation } from '../state/types.ts';
 import { createTransports } from '../transport/factory.ts';
 import { installTransportCleanup } from '../transport/ssh-pool.ts';
 
@@ -42,4 +46,39 @@ export function openSession(spec: Spec, opts: HostOptions): { session: Session; 
       uninstall();
     },
   };
+}
+
+/** Runs `fn` with a session, closed afterwards whatever happens. */
+export async function withSession<T>(spec: Spec, opts: HostOptions, fn: (session: Session) => Promise<T>): Promise<T> {
+  const { session, close } = openSession(spec, opts);
+  try {
+    return await fn(session);
+  } finally {
+    await close();
+  }
+}
+
+export interface StateLockOptions extends Pick<AcquireOptions, 'timeoutMs' | 'onWait'> {
+  statePath: string;
+  operation: LockOperation;
+}
+
+/**
+ * For the commands that change hosts and the state (apply, destroy, failover, drill): takes the
+ * state lock (released on exit and Ctrl-C too), opens a session, and runs `fn` with it and the
+ * state file; closes the session, then releases the lock.
+ */
+export function withLockedSession<T>(
+  spec: Spec,
+  opts: HostOptions,
+  lock: StateLockOptions,
+  fn: (session: Session, store: StateStore) => Promise<T>,
+): Promise<T> {
+  const { statePath, operation, ...acquire } = lock;
+  return withLock(
+    statePath,
+    operation,
+    () => withSession(spec, opts, (s) => fn(s, stateFileStore(statePath))),
+    acquire,
+  );
 }

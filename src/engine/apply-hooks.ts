@@ -10,11 +10,3 @@ export interface ApplyHooks {
   /** A step not run because an earlier step of its pair failed. */
   stepSkipped(step: PlannedStep, why: string): void;
 }
-
-export const silentHooks: ApplyHooks = {
-  stepStart() {},
-  stepProgress() {},
-  stepDone() {},
-  stepFailed() {},
-  stepSkipped() {},
-};

@@ -1,12 +1,18 @@
 /**
  * The executor: runs a plan's steps in dependency order (host preparation first, then each VM
  * pair's steps in sequence, pairs in parallel), records progress in the state after every step,
- * and stops a pair at its first failure, saying exactly where it stopped.
+ * and stops a pair at its first failure, saying exactly where it stopped. `applyAndRecord` is the
+ * operation apply, destroy and the drill's re-protection call.
  */
 import type { Plan, PlannedStep } from '../plan/plan-model.ts';
+import { summarizePlan } from '../plan/plan-model.ts';
 import type { ApplyHooks } from './apply-hooks.ts';
 import type { Session } from './session.ts';
+import type { StateStore } from './state-store.ts';
 import type { ColoState, VmState } from '../plan/state-model.ts';
+import { describePairState, vmsLeavingState } from '../plan/state-after-apply.ts';
+import { newState } from '../state/state-file.ts';
+import { COLO_VERSION } from '../version.ts';
 import { runStep, type StepContext } from './steps/run-step.ts';
 
 export class ApplyError extends Error {
@@ -142,4 +148,70 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
   );
   result.state = writer.state;
   return result;
+}
+
+/** What an apply did, in Terraform's change_summary terms (a replace counts as one add and one remove). */
+export interface ChangeCounts {
+  add: number;
+  change: number;
+  remove: number;
+}
+
+export interface ApplyOutcome {
+  /** The state as last written (or as it was, when the plan had no steps). */
+  state: ColoState;
+  changes: ChangeCounts;
+  /** VMs that left the state (destroyed completely). */
+  removed: string[];
+}
+
+/**
+ * Carries out a plan and keeps the state: the state is written after every step and once at the
+ * end, when the pairs destroyed completely leave it. A plan without steps changes nothing. Throws
+ * ApplyError, saying where each failed pair stopped, when a step failed.
+ */
+export async function applyAndRecord(opts: {
+  session: Session;
+  plan: Plan;
+  state: ColoState | null;
+  store: StateStore;
+  hooks: ApplyHooks;
+  runner?: GroupRunner;
+}): Promise<ApplyOutcome> {
+  const { plan } = opts;
+  let state = opts.state ?? newState(COLO_VERSION);
+  if (plan.steps.length === 0) return { state, changes: { add: 0, change: 0, remove: 0 }, removed: [] };
+  const res = await applyPlan({
+    session: opts.session,
+    plan,
+    state,
+    hooks: opts.hooks,
+    ...(opts.runner ? { runner: opts.runner } : {}),
+    saveState: (s) => opts.store.write(s),
+  });
+  state = res.state;
+  const failedVms = res.failures.flatMap((f) => (f.vm ? [f.vm] : []));
+  const removed = vmsLeavingState(plan, state, failedVms);
+  // Every apply that ran steps ends with a state write (Terraform-style): a saved plan made
+  // before it is stale from now on, even when no step changed what the state records.
+  const vms = { ...state.vms };
+  for (const vm of removed) delete vms[vm];
+  if (res.done.length > 0 || removed.length > 0) state = await opts.store.write({ ...state, vms });
+  if (res.failures.length > 0) throw applyError(res, plan, state);
+  const s = summarizePlan({ steps: res.done });
+  return { state, changes: { add: s.add, change: s.change, remove: s.destroy }, removed };
+}
+
+function applyError(res: ApplyResult, plan: Plan, state: ColoState): ApplyError {
+  const lines = res.failures.map(
+    (f) =>
+      `  ${f.vm ?? f.step.host}: stopped at ${f.step.address} (${f.step.kind}): ${f.error.message}\n    now: ` +
+      `${f.vm ? describePairState(f.vm, state) : 'host not prepared'}`,
+  );
+  return new ApplyError(
+    `apply failed for ${res.failures.length} step${res.failures.length === 1 ? '' : 's'}; ${res.done.length} ` +
+      `of ${plan.steps.length} steps done\n${lines.join('\n')}\nFix the cause and run "colo apply" again: it ` +
+      `continues from the state the hosts are in.`,
+    res.failures,
+  );
 }

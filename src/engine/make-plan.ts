@@ -1,10 +1,11 @@
-/** Observe, then plan: the refresh + diff every planning command runs. */
+/** Observe, then plan: the refresh + diff every planning command runs (optionally for some VMs only). */
 import type { ColoState } from '../plan/state-model.ts';
 import type { Plan, PlanMode } from '../plan/plan-model.ts';
 import type { Session } from './session.ts';
 import type { Observation } from '../plan/observed.ts';
 import { observeAll } from './observe.ts';
 import { makePlanFrom } from '../plan/plan.ts';
+import { targetPlan } from '../plan/plan-target.ts';
 import { COLO_VERSION } from '../version.ts';
 
 export class HostKeyRefused extends Error {
@@ -14,11 +15,17 @@ export class HostKeyRefused extends Error {
   }
 }
 
+export interface MakePlanOptions {
+  now?: Date;
+  /** Plan only these VMs (their steps and the host preparation they need); default: every VM. */
+  targets?: string[];
+}
+
 export async function makePlan(
   session: Session,
   state: ColoState | null,
   mode: PlanMode,
-  now = new Date(),
+  opts: MakePlanOptions = {},
 ): Promise<{ plan: Plan; observation: Observation }> {
   const observation = await observeAll(session, state);
   // A refused host key is never "host down": it is a security decision the user must make.
@@ -29,8 +36,8 @@ export async function makePlan(
     state,
     observation,
     mode,
-    now: now.toISOString(),
+    now: (opts.now ?? new Date()).toISOString(),
     coloVersion: COLO_VERSION,
   });
-  return { plan, observation };
+  return { plan: opts.targets ? targetPlan(plan, opts.targets) : plan, observation };
 }

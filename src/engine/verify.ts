@@ -1,15 +1,16 @@
 /**
  * `colo verify`: an end-to-end check of deployed pairs for CI smoke deployments. Per VM: both sides
  * in COLO, checkpoints advancing, no secondary virtio device disabled, no crash on the secondary's
- * console, and the guest reachable through the primary (its TCP host forwards). Every failed check
- * is named.
+ * console, and the guest reachable through the primary (its TCP host forwards, probed through
+ * src/transport/tcp-probe.ts). Every failed check is named.
  */
-import { connect } from 'node:net';
 import type { Spec, VmSpec } from '../spec/types.ts';
 import type { ColoState } from '../plan/state-model.ts';
+import type { Observation, ObservedHost, ObservedQemu } from '../plan/observed.ts';
 import type { Session } from './session.ts';
 import { observeAll } from './observe.ts';
 import { rolesFor } from '../plan/plan-pairs.ts';
+import { probeService } from '../transport/tcp-probe.ts';
 
 export type ProbeKind = 'http' | 'tcp' | 'none';
 
@@ -28,44 +29,21 @@ export interface VmVerification {
   ms: number;
 }
 
-/** One probe of a forwarded guest port: http sends a GET and wants any answer; tcp wants the connection to stay up. */
-export function probeService(
-  address: string,
-  port: number,
-  kind: Exclude<ProbeKind, 'none'>,
-  timeoutMs: number,
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = connect({ host: address, port });
-    let got = '';
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(got);
-    };
-    const timer = setTimeout(
-      () =>
-        kind === 'tcp' && got === ''
-          ? done()
-          : done(new Error(`no answer from ${address}:${port} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    sock.once('connect', () => {
-      if (kind === 'http') sock.write(`GET / HTTP/1.0\r\nHost: ${address}\r\n\r\n`);
-    });
-    sock.on('data', (d) => {
-      got += String(d);
-      // an HTTP answer is complete when the server closes (HTTP/1.0) or the body has begun
-      if (kind === 'http' && /\r?\n\r?\n[^]*\S/.test(got)) done();
-    });
-    sock.once('close', () =>
-      kind === 'http' && got
-        ? done()
-        : done(new Error(`${address}:${port} closed the connection${got ? '' : ' without answering'}`)),
-    );
-    sock.once('error', (e) => done(e));
-  });
+type Roles = ReturnType<typeof rolesFor>;
+
+/** The first non-empty line of an answer's body (after the HTTP header, when there is one). */
+function firstBodyLine(answer: string): string {
+  const body = answer.includes('\r\n\r\n')
+    ? answer.slice(answer.indexOf('\r\n\r\n') + 4)
+    : answer.includes('\n\n')
+      ? answer.slice(answer.indexOf('\n\n') + 2)
+      : answer;
+  return (
+    body
+      .split('\n')
+      .find((l) => l.trim())
+      ?.trim() ?? ''
+  );
 }
 
 async function probeWithRetry(
@@ -81,17 +59,9 @@ async function probeWithRetry(
     tries++;
     const t0 = performance.now();
     try {
-      const body = await probeService(address, port, kind, Math.min(5000, Math.max(1000, end - Date.now())));
-      const bodyText = body.includes('\r\n\r\n')
-        ? body.slice(body.indexOf('\r\n\r\n') + 4)
-        : body.includes('\n\n')
-          ? body.slice(body.indexOf('\n\n') + 2)
-          : body;
-      const first =
-        bodyText
-          .split('\n')
-          .find((l) => l.trim())
-          ?.trim() ?? '';
+      const first = firstBodyLine(
+        await probeService(address, port, kind, Math.min(5000, Math.max(1000, end - Date.now()))),
+      );
       return {
         ok: true,
         detail:
@@ -129,12 +99,128 @@ export function checkpointWaitMs(observedIntervalMs: number | undefined, specInt
   return Math.min(interval * 2 + 5000, 120_000);
 }
 
+/** Both sides in COLO, from the observation. */
+function coloCheck(
+  vm: VmSpec,
+  roles: Roles,
+  side: { pHost?: ObservedHost; sHost?: ObservedHost; pq?: ObservedQemu; sq?: ObservedQemu },
+): VerifyCheck {
+  const { pHost, sHost, pq, sq } = side;
+  const problems: string[] = [];
+  if (!pHost?.reachable) problems.push(`primary host ${roles.primary} unreachable: ${pHost?.error}`);
+  else if (!pq?.alive) problems.push(`no primary QEMU on ${roles.primary}`);
+  else if (pq.qmpError) problems.push(`primary QMP does not answer: ${pq.qmpError}`);
+  else if (pq.coloMode !== 'primary' || pq.migrateStatus !== 'colo')
+    problems.push(`primary on ${roles.primary} is not in COLO (mode ${pq.coloMode}, migration ${pq.migrateStatus})`);
+  if (!sHost?.reachable) problems.push(`secondary host ${roles.secondary} unreachable: ${sHost?.error}`);
+  else if (!sq?.alive) problems.push(`the secondary is down: no QEMU of ${vm.name} runs on ${roles.secondary}`);
+  else if (sq.qmpError) problems.push(`secondary QMP does not answer: ${sq.qmpError}`);
+  else if (sq.coloMode !== 'secondary')
+    problems.push(`secondary on ${roles.secondary} is not in COLO (mode ${sq.coloMode})`);
+  return {
+    name: 'colo',
+    ok: problems.length === 0,
+    detail:
+      problems.length === 0
+        ? `${roles.primary} primary, ${roles.secondary} secondary, migration colo`
+        : problems.join('; '),
+  };
+}
+
+/** Checkpoints advancing: each one stops and resumes the primary, so wait for a STOP and its RESUME. */
+async function checkpointCheck(
+  session: Session,
+  vm: VmSpec,
+  roles: Roles,
+  pq: ObservedQemu | undefined,
+  opts: VerifyOptions,
+): Promise<VerifyCheck> {
+  if (!pq?.alive || pq.qmpError || pq.coloMode !== 'primary')
+    return { name: 'checkpoints', ok: false, detail: 'not in COLO: no checkpoints' };
+  const delay = pq.migrateParams?.['x-checkpoint-delay'];
+  const observed = typeof delay === 'number' ? delay : undefined;
+  const interval = observed ?? vm.checkpoint.intervalMs;
+  const wait = opts.checkpointWaitMs ?? checkpointWaitMs(observed, vm.checkpoint.intervalMs);
+  const offSpec =
+    observed !== undefined && observed !== vm.checkpoint.intervalMs
+      ? `; the spec says ${vm.checkpoint.intervalMs} ms`
+      : '';
+  const qmp = await session.qmp(roles.primary, vm.name);
+  const since = qmp.eventSeq;
+  const tw = performance.now();
+  try {
+    const stop = await qmp.waitForEvent('STOP', undefined, { since, timeoutMs: wait });
+    await qmp.waitForEvent('RESUME', (e) => e.seq > stop.seq, { since: stop.seq, timeoutMs: wait });
+    return {
+      name: 'checkpoints',
+      ok: true,
+      detail:
+        `a checkpoint completed ${Math.round(performance.now() - tw)} ms into the check (interval ` + `${interval} ms)`,
+    };
+  } catch {
+    return {
+      name: 'checkpoints',
+      ok: false,
+      detail:
+        `the checkpoint counter stopped: no checkpoint within ${Math.round(wait / 1000)} s ` +
+        `(x-checkpoint-delay ${interval} ms${offSpec})`,
+    };
+  }
+}
+
+/** No secondary virtio device stuck disabled, no crash on the secondary's console. */
+function secondaryChecks(sq: ObservedQemu | undefined): VerifyCheck[] {
+  const disabled = sq?.virtioDisabled ?? [];
+  const crash = sq?.consoleCrash ?? [];
+  return [
+    {
+      name: 'virtio',
+      ok: disabled.length === 0,
+      detail:
+        disabled.length === 0
+          ? 'no secondary virtio device disabled'
+          : `secondary virtio device(s) stuck disabled: ${disabled.join(', ')}`,
+    },
+    {
+      name: 'console',
+      ok: crash.length === 0,
+      detail: crash.length === 0 ? 'no crash on the secondary console' : `the secondary guest crashed: ${crash[0]}`,
+    },
+  ];
+}
+
+/** The guest answering on each TCP host forward of the primary. */
+async function serviceChecks(
+  spec: Spec,
+  vm: VmSpec,
+  roles: Roles,
+  kind: Exclude<ProbeKind, 'none'>,
+  budgetMs: number,
+): Promise<VerifyCheck[]> {
+  const host = spec.hosts[roles.primary]!;
+  const targets = vm.netdevs.flatMap((n) =>
+    n.backend.kind === 'user'
+      ? n.backend.hostForwards
+          .filter((f) => f.protocol === 'tcp')
+          .map((f) => ({ address: f.hostAddress ?? host.replicationAddress, port: f.hostPort }))
+      : [],
+  );
+  if (targets.length === 0)
+    return [{ name: 'service', ok: true, detail: 'no TCP host forward to probe (tap/bridge networking): skipped' }];
+  const checks: VerifyCheck[] = [];
+  for (const t of targets) {
+    const r = await probeWithRetry(t.address, t.port, kind, budgetMs);
+    checks.push({ name: 'service', ok: r.ok, detail: r.detail });
+  }
+  return checks;
+}
+
 export async function verifyVm(
   session: Session,
   spec: Spec,
   vm: VmSpec,
   state: ColoState | null,
-  obs: Awaited<ReturnType<typeof observeAll>>,
+  obs: Observation,
   opts: VerifyOptions,
 ): Promise<VmVerification> {
   const t0 = performance.now();
@@ -142,102 +228,14 @@ export async function verifyVm(
   const checks: VerifyCheck[] = [];
   const pq = obs.vms[vm.name]?.qemu[roles.primary];
   const sq = obs.vms[vm.name]?.qemu[roles.secondary];
-  const pHost = obs.hosts[roles.primary];
-  const sHost = obs.hosts[roles.secondary];
   if (!opts.serviceOnly) {
-    const problems: string[] = [];
-    if (!pHost?.reachable) problems.push(`primary host ${roles.primary} unreachable: ${pHost?.error}`);
-    else if (!pq?.alive) problems.push(`no primary QEMU on ${roles.primary}`);
-    else if (pq.qmpError) problems.push(`primary QMP does not answer: ${pq.qmpError}`);
-    else if (pq.coloMode !== 'primary' || pq.migrateStatus !== 'colo')
-      problems.push(`primary on ${roles.primary} is not in COLO (mode ${pq.coloMode}, migration ${pq.migrateStatus})`);
-    if (!sHost?.reachable) problems.push(`secondary host ${roles.secondary} unreachable: ${sHost?.error}`);
-    else if (!sq?.alive) problems.push(`the secondary is down: no QEMU of ${vm.name} runs on ${roles.secondary}`);
-    else if (sq.qmpError) problems.push(`secondary QMP does not answer: ${sq.qmpError}`);
-    else if (sq.coloMode !== 'secondary')
-      problems.push(`secondary on ${roles.secondary} is not in COLO (mode ${sq.coloMode})`);
-    checks.push({
-      name: 'colo',
-      ok: problems.length === 0,
-      detail:
-        problems.length === 0
-          ? `${roles.primary} primary, ${roles.secondary} secondary, migration colo`
-          : problems.join('; '),
-    });
-
-    // Checkpoints advancing: each one stops and resumes the primary.
-    if (pq?.alive && !pq.qmpError && pq.coloMode === 'primary') {
-      const observed =
-        typeof pq.migrateParams?.['x-checkpoint-delay'] === 'number'
-          ? (pq.migrateParams['x-checkpoint-delay'] as number)
-          : undefined;
-      const interval = observed ?? vm.checkpoint.intervalMs;
-      const wait = opts.checkpointWaitMs ?? checkpointWaitMs(observed, vm.checkpoint.intervalMs);
-      const offSpec =
-        observed !== undefined && observed !== vm.checkpoint.intervalMs
-          ? `; the spec says ${vm.checkpoint.intervalMs} ms`
-          : '';
-      const qmp = await session.qmp(roles.primary, vm.name);
-      const since = qmp.eventSeq;
-      const tw = performance.now();
-      try {
-        const stop = await qmp.waitForEvent('STOP', undefined, { since, timeoutMs: wait });
-        await qmp.waitForEvent('RESUME', (e) => e.seq > stop.seq, { since: stop.seq, timeoutMs: wait });
-        checks.push({
-          name: 'checkpoints',
-          ok: true,
-          detail:
-            `a checkpoint completed ${Math.round(performance.now() - tw)} ms into the check (interval ` +
-            `${interval} ms)`,
-        });
-      } catch {
-        checks.push({
-          name: 'checkpoints',
-          ok: false,
-          detail:
-            `the checkpoint counter stopped: no checkpoint within ${Math.round(wait / 1000)} s ` +
-            `(x-checkpoint-delay ${interval} ms${offSpec})`,
-        });
-      }
-    } else {
-      checks.push({ name: 'checkpoints', ok: false, detail: 'not in COLO: no checkpoints' });
-    }
-    const disabled = sq?.virtioDisabled ?? [];
-    checks.push({
-      name: 'virtio',
-      ok: disabled.length === 0,
-      detail:
-        disabled.length === 0
-          ? 'no secondary virtio device disabled'
-          : `secondary virtio device(s) stuck disabled: ${disabled.join(', ')}`,
-    });
-    const crash = sq?.consoleCrash ?? [];
-    checks.push({
-      name: 'console',
-      ok: crash.length === 0,
-      detail: crash.length === 0 ? 'no crash on the secondary console' : `the secondary guest crashed: ${crash[0]}`,
-    });
+    const side = { pHost: obs.hosts[roles.primary], sHost: obs.hosts[roles.secondary], pq, sq };
+    checks.push(coloCheck(vm, roles, side));
+    checks.push(await checkpointCheck(session, vm, roles, pq, opts));
+    checks.push(...secondaryChecks(sq));
   }
-  if (opts.probe !== 'none') {
-    const host = spec.hosts[roles.primary]!;
-    const targets = vm.netdevs.flatMap((n) =>
-      n.backend.kind === 'user'
-        ? n.backend.hostForwards
-            .filter((f) => f.protocol === 'tcp')
-            .map((f) => ({ address: f.hostAddress ?? host.replicationAddress, port: f.hostPort }))
-        : [],
-    );
-    if (targets.length === 0)
-      checks.push({
-        name: 'service',
-        ok: true,
-        detail: 'no TCP host forward to probe (tap/bridge networking): skipped',
-      });
-    for (const t of targets) {
-      const r = await probeWithRetry(t.address, t.port, opts.probe, opts.probeBudgetMs ?? 15_000);
-      checks.push({ name: 'service', ok: r.ok, detail: r.detail });
-    }
-  }
+  if (opts.probe !== 'none')
+    checks.push(...(await serviceChecks(spec, vm, roles, opts.probe, opts.probeBudgetMs ?? 15_000)));
   return {
     vm: vm.name,
     ok: checks.every((c) => c.ok),

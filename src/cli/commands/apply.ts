@@ -1,61 +1,88 @@
-/** `colo apply [PLANFILE]`: make the hosts match the spec (or carry out a saved plan exactly). */
+/** `colo apply [PLANFILE]` and `colo destroy`: make the hosts match the spec (or carry out a saved plan exactly). */
 import type { Command } from '@commander-js/extra-typings';
-import type { SetExitCode } from './index.ts';
+import type { Wire } from '../exit-code.ts';
 import { specCommand, type SpecOptions } from '../common-options.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
-import { openSession, statePathFor } from '../run-context.ts';
-import { readState } from '../../state/state-file.ts';
-import { acquireLock, releaseOnExit } from '../../state/lock.ts';
-import { makePlan } from '../../engine/make-plan.ts';
-import { assertPlanFresh, readPlanFile } from '../../state/plan-file.ts';
-import type { Plan, PlanMode } from '../../plan/plan-model.ts';
-import { ApplyError } from '../../engine/apply.ts';
-import { renderPlanHuman } from '../../ui/plan-human.ts';
-import { pickStyle } from '../../ui/style.ts';
+import { statePathFor, withLockedSession } from '../run-context.ts';
+import { liveProgress, processOutput, styleFor } from '../output.ts';
 import { confirmOrFail } from '../confirm.ts';
-import { runApply, type ChangeCounts } from '../run-apply.ts';
 import { parseDuration } from '../parse-duration.ts';
-import { UserError } from '../user-error.ts';
+import { CommandFailed } from '../user-error.ts';
+import { assertPlanFresh, readPlanFile } from '../../state/plan-file.ts';
+import { makePlan } from '../../engine/make-plan.ts';
+import { applyAndRecord, ApplyError } from '../../engine/apply.ts';
+import type { Session } from '../../engine/session.ts';
+import type { StateStore } from '../../engine/state-store.ts';
+import type { Plan } from '../../plan/plan-model.ts';
+import type { ColoState } from '../../plan/state-model.ts';
+import type { ApplyView } from '../../ui/views/apply/apply-view.ts';
+import { ApplyHuman } from '../../ui/views/apply/apply-human.ts';
+import { ApplyJson } from '../../ui/views/apply/apply-json.ts';
+
+type ApplyCommand = 'apply' | 'destroy';
 
 interface ApplyOptions extends SpecOptions {
   autoApprove?: boolean;
   lockTimeout: string;
 }
 
-/** The last --json line of a run in which no step failed (schemas/apply-events.schema.json, change_summary). */
-export function changeSummaryEvent(
-  message: string,
-  changes: ChangeCounts,
-  blocked: Plan['blocked'],
-  now: Date = new Date(),
-) {
-  return {
-    '@level': 'info' as const,
-    '@message': message,
-    '@timestamp': now.toISOString(),
-    type: 'change_summary' as const,
-    changes,
-    blocked,
-  };
+/** A fresh plan, shown, and approved (unless --auto-approve or nothing to do). */
+async function approvedPlan(
+  session: Session,
+  state: ColoState | null,
+  name: ApplyCommand,
+  opts: ApplyOptions,
+  view: ApplyView,
+): Promise<Plan> {
+  const destroy = name === 'destroy';
+  const { plan } = await makePlan(session, state, destroy ? 'destroy' : 'normal');
+  view.plan(plan);
+  if (plan.steps.length > 0 && !opts.autoApprove) {
+    await confirmOrFail(
+      destroy ? 'Do you really want to destroy all resources?' : 'Do you want to perform these actions?',
+      destroy
+        ? 'colo will destroy all your managed VM pairs. There is no undo.'
+        : 'colo will perform the actions described above.',
+    );
+  }
+  return plan;
 }
 
-/** The last --json line of a run in which steps failed (schemas/apply-events.schema.json, apply_failed). */
-export function applyFailedEvent(err: ApplyError, now: Date = new Date()) {
-  return {
-    '@level': 'error' as const,
-    '@message': err.message,
-    '@timestamp': now.toISOString(),
-    type: 'apply_failed' as const,
-    failures: err.failures.map((f) => ({
-      vm: f.vm ?? null,
-      address: f.step.address,
-      kind: f.step.kind,
-      error: f.error.message,
-    })),
-  };
+/** Carries out the plan with progress, then the summary; a failed step is shown and rethrown. */
+async function carryOut(session: Session, store: StateStore, plan: Plan, state: ColoState | null, view: ApplyView) {
+  try {
+    const { changes } = await applyAndRecord({ session, plan, state, store, ...view.progress() });
+    view.summary({ plan, changes });
+  } catch (err) {
+    if (err instanceof ApplyError) view.failed(err);
+    throw err;
+  }
 }
 
-export function registerApplyLike(program: Command, setExit: SetExitCode, name: 'apply' | 'destroy'): void {
+async function runApplyCommand(name: ApplyCommand, planFile: string | undefined, opts: ApplyOptions): Promise<number> {
+  const view = opts.json ? new ApplyJson(processOutput) : new ApplyHuman(processOutput, styleFor(opts), liveProgress());
+  const statePath = statePathFor(opts);
+  const saved = planFile ? await readPlanFile(planFile) : undefined;
+  const spec = saved ? saved.spec : await loadSpecOrFail(opts.file);
+  const lock = {
+    statePath,
+    operation: name,
+    timeoutMs: parseDuration(opts.lockTimeout, '--lock-timeout'),
+    onWait: () => process.stderr.write('Acquiring state lock. This may take a few moments...\n'),
+  };
+  const plan = await withLockedSession(spec, opts, lock, async (session, store) => {
+    const state = await store.read();
+    if (saved) assertPlanFresh(saved.plan, state, planFile!);
+    const plan = saved ? saved.plan : await approvedPlan(session, state, name, opts, view);
+    await carryOut(session, store, plan, state, view);
+    return plan;
+  });
+  // Pairs apply could not repair (a host down, a primary gone): the run did not converge.
+  if (plan.blocked.length > 0) throw new CommandFailed(view.blockedFailure(plan));
+  return 0;
+}
+
+export function registerApplyLike(program: Command, wire: Wire, name: ApplyCommand): void {
   const destroy = name === 'destroy';
   const cmd = specCommand(
     program,
@@ -69,81 +96,11 @@ export function registerApplyLike(program: Command, setExit: SetExitCode, name: 
   cmd
     .option('--auto-approve', 'do not ask for confirmation')
     .option('--lock-timeout <duration>', 'how long to wait for the state lock (e.g. 30s)', '0s')
-    .action(async (...args: unknown[]) => {
-      const planFile = destroy ? undefined : (args[0] as string | undefined);
-      const opts = (destroy ? args[0] : args[1]) as ApplyOptions;
-      const statePath = statePathFor(opts);
-      const saved = planFile ? await readPlanFile(planFile) : undefined;
-      const spec = saved ? saved.spec : await loadSpecOrFail(opts.file);
-      const lock = await acquireLock(statePath, name, {
-        timeoutMs: parseDuration(opts.lockTimeout, '--lock-timeout'),
-        onWait: () => process.stderr.write('Acquiring state lock. This may take a few moments...\n'),
-      });
-      const unhook = releaseOnExit(lock);
-      const { session, close } = openSession(spec, opts);
-      try {
-        const state = await readState(statePath);
-        let plan;
-        if (saved) {
-          assertPlanFresh(saved.plan, state, planFile!);
-          plan = saved.plan;
-        } else {
-          const mode: PlanMode = destroy ? 'destroy' : 'normal';
-          plan = (await makePlan(session, state, mode)).plan;
-          if (!opts.json)
-            process.stdout.write(renderPlanHuman(plan, pickStyle(process.stdout, !opts.color), { forApply: true }));
-          if (plan.steps.length > 0 && !opts.autoApprove) {
-            await confirmOrFail(
-              destroy ? 'Do you really want to destroy all resources?' : 'Do you want to perform these actions?',
-              destroy
-                ? 'colo will destroy all your managed VM pairs. There is no undo.'
-                : 'colo will perform the actions described above.',
-            );
-          }
-        }
-        let summary = 'No changes. Your infrastructure matches the configuration.';
-        let changes: ChangeCounts = { add: 0, change: 0, remove: 0 };
-        if (plan.steps.length > 0) {
-          try {
-            ({ summary, changes } = await runApply({
-              session,
-              spec,
-              plan,
-              state,
-              statePath,
-              ...(opts.json ? { json: true } : {}),
-            }));
-          } catch (err) {
-            // The message still goes to stderr (main's error handler) and the exit code is 1.
-            if (opts.json && err instanceof ApplyError)
-              process.stdout.write(`${JSON.stringify(applyFailedEvent(err))}\n`);
-            throw err;
-          }
-        } else if (plan.blocked.length > 0) summary = 'No changes applied.';
-        process.stdout.write(
-          opts.json
-            ? `${JSON.stringify(changeSummaryEvent(summary, changes, plan.blocked))}\n`
-            : `${plan.steps.length > 0 ? '\n' : ''}${summary}\n`,
-        );
-        // Pairs apply could not repair (a host down, a primary gone): the run did not converge.
-        if (plan.blocked.length > 0) {
-          const lines = plan.blocked.map((b) => `  ${b.vm}: ${b.reason}${b.hint ? `\n    To resolve: ${b.hint}` : ''}`);
-          if (opts.json) {
-            setExit(1);
-            return;
-          }
-          const what =
-            plan.mode === 'destroy' ? 'could not be destroyed completely' : 'could not be brought to the spec';
-          throw new UserError(
-            `${plan.blocked.length} pair${plan.blocked.length === 1 ? '' : 's'} ${what} and ` +
-              `${plan.blocked.length === 1 ? 'needs' : 'need'} your action:\n${lines.join('\n')}`,
-          );
-        }
-        setExit(0);
-      } finally {
-        await close();
-        unhook();
-        await lock.release();
-      }
-    });
+    .action(
+      wire(async (...args: unknown[]) =>
+        destroy
+          ? runApplyCommand(name, undefined, args[0] as ApplyOptions)
+          : runApplyCommand(name, args[0] as string | undefined, args[1] as ApplyOptions),
+      ),
+    );
 }

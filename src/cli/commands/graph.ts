@@ -1,14 +1,14 @@
 /** `colo graph`: the topology of the spec's VM pairs as text or Graphviz DOT (no host is contacted). */
 import { Option, type Command } from '@commander-js/extra-typings';
-import type { SetExitCode } from './index.ts';
+import type { Wire } from '../exit-code.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
 import { statePathFor } from '../run-context.ts';
+import { processOutput } from '../output.ts';
+import { selectVms } from '../select-vms.ts';
 import { readState } from '../../state/state-file.ts';
-import { renderGraphText } from '../../ui/graph-text.ts';
-import { renderGraphDot } from '../../ui/graph-dot.ts';
-import { UserError } from '../user-error.ts';
+import { graphView, type GraphFormat } from '../../ui/views/graph/graph-view.ts';
 
-export function registerGraph(program: Command, setExit: SetExitCode): void {
+export function registerGraph(program: Command, wire: Wire): void {
   program
     .command('graph')
     .description(
@@ -25,19 +25,13 @@ export function registerGraph(program: Command, setExit: SetExitCode): void {
         .choices(['text', 'dot'] as const)
         .default('text' as const),
     )
-    .action(async (names, opts) => {
-      const spec = await loadSpecOrFail(opts.file);
-      const unknown = names.filter((n) => !spec.vms.some((v) => v.name === n));
-      if (unknown.length > 0)
-        throw new UserError(
-          `no VM named ${unknown.join(', ')} in ${opts.file} (VMs: ${spec.vms.map((v) => v.name).join(', ')})`,
-        );
-      const state = await readState(statePathFor(opts));
-      process.stdout.write(
-        opts.format === 'dot'
-          ? renderGraphDot(spec, state, { vms: names })
-          : renderGraphText(spec, state, { vms: names }),
-      );
-      setExit(0);
-    });
+    .action(
+      wire(async (names: string[], opts: { file: string; state?: string; format: GraphFormat }) => {
+        const spec = await loadSpecOrFail(opts.file);
+        selectVms(spec, names, opts.file);
+        const state = await readState(statePathFor(opts));
+        graphView(opts.format, processOutput).graph(spec, state, names);
+        return 0;
+      }),
+    );
 }

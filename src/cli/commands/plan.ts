@@ -1,17 +1,17 @@
 /** `colo plan`: observe the hosts and show what apply would change. */
 import type { Command } from '@commander-js/extra-typings';
-import type { SetExitCode } from './index.ts';
+import type { Wire } from '../exit-code.ts';
 import { specCommand, type SpecOptions } from '../common-options.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
-import { openSession, statePathFor } from '../run-context.ts';
-import { readState } from '../../state/state-file.ts';
-import { makePlan } from '../../engine/make-plan.ts';
-import { writePlanFile } from '../../state/plan-file.ts';
-import { renderPlanHuman } from '../../ui/plan-human.ts';
-import { renderPlanJson } from '../../ui/plan-json.ts';
-import { pickStyle } from '../../ui/style.ts';
-import type { PlanMode } from '../../plan/plan-model.ts';
+import { statePathFor, withSession } from '../run-context.ts';
+import { processOutput, styleFor } from '../output.ts';
 import { UserError } from '../user-error.ts';
+import { readState } from '../../state/state-file.ts';
+import { writePlanFile } from '../../state/plan-file.ts';
+import { makePlan } from '../../engine/make-plan.ts';
+import type { PlanMode } from '../../plan/plan-model.ts';
+import { PlanHuman } from '../../ui/views/plan/plan-human.ts';
+import { PlanJson } from '../../ui/views/plan/plan-json.ts';
 
 interface PlanOptions extends SpecOptions {
   out?: string;
@@ -20,33 +20,28 @@ interface PlanOptions extends SpecOptions {
   destroy?: boolean;
 }
 
-export function registerPlan(program: Command, setExit: SetExitCode): void {
+export function registerPlan(program: Command, wire: Wire): void {
   specCommand(program, 'plan', 'observe the hosts over SSH/QMP and show what apply would change')
     .option('-o, --out <file>', 'save the plan to FILE; `colo apply FILE` then carries out exactly these actions')
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
     .option('--refresh-only', 'only show what changed outside colo; plan no actions')
     .option('--destroy', 'plan the destruction of every pair in the spec')
-    .action(async (raw) => {
-      const opts = raw as unknown as PlanOptions;
-      if (opts.refreshOnly && opts.destroy) throw new UserError('--refresh-only and --destroy cannot be used together');
-      const spec = await loadSpecOrFail(opts.file);
-      const state = await readState(statePathFor(opts));
-      const mode: PlanMode = opts.destroy ? 'destroy' : opts.refreshOnly ? 'refresh-only' : 'normal';
-      const { session, close } = openSession(spec, opts);
-      try {
-        const { plan } = await makePlan(session, state, mode);
+    .action(
+      wire(async (raw: unknown) => {
+        const opts = raw as PlanOptions;
+        if (opts.refreshOnly && opts.destroy)
+          throw new UserError('--refresh-only and --destroy cannot be used together');
+        const view = opts.json ? new PlanJson(processOutput) : new PlanHuman(processOutput, styleFor(opts));
+        const spec = await loadSpecOrFail(opts.file);
+        const state = await readState(statePathFor(opts));
+        const mode: PlanMode = opts.destroy ? 'destroy' : opts.refreshOnly ? 'refresh-only' : 'normal';
+        const { plan } = await withSession(spec, opts, (session) => makePlan(session, state, mode));
         if (opts.out) await writePlanFile(opts.out, plan, spec);
-        process.stdout.write(
-          opts.json
-            ? renderPlanJson(plan)
-            : renderPlanHuman(plan, pickStyle(process.stdout, !opts.color), opts.out ? { savedTo: opts.out } : {}),
-        );
+        view.plan(plan, opts.out ? { savedTo: opts.out } : {});
         // A blocked pair (host down, primary gone) is a difference too, even though apply cannot repair it.
         const changes =
           mode === 'refresh-only' ? plan.drift.length > 0 : plan.steps.length > 0 || plan.blocked.length > 0;
-        setExit(opts.detailedExitcode && changes ? 2 : 0);
-      } finally {
-        await close();
-      }
-    });
+        return opts.detailedExitcode && changes ? 2 : 0;
+      }),
+    );
 }

@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { renderGraphDot } from '../../../src/ui/graph-dot.ts';
-import { renderGraphText } from '../../../src/ui/graph-text.ts';
+import { renderGraphDot } from '../../../src/ui/views/graph/graph-dot.ts';
+import { renderGraphText } from '../../../src/ui/views/graph/graph-text.ts';
 import { EXAMPLES_DIR, loadExample } from '../render/spec-fixtures.ts';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));

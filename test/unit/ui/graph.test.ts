@@ -1,8 +1,9 @@
 /**
- * `colo graph` renderings (src/ui/graph-text.ts, src/ui/graph-dot.ts): golden files for every
- * examples/*.yaml under test/fixtures/golden/graph/ (`npm run golden:update` rewrites them), DOT syntax
- * checks (no graphviz here: braces, quotes, statements, unique node ids, edges between declared
- * nodes), and the names, ports and paths the graph shows coming from src/render.
+ * `colo graph` renderings (src/ui/views/graph/graph-text.ts, src/ui/views/graph/graph-dot.ts):
+ * golden files for every examples/*.yaml under test/fixtures/golden/graph/ (`npm run golden:update`
+ * rewrites them), DOT syntax checks (no graphviz here: braces, quotes, statements, unique node ids,
+ * edges between declared nodes), and the names, ports and paths the graph shows coming from
+ * src/render.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,9 +11,9 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ColoState, VmState } from '../../../src/plan/state-model.ts';
 import type { Spec } from '../../../src/spec/types.ts';
-import { renderGraphText } from '../../../src/ui/graph-text.ts';
-import { dotString, renderGraphDot } from '../../../src/ui/graph-dot.ts';
-import { specGraph } from '../../../src/ui/graph-model.ts';
+import { renderGraphText } from '../../../src/ui/views/graph/graph-text.ts';
+import { dotString, renderGraphDot } from '../../../src/ui/views/graph/graph-dot.ts';
+import { specGraph } from '../../../src/ui/views/graph/graph-model.ts';
 import { diskIds, nicIds } from '../../../src/render/ids.ts';
 import { vmPaths } from '../../../src/render/paths.ts';
 import { EXAMPLES_DIR, labSpec, loadExample } from '../render/spec-fixtures.ts';
@@ -240,7 +241,14 @@ describe('graph-text: content', () => {
     const text = renderGraphText(await loadExample('pair.yaml'), null);
     assert.match(
       text,
-      /\| disk root: device blk-root \(virtio\), drive colo-root \(quorum\) +\|\n\| {3}children\.0 {2}\/var\/lib\/images\/web\.qcow2 \(qcow2, the disk image\) +\|\n\| {3}children\.1 {2}replication-root \(replication, mode=primary\) +\|\n\| {15}-> nbd-root: NBD client of 10\.10\.0\.2:9001, export root +\|/,
+      new RegExp(
+        [
+          String.raw`\| disk root: device blk-root \(virtio\), drive colo-root \(quorum\) +\|\n`,
+          String.raw`\| {3}children\.0 {2}\/var\/lib\/images\/web\.qcow2 \(qcow2, the disk image\) +\|\n`,
+          String.raw`\| {3}children\.1 {2}replication-root \(replication, mode=primary\) +\|\n`,
+          String.raw`\| {15}-> nbd-root: NBD client of 10\.10\.0\.2:9001, export root +\|`,
+        ].join(''),
+      ),
     );
   });
 
@@ -248,7 +256,15 @@ describe('graph-text: content', () => {
     const text = renderGraphText(await loadExample('pair.yaml'), null);
     assert.match(
       text,
-      /children\.0 {2}childs-root \(replication, mode=secondary\) +\|\n\| +parent {2}\/var\/lib\/colo\/web\/root-base\.qcow2 \(parent-root, the base\) +\|\n\| +<- hidden {2}\/var\/lib\/colo\/web\/root-hidden\.qcow2 +\|\n\| +<- active {2}\/var\/lib\/colo\/web\/root-active\.qcow2 +\|\n\| {3}NBD export root of parent-root \(writable\)/,
+      new RegExp(
+        [
+          String.raw`children\.0 {2}childs-root \(replication, mode=secondary\) +\|\n`,
+          String.raw`\| +parent {2}\/var\/lib\/colo\/web\/root-base\.qcow2 \(parent-root, the base\) +\|\n`,
+          String.raw`\| +<- hidden {2}\/var\/lib\/colo\/web\/root-hidden\.qcow2 +\|\n`,
+          String.raw`\| +<- active {2}\/var\/lib\/colo\/web\/root-active\.qcow2 +\|\n`,
+          String.raw`\| {3}NBD export root of parent-root \(writable\)`,
+        ].join(''),
+      ),
     );
   });
 

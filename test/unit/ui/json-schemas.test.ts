@@ -11,16 +11,20 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
-import { renderPlanJson } from '../../../src/ui/plan-json.ts';
-import { jsonHooks } from '../../../src/ui/apply-progress.ts';
+import { renderPlanJson } from '../../../src/ui/views/plan/plan-json.ts';
+import { jsonHooks } from '../../../src/ui/views/apply/progress-json.ts';
 import { pairStatuses } from '../../../src/plan/pair-status.ts';
 import { FailoverRefused, inVmOrder, type FailoverResult } from '../../../src/engine/failover.ts';
 import type { VmVerification } from '../../../src/engine/verify.ts';
 import { ApplyError } from '../../../src/engine/apply.ts';
 import { QmpError } from '../../../src/qmp/types.ts';
 import { TransportError } from '../../../src/transport/types.ts';
-import { applyFailedEvent, changeSummaryEvent } from '../../../src/cli/commands/apply.ts';
-import { failoverDocument } from '../../../src/cli/commands/failover.ts';
+import { applyFailedEvent, changeSummaryEvent } from '../../../src/ui/views/apply/apply-json.ts';
+import { failoverDocument } from '../../../src/ui/views/failover/failover-json.ts';
+import { statusDocument } from '../../../src/ui/views/status/status-json.ts';
+import { verifyDocument } from '../../../src/ui/views/verify/verify-json.ts';
+import { drillDocument } from '../../../src/ui/views/drill/drill-json.ts';
+import type { DrillPhase } from '../../../src/engine/drill.ts';
 import type { Plan, PlannedStep } from '../../../src/plan/plan-model.ts';
 import type { ObservedQemu } from '../../../src/plan/observed.ts';
 import {
@@ -279,8 +283,8 @@ describe('plan.schema.json accepts renderPlanJson output', () => {
 });
 
 describe('status.schema.json accepts `colo status --json` documents', () => {
-  /** What src/cli/commands/status.ts writes. */
-  const statusDoc = (list: ReturnType<typeof pairStatuses>) => asJson({ format_version: '1.0', vms: list });
+  /** What `colo status --json` writes (StatusJson). */
+  const statusDoc = (list: ReturnType<typeof pairStatuses>) => asJson(statusDocument(list));
   const spec = webSpec();
   const vm = vmOf(spec);
 
@@ -392,10 +396,11 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
     fenced: 'alpha',
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 320 },
-    message:
-      'web now runs alone on beta (alpha fenced: stopped-over-ssh) in 320 ms [connect 41 ms, fence 230 ms, QMP ' +
-      '18 ms, verify 25 ms]. Run "colo apply" to re-protect it.',
+    virtioDisabled: [],
   };
+  const promotedMessage =
+    'web now runs alone on beta (alpha fenced: stopped-over-ssh) in 320 ms [connect 41 ms, fence 230 ms, QMP ' +
+    '18 ms, verify 25 ms]. Run "colo apply" to re-protect it.';
   const already: FailoverResult = {
     vm: 'api',
     outcome: 'already-failed-over',
@@ -403,22 +408,39 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
     fenced: 'alpha',
     fencing: 'not-needed',
     timings: { connectMs: 39, fenceMs: 0, qmpMs: 0, verifyMs: 0, totalMs: 0 },
-    message:
-      'api already runs alone on beta (failed over at 2026-02-03T04:05:06.000Z); nothing to do. Run "colo ' +
-      'apply" to re-protect it.',
+    failedOverAt: '2026-02-03T04:05:06.000Z',
   };
-  /** What src/cli/commands/failover.ts writes with --json. */
+  const alreadyMessage =
+    'api already runs alone on beta (failed over at 2026-02-03T04:05:06.000Z); nothing to do. Run "colo ' +
+    'apply" to re-protect it.';
+  /** What `colo failover --json` writes (FailoverJson). */
   const failoverDoc = (
     to: 'secondary' | 'primary',
     results: FailoverResult[],
     errors: { vm: string; error: Error }[],
   ) => asJson(failoverDocument(to, { results, errors }));
 
-  test('promoted and already failed over', () =>
-    assertValid('failover', failoverDoc('secondary', [promoted, already], []), 'two results'));
+  test('promoted and already failed over', () => {
+    const doc = failoverDoc('secondary', [promoted, already], []) as { results: { message: string }[] };
+    assertValid('failover', doc, 'two results');
+    assert.deepEqual(
+      doc.results.map((r) => r.message),
+      [promotedMessage, alreadyMessage],
+    );
+  });
+  test('a promotion that left a virtio device disabled says so in its message', () => {
+    const warned = { ...promoted, virtioDisabled: ['/machine/peripheral/nic-net0/virtio-backend'] };
+    const doc = failoverDoc('secondary', [warned], []) as { results: { message: string }[] };
+    assertValid('failover', doc, 'a warning');
+    assert.equal(
+      doc.results[0]!.message,
+      `${promotedMessage} Warning: virtio device(s) /machine/peripheral/nic-net0/virtio-backend on beta are disabled.`,
+    );
+  });
   test('every fencing kind, to the primary', () => {
     for (const fencing of ['stopped-over-ssh', 'fence-command', 'operator', 'not-needed'] as const) {
-      assertValid('failover', failoverDoc('primary', [{ ...promoted, fencing }], []), `fencing ${fencing}`);
+      const result = { ...promoted, fencing } as FailoverResult;
+      assertValid('failover', failoverDoc('primary', [result], []), `fencing ${fencing}`);
     }
   });
   test('errors only (exit 1), each with its class name as kind', () => {
@@ -481,7 +503,7 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
   test('rejects what failover never writes', () => {
     assertInvalid(
       'failover',
-      failoverDoc('secondary', [{ ...promoted, outcome: 'failed' as FailoverResult['outcome'] }], []),
+      failoverDoc('secondary', [{ ...promoted, outcome: 'failed' } as unknown as FailoverResult], []),
       'an unknown outcome',
     );
     assertInvalid('failover', { ...(failoverDoc('secondary', [], []) as Node), to: 'both' }, 'an unknown target');
@@ -747,9 +769,8 @@ describe('verify.schema.json accepts `colo verify --json` documents', () => {
     checks: [{ name: 'service', ok: true, detail: 'no TCP host forward to probe (tap/bridge networking): skipped' }],
     ms: 3,
   };
-  /** What src/cli/commands/verify.ts writes with --json. */
-  const verifyDoc = (list: VmVerification[]) =>
-    asJson({ format_version: '1.0', ok: list.every((v) => v.ok), vms: list });
+  /** What `colo verify --json` writes (VerifyJson). */
+  const verifyDoc = (list: VmVerification[]) => asJson(verifyDocument(list));
 
   test('every check passed', () => assertValid('verify', verifyDoc([allOk]), 'all ok'));
   test('every check failed (exit 1)', () => {
@@ -803,8 +824,82 @@ describe('drill.schema.json accepts `colo drill --json` documents', () => {
     },
     { phase: `verify after${suffix}`, ok: true, ms: 2240, detail: 'colo, checkpoints, virtio, console, service' },
   ];
-  /** What src/cli/commands/drill.ts writes with --json: after the last phase, or at the first failed one. */
+  /** What `colo drill --json` writes: after the last phase, or at the first failed one. */
   const drillDoc = (ok: boolean, phases: Phase[]) => asJson({ format_version: '1.0', vm: 'web', ok, phases });
+
+  /** The phases as the engine returns them (src/engine/drill.ts) for the documents of `round`. */
+  const verification = (names: VmVerification['checks'][number]['name'][]): VmVerification => ({
+    vm: 'web',
+    ok: true,
+    primary: 'alpha',
+    secondary: 'beta',
+    checks: names.map((name) => ({ name, ok: true, detail: `${name} fine` })),
+    ms: 5,
+  });
+  const allChecks = () => verification(['colo', 'checkpoints', 'virtio', 'console', 'service']);
+  const enginePhases = (round: number): DrillPhase[] => [
+    { name: 'verify before', round, ok: true, ms: 2150, finding: { kind: 'verify', verification: allChecks() } },
+    {
+      name: 'failover to the secondary',
+      round,
+      ok: true,
+      ms: 420,
+      finding: {
+        kind: 'failover',
+        result: {
+          vm: 'web',
+          outcome: 'promoted',
+          survivor: 'beta',
+          fenced: 'alpha',
+          fencing: 'stopped-over-ssh',
+          timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 398 },
+          virtioDisabled: ['/machine/peripheral/nic-net0/virtio-backend'],
+        },
+      },
+    },
+    {
+      name: 'service on the new primary',
+      round,
+      ok: true,
+      ms: 35,
+      finding: { kind: 'verify', verification: verification(['service']) },
+    },
+    {
+      name: 're-protect',
+      round,
+      ok: true,
+      ms: 9800,
+      finding: { kind: 'apply', changes: { add: 3, change: 0, remove: 1 } },
+    },
+    { name: 'verify after', round, ok: true, ms: 2240, finding: { kind: 'verify', verification: allChecks() } },
+  ];
+
+  test("drillDocument writes the engine's phases as these documents", () => {
+    const one = drillDocument({ vm: 'web', rounds: 1, ok: true, phases: enginePhases(1) });
+    assert.deepEqual(asJson(one), drillDoc(true, round('')));
+    const two = drillDocument({ vm: 'web', rounds: 2, ok: true, phases: [...enginePhases(1), ...enginePhases(2)] });
+    assert.deepEqual(asJson(two), drillDoc(true, [...round(' (round 1)'), ...round(' (round 2)')]));
+    const error =
+      'web: the survivor host beta is unreachable (connect ECONNREFUSED 127.0.0.12:2222); cannot promote it';
+    const failed: DrillPhase = { name: 'failover to the secondary', round: 1, ok: false, ms: 12, error };
+    const doc = drillDocument({ vm: 'web', rounds: 1, ok: false, phases: [enginePhases(1)[0]!, failed] });
+    assert.deepEqual(
+      asJson(doc),
+      drillDoc(false, [round('')[0]!, { phase: 'failover to the secondary', ok: false, ms: 12, detail: error }]),
+    );
+    const broken = allChecks();
+    broken.ok = false;
+    broken.checks[1] = { name: 'checkpoints', ok: false, detail: 'the checkpoint counter stopped' };
+    broken.checks[4] = { name: 'service', ok: false, detail: '127.0.0.11:8080 did not answer' };
+    const unverified: DrillPhase = {
+      ...enginePhases(1)[4]!,
+      ok: false,
+      finding: { kind: 'verify', verification: broken },
+    };
+    const last = drillDocument({ vm: 'web', rounds: 1, ok: false, phases: [unverified] }).phases[0]!;
+    assert.equal(last.detail, 'the checkpoint counter stopped; 127.0.0.11:8080 did not answer');
+    assertValid('drill', asJson(doc), 'from the engine');
+  });
 
   test('a passed drill', () => assertValid('drill', drillDoc(true, round('')), 'passed'));
   test('--back: two rounds', () =>
@@ -840,4 +935,26 @@ describe('drill.schema.json accepts `colo drill --json` documents', () => {
     assertInvalid('drill', drillDoc(true, [{ ...round('')[0]!, ms: -1 }]), 'a negative duration');
     assertInvalid('drill', drillDoc(true, [{ ...round('')[0]!, extra: 1 } as Phase]), 'an unknown phase field');
   });
+});
+
+describe('the golden --json outputs match their schemas', () => {
+  const golden = (dir: string) => fileURLToPath(new URL(`../../fixtures/golden/${dir}/`, import.meta.url));
+  const cases: [SchemaName, string, string][] = [
+    ['status', 'status', '.json'],
+    ['verify', 'verify', '.json'],
+    ['failover', 'failover', '.json'],
+    ['drill', 'drill', '.json'],
+    ['apply-events', 'apply', '.jsonl'],
+  ];
+  for (const [schema, dir, ext] of cases) {
+    test(`test/fixtures/golden/${dir}/*${ext}`, () => {
+      const files = readdirSync(golden(dir)).filter((f) => f.endsWith(ext));
+      assert.ok(files.length >= 2, `only ${files.length} golden files in ${dir}`);
+      for (const f of files) {
+        const text = readFileSync(`${golden(dir)}${f}`, 'utf8');
+        const docs = ext === '.jsonl' ? text.trimEnd().split('\n') : [text];
+        for (const d of docs) assertValid(schema, JSON.parse(d), `golden ${dir}/${f}`);
+      }
+    });
+  }
 });

@@ -1,11 +1,12 @@
 /**
- * The plan renderings (src/ui/plan-human.ts, src/ui/plan-json.ts), pinned as golden files under
- * test/fixtures/golden/plan/ for plans made by the real planner. `npm run golden:update` rewrites them.
+ * The plan renderings (src/ui/views/plan/plan-human.ts, src/ui/views/plan/plan-json.ts), pinned as
+ * golden files under test/fixtures/golden/plan/ for plans made by the real planner. `npm run
+ * golden:update` rewrites them.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderPlanHuman } from '../../../src/ui/plan-human.ts';
-import { renderPlanJson } from '../../../src/ui/plan-json.ts';
+import { renderPlanHuman } from '../../../src/ui/views/plan/plan-human.ts';
+import { renderPlanJson } from '../../../src/ui/views/plan/plan-json.ts';
 import { ansiStyle, plainStyle } from '../../../src/ui/style.ts';
 import type { Plan } from '../../../src/plan/plan-model.ts';
 import type { ObservedQemu } from '../../../src/plan/observed.ts';

@@ -1,6 +1,8 @@
 /** `colo plan --json`: one document, schema in schemas/plan.schema.json (format_version 1.0). */
-import type { Plan } from '../plan/plan-model.ts';
-import { summarizePlan } from '../plan/plan-model.ts';
+import type { Plan } from '../../../plan/plan-model.ts';
+import { summarizePlan } from '../../../plan/plan-model.ts';
+import type { Output } from '../output.ts';
+import type { PlanView } from './plan-view.ts';
 
 const ACTIONS = { create: ['create'], update: ['update'], replace: ['delete', 'create'], delete: ['delete'] } as const;
 
@@ -28,4 +30,12 @@ export function renderPlanJson(plan: Plan): string {
     changes: plan.steps.length > 0,
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+export class PlanJson implements PlanView {
+  constructor(private readonly output: Output) {}
+
+  plan(plan: Plan): void {
+    this.output.out(renderPlanJson(plan));
+  }
 }

@@ -1,6 +1,8 @@
 /** `colo status` for people: one block per VM pair. */
-import type { PairStatus, SideStatus } from '../plan/pair-status.ts';
-import type { Style } from './style.ts';
+import type { PairStatus, SideStatus } from '../../../plan/pair-status.ts';
+import type { Style } from '../../style.ts';
+import type { Output } from '../output.ts';
+import type { StatusView } from './status-view.ts';
 
 function side(label: string, s: SideStatus): string {
   if (!s.reachable) return `  ${label.padEnd(9)} ${s.host}: host unreachable`;
@@ -34,4 +36,15 @@ export function renderStatusText(list: PairStatus[], st: Style): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+export class StatusHuman implements StatusView {
+  constructor(
+    private readonly output: Output,
+    private readonly style: Style,
+  ) {}
+
+  status(list: PairStatus[]): void {
+    this.output.out(renderStatusText(list, this.style));
+  }
 }

@@ -1,62 +1,13 @@
 /**
- * Apply progress in three forms: listr2 on a terminal, plain lines without one (CI), JSON lines
- * with --json. The engine only emits hook events; this file decides how they look.
+ * Apply progress on a terminal: listr2, one task per VM pair (concurrent), one subtask per step.
+ * The engine still runs the steps; the tasks mirror them through the hooks.
  */
 import type { Listr } from 'listr2';
-import type { ApplyHooks } from '../engine/apply-hooks.ts';
-import type { GroupRunner } from '../engine/apply.ts';
-import type { PlannedStep } from '../plan/plan-model.ts';
+import type { ApplyHooks } from '../../../engine/apply-hooks.ts';
+import type { GroupRunner } from '../../../engine/apply.ts';
+import type { PlannedStep } from '../../../plan/plan-model.ts';
+import { secs, VERB } from './step-words.ts';
 
-const VERB: Record<PlannedStep['action'], [string, string]> = {
-  create: ['Creating...', 'Creation complete'],
-  update: ['Modifying...', 'Modifications complete'],
-  replace: ['Replacing...', 'Replacement complete'],
-  delete: ['Destroying...', 'Destruction complete'],
-};
-
-const secs = (ms: number) => (ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`);
-
-/** Plain, append-only lines, Terraform's wording. */
-export function plainHooks(write: (line: string) => void): ApplyHooks {
-  return {
-    stepStart: (s) => write(`${s.address}: ${VERB[s.action][0]} [${s.kind}${s.host ? ` on ${s.host}` : ''}]`),
-    stepProgress: (s, m) => write(`${s.address}: ${m}`),
-    stepDone: (s, ms, d) => write(`${s.address}: ${VERB[s.action][1]} after ${secs(ms)}${d ? ` [${d}]` : ''}`),
-    stepFailed: (s, ms, e) => write(`${s.address}: FAILED after ${secs(ms)}: ${e.message}`),
-    stepSkipped: (s, why) => write(`${s.address}: skipped (${why})`),
-  };
-}
-
-/** One JSON object per line, Terraform's machine-readable UI shape. */
-export function jsonHooks(write: (line: string) => void): ApplyHooks {
-  const emit = (type: string, level: string, message: string, extra: Record<string, unknown>) =>
-    write(
-      JSON.stringify({ '@level': level, '@message': message, '@timestamp': new Date().toISOString(), type, ...extra }),
-    );
-  const hook = (s: PlannedStep) => ({
-    address: s.address,
-    kind: s.kind,
-    action: s.action,
-    vm: s.vm ?? null,
-    host: s.host ?? null,
-  });
-  return {
-    stepStart: (s) => emit('apply_start', 'info', `${s.address}: ${VERB[s.action][0]}`, { hook: hook(s) }),
-    stepProgress: (s, m) => emit('apply_progress', 'info', `${s.address}: ${m}`, { hook: hook(s) }),
-    stepDone: (s, ms, d) =>
-      emit('apply_complete', 'info', `${s.address}: ${VERB[s.action][1]} after ${secs(ms)}`, {
-        hook: { ...hook(s), elapsed_ms: ms, detail: d ?? null },
-      }),
-    stepFailed: (s, ms, e) =>
-      emit('apply_errored', 'error', `${s.address}: ${e.message}`, { hook: { ...hook(s), elapsed_ms: ms } }),
-    stepSkipped: (s, why) => emit('apply_skipped', 'warn', `${s.address}: skipped (${why})`, { hook: hook(s) }),
-  };
-}
-
-/**
- * listr2 on a terminal: one task per VM pair (concurrent), one subtask per step. The engine still
- * runs the steps; tasks mirror them through the hooks.
- */
 export function listrProgress(): { hooks: ApplyHooks; runner: GroupRunner } {
   const titles = new Map<PlannedStep, { setTitle: (t: string) => void; setOutput: (t: string) => void }>();
   const hooks: ApplyHooks = {

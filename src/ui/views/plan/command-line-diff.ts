@@ -3,7 +3,7 @@
  * exactly what changed in the argv of a QEMU it replaces. Built with jsdiff's structuredPatch.
  */
 import { structuredPatch } from 'diff';
-import { commandLineLines } from './command-line-lines.ts';
+import { commandLineLines } from '../../command-line-lines.ts';
 
 /** Hunks of the diff, each line prefixed with "+", "-" or " " (one line of context). */
 export function commandLineDiff(before: string[], after: string[]): string[] {

@@ -4,12 +4,12 @@
  * Pure. Every QEMU id comes from src/render/ids.ts and every path from src/render/paths.ts, so the
  * graph names exactly what `colo render` and the engine use. Rendered by graph-text.ts and graph-dot.ts.
  */
-import type { HostSpec, NetBackend, Spec, VmSpec } from '../spec/types.ts';
-import type { ColoState, VmStatus } from '../plan/state-model.ts';
-import { rolesFor } from '../plan/plan-pairs.ts';
-import { diskIds, nicIds, type DiskIds, type NicIds } from '../render/ids.ts';
-import { hostOf, vmPaths, type DiskPaths, type NicPaths } from '../render/paths.ts';
-import { hostPort } from '../render/qemu-syntax.ts';
+import type { HostSpec, NetBackend, Spec, VmSpec } from '../../../spec/types.ts';
+import type { ColoState, VmStatus } from '../../../plan/state-model.ts';
+import { rolesFor } from '../../../plan/plan-pairs.ts';
+import { diskIds, nicIds, type DiskIds, type NicIds } from '../../../render/ids.ts';
+import { hostOf, vmPaths, type DiskPaths, type NicPaths } from '../../../render/paths.ts';
+import { hostPort } from '../../../render/qemu-syntax.ts';
 
 export interface GraphHost {
   name: string;

@@ -3,8 +3,8 @@
  * per QEMU instance, per disk (its quorum and children) and per NIC (its proxy objects); labelled
  * edges for the NBD, migration, mirror and compare links in the direction data flows. Pure.
  */
-import type { Spec } from '../spec/types.ts';
-import type { ColoState } from '../plan/state-model.ts';
+import type { Spec } from '../../../spec/types.ts';
+import type { ColoState } from '../../../plan/state-model.ts';
 import {
   specGraph,
   type GraphDisk,

@@ -4,8 +4,8 @@
  * direction data flows (v: primary to secondary, ^: secondary to primary), then the secondary's box.
  * Pure: spec (+ state) in, text out.
  */
-import type { Spec } from '../spec/types.ts';
-import type { ColoState } from '../plan/state-model.ts';
+import type { Spec } from '../../../spec/types.ts';
+import type { ColoState } from '../../../plan/state-model.ts';
 import {
   specGraph,
   type GraphDisk,

@@ -1,8 +1,10 @@
 /** The plan as Terraform users expect to read it: legend, one block per step, drift notes, summary. */
-import type { Action, Plan, PlannedStep } from '../plan/plan-model.ts';
-import { summarizePlan } from '../plan/plan-model.ts';
-import type { Style } from './style.ts';
+import type { Action, Plan, PlannedStep } from '../../../plan/plan-model.ts';
+import { summarizePlan } from '../../../plan/plan-model.ts';
+import type { Style } from '../../style.ts';
 import { commandLineDiff } from './command-line-diff.ts';
+import type { Output } from '../output.ts';
+import type { PlanView } from './plan-view.ts';
 
 const SYMBOL: Record<Action, string> = { create: '+', update: '~', replace: '-/+', delete: '-' };
 const VERB: Record<Action, string> = {
@@ -127,4 +129,15 @@ export function renderPlanHuman(plan: Plan, st: Style, opts: { savedTo?: string;
         `actions if you run "colo apply" now.`,
     );
   return `${out.join('\n')}\n`;
+}
+
+export class PlanHuman implements PlanView {
+  constructor(
+    private readonly output: Output,
+    private readonly style: Style,
+  ) {}
+
+  plan(plan: Plan, opts: { savedTo?: string } = {}): void {
+    this.output.out(renderPlanHuman(plan, this.style, opts.savedTo ? { savedTo: opts.savedTo } : {}));
+  }
 }

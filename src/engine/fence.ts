@@ -1,0 +1,47 @@
+/**
+ * Fencing an unreachable host before its VMs' survivors are promoted: the operator's word or the
+ * host's fence command, run on this machine through a local Transport (whose timeout kills it).
+ * src/plan/failover-decision.ts decides which; this runs it, once per host.
+ */
+import type { Spec } from '../spec/types.ts';
+import { fenceFailed, hostFencing } from '../plan/failover-decision.ts';
+import { LocalTransport } from '../transport/local-transport.ts';
+
+/** Runs a fence command (argv) with a timeout; resolves to its exit code (null: killed or not run) and output. */
+export type RunFence = (argv: string[], timeoutMs: number) => Promise<{ code: number | null; output: string }>;
+
+/** Fences a host (why: the error it was unreachable with); resolves to how. */
+export type FenceOnce = (host: string, why: string) => Promise<'fence-command' | 'operator'>;
+
+/** A fence command on this machine, through the local Transport (its timeout kills the command). */
+export const runFenceCommand: RunFence = async (argv, timeoutMs) => {
+  try {
+    const r = await new LocalTransport('localhost').run(argv, { timeoutMs });
+    return { code: r.code, output: `${r.stdout}${r.stderr}`.trim().slice(-500) };
+  } catch (err) {
+    return { code: null, output: (err as Error).message };
+  }
+};
+
+/** Each unreachable host is fenced at most once, however many of its VMs fail over. */
+export function fenceEachHostOnce(
+  spec: Spec,
+  fencedByOperator: readonly string[],
+  runFence: RunFence = runFenceCommand,
+): FenceOnce {
+  const fences = new Map<string, Promise<'fence-command' | 'operator'>>();
+  return (host, why) => {
+    let p = fences.get(host);
+    if (!p) {
+      p = (async () => {
+        const how = hostFencing(host, spec.hosts[host], fencedByOperator, why);
+        if (how.how === 'operator') return 'operator' as const;
+        const r = await runFence(how.command, how.timeoutMs);
+        if (r.code !== 0) throw fenceFailed(host, how.command, r);
+        return 'fence-command' as const;
+      })();
+      fences.set(host, p);
+    }
+    return p;
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * A failover's outcome in plain language, from the result's fields: what `colo failover` prints,
+ * the `message` of its JSON document, and (the outcome alone) a drill phase's detail.
+ */
+import type { FailoverResult } from '../../../engine/failover.ts';
+
+/** Where the VM runs now and how long it took ("web now runs alone on beta (...) in 320 ms [...]."). */
+export function failoverOutcome(r: FailoverResult): string {
+  if (r.outcome === 'already-failed-over') {
+    const when = r.failedOverAt ? ` at ${r.failedOverAt}` : '';
+    return `${r.vm} already runs alone on ${r.survivor} (failed over${when}); nothing to do.`;
+  }
+  const t = r.timings;
+  return (
+    `${r.vm} now runs alone on ${r.survivor} (${r.fenced} fenced: ${r.fencing}) in ${t.totalMs} ms ` +
+    `[connect ${t.connectMs} ms, fence ${t.fenceMs} ms, QMP ${t.qmpMs} ms, verify ${t.verifyMs} ms].`
+  );
+}
+
+/** The outcome, what to do next, and a warning about disabled virtio devices on the survivor. */
+export function failoverMessage(r: FailoverResult): string {
+  const warn =
+    r.outcome === 'promoted' && r.virtioDisabled.length > 0
+      ? ` Warning: virtio device(s) ${r.virtioDisabled.join(', ')} on ${r.survivor} are disabled.`
+      : '';
+  return `${failoverOutcome(r)} Run "colo apply" to re-protect it.${warn}`;
+}

@@ -159,6 +159,7 @@ export async function failoverVm(
   for (const d of sq.virtioDisabled ?? [])
     unfit.push(`its virtio device ${d} is stuck disabled (the guest would neither send nor receive)`);
   for (const line of sq.consoleCrash ?? []) unfit.push(`its guest crashed: "${line}"`);
+  for (const u of sq.healthUnknown ?? []) unfit.push(`its health is unknown (${u.query}: ${u.detail})`);
   if (unfit.length > 0 && !opts.force) {
     throw new FailoverRefused(
       `${vm.name}: the ${opts.to} on ${survivor} is not fit to take over: ${unfit.join('; ')}. Promoting it may ` +

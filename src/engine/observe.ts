@@ -191,6 +191,21 @@ export function qemuFromReplies(
   });
   const vStart = 8 + batch.compareKeys.length;
   q.virtioDisabled = batch.virtioPaths.filter((_, i) => obj(val(vStart + i)).disabled === true);
+  // A failed health query is not a healthy answer: record what could not be learnt.
+  const failed = (i: number) => (replies[i] && !replies[i].ok ? replies[i].error.message : undefined);
+  const unknown: NonNullable<ObservedQemu['healthUnknown']> = [];
+  for (const [i, query] of [
+    [0, 'query-status'],
+    [1, 'query-colo-status'],
+  ] as const) {
+    const e = failed(i);
+    if (e !== undefined) unknown.push({ query, detail: e });
+  }
+  batch.virtioPaths.forEach((path, i) => {
+    const e = failed(vStart + i);
+    if (e !== undefined) unknown.push({ query: 'x-query-virtio-status', detail: `${path}: ${e}` });
+  });
+  if (unknown.length > 0) q.healthUnknown = unknown;
   return q;
 }
 

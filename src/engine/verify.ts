@@ -156,6 +156,14 @@ export async function verifyVm(
     else if (sq.qmpError) problems.push(`secondary QMP does not answer: ${sq.qmpError}`);
     else if (sq.coloMode !== 'secondary')
       problems.push(`secondary on ${roles.secondary} is not in COLO (mode ${sq.coloMode})`);
+    // A status query that failed: unknown, so not OK.
+    for (const [side, host, q] of [
+      ['primary', roles.primary, pq],
+      ['secondary', roles.secondary, sq],
+    ] as const)
+      for (const u of q?.healthUnknown ?? [])
+        if (u.query !== 'x-query-virtio-status')
+          problems.push(`the health of the ${side} on ${host} is unknown (${u.query}: ${u.detail})`);
     checks.push({
       name: 'colo',
       ok: problems.length === 0,
@@ -203,13 +211,15 @@ export async function verifyVm(
       checks.push({ name: 'checkpoints', ok: false, detail: 'not in COLO: no checkpoints' });
     }
     const disabled = sq?.virtioDisabled ?? [];
+    const unknown = (sq?.healthUnknown ?? []).filter((u) => u.query === 'x-query-virtio-status').map((u) => u.detail);
     checks.push({
       name: 'virtio',
-      ok: disabled.length === 0,
+      ok: disabled.length === 0 && unknown.length === 0,
       detail:
-        disabled.length === 0
-          ? 'no secondary virtio device disabled'
-          : `secondary virtio device(s) stuck disabled: ${disabled.join(', ')}`,
+        [
+          ...(disabled.length > 0 ? [`secondary virtio device(s) stuck disabled: ${disabled.join(', ')}`] : []),
+          ...(unknown.length > 0 ? [`virtio status unknown on the secondary: ${unknown.join('; ')}`] : []),
+        ].join('; ') || 'no secondary virtio device disabled',
     });
     const crash = sq?.consoleCrash ?? [];
     checks.push({

@@ -332,6 +332,17 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
       };
       return out;
     }
+    // A health query that failed: the pair cannot be judged healthy, nor torn down on a guess.
+    if (q?.healthUnknown?.length) {
+      out.blocked = {
+        vm: n,
+        reason:
+          `the health of ${n} on ${q.host} cannot be judged: ` +
+          `${q.healthUnknown.map((u) => `${u.query}: ${u.detail}`).join('; ')}`,
+        hint: 'run colo plan again; a QEMU that keeps failing these queries needs a look (qemu.log)',
+      };
+      return out;
+    }
   }
 
   // The primary runs.

@@ -54,7 +54,8 @@ END {
   lo = last - slots + 1
   if (lo < first) lo = first
   for (q = lo; q <= last && first > 0; q++) if (!(q in have)) missing++
-  printf "disk=%s valid=%d bad=%d empty=%d first=%d last=%d missing=%d boot=%s", d, valid, bad, empty, first, last, missing, boot
+  printf "disk=%s valid=%d bad=%d empty=%d", d, valid, bad, empty
+  printf " first=%d last=%d missing=%d boot=%s", first, last, missing, boot
   if (badslot != "") printf " badslot=%s", badslot
   printf "\n"
 }

@@ -9,4 +9,5 @@ for f in /run/rec/*; do
   [ -f "$f" ] || continue
   recs="$recs${recs:+,}${f##*/}:$(cat "$f")"
 done
-printf 'boot=%s counter=%s%s\n' "$(cat /run/bootid 2>/dev/null)" "$(cat /run/counter 2>/dev/null)" "${recs:+ records=$recs}"
+printf 'boot=%s counter=%s%s\n' "$(cat /run/bootid 2>/dev/null)" "$(cat /run/counter 2>/dev/null)" \
+  "${recs:+ records=$recs}"

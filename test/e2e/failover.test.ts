@@ -217,11 +217,11 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     const pauseMs = resumed.ms - pauses[0]!.ms;
     const reported = Number(/switchover pause (\d+) ms/.exec(r.stdout)?.[1]);
     assert.ok(Math.abs(reported - pauseMs) <= 5, `colo reported a ${reported} ms pause, QEMU's trace ${pauseMs} ms`);
+    const checkpoints = states.filter((s) => s.to === 'colo').length;
     t.diagnostic(
       `re-protection: ${samples.length} samples, counter ${samples[0]!.counter} -> ` +
         `${samples[samples.length - 1]!.counter}, longest standstill ${still} ms, longest service gap ` +
-        `${worstGap} ms, switchover pause ${Math.round(pauseMs)} ms (QEMU trace), ${states.filter((s) => s.to === 'colo').length} ` +
-        `checkpoints`,
+        `${worstGap} ms, switchover pause ${Math.round(pauseMs)} ms (QEMU trace), ${checkpoints} checkpoints`,
     );
     await lab.withQmp('beta', async (q) => {
       assert.equal((await q.execute<{ status: string }>('query-migrate')).status, 'colo');

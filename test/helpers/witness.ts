@@ -172,3 +172,60 @@ export async function assertImagesIdentical(lab: TestLab, primary: Host, seconda
   for (const id of Object.keys(p)) assert.match(await imagesIdentical(p[id]!, s[id]!, 60_000), /Images are identical/);
   return Object.keys(p);
 }
+
+/** QMP commands that only read: what colo may send to a survivor it must leave untouched. */
+export const READ_ONLY_QMP =
+  /^(qmp_capabilities|query-.*|qom-list|qom-get|x-debug-query-block-graph|x-query-virtio-.*)$/;
+
+/**
+ * The survivor's promotion came after the loser was gone: the test never saw the loser's process
+ * alive at or after the first command of the promotion (nbd-server-stop / x-colo-lost-heartbeat) in
+ * the survivor's QEMU trace, and saw it gone. (A promotion before the fence would find the loser
+ * alive for the whole QMP sequence and the verification after it.) Times are ms since the epoch.
+ */
+export async function assertFencedBeforePromoted(
+  lab: TestLab,
+  survivor: Host,
+  loser: ExitWatch,
+  since: number,
+): Promise<{ lastAlive: number; goneAt: number; promotedAt: number }> {
+  const cmds = qmpCommands(await qemuTrace(lab, survivor)).filter((c) => c.ms >= since);
+  const promote = cmds.find((c) => c.command === 'nbd-server-stop' || c.command === 'x-colo-lost-heartbeat');
+  assert.ok(promote, `no promotion in the QMP trace of ${survivor}: ${cmds.map((c) => c.command).join(', ')}`);
+  const goneAt = await Promise.race([loser.gone, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
+  loser.stop();
+  assert.ok(goneAt !== undefined, `the loser (pid ${loser.pid}) still runs after the promotion`);
+  assert.ok(
+    loser.lastAlive < promote.ms,
+    `the survivor was promoted at ${promote.ms} (QEMU's clock) while the loser was still seen alive at ` +
+      `${loser.lastAlive} (gone at ${goneAt})`,
+  );
+  assert.equal(cmds.filter((c) => c.command === 'x-colo-lost-heartbeat').length, 1, 'one x-colo-lost-heartbeat');
+  return { lastAlive: loser.lastAlive, goneAt, promotedAt: promote.ms };
+}
+
+/** Nothing but reading reached the survivor's QEMU since `since`, and it is still a COLO secondary. */
+export async function assertUntouchedSecondary(lab: TestLab, host: Host, since: number, pid: number) {
+  const cmds = qmpCommands(await qemuTrace(lab, host)).filter((c) => c.ms >= since);
+  const writes = cmds.filter((c) => !READ_ONLY_QMP.test(c.command)).map((c) => c.command);
+  assert.deepEqual(writes, [], `colo sent commands that change the survivor on ${host}`);
+  assert.ok(cmds.length > 0, `colo did not even observe ${host} (no QMP command in its trace)`);
+  assert.equal(await lab.pid(host), pid, `the QEMU on ${host} is the same process`);
+  await lab.withQmp(host, async (q) => {
+    assert.equal((await q.execute<{ mode: string }>('query-colo-status')).mode, 'secondary', 'still a COLO secondary');
+  });
+  return cmds.length;
+}
+
+/** After a re-protection: every acknowledged record on the primary, images identical, the records on both. */
+export async function assertReprotected(
+  lab: TestLab,
+  acked: Record<string, number>,
+  primary: Host,
+  secondary: Host,
+  opts: { where: string; boot?: string; t?: TestContext },
+): Promise<void> {
+  await assertAckedOnDisk(lab, primary, acked, { ...opts, where: `${opts.where}, primary` });
+  await assertImagesIdentical(lab, primary, secondary);
+  await assertAckedOnDisk(lab, secondary, acked, { ...opts, where: `${opts.where}, secondary` });
+}

@@ -72,7 +72,8 @@ export function parseHostReport(hostName: string, stdout: string): HostReport {
         ...(pid !== undefined ? { pid } : {}),
         alive: f[3] === '1',
         ...(argv ? { argv } : {}),
-        crash: f[5] && f[5] !== '-' ? b64(f[5]).split('\n').filter(Boolean) : [],
+        // serial console lines end in \r\n
+        crash: f[5] && f[5] !== '-' ? b64(f[5]).split(/\r?\n/).filter(Boolean) : [],
       };
     }
   }

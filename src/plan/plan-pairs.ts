@@ -79,6 +79,14 @@ export function primaryFindings(q: ObservedQemu, exp: PairExpectation): SideFind
       if (!children.includes(r.child))
         problems.push(`replication child ${r.child} is not in quorum ${r.quorum} on the primary`);
     }
+    // A switchover colo lost contact with (the migration went on into COLO without it) leaves its
+    // resync mirror running: colo never checked it was in step nor ended it.
+    const left = exp.resyncNodes.filter((node) => (q.blockNodes ?? []).includes(node));
+    if (left.length > 0)
+      problems.push(
+        `the resync mirror of an interrupted switchover is still there on the primary (${left.join(', ')}); colo ` +
+          `never confirmed the disks were in step`,
+      );
   }
   return { problems, argvChanges: argvDrift(q, exp) };
 }

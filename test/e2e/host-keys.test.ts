@@ -121,7 +121,8 @@ describe('host keys through the CLI (keys not pinned)', { timeout: 300_000 }, ()
       assert.match(
         r.stdout + r.stderr,
         new RegExp(
-          `HOST KEY CHANGED for beta \\(127\\.0\\.0\\.12:\\d+\\).*${esc(oldFp)}.*now presents ssh-ed25519 ${esc(newFp)}`,
+          `HOST KEY CHANGED for beta \\(127\\.0\\.0\\.12:\\d+\\).*${esc(oldFp)}.*` +
+            `now presents ssh-ed25519 ${esc(newFp)}`,
         ),
       );
       assert.doesNotMatch(r.stdout + r.stderr, /HOST KEY CHANGED for alpha/);

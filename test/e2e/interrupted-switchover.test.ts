@@ -106,7 +106,8 @@ describe('a switchover interrupted half-way', { timeout: 900_000 }, () => {
     assert.equal(
       p.code === 0,
       inColo(x),
-      `plan ${p.code === 0 ? 'says No changes' : 'plans changes'} while the primary is ${JSON.stringify(x)}:\n${p.stdout}`,
+      `plan ${p.code === 0 ? 'says No changes' : 'plans changes'} while the primary is ` +
+        `${JSON.stringify(x)}:\n${p.stdout}`,
     );
     const a = await colo(['apply', '-f', lab.spec, '--auto-approve']);
     assert.equal(a.code, 0, a.stdout + a.stderr);

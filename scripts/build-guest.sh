@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build colo's tiny test guest: the Debian cloud kernel's vmlinuz plus a
 # busybox-static initramfs (cpio newc, gzip) holding the virtio modules and
-# scripts/guest/init (see that file for what the guest does).
+# scripts/guest/init (see that file for what the guest does), its CGIs and its continuity-record
+# format (scripts/guest/records.awk).
 #
 # Result (cached, reused by later runs):
 #   ${COLO_CACHE:-$HOME/.cache/colo}/guest/<hash>/
@@ -94,7 +95,7 @@ chmod 0755 "$staging"
 trap 'rm -rf -- "$staging"' EXIT
 trap 'exit 130' INT TERM
 root="$staging/root"
-mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,run,tmp,lib/modules,www/cgi-bin}
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,run,tmp,lib/modules,lib/colo,www/cgi-bin}
 
 # busybox and its applet links
 cp "$busybox" "$root/bin/busybox"
@@ -120,6 +121,8 @@ done
 install -m 0755 "$guest_dir/init" "$root/init"
 install -m 0755 "$guest_dir/status.cgi" "$root/www/cgi-bin/index.cgi"
 install -m 0755 "$guest_dir/status.cgi" "$root/www/cgi-bin/status"
+install -m 0755 "$guest_dir/records.cgi" "$root/www/cgi-bin/records"
+install -m 0644 "$guest_dir/records.awk" "$root/lib/colo/records.awk"
 printf 'root:x:0:0:root:/:/bin/sh\n' > "$root/etc/passwd"
 printf 'root:x:0:\n' > "$root/etc/group"
 

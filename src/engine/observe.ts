@@ -66,7 +66,7 @@ export async function observeQemu(
   try {
     const client = await session.qmp(hostName, vm.name);
     const r = await runQmpRecipe(renderObserveQmp(vm, hostName), { either: client });
-    return qemuFromFacts(base, vm, qmpObserveBatch(vm), r.facts);
+    return qemuFromFacts(base, vm, qmpObserveBatch(vm), r.facts, r.queryErrors);
   } catch (err) {
     return { ...base, qmpError: (err as Error).message };
   }

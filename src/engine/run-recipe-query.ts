@@ -19,10 +19,17 @@ export async function runQueries(queries: Query[], scope: RunScope, timeoutMs?: 
       qs.forEach((q, i) => {
         const r = replies[i]!;
         const onError = q.onError ?? 'fail';
-        if (r.ok) scope.facts[q.as] = r.value;
-        else if (onError === 'absent') delete scope.facts[q.as];
-        else if (onError === 'fail') failure ??= { error: r.error };
-        else scope.facts[q.as] = onError.use;
+        if (r.ok) {
+          scope.facts[q.as] = r.value;
+          delete scope.queryErrors[q.as];
+          return;
+        }
+        if (onError === 'fail') failure ??= { error: r.error };
+        else {
+          scope.queryErrors[q.as] = r.error.message;
+          if (onError === 'absent') delete scope.facts[q.as];
+          else scope.facts[q.as] = onError.use;
+        }
       });
       // Like executeAll: the first failure in command order, once every reply arrived.
       if (failure) throw failure.error;

@@ -23,6 +23,8 @@ export interface RecipeResult {
   timings: Record<string, number>;
   /** Awaited events kept by name. */
   events: Record<string, QmpEventRecord>;
+  /** Why a query whose error the recipe tolerates failed (its fact absent or a stand-in), by fact name. */
+  queryErrors: Record<string, string>;
 }
 
 export interface RunScope extends RecipeResult {
@@ -42,6 +44,7 @@ export function newScope(recipe: QmpRecipe, peers: QmpPeers, opts: RecipeRunOpti
     removed: [],
     timings: {},
     events: {},
+    queryErrors: {},
     marks: {},
     ...(opts.progress ? { progress: opts.progress } : {}),
   };

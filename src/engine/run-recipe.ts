@@ -21,7 +21,14 @@ import {
 export type { QmpPeers, RecipeResult, RecipeRunOptions } from './run-recipe-scope.ts';
 
 function result(s: RunScope): RecipeResult {
-  return { facts: s.facts, succeeded: s.succeeded, removed: s.removed, timings: s.timings, events: s.events };
+  return {
+    facts: s.facts,
+    succeeded: s.succeeded,
+    removed: s.removed,
+    timings: s.timings,
+    events: s.events,
+    queryErrors: s.queryErrors,
+  };
 }
 
 /** Runs a recipe; with `retry`, runs it again from the start (fresh facts) on the QMP errors named. */

@@ -117,6 +117,14 @@ function coloCheck(
   else if (sq.qmpError) problems.push(`secondary QMP does not answer: ${sq.qmpError}`);
   else if (sq.coloMode !== 'secondary')
     problems.push(`secondary on ${roles.secondary} is not in COLO (mode ${sq.coloMode})`);
+  // A status query that failed: unknown, so not OK.
+  for (const [name, host, q] of [
+    ['primary', roles.primary, pq],
+    ['secondary', roles.secondary, sq],
+  ] as const)
+    for (const u of q?.healthUnknown ?? [])
+      if (u.query !== 'x-query-virtio-status')
+        problems.push(`the health of the ${name} on ${host} is unknown (${u.query}: ${u.detail})`);
   return {
     name: 'colo',
     ok: problems.length === 0,
@@ -171,15 +179,17 @@ async function checkpointCheck(
 /** No secondary virtio device stuck disabled, no crash on the secondary's console. */
 function secondaryChecks(sq: ObservedQemu | undefined): VerifyCheck[] {
   const disabled = sq?.virtioDisabled ?? [];
+  const unknown = (sq?.healthUnknown ?? []).filter((u) => u.query === 'x-query-virtio-status').map((u) => u.detail);
   const crash = sq?.consoleCrash ?? [];
+  const virtioProblems = [
+    ...(disabled.length > 0 ? [`secondary virtio device(s) stuck disabled: ${disabled.join(', ')}`] : []),
+    ...(unknown.length > 0 ? [`virtio status unknown on the secondary: ${unknown.join('; ')}`] : []),
+  ];
   return [
     {
       name: 'virtio',
-      ok: disabled.length === 0,
-      detail:
-        disabled.length === 0
-          ? 'no secondary virtio device disabled'
-          : `secondary virtio device(s) stuck disabled: ${disabled.join(', ')}`,
+      ok: virtioProblems.length === 0,
+      detail: virtioProblems.join('; ') || 'no secondary virtio device disabled',
     },
     {
       name: 'console',

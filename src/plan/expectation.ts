@@ -44,6 +44,7 @@ export function pairExpectation(
       return [i.secRedirectTx, i.secRedirectRx, i.rewriter];
     }),
     replication: vm.disks.map((d) => ({ disk: d.id, quorum: diskIds(d).quorum, child: diskIds(d).replication })),
+    resyncNodes: vm.disks.flatMap((d) => [diskIds(d).mirrorJob, diskIds(d).mirrorTarget]),
     exports: vm.disks.map((d) => diskIds(d).exportName),
     migrateParams: { 'x-checkpoint-delay': vm.checkpoint.intervalMs },
     compareProps: Object.fromEntries(

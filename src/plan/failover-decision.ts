@@ -121,6 +121,7 @@ export function survivorUnfitness(sq: ObservedQemu, to: FailoverTarget): string[
   for (const d of sq.virtioDisabled ?? [])
     unfit.push(`its virtio device ${d} is stuck disabled (the guest would neither send nor receive)`);
   for (const line of sq.consoleCrash ?? []) unfit.push(`its guest crashed: "${line}"`);
+  for (const u of sq.healthUnknown ?? []) unfit.push(`its health is unknown (${u.query}: ${u.detail})`);
   return unfit;
 }
 

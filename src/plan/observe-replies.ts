@@ -55,7 +55,8 @@ export function parseHostReport(hostName: string, stdout: string, readVersion: V
         ...(pid !== undefined ? { pid } : {}),
         alive: f[3] === '1',
         ...(argv ? { argv } : {}),
-        crash: f[5] && f[5] !== '-' ? b64(f[5]).split('\n').filter(Boolean) : [],
+        // serial console lines end in \r\n
+        crash: f[5] && f[5] !== '-' ? b64(f[5]).split(/\r?\n/).filter(Boolean) : [],
       };
     }
   }
@@ -125,8 +126,17 @@ export function quorumChildrenFromGraph(
 const names = (list: unknown, key: string): string[] =>
   Array.isArray(list) ? list.map((x) => String(obj(x)[key] ?? '')) : [];
 
-/** One QEMU's observation from the facts of the observe recipe (a failed query: its fact is absent). */
-export function qemuFromFacts(base: ObservedQemu, vm: VmSpec, batch: ObserveBatch, facts: Facts): ObservedQemu {
+/**
+ * One QEMU's observation from the facts of the observe recipe (a failed query: its fact is absent,
+ * its error in `errors`). A failed health query is recorded as unknown health, never as healthy.
+ */
+export function qemuFromFacts(
+  base: ObservedQemu,
+  vm: VmSpec,
+  batch: ObserveBatch,
+  facts: Facts,
+  errors: Record<string, string> = {},
+): ObservedQemu {
   const q: ObservedQemu = { ...base };
   const status = obj(facts['status']);
   if (typeof status.status === 'string') q.runStatus = status.status;
@@ -155,5 +165,26 @@ export function qemuFromFacts(base: ObservedQemu, vm: VmSpec, batch: ObserveBatc
     if (typeof v === 'number') (q.compareProps[id] ??= {})[prop] = v;
   }
   q.virtioDisabled = batch.virtioPaths.filter((_, i) => obj(facts[virtioFact(i)]).disabled === true);
+  const unknown = healthUnknown(batch, errors);
+  if (unknown.length > 0) q.healthUnknown = unknown;
   return q;
+}
+
+/** The health queries that failed: what could not be learnt, with QEMU's (or the transport's) reason. */
+function healthUnknown(
+  batch: ObserveBatch,
+  errors: Record<string, string>,
+): NonNullable<ObservedQemu['healthUnknown']> {
+  const unknown: NonNullable<ObservedQemu['healthUnknown']> = [];
+  for (const [fact, query] of [
+    ['status', 'query-status'],
+    ['colo', 'query-colo-status'],
+  ] as const) {
+    if (errors[fact] !== undefined) unknown.push({ query, detail: errors[fact] });
+  }
+  batch.virtioPaths.forEach((path, i) => {
+    const e = errors[virtioFact(i)];
+    if (e !== undefined) unknown.push({ query: 'x-query-virtio-status', detail: `${path}: ${e}` });
+  });
+  return unknown;
 }

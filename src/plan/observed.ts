@@ -54,6 +54,11 @@ export interface ObservedQemu {
   virtioDisabled?: string[];
   /** Lines on the serial console that show a guest crash (panic, oops). */
   consoleCrash?: string[];
+  /**
+   * Health queries that failed or timed out (query-status, query-colo-status, x-query-virtio-status),
+   * each with its reason: what they would have told is unknown, and unknown is never healthy.
+   */
+  healthUnknown?: { query: string; detail: string }[];
 }
 
 export interface ObservedVm {

@@ -13,6 +13,11 @@ export interface PairExpectation {
   secondaryFilterObjects: string[];
   /** Per disk: the quorum node on the primary and the replication node that must be its child. */
   replication: { disk: string; quorum: string; child: string }[];
+  /**
+   * Block nodes of the resync mirror (its job's filter node, its NBD target) per disk: only present
+   * on the primary while colo brings a pair into COLO, left behind when that was interrupted.
+   */
+  resyncNodes: string[];
   /** NBD export names the secondary must serve. */
   exports: string[];
   /** migrate parameters colo sets and checks. */

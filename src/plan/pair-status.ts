@@ -52,9 +52,15 @@ export function pairStatuses(spec: Spec, state: ColoState | null, obs: Observati
     const p = side(roles.primary);
     const s = side(roles.secondary);
     const pq = obs.vms[vm.name]?.qemu[roles.primary];
+    const unknown = [roles.primary, roles.secondary].flatMap((h) =>
+      (obs.vms[vm.name]?.qemu[h]?.healthUnknown ?? []).map((u) => `health unknown on ${h}: ${u.query}: ${u.detail}`),
+    );
     let health: PairHealth;
     let summary: string;
-    if (!p.reachable) {
+    if (unknown.length > 0 && p.running) {
+      health = 'unknown';
+      summary = unknown.join('; ');
+    } else if (!p.reachable) {
       health = 'unknown';
       summary = `primary host ${roles.primary} is unreachable`;
     } else if (!p.running) {

@@ -79,6 +79,14 @@ export function primaryFindings(q: ObservedQemu, exp: PairExpectation): SideFind
       if (!children.includes(r.child))
         problems.push(`replication child ${r.child} is not in quorum ${r.quorum} on the primary`);
     }
+    // A switchover colo lost contact with (the migration went on into COLO without it) leaves its
+    // resync mirror running: colo never checked it was in step nor ended it.
+    const left = exp.resyncNodes.filter((node) => (q.blockNodes ?? []).includes(node));
+    if (left.length > 0)
+      problems.push(
+        `the resync mirror of an interrupted switchover is still there on the primary (${left.join(', ')}); colo ` +
+          `never confirmed the disks were in step`,
+      );
   }
   return { problems, argvChanges: argvDrift(q, exp) };
 }
@@ -329,6 +337,17 @@ export function planPair(vm: VmSpec, input: PlanInput): PairPlan & { roles: Role
           q.host === roles.primary
             ? `disconnect the other QMP client, or if the primary is wedged: colo failover ${n} --to secondary`
             : `disconnect the other QMP client, or if the secondary is wedged: colo failover ${n} --to primary`,
+      };
+      return out;
+    }
+    // A health query that failed: the pair cannot be judged healthy, nor torn down on a guess.
+    if (q?.healthUnknown?.length) {
+      out.blocked = {
+        vm: n,
+        reason:
+          `the health of ${n} on ${q.host} cannot be judged: ` +
+          `${q.healthUnknown.map((u) => `${u.query}: ${u.detail}`).join('; ')}`,
+        hint: 'run colo plan again; a QEMU that keeps failing these queries needs a look (qemu.log)',
       };
       return out;
     }

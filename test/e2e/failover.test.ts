@@ -2,12 +2,29 @@
  * Failover and re-protection end to end (real QEMU, real sshd, the tiny guest whose counter goes to
  * disk, console and HTTP): primary lost -> failover to the secondary -> re-protect -> secondary lost
  * -> failover to the primary -> re-protect; an unreachable host needs fencing; re-runs are safe.
+ * The guest writes continuity records on its disk and acknowledges them over HTTP (colo_records=):
+ * after every failover every record acknowledged before the loss is on the survivor's image, intact
+ * and in order, and after every re-protection both sides' images are identical. QEMU traces its
+ * runstates and QMP commands (the tests' own witness of what happened, test/helpers/witness.ts).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { RecordWatch } from '../helpers/records.ts';
+import {
+  assertAckedOnDisk,
+  assertGuestRecordsIntact,
+  assertImagesIdentical,
+  consoleTail,
+  diskImages,
+  ExitWatch,
+  qemuTrace,
+  runstates,
+  TALLIES,
+  TRACE_ARGS,
+} from '../helpers/witness.ts';
 import {
   colo,
   editSpec,
@@ -27,25 +44,49 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
   let port: number;
   let bootId: string;
   let lastCounter = 0;
+  /** The guest's acknowledged records, polled through the current primary. */
+  let watch: RecordWatch;
   before(async () => {
-    lab = await startLab();
+    lab = await startLab({ guestArgs: 'colo_records=200', trace: TRACE_ARGS });
     port = lab.vms[0]!.servicePort;
     const r = await colo(['apply', '-f', lab.spec, '--auto-approve']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const a = parseGuestAnswer(await eventually('guest answers', () => httpGet(ADDR.alpha, port), 60_000));
     bootId = a.boot;
     lastCounter = a.counter;
+    watch = new RecordWatch(ADDR.alpha, port);
+    await watch.advance(3);
   });
   after(async () => {
+    await watch?.stop();
     await lab?.down();
   });
 
+  /**
+   * Kills the VM's QEMU on `host` right behind a record acknowledgement and returns, once it is gone,
+   * every record acknowledged until then: what the survivor's disk must hold.
+   */
+  async function killBehindAck(host: 'alpha' | 'beta'): Promise<Record<string, number>> {
+    await watch.advance(1);
+    const pid = (await lab.pid(host))!;
+    const exit = new ExitWatch(pid);
+    process.kill(pid, 'SIGKILL');
+    await exit.gone;
+    return { ...watch.acked };
+  }
+
+  /** After a re-protection with `primary` primary: both images identical, every acknowledged record on both. */
+  async function reprotected(t: TestContext, primary: 'alpha' | 'beta', secondary: 'alpha' | 'beta', where: string) {
+    await watch.advance(1);
+    const acked = { ...watch.acked };
+    await assertAckedOnDisk(lab, primary, acked, { where: `${where}, primary`, boot: bootId, t });
+    await assertImagesIdentical(lab, primary, secondary);
+    await assertAckedOnDisk(lab, secondary, acked, { where: `${where}, secondary`, boot: bootId, t });
+  }
+
   /** The COUNTER value in sector 0 of the disk the VM runs from on a host (read with qemu-io, force-share). */
-  const diskCounter = (host: 'alpha' | 'beta'): number => {
-    const img =
-      host === 'alpha' && !promotedOn.has('alpha')
-        ? path.join(lab.dir, 'images', 'web-disk0.qcow2')
-        : path.join(lab.dir, 'hosts', host, 'web', 'disk0-base.qcow2');
+  const diskCounter = async (host: 'alpha' | 'beta'): Promise<number> => {
+    const img = (await diskImages(lab, host)).disk0!;
     const r = spawnSync('qemu-io', ['-r', '-U', '-c', 'read -v 0 32', img], { encoding: 'utf8' });
     const ascii = r.stdout
       .split('\n')
@@ -55,7 +96,6 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     if (!m) throw new Error(`no COUNTER in sector 0 of ${img}: ${r.stdout}${r.stderr}`);
     return Number(m[1]);
   };
-  const promotedOn = new Set<string>();
 
   const answer = async (host: 'alpha' | 'beta') =>
     parseGuestAnswer(await eventually(`guest answers on ${host}`, () => httpGet(ADDR[host], port, 5000), 30_000));
@@ -67,14 +107,14 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     assert.notEqual(await lab.pid('alpha'), null);
   });
 
-  test('primary lost: failover --to secondary promotes it; counter continues, service and disk survive', async () => {
+  test('primary lost: failover --to secondary promotes it; counter continues, service and disk survive', async (t) => {
     // the last value the primary's guest acknowledged to the network
     const acked = await answer('alpha');
     assert.equal(acked.boot, bootId);
-    process.kill((await lab.pid('alpha'))!, 'SIGKILL');
+    const ackedRecords = await killBehindAck('alpha');
     const r = await colo(['failover', '-f', lab.spec, '--to', 'secondary']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    promotedOn.add('beta');
+    watch.target = ADDR.beta;
     assert.match(
       r.stdout,
       /web now runs alone on beta .* in \d+ ms \[connect \d+ ms, fence \d+ ms, QMP \d+ ms, verify \d+ ms\]/,
@@ -82,17 +122,24 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     const after1 = await answer('beta');
     assert.equal(after1.boot, bootId, 'same guest (boot id) after the failover');
     assert.ok(after1.counter >= acked.counter, `counter went back: ${acked.counter} -> ${after1.counter}`);
-    await new Promise((res) => setTimeout(res, 2500));
-    const after2 = await answer('beta');
-    assert.ok(after2.counter > after1.counter, 'the counter keeps advancing on the promoted secondary');
+    const after2 = await eventually('the counter to advance on the promoted secondary', async () => {
+      const a = await answer('beta');
+      assert.ok(a.counter > after1.counter, `still ${a.counter}`);
+      return a;
+    });
     lastCounter = after2.counter;
     // its disk holds the writes made before the failover (the guest writes COUNTER N to sector 0
     // every 2 s with fsync; the promoted secondary's overlays were committed into its base image)
-    const onDisk = diskCounter('beta');
+    const onDisk = await diskCounter('beta');
     assert.ok(
       onDisk >= acked.counter - 2,
       `disk counter ${onDisk} is behind the acknowledged counter ${acked.counter}`,
     );
+    // every record the primary's guest acknowledged before it was killed is on the promoted disk,
+    // intact and in order; the guest's own reader agrees; and new records keep landing
+    await assertAckedOnDisk(lab, 'beta', ackedRecords, { where: 'after failover to beta (primary killed)', t });
+    await assertGuestRecordsIntact(ADDR.beta, port, ackedRecords);
+    await watch.advance(2);
   });
 
   test('a second failover for the failed-over VM says so and changes nothing', async () => {
@@ -114,14 +161,15 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
   });
 
   test('plan shows the degraded pair and its re-protection; apply restores COLO while the VM serves', async (t) => {
+    const tApply = Date.now();
     const plan = await colo(['plan', '-f', lab.spec, '--detailed-exitcode']);
     assert.equal(plan.code, 2, plan.stdout + plan.stderr);
     assert.match(plan.stdout, /the secondary QEMU on alpha is gone/);
     assert.match(plan.stdout, /# vm\.web\.secondary\.qemu on alpha will be created/);
     assert.match(plan.stdout, /# vm\.web\.colo on beta will be created/);
-    // the VM keeps running during re-protection: sample its counter every ~200 ms; it must
-    // never stand still for long (only the switchover pause stops the guest) and the service must
-    // keep answering
+    // the VM keeps running during re-protection: sample its counter every ~200 ms; the service must
+    // keep answering and the counter advancing; QEMU's own trace shows the guest was never paused
+    // except by the switchover and the checkpoints
     let stop = false;
     const samples: { t: number; counter: number }[] = [];
     let lastOk = Date.now();
@@ -143,7 +191,6 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     stop = true;
     await poller;
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.ok(worstGap < 8000, `the service stopped answering for ${worstGap} ms during re-protection`);
     // longest time the counter showed the same value (the guest increments it every second)
     let still = 0;
     for (let i = 0, j = 0; j < samples.length; j++) {
@@ -151,10 +198,30 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
       still = Math.max(still, samples[j]!.t - samples[i]!.t);
     }
     assert.ok(samples.length >= 3, `only ${samples.length} samples during re-protection`);
-    assert.ok(still < 4000, `the guest's counter stood still for ${still} ms during re-protection`);
+    assert.ok(
+      samples[samples.length - 1]!.counter > samples[0]!.counter,
+      `the guest's counter did not advance during re-protection: ${JSON.stringify(samples)}`,
+    );
+    // QEMU's runstates on the primary during the apply: the guest ran throughout but for the one
+    // switchover pause (finish-migrate) and the checkpoints (colo); never paused, never stopped
+    const states = runstates(await qemuTrace(lab, 'beta')).filter((s) => s.ms >= tApply);
+    const entered = [...new Set(states.map((s) => s.to))].sort();
+    assert.deepEqual(
+      entered.filter((s) => !['colo', 'finish-migrate', 'running'].includes(s)),
+      [],
+      `runstates: ${entered}`,
+    );
+    const pauses = states.filter((s) => s.to === 'finish-migrate');
+    assert.equal(pauses.length, 1, 'one switchover pause');
+    const resumed = states.find((s) => s.ms >= pauses[0]!.ms && s.from === 'finish-migrate' && s.to === 'running')!;
+    const pauseMs = resumed.ms - pauses[0]!.ms;
+    const reported = Number(/switchover pause (\d+) ms/.exec(r.stdout)?.[1]);
+    assert.ok(Math.abs(reported - pauseMs) <= 5, `colo reported a ${reported} ms pause, QEMU's trace ${pauseMs} ms`);
+    const checkpoints = states.filter((s) => s.to === 'colo').length;
     t.diagnostic(
       `re-protection: ${samples.length} samples, counter ${samples[0]!.counter} -> ` +
-        `${samples[samples.length - 1]!.counter}, longest standstill ${still} ms, longest service gap ${worstGap} ms`,
+        `${samples[samples.length - 1]!.counter}, longest standstill ${still} ms, longest service gap ` +
+        `${worstGap} ms, switchover pause ${Math.round(pauseMs)} ms (QEMU trace), ${checkpoints} checkpoints`,
     );
     await lab.withQmp('beta', async (q) => {
       assert.equal((await q.execute<{ status: string }>('query-migrate')).status, 'colo');
@@ -168,48 +235,64 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     assert.ok(a.counter >= lastCounter);
     const again = await colo(['plan', '-f', lab.spec, '--detailed-exitcode']);
     assert.equal(again.code, 0, again.stdout + again.stderr);
+    await reprotected(t, 'beta', 'alpha', 're-protected from the promoted beta');
   });
 
-  test('secondary lost: failover --to primary keeps the primary running with a writable disk', async () => {
-    process.kill((await lab.pid('alpha'))!, 'SIGKILL');
+  test('secondary lost: failover --to primary keeps the primary running with a writable disk', async (t) => {
+    await killBehindAck('alpha');
     const r = await colo(['failover', '-f', lab.spec, '--to', 'primary']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const a = await answer('beta');
-    await new Promise((res) => setTimeout(res, 3000));
-    const b = await answer('beta');
-    assert.ok(b.counter > a.counter);
+    await eventually('the counter to advance', async () => {
+      const b = await answer('beta');
+      assert.ok(
+        b.counter > a.counter,
+        `counter ${a.counter} -> ${b.counter}; console:\n${await consoleTail(lab, 'beta')}`,
+      );
+    });
     // the quorum no longer waits for the dead NBD child: the guest's fsync'ed writes keep landing
-    const d1 = diskCounter('beta');
-    await new Promise((res) => setTimeout(res, 4500));
-    const d2 = diskCounter('beta');
-    assert.ok(d2 > d1, `disk counter did not advance: ${d1} -> ${d2}`);
+    const d1 = await diskCounter('beta');
+    await eventually(
+      'the disk counter to advance',
+      async () => {
+        const d2 = await diskCounter('beta');
+        assert.ok(d2 > d1, `disk counter did not advance: ${d1} -> ${d2}`);
+      },
+      20_000,
+    );
+    // and so do the records: those acknowledged after the failover are on the primary's disk
+    await assertAckedOnDisk(lab, 'beta', await watch.advance(2), { where: 'primary alone after failover', t });
     await lab.withQmp('beta', async (q) =>
       assert.equal((await q.execute<{ mode: string }>('query-colo-status')).mode, 'none'),
     );
   });
 
-  test('re-protect after the second failover, then fail over back to alpha (roles swapped twice)', async () => {
+  test('re-protect after the second failover, then fail over back to alpha (roles swapped twice)', async (t) => {
     const r = await colo(['apply', '-f', lab.spec, '--auto-approve']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal((await colo(['plan', '-f', lab.spec, '--detailed-exitcode'])).code, 0);
-    process.kill((await lab.pid('beta'))!, 'SIGKILL');
+    await reprotected(t, 'beta', 'alpha', 're-protected after the failover to the primary');
+    const acked = await killBehindAck('beta');
     const f = await colo(['failover', '-f', lab.spec, '--to', 'secondary']);
     assert.equal(f.code, 0, f.stdout + f.stderr);
+    watch.target = ADDR.alpha;
     const a = await answer('alpha');
     assert.equal(a.boot, bootId, 'still the same guest after two promotions');
+    await assertAckedOnDisk(lab, 'alpha', acked, { where: 'after failover back to alpha', boot: bootId, t });
     const re = await colo(['apply', '-f', lab.spec, '--auto-approve']);
     assert.equal(re.code, 0, re.stdout + re.stderr);
     assert.equal((await colo(['plan', '-f', lab.spec, '--detailed-exitcode'])).code, 0);
+    await reprotected(t, 'alpha', 'beta', 're-protected from the promoted alpha');
   });
 
   test(
     'host unreachable: failover refuses without confirmed fencing; the fence command or --i-have-fenced ' +
       'confirms it',
-    async () => {
+    async (t) => {
       // alpha is primary, beta secondary: beta "dies" (its QEMU killed, its sshd stopped)
       const beta = lab.hosts.find((h) => h.name === 'beta')!;
       const downBeta = async () => {
-        process.kill((await lab.pid('beta'))!, 'SIGKILL');
+        await killBehindAck('beta');
         await stopSshd(beta.pidFile);
       };
       await downBeta();
@@ -238,17 +321,20 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
       const fenced = await colo(['failover', '-f', lab.spec, '--to', 'primary']);
       assert.equal(fenced.code, 0, fenced.stdout + fenced.stderr);
       assert.match(fenced.stdout, /beta fenced: fence-command/);
+      await assertAckedOnDisk(lab, 'alpha', await watch.advance(1), { where: 'alpha alone (beta fenced)', t });
 
       // beta comes back: re-protect, then lose it again and confirm by hand
       await restartLabSshd(lab, 'beta');
       const re = await colo(['apply', '-f', lab.spec, '--auto-approve']);
       assert.equal(re.code, 0, re.stdout + re.stderr);
+      await reprotected(t, 'alpha', 'beta', 're-protected once beta was back');
       await downBeta();
       const ok = await colo(['failover', '-f', lab.spec, '--to', 'primary', '--i-have-fenced', 'beta']);
       assert.equal(ok.code, 0, ok.stdout + ok.stderr);
       assert.match(ok.stdout, /beta fenced: operator/);
       const a = await answer('alpha');
       assert.equal(a.boot, bootId);
+      await assertAckedOnDisk(lab, 'alpha', await watch.advance(1), { where: 'alpha alone (operator fenced)', t });
       const plan = await colo(['plan', '-f', lab.spec]);
       assert.match(plan.stdout, /secondary host beta is unreachable/);
       assert.match(plan.stdout, /the pair stays degraded/);
@@ -288,4 +374,14 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
       assert.equal(p.code, 0, p.stdout + p.stderr);
     },
   );
+
+  test('the records checked in this file: every check saw acknowledged records, all verified', (t) => {
+    assert.ok(TALLIES.length >= 12, `only ${TALLIES.length} record checks ran`);
+    for (const x of TALLIES) assert.ok(x.acked > 0 && x.written >= x.acked && x.verified >= x.acked, JSON.stringify(x));
+    const sum = (k: 'written' | 'acked' | 'verified') => TALLIES.reduce((a, x) => a + x[k], 0);
+    t.diagnostic(
+      `${TALLIES.length} record checks: written ${sum('written')}, acknowledged ${sum('acked')}, verified ` +
+        `${sum('verified')} (summed over the checks)`,
+    );
+  });
 });

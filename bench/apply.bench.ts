@@ -17,7 +17,7 @@ import { WHAT_IF_SSHD, withLab, type BenchLab } from './lib/lab.ts';
 import { median } from './lib/stats.ts';
 import { emptyResult, type Benchmark, type BenchResult } from './lib/types.ts';
 import { handApply, handCleanup, renderForHand, type HandTimings, type PauseAnatomy } from './hand-apply.ts';
-import { loadSpecFile } from '../src/spec/index.ts';
+import { loadSpecFile } from '../src/cli/spec-file.ts';
 import type { Spec } from '../src/spec/types.ts';
 import { openSession } from '../src/cli/run-context.ts';
 import { QmpClient } from '../src/qmp/client.ts';

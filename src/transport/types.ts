@@ -33,13 +33,6 @@ export interface Transport {
   writeFile(path: string, data: string | Buffer, opts?: { mode?: number; timeoutMs?: number }): Promise<void>;
   /** Open a byte stream to a unix socket on the host (ssh: OpenSSH streamlocal forwarding). */
   openUnixSocket(path: string, opts?: { timeoutMs?: number }): Promise<Duplex>;
-  /** Whether the process whose pid is in pidFile is alive; returns the pid when it is. */
-  processAlive(pidFile: string, opts?: { timeoutMs?: number }): Promise<number | null>;
-  /**
-   * Start a program that detaches itself (QEMU -daemonize -pidfile): runs argv and waits for it to
-   * exit 0, then reads the pid file. Fails with the program's stderr otherwise.
-   */
-  startDetached(argv: string[], pidFile: string, opts?: RunOptions): Promise<number>;
   /** Close connections; idempotent. */
   close(): Promise<void>;
 }

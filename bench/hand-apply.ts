@@ -37,6 +37,7 @@ import {
   type QmpPhase,
 } from '../src/render/index.ts';
 import { virtioBackendPaths } from '../src/render/ids.ts';
+import { pidRunning } from '../src/transport/pid.ts';
 import { MiniQmp } from './lib/mini-qmp.ts';
 
 const execFileP = promisify(execFile);
@@ -354,16 +355,7 @@ export async function handCleanup(r: HandRendering): Promise<void> {
       } catch {
         /* gone */
       }
-      for (let i = 0; i < 100; i++) {
-        try {
-          process.kill(pid, 0);
-          const st = await readFile(`/proc/${pid}/status`, 'utf8');
-          if (/^State:\s*Z/m.test(st)) break;
-        } catch {
-          break;
-        }
-        await sleep(20);
-      }
+      for (let i = 0; i < 100 && pidRunning(pid); i++) await sleep(20);
     }
     await rm(paths.dir, { recursive: true, force: true });
     for (const d of paths.disks) if (d.dir !== paths.dir) await rm(d.dir, { recursive: true, force: true });

@@ -9,9 +9,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../src/atomic-write.ts';
 import { applyBench } from './apply.bench.ts';
 import { applyLoop } from './apply-loop.bench.ts';
 import { cliStartup } from './cli-startup.bench.ts';
@@ -186,9 +187,7 @@ async function save(dir: string, r: Report): Promise<void> {
     ['latest.json', `${JSON.stringify(r, null, 2)}\n`],
     ['latest.md', `${markdown(r)}\n`],
   ] as const) {
-    const tmp = path.join(dir, `.${name}.${process.pid}.tmp`);
-    await writeFile(tmp, text);
-    await rename(tmp, path.join(dir, name));
+    await writeFileAtomic(path.join(dir, name), text, { mode: 0o644 });
   }
 }
 
@@ -270,10 +269,11 @@ async function main(): Promise<void> {
     const b = doc.indexOf(DOC_END);
     if (a >= 0 && b > a) {
       const rel = path.relative(ROOT, path.join(args.outDir, 'latest.json'));
-      await writeFile(
+      await writeFileAtomic(
         DOC,
         `${doc.slice(0, a + DOC_START.length)}\n\n${markdown(report).replace(/^### /gm, '#### ')}\n\nEvery ` +
           `sample and per-run record: \`${rel}\`.\n\n${doc.slice(b)}`,
+        { mode: 0o644 },
       );
       log('BENCHMARKS.md: results block rewritten');
     } else log('BENCHMARKS.md has no results markers: not updated');

@@ -436,7 +436,8 @@ export const applyBench: Benchmark = {
               `checkpoint wait are the same work on both sides ` +
               `(${Math.round(med((r) => r.colo.coloStart.switchoverMs))} vs ` +
               `${Math.round(med((r) => r.hand.switchoverMs))} ms, ` +
-              `${Math.round(med((r) => r.colo.coloStart.checkpointWaitMs))} vs ${Math.round(med((r) => r.hand.checkpointWaitMs))} ms). ` +
+              `${Math.round(med((r) => r.colo.coloStart.checkpointWaitMs))} vs ` +
+              `${Math.round(med((r) => r.hand.checkpointWaitMs))} ms). ` +
               (whatIf.length > 0
                 ? `With the lab's sshds setting SHLVL=1 (bash skips ~/.bashrc) one SSH command costs ` +
                   `${Math.round(median(whatIf.map((r) => r.roundTrips.sshExecMs)))} ms and the ratio is ` +

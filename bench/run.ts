@@ -126,12 +126,18 @@ function loadLine(l: LoadSnapshot): string {
   return `${l.loadavg.join(' / ')}${l.busiest.length ? ` (busiest: ${l.busiest.join(', ')})` : ''}`;
 }
 
+/** " plus 2 uncommitted src/ change(s) (src/a.ts, src/b.ts)", or '' when src/ is clean. */
+function srcChangesNote(changes: string[]): string {
+  if (changes.length === 0) return '';
+  return ` plus ${changes.length} uncommitted src/ change(s) (${changes.map((l) => l.slice(3)).join(', ')})`;
+}
+
 export function markdown(r: Report): string {
   const out: string[] = [];
   const m = r.machine;
   out.push(
     `Generated ${r.generatedAt} by \`${r.command}\` (${r.runs} runs per benchmark, apply-loop ${r.loop}), colo ` +
-      `at ${r.colo.commit}${r.colo.srcChanges.length ? ` plus ${r.colo.srcChanges.length} ` + `uncommitted src/ ` + `change(s) (${r.colo.srcChanges.map((l) => l.slice(3)).join(', ')})` : ''}.`,
+      `at ${r.colo.commit}${srcChangesNote(r.colo.srcChanges)}.`,
     '',
   );
   out.push('| machine | |', '|---|---|');

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { writeFileAtomic } from '../atomic-write.ts';
 import { shortCommand, withDeadline } from './deadline.ts';
 import { quoteArgv } from '../render/shell-quote.ts';
-import { CommandError, TransportError, type RunOptions, type RunResult, type Transport } from './types.ts';
+import { checkedRun, TransportError, type RunOptions, type RunResult, type Transport } from './types.ts';
 
 export class LocalTransport implements Transport {
   private readonly timeoutMs: number;
@@ -90,10 +90,8 @@ export class LocalTransport implements Transport {
     );
   }
 
-  async check(argv: string[], opts: RunOptions = {}): Promise<string> {
-    const r = await this.run(argv, opts);
-    if (r.code !== 0) throw new CommandError(this.host, argv, r);
-    return r.stdout;
+  check(argv: string[], opts: RunOptions = {}): Promise<string> {
+    return checkedRun(this, argv, opts);
   }
 
   async readFile(path: string, opts: { timeoutMs?: number } = {}): Promise<Buffer> {

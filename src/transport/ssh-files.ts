@@ -21,14 +21,7 @@ export async function readRemoteFile(
   timeoutMs: number | undefined,
 ): Promise<Buffer> {
   const r = await runRaw(['cat', '--', path], undefined, timeoutMs);
-  if (r.code !== 0) {
-    const stderr = r.stderr.toString('utf8').trim();
-    throw new TransportError(
-      host,
-      `${host}: cannot read ${path}: ${stderr || `cat exited ${r.code ?? r.signal}`}`,
-      errnoFromStderr(stderr),
-    );
-  }
+  if (r.code !== 0) throw fileError(host, `read ${path}`, r, `cat exited ${r.code ?? r.signal}`);
   return r.stdout;
 }
 
@@ -42,12 +35,11 @@ export async function writeRemoteFile(
 ): Promise<void> {
   const mode = (opts.mode ?? 0o600).toString(8);
   const r = await runRaw(['sh', '-c', WRITE_SCRIPT, 'colo-write', path, mode], data, opts.timeoutMs);
-  if (r.code !== 0) {
-    const stderr = r.stderr.toString('utf8').trim();
-    throw new TransportError(
-      host,
-      `${host}: cannot write ${path}: ${stderr || `exit ${r.code ?? r.signal}`}`,
-      errnoFromStderr(stderr),
-    );
-  }
+  if (r.code !== 0) throw fileError(host, `write ${path}`, r, `exit ${r.code ?? r.signal}`);
+}
+
+/** "HOST: cannot WHAT: STDERR" (or `otherwise` when stderr is empty), with an errno-like code from stderr. */
+function fileError(host: string, what: string, r: RawResult, otherwise: string): TransportError {
+  const stderr = r.stderr.toString('utf8').trim();
+  return new TransportError(host, `${host}: cannot ${what}: ${stderr || otherwise}`, errnoFromStderr(stderr));
 }

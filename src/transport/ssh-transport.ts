@@ -19,7 +19,7 @@ import { execRaw, type RawResult } from './ssh-exec.ts';
 import { readRemoteFile, writeRemoteFile } from './ssh-files.ts';
 import { openStreamLocal } from './ssh-streamlocal.ts';
 import type { SshOptions, SshTarget } from './ssh-target.ts';
-import { CommandError, type RunOptions, type RunResult, type Transport } from './types.ts';
+import { checkedRun, type RunOptions, type RunResult, type Transport } from './types.ts';
 
 /** The target and options types live in ssh-target.ts; re-exported for the callers that name the transport. */
 export type { SshOptions, SshTarget } from './ssh-target.ts';
@@ -72,10 +72,8 @@ export class SshTransport implements Transport {
     };
   }
 
-  async check(argv: string[], opts: RunOptions = {}): Promise<string> {
-    const r = await this.run(argv, opts);
-    if (r.code !== 0) throw new CommandError(this.host, argv, r);
-    return r.stdout;
+  check(argv: string[], opts: RunOptions = {}): Promise<string> {
+    return checkedRun(this, argv, opts);
   }
 
   readFile(path: string, opts: { timeoutMs?: number } = {}): Promise<Buffer> {

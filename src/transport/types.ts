@@ -74,3 +74,14 @@ export class HostKeyError extends Error {
     this.name = 'HostKeyError';
   }
 }
+
+/** Transport.check for any transport: `run`, and a non-zero exit becomes a CommandError carrying stderr. */
+export async function checkedRun(
+  t: Pick<Transport, 'host' | 'run'>,
+  argv: string[],
+  opts?: RunOptions,
+): Promise<string> {
+  const r = await t.run(argv, opts);
+  if (r.code !== 0) throw new CommandError(t.host, argv, r);
+  return r.stdout;
+}

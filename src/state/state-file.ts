@@ -178,9 +178,7 @@ export async function writeState(
     beforeRename: async () => {
       if (current === null && !(await exists(statePath))) return;
       const backup = backupPathFor(statePath);
-      const backupTmp = `${backup}.tmp`;
-      await fs.copyFile(statePath, backupTmp);
-      await fs.rename(backupTmp, backup);
+      await writeFileAtomic(backup, await fs.readFile(statePath), { tmpPath: `${backup}.tmp` });
     },
   });
   return next;

@@ -79,7 +79,8 @@ export async function verifyHostKey(policy: HostKeyPolicy, key: Buffer): Promise
     case 'unknown':
       refuseUnknown(policy, file, found.otherTypes, p);
       await fs.mkdir(dirname(file), 0o700);
-      // An append (not a rewrite) keeps what other writers added meanwhile, and the file's own mode.
+      // An append, not a temp-file rewrite: connects to several hosts run at once and may each record a key;
+      // a rewrite of what each read would drop the others' lines. It also keeps the file's mode and links.
       await fs.appendFile(file, `${separator(text)}${hashHostName(name)} ${formatPublicKey(key)}\n`, 0o600);
       return { accepted: 'new', fingerprint: p.fp, file };
   }

@@ -10,7 +10,7 @@ import { applyFigures, colo, firstAnswer } from './lib/cli.ts';
 import { LAB_ADDR, withLab, type BenchLab } from './lib/lab.ts';
 import { emptyResult, type Benchmark } from './lib/types.ts';
 import { diskIds, nicIds } from '../src/render/ids.ts';
-import { loadSpecFile } from '../src/spec/index.ts';
+import { loadSpecFile } from '../src/cli/spec-file.ts';
 
 interface LoopRun {
   run: number;
@@ -25,6 +25,17 @@ interface LoopRun {
   virtio: Record<string, boolean | string>;
   destroyMs: number;
   failure?: string;
+}
+
+/** "#3 pass 41234 ms (+812 ms to the first answer)" */
+function runNote(r: LoopRun): string {
+  const service = r.serviceMs !== undefined ? ` (+${r.serviceMs} ms to the first answer)` : '';
+  return `#${r.run} ${r.pass ? 'pass' : 'FAIL'} ${r.applyMs} ms${service}`;
+}
+
+/** The virtio device paths of the first run that reached them ('' when none did). */
+function virtioChecked(runs: LoopRun[]): string {
+  return Object.keys(runs.find((r) => Object.keys(r.virtio).length > 0)?.virtio ?? {}).join(', ');
 }
 
 async function secondaryVirtio(lab: BenchLab, paths: string[]): Promise<Record<string, boolean | string>> {
@@ -141,10 +152,8 @@ export const applyLoop: Benchmark = {
           }),
     });
     res.notes.push(
-      `Per run: ` +
-        `${runs.map((r) => `#${r.run} ` + `${r.pass ? 'pass' : 'FAIL'} ` + `${r.applyMs} ` + `ms${r.serviceMs !== undefined ? ` (+${r.serviceMs} ms to the first answer)` : ''}`).join(', ')}.`,
-      `Virtio devices checked on the secondary: ` +
-        `${Object.keys(runs.find((r) => Object.keys(r.virtio).length > 0)?.virtio ?? {}).join(', ') || '(none reached)'}.`,
+      `Per run: ${runs.map(runNote).join(', ')}.`,
+      `Virtio devices checked on the secondary: ${virtioChecked(runs) || '(none reached)'}.`,
     );
     return res;
   },

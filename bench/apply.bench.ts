@@ -17,7 +17,7 @@ import { WHAT_IF_SSHD, withLab, type BenchLab } from './lib/lab.ts';
 import { median } from './lib/stats.ts';
 import { emptyResult, type Benchmark, type BenchResult } from './lib/types.ts';
 import { handApply, handCleanup, renderForHand, type HandTimings, type PauseAnatomy } from './hand-apply.ts';
-import { loadSpecFile } from '../src/spec/index.ts';
+import { loadSpecFile } from '../src/cli/spec-file.ts';
 import type { Spec } from '../src/spec/types.ts';
 import { openSession } from '../src/cli/run-context.ts';
 import { QmpClient } from '../src/qmp/client.ts';
@@ -436,7 +436,8 @@ export const applyBench: Benchmark = {
               `checkpoint wait are the same work on both sides ` +
               `(${Math.round(med((r) => r.colo.coloStart.switchoverMs))} vs ` +
               `${Math.round(med((r) => r.hand.switchoverMs))} ms, ` +
-              `${Math.round(med((r) => r.colo.coloStart.checkpointWaitMs))} vs ${Math.round(med((r) => r.hand.checkpointWaitMs))} ms). ` +
+              `${Math.round(med((r) => r.colo.coloStart.checkpointWaitMs))} vs ` +
+              `${Math.round(med((r) => r.hand.checkpointWaitMs))} ms). ` +
               (whatIf.length > 0
                 ? `With the lab's sshds setting SHLVL=1 (bash skips ~/.bashrc) one SSH command costs ` +
                   `${Math.round(median(whatIf.map((r) => r.roundTrips.sshExecMs)))} ms and the ratio is ` +

@@ -113,7 +113,8 @@ export const cliStartup: Benchmark = {
         `(${m('validate100Ms') - m('versionMs')} ms of spec loading and checks, of which ` +
         `${m('schemaCompileMs')} ms compiling the JSON Schema with ajv, whatever the spec's size); the same ` +
         `spec with YAML aliases ${m('validate100AliasesMs')} ms. At 400 pairs (one run each): ${once400.plain} ` +
-        `ms spelled out, ${once400.aliases} ms with aliases (src/spec/yaml-document.ts resolves all aliases in one walk of the document).`,
+        `ms spelled out, ${once400.aliases} ms with aliases (src/spec/yaml-document.ts resolves all aliases in ` +
+        `one walk of the document).`,
     );
     return res;
   },

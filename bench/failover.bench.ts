@@ -197,7 +197,11 @@ export const failoverBench: Benchmark = {
               `cli-startup), ${m(t('connectMs'))} ms connect, ${m(t('fenceMs'))} ms fence, ${m(t('qmpMs'))} ms ` +
               `QMP, ${m(t('verifyMs'))} ms verify (medians); the failover ran ` +
               `${m(runs.map((r) => r.ssh[r.killed]?.commands ?? NaN))} SSH command(s) on the killed side and ` +
-              `${m(runs.map((r) => r.ssh[r.survivor]?.commands ?? NaN))} on the survivor, each costing what apply's "one SSH command" shows. With the lab's sshds setting SHLVL=1 (bash then skips ~/.bashrc) the same failover takes ${m(whatIf.map((r) => r.wallMs))} ms wall (connect ${m(whatIf.map((r) => r.timings.connectMs))}, fence ${m(whatIf.map((r) => r.timings.fenceMs))} ms; medians of ${whatIf.length})`,
+              `${m(runs.map((r) => r.ssh[r.survivor]?.commands ?? NaN))} on the survivor, each costing what ` +
+              `apply's "one SSH command" shows. With the lab's sshds setting SHLVL=1 (bash then skips ~/.bashrc) ` +
+              `the same failover takes ${m(whatIf.map((r) => r.wallMs))} ms wall (connect ` +
+              `${m(whatIf.map((r) => r.timings.connectMs))}, fence ${m(whatIf.map((r) => r.timings.fenceMs))} ms; ` +
+              `medians of ${whatIf.length})`,
           }),
     });
     const fresh = runs.filter((r) => r.reprotect?.how === 'fresh');

@@ -37,7 +37,8 @@ import {
   type QmpPhase,
 } from '../src/render/index.ts';
 import { virtioBackendPaths } from '../src/render/ids.ts';
-import { MiniQmp } from './lib/mini-qmp.ts';
+import { pidRunning } from '../src/transport/pid.ts';
+import { MiniQmp, type MiniEvent } from './lib/mini-qmp.ts';
 
 const execFileP = promisify(execFile);
 
@@ -301,7 +302,7 @@ export async function handApply(
           .filter((e) => e.index >= from && e.qemuMs <= resume.qemuMs + 5000)
           .map((e) => ({
             at: rel(e.qemuMs),
-            what: `${side} ${e.event}${e.event === 'MIGRATION' ? ` ${String(e.data?.status)}` : e.event.startsWith('BLOCK_JOB') ? ` ${String(e.data?.device)}` : ''}`,
+            what: `${side} ${e.event}${eventDetail(e)}`,
           }));
       const milestones = [...pick(pq, beforeStop, 'primary'), ...pick(sq, secBefore, 'secondary')].sort(
         (a, b) => a.at - b.at,
@@ -354,18 +355,15 @@ export async function handCleanup(r: HandRendering): Promise<void> {
       } catch {
         /* gone */
       }
-      for (let i = 0; i < 100; i++) {
-        try {
-          process.kill(pid, 0);
-          const st = await readFile(`/proc/${pid}/status`, 'utf8');
-          if (/^State:\s*Z/m.test(st)) break;
-        } catch {
-          break;
-        }
-        await sleep(20);
-      }
+      for (let i = 0; i < 100 && pidRunning(pid); i++) await sleep(20);
     }
     await rm(paths.dir, { recursive: true, force: true });
     for (const d of paths.disks) if (d.dir !== paths.dir) await rm(d.dir, { recursive: true, force: true });
   }
+}
+
+/** What a milestone line adds to an event's name: a migration's status, a block job's device. */
+function eventDetail(e: MiniEvent): string {
+  if (e.event === 'MIGRATION') return ` ${String(e.data?.status)}`;
+  return e.event.startsWith('BLOCK_JOB') ? ` ${String(e.data?.device)}` : '';
 }

@@ -9,9 +9,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../src/atomic-write.ts';
 import { applyBench } from './apply.bench.ts';
 import { applyLoop } from './apply-loop.bench.ts';
 import { cliStartup } from './cli-startup.bench.ts';
@@ -125,12 +126,18 @@ function loadLine(l: LoadSnapshot): string {
   return `${l.loadavg.join(' / ')}${l.busiest.length ? ` (busiest: ${l.busiest.join(', ')})` : ''}`;
 }
 
+/** " plus 2 uncommitted src/ change(s) (src/a.ts, src/b.ts)", or '' when src/ is clean. */
+function srcChangesNote(changes: string[]): string {
+  if (changes.length === 0) return '';
+  return ` plus ${changes.length} uncommitted src/ change(s) (${changes.map((l) => l.slice(3)).join(', ')})`;
+}
+
 export function markdown(r: Report): string {
   const out: string[] = [];
   const m = r.machine;
   out.push(
     `Generated ${r.generatedAt} by \`${r.command}\` (${r.runs} runs per benchmark, apply-loop ${r.loop}), colo ` +
-      `at ${r.colo.commit}${r.colo.srcChanges.length ? ` plus ${r.colo.srcChanges.length} ` + `uncommitted src/ ` + `change(s) (${r.colo.srcChanges.map((l) => l.slice(3)).join(', ')})` : ''}.`,
+      `at ${r.colo.commit}${srcChangesNote(r.colo.srcChanges)}.`,
     '',
   );
   out.push('| machine | |', '|---|---|');
@@ -186,9 +193,7 @@ async function save(dir: string, r: Report): Promise<void> {
     ['latest.json', `${JSON.stringify(r, null, 2)}\n`],
     ['latest.md', `${markdown(r)}\n`],
   ] as const) {
-    const tmp = path.join(dir, `.${name}.${process.pid}.tmp`);
-    await writeFile(tmp, text);
-    await rename(tmp, path.join(dir, name));
+    await writeFileAtomic(path.join(dir, name), text, { mode: 0o644 });
   }
 }
 
@@ -270,10 +275,11 @@ async function main(): Promise<void> {
     const b = doc.indexOf(DOC_END);
     if (a >= 0 && b > a) {
       const rel = path.relative(ROOT, path.join(args.outDir, 'latest.json'));
-      await writeFile(
+      await writeFileAtomic(
         DOC,
         `${doc.slice(0, a + DOC_START.length)}\n\n${markdown(report).replace(/^### /gm, '#### ')}\n\nEvery ` +
           `sample and per-run record: \`${rel}\`.\n\n${doc.slice(b)}`,
+        { mode: 0o644 },
       );
       log('BENCHMARKS.md: results block rewritten');
     } else log('BENCHMARKS.md has no results markers: not updated');

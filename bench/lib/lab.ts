@@ -13,6 +13,7 @@ import path from 'node:path';
 import { labDown, labUp, type LabInfo } from '../../src/lab/lab.ts';
 import { SSHD_BINARY, stopSshd } from '../../src/lab/sshd.ts';
 import { QmpClient } from '../../src/qmp/client.ts';
+import { pidRunning } from '../../src/transport/pid.ts';
 
 export type LabHost = 'alpha' | 'beta';
 
@@ -59,15 +60,6 @@ async function restartSshd(h: LabInfo['hosts'][number], lines: string[]): Promis
   throw new Error(`sshd for ${h.name} did not come back on ${h.address}:${h.port}`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 /** Processes whose command line mentions dir (QEMU started by the lab, sshd with its config there). */
 export function processesUnder(dir: string): { pid: number; cmd: string }[] {
   const out: { pid: number; cmd: string }[] = [];
@@ -75,7 +67,7 @@ export function processesUnder(dir: string): { pid: number; cmd: string }[] {
     if (!/^\d+$/.test(ent) || Number(ent) === process.pid) continue;
     try {
       const cmd = readFileSync(`/proc/${ent}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-      if (cmd.includes(dir) && alive(Number(ent))) out.push({ pid: Number(ent), cmd: cmd.slice(0, 160) });
+      if (cmd.includes(dir) && pidRunning(Number(ent))) out.push({ pid: Number(ent), cmd: cmd.slice(0, 160) });
     } catch {
       /* gone */
     }
@@ -123,7 +115,7 @@ export async function withLab<T>(
         const f = path.join(dir, 'hosts', host, vm, 'qemu.pid');
         if (!existsSync(f)) return null;
         const pid = Number((await readFile(f, 'utf8')).trim());
-        return pid > 0 && alive(pid) ? pid : null;
+        return pidRunning(pid) ? pid : null;
       },
     };
     result = await fn(lab);

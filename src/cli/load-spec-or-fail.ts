@@ -1,6 +1,7 @@
 /** Loads the spec for a command; prints every diagnostic and fails with a one-line cause. */
-import { loadSpecFile, formatDiagnostic } from '../spec/index.ts';
+import { formatDiagnostic } from '../spec/index.ts';
 import type { Spec } from '../spec/types.ts';
+import { loadSpecFile } from './spec-file.ts';
 import { UserError } from './user-error.ts';
 
 export async function loadSpecOrFail(file: string): Promise<Spec> {

@@ -6,7 +6,7 @@
  * The scripts do the caching; a cached run returns in well under a second.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,12 +90,7 @@ export async function runAssetScript(
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const logFile = opts.logFile ?? path.join(cacheDir, 'logs', `${path.basename(name, '.sh')}.log`);
   if (!existsSync(script)) throw new LabAssetError(name, `${script} not found (package root ${root})`, logFile);
-  await mkdir(path.dirname(logFile), { recursive: true });
-  const log = createWriteStream(logFile, { flags: 'a' });
-  await new Promise<void>((resolve, reject) => {
-    log.once('open', () => resolve());
-    log.once('error', reject);
-  });
+  const log = await openLog(logFile);
   const started = Date.now();
   const args = opts.args ?? [];
   log.write(`\n=== ${new Date(started).toISOString()} bash ${[script, ...args].join(' ')}\n`);
@@ -117,24 +112,7 @@ export async function runAssetScript(
     log.write(chunk);
     opts.echo?.write(chunk);
   });
-
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup(child.pid, 'SIGTERM');
-    setTimeout(() => killGroup(child.pid, 'SIGKILL'), 5000).unref();
-  }, timeoutMs);
-  // The script runs in its own process group (so a timeout stops ninja too); stop it when we
-  // exit or are interrupted, then let the signal do what it would have done.
-  const onExit = (): void => killGroup(child.pid, 'SIGTERM');
-  const onSignal = (sig: NodeJS.Signals): void => {
-    killGroup(child.pid, 'SIGTERM');
-    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-  };
-  process.once('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
+  const guard = guardGroup(child.pid, timeoutMs);
   try {
     const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
       (resolve, reject) => {
@@ -145,7 +123,7 @@ export async function runAssetScript(
     const durationMs = Date.now() - started;
     const stdout = Buffer.concat(out).toString('utf8');
     log.write(`=== exit ${code ?? signal} after ${durationMs} ms\n`);
-    if (timedOut) {
+    if (guard.timedOut) {
       throw new LabAssetError(name, `scripts/${name} timed out after ${timeoutMs} ms (log: ${logFile})`, logFile);
     }
     if (code === null || !(opts.okCodes ?? [0]).includes(code)) {
@@ -155,20 +133,65 @@ export async function runAssetScript(
         logFile,
       );
     }
-    const lastLine =
-      stdout
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l !== '')
-        .pop() ?? '';
-    return { code, lastLine, stdout, logFile, durationMs };
+    return { code, lastLine: lastLineOf(stdout), stdout, logFile, durationMs };
   } finally {
-    clearTimeout(timer);
-    process.removeListener('exit', onExit);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    guard.dispose();
     await new Promise<void>((resolve) => log.end(resolve));
   }
+}
+
+/** The script's log, opened for appending (its directory created). */
+async function openLog(logFile: string): Promise<WriteStream> {
+  await mkdir(path.dirname(logFile), { recursive: true });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  await new Promise<void>((resolve, reject) => {
+    log.once('open', () => resolve());
+    log.once('error', reject);
+  });
+  return log;
+}
+
+/** Last non-empty line, trimmed ('' when none). */
+function lastLineOf(stdout: string): string {
+  return (
+    stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '')
+      .pop() ?? ''
+  );
+}
+
+/**
+ * Stops the script's process group after `timeoutMs` (SIGTERM, then SIGKILL), and when we exit or are
+ * interrupted (then lets the signal do what it would have done). `dispose` removes the timer and handlers.
+ */
+function guardGroup(pid: number | undefined, timeoutMs: number): { readonly timedOut: boolean; dispose(): void } {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(pid, 'SIGTERM');
+    setTimeout(() => killGroup(pid, 'SIGKILL'), 5000).unref();
+  }, timeoutMs);
+  const onExit = (): void => killGroup(pid, 'SIGTERM');
+  const onSignal = (sig: NodeJS.Signals): void => {
+    killGroup(pid, 'SIGTERM');
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+  process.once('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    get timedOut() {
+      return timedOut;
+    },
+    dispose() {
+      clearTimeout(timer);
+      process.removeListener('exit', onExit);
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {

@@ -4,14 +4,15 @@
  * and a ready spec (`<dir>/colo.yaml`) with the hosts' keys pinned. `labDown` undoes all of it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { createServer } from 'node:net';
 import { stringify } from 'yaml';
+import { writeFileAtomic } from '../atomic-write.ts';
 import { startSshHosts, stopSshd } from './sshd.ts';
-import { ensureGuest, ensureLabQemu, packageRoot } from './assets.ts';
+import { ensureGuest, ensureLabQemu, LAB_FIRMWARE_DIRS, packageRoot } from './assets.ts';
 
 const execFileP = promisify(execFile);
 
@@ -84,63 +85,21 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
     const base = await freePortRange(nVms * 5 + 2);
     const servicePorts = Array.from({ length: nVms }, (_, i) => base + nVms * 4 + i);
     await mkdir(path.join(dir, 'images'), { recursive: true, mode: 0o700 });
-    const hosts: Record<string, unknown> = {};
-    for (const h of ssh.hosts) {
-      const workDir = path.join(dir, 'hosts', h.name);
-      await mkdir(workDir, { recursive: true, mode: 0o700 });
-      hosts[h.name] = {
-        ssh: {
-          address: h.address,
-          port: h.port,
-          user: ssh.user,
-          identityFile: ssh.clientKey,
-          hostKey: h.hostKeyPublic,
+    const hosts = await labHosts(dir, ssh, qemuBinary);
+    const { vms, vmInfo } = await labVms(dir, guest, servicePorts);
+    const specFile = await writeLabSpec(
+      dir,
+      {
+        apiVersion: 'colo/v1',
+        hosts,
+        defaults: {
+          machine: { type: 'pc', accel: 'tcg', cpu: 'qemu64', memory: `${opts.memoryMiB ?? 128}M`, smp: 1 },
+          checkpoint: { interval: `${opts.checkpointMs ?? 2000}ms` },
+          ports: { base },
         },
-        replicationAddress: h.address,
-        qemu: { binary: qemuBinary, firmware: ['/usr/share/seabios', '/usr/share/qemu', '/usr/lib/ipxe/qemu'] },
-        workDir,
-      };
-    }
-    const vms: Record<string, unknown> = {};
-    const vmInfo: LabInfo['vms'] = [];
-    for (let i = 0; i < nVms; i++) {
-      const name = i === 0 ? 'web' : `web${i + 1}`;
-      const image = path.join(dir, 'images', `${name}-disk0.qcow2`);
-      await execFileP('qemu-img', ['create', '-q', '-f', 'qcow2', image, '64M']);
-      vms[name] = {
-        primary: 'alpha',
-        secondary: 'beta',
-        boot: { kernel: guest.kernel, initrd: guest.initrd, append: guest.cmdline },
-        disks: [{ id: 'disk0', image, format: 'qcow2', interface: 'virtio' }],
-        netdevs: [
-          {
-            id: 'net0',
-            backend: 'user',
-            model: 'virtio-net-pci',
-            hostForwards: [{ protocol: 'tcp', hostPort: servicePorts[i], guestPort: 80 }],
-          },
-        ],
-      };
-      vmInfo.push({ name, servicePort: servicePorts[i]! });
-    }
-    const schema = path.join(packageRoot(), 'schemas', 'colo.schema.json');
-    const doc = {
-      apiVersion: 'colo/v1',
-      hosts,
-      defaults: {
-        machine: { type: 'pc', accel: 'tcg', cpu: 'qemu64', memory: `${opts.memoryMiB ?? 128}M`, smp: 1 },
-        checkpoint: { interval: `${opts.checkpointMs ?? 2000}ms` },
-        ports: { base },
+        vms,
       },
-      vms,
-    };
-    const specFile = path.join(dir, 'colo.yaml');
-    await writeFile(
-      specFile,
-      `# yaml-language-server: $schema=${schema}\n# A local COLO lab written by "colo lab up": two sshd hosts ` +
-        `on loopback, the tiny test guest.\n# Service of VM web: curl http://127.0.0.11:${servicePorts[0]}/ ` +
-        `(primary) or 127.0.0.12 after a failover.\n${stringify(doc, { lineWidth: 0 })}`,
-      { mode: 0o600 },
+      servicePorts[0],
     );
     const info: LabInfo = {
       dir,
@@ -156,12 +115,81 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
       vms: vmInfo,
       qemuBinary,
     };
-    await writeFile(path.join(dir, 'lab.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    await writeFileAtomic(path.join(dir, 'lab.json'), `${JSON.stringify(info, null, 2)}\n`);
     return info;
   } catch (err) {
     await ssh.stop().catch(() => undefined);
     throw err;
   }
+}
+
+type SshHosts = Awaited<ReturnType<typeof startSshHosts>>;
+type Guest = Awaited<ReturnType<typeof ensureGuest>>;
+
+/** The spec's hosts: each sshd with its pinned key, the lab's QEMU and a work directory under `dir`. */
+async function labHosts(dir: string, ssh: SshHosts, qemuBinary: string): Promise<Record<string, unknown>> {
+  const hosts: Record<string, unknown> = {};
+  for (const h of ssh.hosts) {
+    const workDir = path.join(dir, 'hosts', h.name);
+    await mkdir(workDir, { recursive: true, mode: 0o700 });
+    hosts[h.name] = {
+      ssh: {
+        address: h.address,
+        port: h.port,
+        user: ssh.user,
+        identityFile: ssh.clientKey,
+        hostKey: h.hostKeyPublic,
+      },
+      replicationAddress: h.address,
+      qemu: { binary: qemuBinary, firmware: [...LAB_FIRMWARE_DIRS] },
+      workDir,
+    };
+  }
+  return hosts;
+}
+
+/** The spec's VMs (web, web2, ...): the tiny guest, a fresh 64M disk each, a forwarded service port. */
+async function labVms(
+  dir: string,
+  guest: Guest,
+  servicePorts: number[],
+): Promise<{ vms: Record<string, unknown>; vmInfo: LabInfo['vms'] }> {
+  const vms: Record<string, unknown> = {};
+  const vmInfo: LabInfo['vms'] = [];
+  for (const [i, servicePort] of servicePorts.entries()) {
+    const name = i === 0 ? 'web' : `web${i + 1}`;
+    const image = path.join(dir, 'images', `${name}-disk0.qcow2`);
+    await execFileP('qemu-img', ['create', '-q', '-f', 'qcow2', image, '64M']);
+    vms[name] = {
+      primary: 'alpha',
+      secondary: 'beta',
+      boot: { kernel: guest.kernel, initrd: guest.initrd, append: guest.cmdline },
+      disks: [{ id: 'disk0', image, format: 'qcow2', interface: 'virtio' }],
+      netdevs: [
+        {
+          id: 'net0',
+          backend: 'user',
+          model: 'virtio-net-pci',
+          hostForwards: [{ protocol: 'tcp', hostPort: servicePort, guestPort: 80 }],
+        },
+      ],
+    };
+    vmInfo.push({ name, servicePort });
+  }
+  return { vms, vmInfo };
+}
+
+/** Writes `<dir>/colo.yaml` (with the schema modeline and how to reach the service); returns its path. */
+async function writeLabSpec(dir: string, doc: object, servicePort: number | undefined): Promise<string> {
+  const schema = path.join(packageRoot(), 'schemas', 'colo.schema.json');
+  const specFile = path.join(dir, 'colo.yaml');
+  await writeFileAtomic(
+    specFile,
+    `# yaml-language-server: $schema=${schema}\n# A local COLO lab written by "colo lab up": two sshd hosts ` +
+      `on loopback, the tiny test guest.\n# Service of VM web: curl http://127.0.0.11:${servicePort}/ ` +
+      `(primary) or 127.0.0.12 after a failover.\n${stringify(doc, { lineWidth: 0 })}`,
+  );
+  return specFile;
 }
 
 export function readLabInfo(dir: string): LabInfo {

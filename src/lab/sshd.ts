@@ -10,6 +10,8 @@ import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { writeFileAtomic } from '../atomic-write.ts';
+import { pidRunning } from '../transport/pid.ts';
 
 const execFileP = promisify(execFile);
 
@@ -83,19 +85,6 @@ async function opensshVersion(): Promise<[number, number]> {
   return [0, 0];
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    return !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 /** Direct children of a pid (per-connection sshd processes of a listener). */
 function childPids(pid: number): number[] {
   const out: number[] = [];
@@ -114,10 +103,10 @@ function childPids(pid: number): number[] {
 
 async function waitGone(pids: number[], ms: number): Promise<number[]> {
   const end = Date.now() + ms;
-  let left = pids.filter(pidAlive);
+  let left = pids.filter(pidRunning);
   while (left.length > 0 && Date.now() < end) {
     await new Promise((r) => setTimeout(r, 50));
-    left = left.filter(pidAlive);
+    left = left.filter(pidRunning);
   }
   return left;
 }
@@ -266,7 +255,7 @@ export async function startSshHosts(opts: StartSshHostsOptions): Promise<SshLab>
     ? (await readFile(`${clientKey}.pub`, 'utf8')).trim()
     : await keygen(clientKey, 'colo-lab-client');
   const authorizedKeys = join(dir, 'authorized_keys');
-  await writeFile(authorizedKeys, `${clientPub}\n`, { mode: 0o600 });
+  await writeFileAtomic(authorizedKeys, `${clientPub}\n`);
   const [major, minor] = await opensshVersion();
   const extra = [
     ...(major > 9 || (major === 9 && minor >= 8) ? ['PerSourcePenalties no'] : []),
@@ -285,9 +274,7 @@ export async function startSshHosts(opts: StartSshHostsOptions): Promise<SshLab>
     throw e;
   }
   const knownHosts = join(dir, 'known_hosts');
-  await writeFile(knownHosts, running.map((h) => `[${h.address}]:${h.port} ${h.hostKeyPublic}\n`).join(''), {
-    mode: 0o600,
-  });
+  await writeFileAtomic(knownHosts, running.map((h) => `[${h.address}]:${h.port} ${h.hostKeyPublic}\n`).join(''));
   return {
     hosts: running,
     clientKey,

@@ -2,6 +2,7 @@
  * Explains why two QEMU command lines differ, in terms of spec fields, so a plan can say which field
  * forces a replacement ("machine.memory: 128 -> 256").
  */
+import { argvItems } from '../render/argv-pairs.ts';
 import type { AttributeChange } from './plan-model.ts';
 
 const OPTION_FIELDS: Record<string, string> = {
@@ -23,20 +24,11 @@ const OPTION_FIELDS: Record<string, string> = {
   '-object': 'netdevs (proxy objects)',
 };
 
-/** Splits argv (without argv[0]) into option/value pairs; a value-less option gets value ''. */
+/** Splits argv (without argv[0]) into option/value pairs; a value-less option gets value '', a stray word option ''. */
 export function argvPairs(argv: string[]): [string, string][] {
-  const pairs: [string, string][] = [];
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('-')) {
-      const next = argv[i + 1];
-      if (next !== undefined && !next.startsWith('-')) {
-        pairs.push([a, next]);
-        i++;
-      } else pairs.push([a, '']);
-    } else pairs.push(['', a]);
-  }
-  return pairs;
+  return argvItems(argv).map((item): [string, string] =>
+    item.length === 2 ? [item[0], item[1]] : item[0].startsWith('-') ? [item[0], ''] : ['', item[0]],
+  );
 }
 
 export function describeArgvChanges(before: string[], after: string[]): AttributeChange[] {

@@ -1,111 +1,52 @@
 /**
  * QMP client over any node Duplex: a net.Socket to a unix socket, an ssh2 streamlocal channel, ...
  *
- * Wire format: one JSON object per line (QEMU ends lines with "\r\n"). Requests carry a unique `id`
- * and replies are matched by that id, never by order. Events are delivered separately, numbered with
- * a client-local sequence number and kept in a small ring buffer so a caller can wait for an event
- * that may already have arrived (`waitForEvent(..., { since })`).
+ * Wire format: one JSON object per line (line-framing.ts). Requests carry a unique `id` and replies
+ * are matched by that id, never by order (pending-calls.ts). Events are delivered separately,
+ * numbered and kept in a small ring buffer (event-buffer.ts) so a caller can wait for an event that
+ * may already have arrived (`waitForEvent(..., { since })`).
  */
 import { EventEmitter } from 'node:events';
-import { StringDecoder } from 'node:string_decoder';
 import type { Duplex } from 'node:stream';
-import { QmpConnectionError, QmpError, QmpTimeoutError } from './types.ts';
+import type {
+  QmpCallOptions,
+  QmpCloseInfo,
+  QmpConnectOptions,
+  QmpSequenceOptions,
+  QmpSettled,
+  QmpWaitOptions,
+} from './client-options.ts';
+import { EventBuffer } from './event-buffer.ts';
+import { LineReader, MAX_LINE_CHARS, truncateForMessage } from './line-framing.ts';
+import { parseQmpLine } from './messages.ts';
+import { PendingCalls } from './pending-calls.ts';
+import { inSequence, pipelineSettled, resultsOrFirstError, type Send } from './pipelines.ts';
+import { emitSafely } from './safe-emit.ts';
+import { withTimeout } from './timeout.ts';
+import { QmpConnectionError, QmpTimeoutError } from './types.ts';
 import type { QmpCommand, QmpEventRecord, QmpGreeting } from './types.ts';
 
-export interface QmpConnectOptions {
-  /** Time allowed for the greeting plus the qmp_capabilities handshake. Default 10 000 ms. */
-  timeoutMs?: number;
-  /** Default per-call timeout for execute()/executeAll(); 0 disables it. Default 30 000 ms. */
-  callTimeoutMs?: number;
-  /** How many recent events to keep for waitForEvent({ since }). Default 256. */
-  eventBufferSize?: number;
-  /** Names the peer in error messages, e.g. "primary 127.0.0.11". */
-  label?: string;
-  /** Raw traffic hook (debug traces). Called with each line sent or received, without the line end. */
-  trace?: (direction: 'send' | 'recv', line: string) => void;
-}
-
-export interface QmpCallOptions {
-  /** Overrides the client's default call timeout; 0 disables it. */
-  timeoutMs?: number;
-}
-
-export interface QmpSequenceOptions extends QmpCallOptions {
-  /** Called after each command of a sequence succeeds. */
-  onResult?: (index: number, command: QmpCommand, result: unknown) => void;
-}
-
-export interface QmpWaitOptions {
-  /** Default: the client's call timeout; 0 waits forever. */
-  timeoutMs?: number;
-  /**
-   * Also match buffered events with a sequence number greater than this (take it from `eventSeq`
-   * before sending the command that causes the event). Omitted: only events arriving after the call.
-   */
-  since?: number;
-}
-
-export type QmpSettled = { ok: true; value: unknown } | { ok: false; error: Error };
-
-export interface QmpCloseInfo {
-  /** True when the client closed the stream itself, or the peer closed it after `quit`. */
-  expected: boolean;
-  error: QmpConnectionError;
-}
-
-interface Pending {
-  command: string;
-  resolve: (value: unknown) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout | undefined;
-}
-
-interface Waiter {
-  name: string;
-  predicate: ((e: QmpEventRecord) => boolean) | undefined;
-  resolve: (e: QmpEventRecord) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout | undefined;
-}
+export type * from './client-options.ts';
+export { truncateForMessage } from './line-framing.ts';
 
 const DEFAULT_HANDSHAKE_MS = 10_000;
 const DEFAULT_CALL_MS = 30_000;
 const DEFAULT_EVENT_BUFFER = 256;
-/** query-qmp-schema is a few hundred KiB; anything far beyond this is not QMP. */
-const MAX_LINE_CHARS = 64 * 1024 * 1024;
-const GARBAGE_SHOWN_CHARS = 120;
-
-/** `text` cut to a readable length for an error message, JSON-quoted so control characters show. */
-export function truncateForMessage(text: string, max = GARBAGE_SHOWN_CHARS): string {
-  const cut = text.length > max ? `${text.slice(0, max)}...` : text;
-  const more = text.length > max ? ` (${text.length} chars)` : '';
-  return `${JSON.stringify(cut)}${more}`;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export class QmpClient {
   /** The greeting QEMU sent (version and capabilities). */
   greeting!: QmpGreeting;
 
   private readonly emitter = new EventEmitter();
-  private readonly decoder = new StringDecoder('utf8');
-  private buffer = '';
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private readonly waiters = new Set<Waiter>();
-  private readonly events: QmpEventRecord[] = [];
-  private seq = 0;
+  private readonly lines = new LineReader();
+  private readonly pending = new PendingCalls();
+  private readonly events: EventBuffer;
   private closedError: QmpConnectionError | undefined;
-  private closeExpected = false;
   private quitSent = false;
   private greetingWaiter: { resolve: (g: QmpGreeting) => void; reject: (e: Error) => void } | undefined;
   private readonly streamClosed: Promise<void>;
   private readonly label: string;
   private readonly callTimeoutMs: number;
-  private readonly eventBufferSize: number;
   private readonly trace: QmpConnectOptions['trace'];
 
   private constructor(
@@ -114,7 +55,7 @@ export class QmpClient {
   ) {
     this.label = opts.label ?? '';
     this.callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_MS;
-    this.eventBufferSize = Math.max(1, opts.eventBufferSize ?? DEFAULT_EVENT_BUFFER);
+    this.events = new EventBuffer(Math.max(1, opts.eventBufferSize ?? DEFAULT_EVENT_BUFFER));
     this.trace = opts.trace;
     this.streamClosed = new Promise<void>((resolve) => {
       if (stream.destroyed) resolve();
@@ -135,34 +76,18 @@ export class QmpClient {
     const client = new QmpClient(stream, opts);
     const timeoutMs = opts.timeoutMs ?? DEFAULT_HANDSHAKE_MS;
     const started = Date.now();
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const greeting = new Promise<QmpGreeting>((resolve, reject) => {
-        client.greetingWaiter = { resolve, reject };
-        if (client.closedError) reject(client.closedError);
-      });
-      const timeout = new Promise<never>((_, reject) => {
-        if (timeoutMs > 0) {
-          timer = setTimeout(
-            () =>
-              reject(
-                new QmpTimeoutError(
-                  `QMP handshake${client.where()} timed out after ${timeoutMs} ms: no greeting`,
-                  'greeting',
-                  timeoutMs,
-                ),
-              ),
-            timeoutMs,
-          );
-        }
-      });
-      client.greeting = await Promise.race([greeting, timeout]);
-      clearTimeout(timer);
+      const noGreeting = () =>
+        new QmpTimeoutError(
+          `QMP handshake${client.where()} timed out after ${timeoutMs} ms: no greeting`,
+          'greeting',
+          timeoutMs,
+        );
+      client.greeting = await withTimeout(client.nextGreeting(), timeoutMs, noGreeting);
       const left = timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - started)) : 0;
       await client.execute('qmp_capabilities', undefined, { timeoutMs: left });
       return client;
     } catch (err) {
-      clearTimeout(timer);
       const e =
         err instanceof QmpConnectionError
           ? err
@@ -174,6 +99,14 @@ export class QmpClient {
     }
   }
 
+  /** The greeting, once it arrives (the next line must be it). */
+  private nextGreeting(): Promise<QmpGreeting> {
+    return new Promise<QmpGreeting>((resolve, reject) => {
+      this.greetingWaiter = { resolve, reject };
+      if (this.closedError) reject(this.closedError);
+    });
+  }
+
   /** QEMU version from the greeting. */
   get version(): { major: number; minor: number; micro: number } {
     return this.greeting.QMP.version.qemu;
@@ -181,7 +114,7 @@ export class QmpClient {
 
   /** Sequence number of the newest event received so far (0 before any). Pass it as `since`. */
   get eventSeq(): number {
-    return this.seq;
+    return this.events.lastSeq;
   }
 
   /** True once the connection is gone (closed by either side, or failed). */
@@ -191,7 +124,7 @@ export class QmpClient {
 
   /** Buffered recent events with seq > since (all buffered ones by default), oldest first. */
   recentEvents(since = 0): QmpEventRecord[] {
-    return this.events.filter((e) => e.seq > since);
+    return this.events.recent(since);
   }
 
   on(name: 'event', fn: (e: QmpEventRecord) => void): this;
@@ -227,40 +160,23 @@ export class QmpClient {
     commands: readonly QmpCommand[],
     opts: QmpCallOptions = {},
   ): Promise<T> {
-    const settled = await this.executeAllSettled(commands, opts);
-    const results: unknown[] = [];
-    for (const s of settled) {
-      if (!s.ok) throw s.error;
-      results.push(s.value);
-    }
-    return results as T;
+    return resultsOrFirstError(await this.executeAllSettled(commands, opts)) as T;
   }
 
   /** Pipeline like executeAll, but report every command's outcome instead of rejecting. */
-  async executeAllSettled(commands: readonly QmpCommand[], opts: QmpCallOptions = {}): Promise<QmpSettled[]> {
-    const sent = commands.map((c) => this.send(c.execute, c.arguments, opts.timeoutMs));
-    const settled = await Promise.allSettled(sent);
-    return settled.map((s) =>
-      s.status === 'fulfilled' ? { ok: true, value: s.value } : { ok: false, error: s.reason as Error },
-    );
+  executeAllSettled(commands: readonly QmpCommand[], opts: QmpCallOptions = {}): Promise<QmpSettled[]> {
+    return pipelineSettled(this.send, commands, opts.timeoutMs);
   }
 
   /** Run commands one after another (each waits for the previous reply); stops at and rejects with the first error. */
-  async executeSequence(commands: readonly QmpCommand[], opts: QmpSequenceOptions = {}): Promise<unknown[]> {
-    const results: unknown[] = [];
-    for (const [i, c] of commands.entries()) {
-      const r = await this.send(c.execute, c.arguments, opts.timeoutMs);
-      results.push(r);
-      opts.onResult?.(i, c, r);
-    }
-    return results;
+  executeSequence(commands: readonly QmpCommand[], opts: QmpSequenceOptions = {}): Promise<unknown[]> {
+    return inSequence(this.send, commands, opts);
   }
 
   /**
    * Resolve with the first event called `name` (and accepted by `predicate`). With `since`, buffered
-   * events newer than that sequence number count too, so an event that raced ahead of this call is
-   * not missed: `const mark = qmp.eventSeq; await qmp.execute('cont'); await qmp.waitForEvent('RESUME', undefined, {
-   * since: mark })`.
+   * events newer than that sequence number count too, so an event that raced ahead is not missed:
+   * `const since = qmp.eventSeq; await qmp.execute('cont'); await qmp.waitForEvent('RESUME', undefined, { since })`.
    */
   waitForEvent(
     name: string,
@@ -271,27 +187,10 @@ export class QmpClient {
       return Promise.reject(new QmpConnectionError(`${this.closedError.message}; was waiting for event ${name}`));
     }
     if (opts.since !== undefined) {
-      const since = opts.since;
-      const hit = this.events.find((e) => e.seq > since && e.event === name && (!predicate || predicate(e)));
+      const hit = this.events.find(name, predicate, opts.since);
       if (hit) return Promise.resolve(hit);
     }
-    const timeoutMs = opts.timeoutMs ?? this.callTimeoutMs;
-    return new Promise<QmpEventRecord>((resolve, reject) => {
-      const waiter: Waiter = { name, predicate, resolve, reject, timer: undefined };
-      if (timeoutMs > 0) {
-        waiter.timer = setTimeout(() => {
-          this.waiters.delete(waiter);
-          reject(
-            new QmpTimeoutError(
-              `QMP event ${name}${this.where()} did not arrive within ${timeoutMs} ms`,
-              name,
-              timeoutMs,
-            ),
-          );
-        }, timeoutMs);
-      }
-      this.waiters.add(waiter);
-    });
+    return this.events.wait(name, predicate, opts.timeoutMs ?? this.callTimeoutMs, this.where());
   }
 
   /**
@@ -315,57 +214,36 @@ export class QmpClient {
     }
   }
 
-  // ---- internals ----
-
   private where(): string {
     return this.label ? ` [${this.label}]` : '';
   }
 
-  private send(
-    command: string,
-    args: Record<string, unknown> | undefined,
-    timeoutMs: number | undefined,
-  ): Promise<unknown> {
+  private readonly send: Send = (command, args, timeoutMs) => {
     if (this.closedError) {
       return Promise.reject(new QmpConnectionError(`${this.closedError.message}; cannot send ${command}`));
     }
-    const id = this.nextId++;
+    const id = this.pending.newId();
     const msg: Record<string, unknown> = { execute: command };
     if (args !== undefined) msg.arguments = args;
     msg.id = id;
     const line = JSON.stringify(msg);
-    const ms = timeoutMs ?? this.callTimeoutMs;
-    const p = new Promise<unknown>((resolve, reject) => {
-      const entry: Pending = { command, resolve, reject, timer: undefined };
-      if (ms > 0) {
-        entry.timer = setTimeout(() => {
-          // A reply that still arrives for this id later is dropped: the id is no longer pending.
-          this.pending.delete(id);
-          reject(new QmpTimeoutError(`QMP command ${command}${this.where()} timed out after ${ms} ms`, command, ms));
-        }, ms);
-      }
-      this.pending.set(id, entry);
-    });
+    const p = this.pending.expect(id, command, timeoutMs ?? this.callTimeoutMs, this.where());
     if (command === 'quit') this.quitSent = true;
     this.trace?.('send', line);
     this.stream.write(`${line}\n`);
     return p;
-  }
+  };
 
   private onData(chunk: Buffer | string): void {
     if (this.closedError) return;
-    this.buffer += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
-    let nl: number;
-    while (!this.closedError && (nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl).replace(/\r$/, '');
-      this.buffer = this.buffer.slice(nl + 1);
-      if (line.trim() !== '') this.onLine(line);
-    }
-    if (!this.closedError && this.buffer.length > MAX_LINE_CHARS) {
+    this.lines.push(chunk);
+    let line: string | undefined;
+    while (!this.closedError && (line = this.lines.next()) !== undefined) this.onLine(line);
+    const rest = this.lines.unterminated;
+    if (!this.closedError && rest.length > MAX_LINE_CHARS) {
       this.fail(
         new QmpConnectionError(
-          `QMP peer${this.where()} sent ${this.buffer.length} chars without a line end: ` +
-            `${truncateForMessage(this.buffer)}`,
+          `QMP peer${this.where()} sent ${rest.length} chars without a line end: ${truncateForMessage(rest)}`,
         ),
         false,
       );
@@ -378,86 +256,19 @@ export class QmpClient {
 
   private onLine(line: string): void {
     this.trace?.('recv', line);
-    let msg: unknown;
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      this.garbage(line, 'a line that is not JSON');
-      return;
-    }
-    if (!isPlainObject(msg)) {
-      this.garbage(line, 'JSON that is not a QMP message');
-      return;
-    }
-    if (this.greetingWaiter) {
-      const qmp = msg.QMP;
-      if (!isPlainObject(qmp) || !isPlainObject(qmp.version)) {
-        this.garbage(line, 'something other than a QMP greeting');
-        return;
+    const m = parseQmpLine(line, this.greetingWaiter !== undefined);
+    switch (m.kind) {
+      case 'garbage':
+        return this.garbage(line, m.why);
+      case 'greeting': {
+        const w = this.greetingWaiter!;
+        this.greetingWaiter = undefined;
+        return w.resolve(m.greeting);
       }
-      const w = this.greetingWaiter;
-      this.greetingWaiter = undefined;
-      w.resolve(msg as unknown as QmpGreeting);
-      return;
-    }
-    if (typeof msg.event === 'string') {
-      this.onEvent(msg);
-      return;
-    }
-    if ('return' in msg || isPlainObject(msg.error)) {
-      if (typeof msg.id !== 'number') return; // not ours (we always send numeric ids)
-      const entry = this.pending.get(msg.id);
-      if (!entry) return; // late reply for a timed-out call
-      this.pending.delete(msg.id);
-      clearTimeout(entry.timer);
-      if (isPlainObject(msg.error)) {
-        const cls = typeof msg.error.class === 'string' ? msg.error.class : 'GenericError';
-        const desc = typeof msg.error.desc === 'string' ? msg.error.desc : JSON.stringify(msg.error);
-        entry.reject(new QmpError(entry.command, cls, desc));
-      } else {
-        entry.resolve(msg.return);
-      }
-      return;
-    }
-    if ('QMP' in msg) return; // a second greeting would be odd but harmless
-    this.garbage(line, 'JSON that is not a QMP reply or event');
-  }
-
-  private onEvent(msg: Record<string, unknown>): void {
-    const rec: QmpEventRecord = { seq: ++this.seq, event: msg.event as string };
-    if (isPlainObject(msg.data)) rec.data = msg.data;
-    if (isPlainObject(msg.timestamp)) rec.timestamp = msg.timestamp as QmpEventRecord['timestamp'];
-    this.events.push(rec);
-    if (this.events.length > this.eventBufferSize) this.events.splice(0, this.events.length - this.eventBufferSize);
-    for (const w of [...this.waiters]) {
-      let match = false;
-      try {
-        match = w.name === rec.event && (!w.predicate || w.predicate(rec));
-      } catch (err) {
-        this.waiters.delete(w);
-        clearTimeout(w.timer);
-        w.reject(err as Error);
-        continue;
-      }
-      if (match) {
-        this.waiters.delete(w);
-        clearTimeout(w.timer);
-        w.resolve(rec);
-      }
-    }
-    this.emitSafely('event', rec);
-  }
-
-  /** A throwing listener must not break line parsing: rethrow it outside this call stack. */
-  private emitSafely(name: 'event' | 'close', arg: unknown): void {
-    for (const fn of this.emitter.listeners(name)) {
-      try {
-        (fn as (a: unknown) => void)(arg);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
+      case 'event':
+        return emitSafely(this.emitter, 'event', this.events.add(m.msg));
+      case 'reply':
+        return this.pending.settle(m.id, m.result, m.error);
     }
   }
 
@@ -475,24 +286,13 @@ export class QmpClient {
   private fail(error: QmpConnectionError, expected: boolean): void {
     if (this.closedError) return;
     this.closedError = error;
-    this.closeExpected = expected;
     if (this.greetingWaiter) {
       this.greetingWaiter.reject(error);
       this.greetingWaiter = undefined;
     }
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      clearTimeout(p.timer);
-      // QEMU may close the socket right after (or instead of) answering quit: that close is the answer.
-      if (p.command === 'quit' && this.quitSent) p.resolve({});
-      else p.reject(new QmpConnectionError(`${error.message}; ${p.command} got no reply`));
-    }
-    for (const w of this.waiters) {
-      clearTimeout(w.timer);
-      w.reject(new QmpConnectionError(`${error.message}; was waiting for event ${w.name}`));
-    }
-    this.waiters.clear();
-    this.emitSafely('close', { expected: this.closeExpected, error } satisfies QmpCloseInfo);
+    this.pending.rejectAll(error, this.quitSent);
+    this.events.rejectAll(error);
+    emitSafely(this.emitter, 'close', { expected, error } satisfies QmpCloseInfo);
     // Anything still arriving is ignored; keep an error listener so a late socket error cannot crash the process.
     if (!expected) this.stream.destroy();
   }

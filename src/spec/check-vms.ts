@@ -1,7 +1,7 @@
 /** Semantic checks of each VM as written: host references, boot, ids, backends, MACs, port keys. */
 import { mergeNetdev } from './defaults-merge.ts';
 import { isMulticastMac, isZeroMac } from './mac.ts';
-import type { RawBoot, RawSpec, RawVm } from './raw-spec.ts';
+import type { RawBoot, RawNetdev, RawSpec, RawVm } from './raw-spec.ts';
 import type { Reporter } from './reporter.ts';
 import type { SpecPath } from './spec-path.ts';
 import { formatPath } from './spec-path.ts';
@@ -26,6 +26,16 @@ export function checkVms(raw: RawSpec, r: Reporter): void {
 
 function checkVm(raw: RawSpec, r: Reporter, name: string, vm: RawVm): void {
   const at = ['vms', name];
+  checkHostRefs(raw, r, at, vm);
+  if (vm.boot && r.written([...at, 'boot'])) checkBoot(r, [...at, 'boot'], vm.boot);
+  checkBootable(r, at, vm);
+  checkDisks(r, at, vm);
+  const ids = checkNetdevs(raw, r, at, vm);
+  checkNicPorts(r, at, vm, ids);
+}
+
+/** primary and secondary name declared hosts, and two different ones. */
+function checkHostRefs(raw: RawSpec, r: Reporter, at: SpecPath, vm: RawVm): void {
   const hostNames = Object.keys(raw.hosts ?? {});
   for (const role of ['primary', 'secondary'] as const) {
     const ref = vm[role];
@@ -41,8 +51,10 @@ function checkVm(raw: RawSpec, r: Reporter, name: string, vm: RawVm): void {
       `${formatPath(at)}: primary and secondary are both ${JSON.stringify(vm.primary)}; COLO needs two different hosts`,
     );
   }
+}
 
-  if (vm.boot && r.written([...at, 'boot'])) checkBoot(r, [...at, 'boot'], vm.boot);
+/** A VM boots from a kernel (its own or the defaults') or from a disk. */
+function checkBootable(r: Reporter, at: SpecPath, vm: RawVm): void {
   const bootAt = vm.boot !== undefined || r.written([...at, 'boot']) ? [...at, 'boot'] : ['defaults', 'boot'];
   const disks = vm.disks ?? [];
   if (
@@ -52,11 +64,13 @@ function checkVm(raw: RawSpec, r: Reporter, name: string, vm: RawVm): void {
   ) {
     r.error(at, `${formatPath(at)}: nothing to boot: add a disk or set boot.kernel`, 'key');
   }
+}
 
-  // Disk ids and NBD export names must be unique within the VM.
+/** Disk ids and NBD export names must be unique within the VM. */
+function checkDisks(r: Reporter, at: SpecPath, vm: RawVm): void {
   const diskIds = new Uniq(r, 'disk id');
   const exports = new Uniq(r, 'NBD export name');
-  disks.forEach((disk, i) => {
+  (vm.disks ?? []).forEach((disk, i) => {
     if (!disk) return;
     const item = [...at, 'disks', i];
     const id = disk.id ?? `disk${i}`;
@@ -65,7 +79,10 @@ function checkVm(raw: RawSpec, r: Reporter, name: string, vm: RawVm): void {
     if (uniqueId || disk.export !== undefined)
       exports.add(disk.export ?? id, disk.export !== undefined ? [...item, 'export'] : item, formatPath(at));
   });
+}
 
+/** Unique netdev ids, a backend with its own keys only, usable MACs. Returns the netdev ids. */
+function checkNetdevs(raw: RawSpec, r: Reporter, at: SpecPath, vm: RawVm): string[] {
   const netdevIds = new Uniq(r, 'netdev id');
   const ids: string[] = [];
   (vm.netdevs ?? []).forEach((netdev, i) => {
@@ -74,51 +91,58 @@ function checkVm(raw: RawSpec, r: Reporter, name: string, vm: RawVm): void {
     const id = netdev.id ?? `net${i}`;
     ids.push(id);
     netdevIds.add(id, netdev.id !== undefined ? [...item, 'id'] : item, formatPath(at));
-
-    const backend = mergeNetdev(netdev, raw.defaults).backend;
-    if (backend === undefined) {
-      if (!r.written([...item, 'backend'])) {
-        r.error(
-          item,
-          `missing required key "backend" in ${formatPath(item)} (user, tap or bridge; or set defaults.netdev.backend)`,
-        );
-      }
-    } else {
-      for (const [key, owner] of Object.entries(BACKEND_KEYS)) {
-        if (owner !== backend && netdev[key as keyof typeof netdev] !== undefined) {
-          r.error(
-            [...item, key],
-            `${JSON.stringify(key)} only applies to backend: ${owner}; ${formatPath(item)} uses backend: ${backend}`,
-            'key',
-          );
-        }
-      }
-      if (
-        backend === 'bridge' &&
-        mergeNetdev(netdev, raw.defaults).bridge === undefined &&
-        !r.written([...item, 'bridge'])
-      ) {
-        r.error(
-          item,
-          `missing required key "bridge" in ${formatPath(item)} (needed for backend: bridge; or set ` +
-            `defaults.netdev.bridge)`,
-        );
-      }
-    }
-
-    if (netdev.mac !== undefined) {
-      const path = [...item, 'mac'];
-      if (isZeroMac(netdev.mac)) r.error(path, `${formatPath(path)}: ${netdev.mac} is not a usable MAC address`);
-      else if (isMulticastMac(netdev.mac)) {
-        r.error(
-          path,
-          `${formatPath(path)}: ${netdev.mac} is a multicast address; a NIC needs a unicast MAC (even first ` +
-            `byte, e.g. 52:54:00:...)`,
-        );
-      }
-    }
+    checkBackend(raw, r, item, netdev);
+    if (netdev.mac !== undefined) checkMac(r, [...item, 'mac'], netdev.mac);
   });
+  return ids;
+}
 
+function checkBackend(raw: RawSpec, r: Reporter, item: SpecPath, netdev: RawNetdev): void {
+  const backend = mergeNetdev(netdev, raw.defaults).backend;
+  if (backend === undefined) {
+    if (!r.written([...item, 'backend'])) {
+      r.error(
+        item,
+        `missing required key "backend" in ${formatPath(item)} (user, tap or bridge; or set defaults.netdev.backend)`,
+      );
+    }
+    return;
+  }
+  for (const [key, owner] of Object.entries(BACKEND_KEYS)) {
+    if (owner !== backend && netdev[key as keyof typeof netdev] !== undefined) {
+      r.error(
+        [...item, key],
+        `${JSON.stringify(key)} only applies to backend: ${owner}; ${formatPath(item)} uses backend: ${backend}`,
+        'key',
+      );
+    }
+  }
+  if (
+    backend === 'bridge' &&
+    mergeNetdev(netdev, raw.defaults).bridge === undefined &&
+    !r.written([...item, 'bridge'])
+  ) {
+    r.error(
+      item,
+      `missing required key "bridge" in ${formatPath(item)} (needed for backend: bridge; or set ` +
+        `defaults.netdev.bridge)`,
+    );
+  }
+}
+
+function checkMac(r: Reporter, path: SpecPath, mac: string): void {
+  if (isZeroMac(mac)) r.error(path, `${formatPath(path)}: ${mac} is not a usable MAC address`);
+  else if (isMulticastMac(mac)) {
+    r.error(
+      path,
+      `${formatPath(path)}: ${mac} is a multicast address; a NIC needs a unicast MAC (even first ` +
+        `byte, e.g. 52:54:00:...)`,
+    );
+  }
+}
+
+/** Every key of ports.nics names a netdev of the VM. */
+function checkNicPorts(r: Reporter, at: SpecPath, vm: RawVm, ids: readonly string[]): void {
   for (const key of Object.keys(vm.ports?.nics ?? {})) {
     if (ids.includes(key)) continue;
     const path = [...at, 'ports', 'nics', key];

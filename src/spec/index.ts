@@ -1,5 +1,8 @@
-/** The spec layer's public API: YAML file -> typed, resolved `Spec`, with positioned diagnostics. */
-export { loadSpecFile, loadSpecText } from './load.ts';
+/**
+ * The spec layer's public API: YAML text -> typed, resolved `Spec`, with positioned diagnostics
+ * (src/cli/spec-file.ts reads the file).
+ */
+export { loadSpecText } from './load.ts';
 export type { LoadOptions, LoadResult } from './load.ts';
 export { formatDiagnostic, sortDiagnostics, hasErrors } from './diagnostics.ts';
 export type { Diagnostic, Severity } from './diagnostics.ts';

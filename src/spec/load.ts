@@ -1,10 +1,8 @@
 /**
  * Loading a spec: YAML -> schema -> semantic checks -> resolved `Spec`. Every problem is returned as
- * a positioned diagnostic, all at once; bad input never throws.
+ * a positioned diagnostic, all at once; bad input never throws. Pure: the file's text, its absolute
+ * path, the user and the home directory are inputs (src/cli/spec-file.ts reads and looks them up).
  */
-import { readFile } from 'node:fs/promises';
-import { homedir, userInfo } from 'node:os';
-import { resolve as resolvePath } from 'node:path';
 import { checkHosts } from './check-hosts.ts';
 import { checkUnits } from './check-units.ts';
 import { checkVms } from './check-vms.ts';
@@ -24,10 +22,13 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
 }
 
-export type LoadOptions = Partial<ResolveOptions>;
+export interface LoadOptions extends ResolveOptions {
+  /** The file's absolute path, kept as `Spec.file`; default: `file` as given. */
+  absoluteFile?: string;
+}
 
 /** Loads `text` as the spec file `file` (as the user named it; used verbatim in diagnostics). */
-export function loadSpecText(text: string, file: string, options: LoadOptions = {}): LoadResult {
+export function loadSpecText(text: string, file: string, options: LoadOptions): LoadResult {
   const parsed = parseYaml(text, file);
   if (parsed.fatal) return { diagnostics: sortDiagnostics(parsed.diagnostics) };
 
@@ -36,9 +37,9 @@ export function loadSpecText(text: string, file: string, options: LoadOptions = 
   checkHosts(schema.data, r);
   checkVms(schema.data, r);
   checkUnits(schema.data, r);
-  const spec = resolveSpec(schema.data, resolvePath(file), r, {
-    defaultUser: options.defaultUser ?? currentUser(),
-    homeDir: options.homeDir ?? homedir(),
+  const spec = resolveSpec(schema.data, options.absoluteFile ?? file, r, {
+    defaultUser: options.defaultUser,
+    homeDir: options.homeDir,
   });
 
   if (spec.vms.length === 0 && !hasErrors([...schema.diagnostics, ...r.diagnostics])) {
@@ -46,26 +47,4 @@ export function loadSpecText(text: string, file: string, options: LoadOptions = 
   }
   const diagnostics = sortDiagnostics([...parsed.diagnostics, ...schema.diagnostics, ...r.diagnostics]);
   return hasErrors(diagnostics) ? { diagnostics } : { spec, diagnostics };
-}
-
-/** Reads and loads a spec file. A file that cannot be read is one whole-file diagnostic. */
-export async function loadSpecFile(file: string, options: LoadOptions = {}): Promise<LoadResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    // Node's message is "ENOENT: no such file or directory, open 'x.yaml'": drop the syscall part.
-    const reason = (e.message ?? String(err)).replace(/, \w+ '.*'$/, '');
-    return { diagnostics: [{ severity: 'error', file, line: 0, col: 0, message: `cannot read: ${reason}` }] };
-  }
-  return loadSpecText(text, file, options);
-}
-
-function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env['USER'] ?? 'root';
-  }
 }

@@ -1,18 +1,19 @@
 /** The JSON Schema of the spec (schemas/colo.schema.json) and its compiled validator. */
-import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { AnySchemaObject, ValidateFunction } from 'ajv/dist/2020.js';
+import schemaJson from '../../schemas/colo.schema.json' with { type: 'json' };
 
-/** Works from src/spec (tsx) and dist/spec (built): the schema sits two levels up in both. */
+/**
+ * The schema sits two levels up from src/spec (tsx) and dist/spec (built) alike: the JSON import and
+ * this URL resolve to the same file in both.
+ */
 export const SCHEMA_PATH = new URL('../../schemas/colo.schema.json', import.meta.url);
 export const SCHEMA_ID = 'https://colo.dev/schemas/colo.schema.json';
 
-let schema: AnySchemaObject | undefined;
 let validator: ValidateFunction | undefined;
 
 export function specSchema(): AnySchemaObject {
-  schema ??= JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as AnySchemaObject;
-  return schema;
+  return schemaJson as AnySchemaObject;
 }
 
 /** Compiled once per process. `verbose` keeps each error's schema and data for friendly messages. */

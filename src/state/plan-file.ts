@@ -7,6 +7,7 @@ import type { Spec } from '../spec/types.ts';
 import type { ColoState } from '../plan/state-model.ts';
 import type { Plan } from '../plan/plan-model.ts';
 import { specHash } from '../plan/spec-hash.ts';
+import { writeFileAtomic } from '../atomic-write.ts';
 
 export class PlanFileError extends Error {
   constructor(message: string) {
@@ -24,16 +25,8 @@ interface PlanFile {
 export async function writePlanFile(path: string, plan: Plan, spec: Spec): Promise<void> {
   const doc: PlanFile = { kind: 'colo-plan', plan, spec };
   // A new private file renamed over the target: never half-written, and 0600 even when it replaces
-  // an existing file (writeFile's mode applies only to files it creates).
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    await fs.rm(tmp, { force: true });
-    await fs.writeFile(tmp, `${JSON.stringify(doc)}\n`, { mode: 0o600, flag: 'wx' });
-    await fs.rename(tmp, path);
-  } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
+  // an existing file.
+  await writeFileAtomic(path, `${JSON.stringify(doc)}\n`, { tmpPath: `${path}.${process.pid}.tmp` });
 }
 
 export async function readPlanFile(path: string): Promise<{ plan: Plan; spec: Spec }> {

@@ -3,8 +3,8 @@
  * transitions of a VM's entry live in src/plan/state-transitions.ts.
  *
  * A write goes `<path>.tmp` (fsync) -> copy of the current file to `<path>.backup` -> rename
- * over `<path>` -> fsync of the directory, so a crash at any point leaves either the old or
- * the new state in place, never a truncated one.
+ * over `<path>` -> fsync of the directory (src/atomic-write.ts), so a crash at any point leaves
+ * either the old or the new state in place, never a truncated one.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { STATE_VERSION } from '../plan/state-model.ts';
 import type { ColoState } from '../plan/state-model.ts';
+import { writeFileAtomic } from '../atomic-write.ts';
 
 /** The state file is missing what colo needs, is not JSON, or belongs to another lineage. */
 export class StateError extends Error {
@@ -127,28 +128,6 @@ export function assertSameLineage(state: ColoState, expected: string, file: stri
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename itself is still atomic.
-  } finally {
-    await handle?.close();
-  }
-}
-
-async function writeFileSynced(file: string, text: string): Promise<void> {
-  const handle = await fs.open(file, 'w', 0o600);
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 export interface WriteStateOptions {
   /**
    * Write even when the file on disk has another lineage or a higher serial (state push -force).
@@ -194,16 +173,14 @@ export async function writeState(
     }
   }
 
-  const tmp = tmpPathFor(statePath);
-  await writeFileSynced(tmp, `${JSON.stringify(next, null, 2)}\n`);
-  if (current !== null || (await exists(statePath))) {
-    const backup = backupPathFor(statePath);
-    const backupTmp = `${backup}.tmp`;
-    await fs.copyFile(statePath, backupTmp);
-    await fs.rename(backupTmp, backup);
-  }
-  await fs.rename(tmp, statePath);
-  await fsyncDir(dir);
+  await writeFileAtomic(statePath, `${JSON.stringify(next, null, 2)}\n`, {
+    tmpPath: tmpPathFor(statePath),
+    beforeRename: async () => {
+      if (current === null && !(await exists(statePath))) return;
+      const backup = backupPathFor(statePath);
+      await writeFileAtomic(backup, await fs.readFile(statePath), { tmpPath: `${backup}.tmp` });
+    },
+  });
   return next;
 }
 

@@ -29,11 +29,3 @@ export function shortCommand(cmd: string, max = 160): string {
   const oneLine = cmd.replace(/\n/g, '\\n');
   return oneLine.length > max ? `${oneLine.slice(0, max)}…` : oneLine;
 }
-
-/** Parse the contents of a pid file: a positive decimal integer, whitespace allowed around it. */
-export function parsePidFile(text: string): number | null {
-  const t = text.trim();
-  if (!/^[0-9]+$/.test(t)) return null;
-  const pid = Number(t);
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
-}

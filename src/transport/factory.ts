@@ -5,7 +5,7 @@
 import type { HostSpec } from '../spec/types.ts';
 import { LocalTransport } from './local-transport.ts';
 import { SshPool } from './ssh-pool.ts';
-import { sshTargetFromHost, type SshOptions } from './ssh-transport.ts';
+import { sshTargetFromHost, type SshOptions } from './ssh-target.ts';
 import type { Transport } from './types.ts';
 
 export interface HostTransports {

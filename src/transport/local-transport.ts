@@ -1,18 +1,17 @@
 /**
  * Transport for a host declared `local: true`: this machine, no SSH. Programs are spawned without a
- * shell, files are written atomically with fs, unix sockets are opened with net.connect.
+ * shell, files are written atomically (src/atomic-write.ts), unix sockets are opened with net.connect.
  * Results mirror the ssh transport: a missing program gives exit code 127 (126 when not executable),
  * as a remote shell would report it.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { createConnection } from 'node:net';
-import { basename, dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { parsePidFile, shortCommand, withDeadline } from './deadline.ts';
+import { writeFileAtomic } from '../atomic-write.ts';
+import { shortCommand, withDeadline } from './deadline.ts';
 import { quoteArgv } from '../render/shell-quote.ts';
-import { CommandError, TransportError, type RunOptions, type RunResult, type Transport } from './types.ts';
+import { checkedRun, TransportError, type RunOptions, type RunResult, type Transport } from './types.ts';
 
 export class LocalTransport implements Transport {
   private readonly timeoutMs: number;
@@ -91,10 +90,8 @@ export class LocalTransport implements Transport {
     );
   }
 
-  async check(argv: string[], opts: RunOptions = {}): Promise<string> {
-    const r = await this.run(argv, opts);
-    if (r.code !== 0) throw new CommandError(this.host, argv, r);
-    return r.stdout;
+  check(argv: string[], opts: RunOptions = {}): Promise<string> {
+    return checkedRun(this, argv, opts);
   }
 
   async readFile(path: string, opts: { timeoutMs?: number } = {}): Promise<Buffer> {
@@ -116,20 +113,10 @@ export class LocalTransport implements Transport {
   ): Promise<void> {
     const ms = opts.timeoutMs ?? this.timeoutMs;
     const mode = opts.mode ?? 0o600;
-    const tmp = join(dirname(path), `.${basename(path)}.colo-tmp.${randomBytes(6).toString('hex')}`);
     await withDeadline(ms, this.timeoutError(`writing ${path}`, ms), async () => {
       try {
-        const fh = await fsp.open(tmp, 'wx', 0o600);
-        try {
-          await fh.writeFile(data);
-          await fh.chmod(mode); // exact mode, whatever the umask
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await fsp.rename(tmp, path);
+        await writeFileAtomic(path, data, { mode });
       } catch (e) {
-        await fsp.rm(tmp, { force: true }).catch(() => undefined);
         throw this.fsError('write', path, e);
       }
     });
@@ -160,47 +147,6 @@ export class LocalTransport implements Transport {
           });
         }),
     );
-  }
-
-  async processAlive(pidFile: string): Promise<number | null> {
-    let text: string;
-    try {
-      text = await fsp.readFile(pidFile, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw this.fsError('read pid file', pidFile, e);
-    }
-    const pid = parsePidFile(text.split('\n')[0] ?? '');
-    if (pid === null) return null;
-    let status: string;
-    try {
-      status = await fsp.readFile(`/proc/${pid}/status`, 'utf8');
-    } catch {
-      return null; // no such process
-    }
-    if (/^State:\s*Z/m.test(status)) return null;
-    try {
-      process.kill(pid, 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EPERM') return null;
-    }
-    return pid;
-  }
-
-  async startDetached(argv: string[], pidFile: string, opts: RunOptions = {}): Promise<number> {
-    const r = await this.run(argv, opts);
-    if (r.code !== 0) throw new CommandError(this.host, argv, r);
-    for (let i = 0; ; i++) {
-      try {
-        const pid = parsePidFile(await fsp.readFile(pidFile, 'utf8'));
-        if (pid !== null) return pid;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw this.fsError('read pid file', pidFile, e);
-      }
-      if (i >= 10) break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    throw new TransportError(this.host, `${this.host}: ${argv[0]} exited 0 but wrote no pid to ${pidFile}`);
   }
 
   async close(): Promise<void> {}

@@ -3,7 +3,8 @@
  * itself so closeAllTransports() (and the SIGINT/SIGTERM/exit handlers from installTransportCleanup)
  * can close every SSH connection the process opened.
  */
-import { SshTransport, type SshOptions, type SshTarget } from './ssh-transport.ts';
+import type { SshOptions, SshTarget } from './ssh-target.ts';
+import { SshTransport } from './ssh-transport.ts';
 
 const livePools = new Set<SshPool>();
 

@@ -33,13 +33,6 @@ export interface Transport {
   writeFile(path: string, data: string | Buffer, opts?: { mode?: number; timeoutMs?: number }): Promise<void>;
   /** Open a byte stream to a unix socket on the host (ssh: OpenSSH streamlocal forwarding). */
   openUnixSocket(path: string, opts?: { timeoutMs?: number }): Promise<Duplex>;
-  /** Whether the process whose pid is in pidFile is alive; returns the pid when it is. */
-  processAlive(pidFile: string, opts?: { timeoutMs?: number }): Promise<number | null>;
-  /**
-   * Start a program that detaches itself (QEMU -daemonize -pidfile): runs argv and waits for it to
-   * exit 0, then reads the pid file. Fails with the program's stderr otherwise.
-   */
-  startDetached(argv: string[], pidFile: string, opts?: RunOptions): Promise<number>;
   /** Close connections; idempotent. */
   close(): Promise<void>;
 }
@@ -80,4 +73,15 @@ export class HostKeyError extends Error {
     super(message);
     this.name = 'HostKeyError';
   }
+}
+
+/** Transport.check for any transport: `run`, and a non-zero exit becomes a CommandError carrying stderr. */
+export async function checkedRun(
+  t: Pick<Transport, 'host' | 'run'>,
+  argv: string[],
+  opts?: RunOptions,
+): Promise<string> {
+  const r = await t.run(argv, opts);
+  if (r.code !== 0) throw new CommandError(t.host, argv, r);
+  return r.stdout;
 }

@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import { QmpClient } from '../../src/qmp/client.ts';
 import { createTransports } from '../../src/transport/factory.ts';
 import { LocalTransport } from '../../src/transport/local-transport.ts';
+import { parsePidFile, pidRunning } from '../../src/transport/pid.ts';
 import { CommandError, TransportError } from '../../src/transport/types.ts';
 import type { HostSpec } from '../../src/spec/types.ts';
 import { requireBinary } from '../helpers/hosts.ts';
+import { runningPid } from './running-pid.ts';
 
 const QEMU = '/usr/bin/qemu-system-x86_64';
 const NASTY = ['with space', "it's", '"dq"', '; rm -rf /', '$(id)', '`id`', 'new\nline', '', 'ünï ✓', '*', '~', '-n'];
@@ -105,41 +107,42 @@ describe('sockets and processes', () => {
       (e: unknown) => e instanceof TransportError && e.causeCode === 'ENOENT',
     );
   });
-  test('startDetached, processAlive, dead and garbage pid files', async () => {
+  test('a detached program: its pid file, running until killed (TS, shell); missing, garbage pid files', async () => {
     const pidFile = join(dir, 'sleep.pid');
-    const pid = await t.startDetached(
-      ['sh', '-c', 'sleep 60 </dev/null >/dev/null 2>&1 & echo $! > "$1"', 'sh', pidFile],
-      pidFile,
-    );
-    assert.equal(await t.processAlive(pidFile), pid);
+    await t.check(['sh', '-c', 'sleep 60 </dev/null >/dev/null 2>&1 & echo $! > "$1"', 'sh', pidFile]);
+    const pid = parsePidFile(await readFile(pidFile, 'utf8'));
+    assert.ok(pid !== null && pid > 1);
+    assert.equal(await runningPid(t, pidFile), pid);
+    assert.equal(pidRunning(pid), true);
     process.kill(pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 200));
-    assert.equal(await t.processAlive(pidFile), null);
-    assert.equal(await t.processAlive(join(dir, 'nope.pid')), null);
+    assert.equal(await runningPid(t, pidFile), null);
+    assert.equal(pidRunning(pid), false);
+    assert.equal(await runningPid(t, join(dir, 'nope.pid')), null);
     await writeFile(join(dir, 'bad.pid'), 'xyz');
-    assert.equal(await t.processAlive(join(dir, 'bad.pid')), null);
+    assert.equal(await runningPid(t, join(dir, 'bad.pid')), null);
+    assert.equal(pidRunning(process.pid), true);
   });
   test('real QEMU through the local transport: QMP query-status', async () => {
     requireBinary(QEMU, 'qemu-system-x86');
     const qmpSock = join(dir, 'q.qmp');
     const pidFile = join(dir, 'q.pid');
-    const pid = await t.startDetached(
-      [
-        QEMU,
-        '-machine',
-        'none',
-        '-nodefaults',
-        '-display',
-        'none',
-        '-S',
-        '-qmp',
-        `unix:${qmpSock},server=on,wait=off`,
-        '-daemonize',
-        '-pidfile',
-        pidFile,
-      ],
+    await t.check([
+      QEMU,
+      '-machine',
+      'none',
+      '-nodefaults',
+      '-display',
+      'none',
+      '-S',
+      '-qmp',
+      `unix:${qmpSock},server=on,wait=off`,
+      '-daemonize',
+      '-pidfile',
       pidFile,
-    );
+    ]);
+    const pid = parsePidFile(await readFile(pidFile, 'utf8'));
+    assert.ok(pid !== null);
     try {
       const qmp = await QmpClient.connect(await t.openUnixSocket(qmpSock));
       assert.equal(((await qmp.execute('query-status')) as { status: string }).status, 'prelaunch');

@@ -12,11 +12,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, stopSshd } from '../../src/lab/sshd.ts';
 import { QmpClient } from '../../src/qmp/client.ts';
-import { fingerprint, parseKnownHosts, parsePublicKey } from '../../src/transport/known-hosts.ts';
+import { parseKnownHosts } from '../../src/transport/known-hosts.ts';
+import { fingerprint, parsePublicKey } from '../../src/transport/ssh-keys.ts';
 import { closeAllTransports, SshPool } from '../../src/transport/ssh-pool.ts';
+import { parsePidFile } from '../../src/transport/pid.ts';
 import { SshTransport, type SshOptions, type SshTarget } from '../../src/transport/ssh-transport.ts';
 import { CommandError, HostKeyError, TransportError } from '../../src/transport/types.ts';
 import { requireBinary, startTestHosts, type TestHosts } from '../helpers/hosts.ts';
+import { runningPid } from './running-pid.ts';
 
 const execFileP = promisify(execFile);
 const QEMU = '/usr/bin/qemu-system-x86_64';
@@ -206,23 +209,21 @@ describe('files', () => {
 });
 
 describe('processes', () => {
-  test('startDetached + processAlive, stale and garbage pid files', async () => {
+  test('a detached program: its pid file, running until killed; stale and garbage pid files', async () => {
     const t = transport(H.target('beta'));
     const pidFile = join(dir, 'sleep.pid');
-    const pid = await t.startDetached(
-      ['sh', '-c', 'sleep 60 </dev/null >/dev/null 2>&1 & echo $! > "$1"', 'sh', pidFile],
-      pidFile,
-    );
-    assert.ok(pid > 1);
-    assert.equal(await t.processAlive(pidFile), pid);
+    await t.check(['sh', '-c', 'sleep 60 </dev/null >/dev/null 2>&1 & echo $! > "$1"', 'sh', pidFile]);
+    const pid = parsePidFile((await t.readFile(pidFile)).toString('utf8'));
+    assert.ok(pid !== null && pid > 1);
+    assert.equal(await runningPid(t, pidFile), pid);
     process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 100 && (await t.processAlive(pidFile)) !== null; i++)
+    for (let i = 0; i < 100 && (await runningPid(t, pidFile)) !== null; i++)
       await new Promise((r) => setTimeout(r, 20));
-    assert.equal(await t.processAlive(pidFile), null);
-    assert.equal(await t.processAlive(join(dir, 'no.pid')), null);
+    assert.equal(await runningPid(t, pidFile), null);
+    assert.equal(await runningPid(t, join(dir, 'no.pid')), null);
     await writeFile(join(dir, 'garbage.pid'), 'not a pid\n');
-    assert.equal(await t.processAlive(join(dir, 'garbage.pid')), null);
-    await assert.rejects(t.startDetached(['sh', '-c', 'echo nope >&2; exit 2'], pidFile), (e: unknown) => {
+    assert.equal(await runningPid(t, join(dir, 'garbage.pid')), null);
+    await assert.rejects(t.check(['sh', '-c', 'echo nope >&2; exit 2']), (e: unknown) => {
       assert.ok(e instanceof CommandError);
       assert.match(e.message, /nope/);
       return true;
@@ -285,9 +286,11 @@ describe('unix sockets through streamlocal forwarding', () => {
       '-pidfile',
       pidFile,
     ];
-    const pid = await t.startDetached(argv, pidFile, { timeoutMs: 20000 });
+    await t.check(argv, { timeoutMs: 20000 });
+    const pid = parsePidFile((await t.readFile(pidFile)).toString('utf8'));
+    assert.ok(pid !== null);
     try {
-      assert.equal(await t.processAlive(pidFile), pid);
+      assert.equal(await runningPid(t, pidFile), pid);
       const stream = await t.openUnixSocket(qmpSock);
       const qmp = await QmpClient.connect(stream, { label: 'beta qemu' });
       assert.equal(qmp.version.major >= 7, true);
@@ -299,9 +302,9 @@ describe('unix sockets through streamlocal forwarding', () => {
       assert.equal(((await qmp.execute('query-status')) as { running: boolean }).running, true);
       await qmp.execute('quit').catch(() => undefined);
       await qmp.close();
-      for (let i = 0; i < 50 && (await t.processAlive(pidFile)) !== null; i++)
+      for (let i = 0; i < 50 && (await runningPid(t, pidFile)) !== null; i++)
         await new Promise((r) => setTimeout(r, 100));
-      assert.equal(await t.processAlive(pidFile), null);
+      assert.equal(await runningPid(t, pidFile), null);
     } finally {
       try {
         process.kill(pid, 'SIGKILL');
@@ -313,10 +316,7 @@ describe('unix sockets through streamlocal forwarding', () => {
   test('QEMU that fails to start: CommandError with its stderr', async () => {
     const t = transport(H.target('beta'));
     await assert.rejects(
-      t.startDetached(
-        [QEMU, '-machine', 'no-such-machine', '-daemonize', '-pidfile', join(dir, 'x.pid')],
-        join(dir, 'x.pid'),
-      ),
+      t.check([QEMU, '-machine', 'no-such-machine', '-daemonize', '-pidfile', join(dir, 'x.pid')]),
       (e: unknown) => {
         assert.ok(e instanceof CommandError);
         assert.match(e.message, /beta: \/usr\/bin\/qemu-system-x86_64 exited 1: .*unsupported machine type/);
@@ -530,12 +530,12 @@ describe('one connection per host', () => {
           t.check(['echo', '1']),
           t.check(['echo', '2']),
           t.readFile(pidFile).then(String),
-          t.processAlive(pidFile).then(String),
+          runningPid(t, pidFile).then(String),
           readSock(),
           t.check(['echo', '6']),
           t.writeFile(join(dir, 'count.txt'), 'x').then(() => 'w'),
           readSock(),
-          t.processAlive(join(dir, 'none.pid')).then(String),
+          runningPid(t, join(dir, 'none.pid')).then(String),
           t.check(['echo', '10']),
         ]);
         assert.deepEqual(first, [
@@ -553,7 +553,7 @@ describe('one connection per host', () => {
         // 10 more, sequential and mixed
         assert.equal(await t.check(['echo', '11']), '11\n');
         assert.equal((await t.readFile(join(dir, 'count.txt'))).toString(), 'x');
-        assert.equal(await t.processAlive(pidFile), process.pid);
+        assert.equal(await runningPid(t, pidFile), process.pid);
         assert.equal(await readSock(), 'hello');
         assert.equal((await t.run(['false'])).code, 1);
         assert.equal(await readSock(), 'hello');

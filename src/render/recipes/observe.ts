@@ -7,6 +7,7 @@ import type { QmpCommand } from '../qmp-command.ts';
 import type { Spec, VmSpec } from '../../spec/types.ts';
 import { nicIds, virtioBackendPaths } from '../ids.ts';
 import { hostOf } from '../paths.ts';
+import { PID_RUNNING_FN } from '../scripts/pid-running.ts';
 import { cmd, query } from './build.ts';
 import type { QmpRecipe, Query, ScriptRecipe } from './types.ts';
 
@@ -17,11 +18,12 @@ export const HOST_OBSERVE_SCRIPT = [
     '"$v" | base64 -w0)"; else echo "qemu err $(printf %s "${v:-not found}" | base64 -w0)"; fi',
   'if [ -d "$wd" ]; then echo "workdir 1"; else echo "workdir 0"; fi',
   'if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo "kvm 1"; else echo "kvm 0"; fi',
+  PID_RUNNING_FN,
   'for vm in "$@"; do',
   '  d="$wd/$vm"; pid=""; alive=0; cmd="-"; crash="-"',
   '  [ -r "$d/qemu.pid" ] && pid=$(tr -dc 0-9 < "$d/qemu.pid" 2>/dev/null)',
-  '  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then alive=1; cmd=$(base64 -w0 < "/proc/$pid/cmdline"); [ ' +
-    '-n "$cmd" ] || { cmd=-; alive=0; }; fi',
+  '  if [ -n "$pid" ] && running "$pid" && [ -r "/proc/$pid/cmdline" ]; then alive=1; ' +
+    'cmd=$(base64 -w0 < "/proc/$pid/cmdline"); [ -n "$cmd" ] || { cmd=-; alive=0; }; fi',
   '  if [ -f "$d/console.log" ]; then c=$(grep -a -m 5 -E "Kernel panic|Oops|general protection fault|BUG:" ' +
     '"$d/console.log" | base64 -w0); [ -n "$c" ] && crash="$c"; fi',
   '  echo "vm $vm ${pid:--} $alive $cmd $crash"',

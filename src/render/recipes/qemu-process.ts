@@ -4,6 +4,7 @@
  * started detached (-daemonize -pidfile), its pid read back, in one round trip. Stop: SIGTERM,
  * wait, then SIGKILL (a wedged QEMU ignores SIGTERM), confirm it is gone, remove its sockets.
  */
+import { PID_RUNNING_FN } from '../scripts/pid-running.ts';
 import type { Spec, VmSpec } from '../../spec/types.ts';
 import { hostOf, joinPath, socketPaths, vmPaths } from '../paths.ts';
 import { cmd, eq, not, query, ref } from './build.ts';
@@ -13,7 +14,7 @@ import type { QemuRole, QmpRecipe, ScriptRecipe } from './types.ts';
 export const STOP_SCRIPT = [
   'pf="$1"; grace="$2"; shift 2',
   // a zombie (exited, not yet reaped) counts as gone
-  'running() { [ -d "/proc/$1" ] && ! grep -q "^State:[[:space:]]*Z" "/proc/$1/status" 2>/dev/null; }',
+  PID_RUNNING_FN,
   '[ -r "$pf" ] || { rm -f "$@"; echo gone; exit 0; }',
   'pid=$(tr -dc 0-9 < "$pf")',
   '[ -n "$pid" ] || { rm -f "$pf" "$@"; echo gone; exit 0; }',

@@ -1,7 +1,8 @@
 /** Spec objects built in code for the render tests (independent of the YAML loader). */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatDiagnostic, loadSpecFile } from '../../../src/spec/index.ts';
+import { loadSpecFile } from '../../../src/cli/spec-file.ts';
+import { formatDiagnostic } from '../../../src/spec/index.ts';
 import type { HostSpec, Spec, VmSpec } from '../../../src/spec/types.ts';
 
 export function host(name: string, address: string, workDir = '/var/lib/colo'): HostSpec {

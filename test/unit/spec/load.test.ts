@@ -1,10 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatDiagnostic, loadSpecFile, loadSpecText } from '../../../src/spec/index.ts';
+import { currentUser, loadSpecFile } from '../../../src/cli/spec-file.ts';
+import { formatDiagnostic, loadSpecText } from '../../../src/spec/index.ts';
+import { SPEC_ENV } from './spec-env.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const examplesDir = join(root, 'examples');
@@ -172,6 +174,35 @@ describe('loading files', () => {
   });
 });
 
+describe('the user and home directory', () => {
+  const text =
+    'apiVersion: colo/v1\nhosts:\n  a: { ssh: { address: h1, identityFile: ~/.ssh/k } }\n' +
+    '  b: { ssh: { address: h2 } }\nvms: { v: { primary: a, secondary: b, disks: [{ image: /v }] } }\n';
+
+  test('are inputs of the pure loader', () => {
+    const { spec } = loadSpecText(text, 'u.yaml', { defaultUser: 'eve', homeDir: '/home/eve/' });
+    assert.equal(spec?.hosts['a']?.ssh?.user, 'eve');
+    assert.equal(spec?.hosts['a']?.ssh?.identityFile, '/home/eve/.ssh/k');
+    assert.equal(spec?.file, 'u.yaml');
+  });
+
+  test('the file loader looks them up for this process unless told', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'colo-spec-'));
+    try {
+      const file = join(dir, 'colo.yaml');
+      await writeFile(file, text);
+      const own = await loadSpecFile(file);
+      assert.equal(own.spec?.hosts['b']?.ssh?.user, currentUser());
+      assert.equal(own.spec?.hosts['a']?.ssh?.identityFile, `${homedir().replace(/\/$/, '')}/.ssh/k`);
+      const pinned = await loadSpecFile(file, { defaultUser: 'ops', homeDir: '/h' });
+      assert.equal(pinned.spec?.hosts['b']?.ssh?.user, 'ops');
+      assert.equal(pinned.spec?.hosts['a']?.ssh?.identityFile, '/h/.ssh/k');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('robustness', () => {
   const inputs = [
     '',
@@ -195,7 +226,7 @@ describe('robustness', () => {
   ];
   for (const [i, text] of inputs.entries()) {
     test(`never throws, always positions (input ${i})`, () => {
-      const { spec, diagnostics } = loadSpecText(text, 'weird.yaml');
+      const { spec, diagnostics } = loadSpecText(text, 'weird.yaml', SPEC_ENV);
       if (i !== 0 && i !== 1 && i !== 2) assert.equal(spec, undefined);
       for (const d of diagnostics) {
         assert.ok(d.line >= 1 && d.col >= 1, formatDiagnostic(d));
@@ -214,6 +245,7 @@ hosts:
 vms: { v: { primary: a, secondary: b, disks: [{ image: /v }] } }
 `,
       'w.yaml',
+      SPEC_ENV,
     );
     assert.ok(spec);
     assert.deepEqual(diagnostics.map(formatDiagnostic), [
@@ -227,6 +259,7 @@ vms: { v: { primary: a, secondary: b, disks: [{ image: /v }] } }
       'apiVersion: colo/v1\nhosts: { a: { ssh: { address: h1 } }, b: { ssh: { address: h2 } } }\nvms:\n  v:\n   ' +
         ' primary: a\n    secondary: b\n    memory: 1G\n    disks: [{ image: /v }]\n',
       'm.yaml',
+      SPEC_ENV,
     );
     assert.deepEqual(diagnostics.map(formatDiagnostic), [
       'm.yaml:7:5: unknown key "memory" in vms.v; did you mean "machine.memory"?',
@@ -247,6 +280,7 @@ vms:
     disks: [{ image: /v }]
 `,
       'a.yaml',
+      SPEC_ENV,
     );
     assert.deepEqual(diagnostics.map(formatDiagnostic), [
       'a.yaml:3:1: unknown key "x-common" at the top level (allowed keys: apiVersion, hosts, defaults, vms)',

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deriveMac, isMulticastMac, isZeroMac, normalizeMac } from '../../../src/spec/mac.ts';
 import { loadSpecText } from '../../../src/spec/index.ts';
+import { SPEC_ENV } from './spec-env.ts';
 
 describe('MAC addresses', () => {
   test('derivation is stable across runs and releases (pinned values)', () => {
@@ -50,7 +51,7 @@ vms:
   a: { primary: h1, secondary: h2, disks: [{ image: /a }], netdevs: [{ backend: user, mac: "${taken}" }] }
   b: { primary: h2, secondary: h1, disks: [{ image: /b }], netdevs: [{ backend: user }] }
 `;
-    const { spec, diagnostics } = loadSpecText(text, 'm.yaml');
+    const { spec, diagnostics } = loadSpecText(text, 'm.yaml', SPEC_ENV);
     assert.deepEqual(diagnostics, []);
     assert.ok(spec);
     assert.equal(spec.vms[0]?.netdevs[0]?.mac, taken);
@@ -69,7 +70,7 @@ vms:
       - { backend: user, mac: "52:54:00:AA:BB:CC" }
       - { backend: user, model: e1000 }
 `;
-    const { spec } = loadSpecText(text, 'm.yaml');
+    const { spec } = loadSpecText(text, 'm.yaml', SPEC_ENV);
     assert.equal(spec?.vms[0]?.netdevs[0]?.mac, '52:54:00:aa:bb:cc');
     assert.equal(spec?.vms[0]?.netdevs[0]?.vnetHdr, true);
     assert.equal(spec?.vms[0]?.netdevs[1]?.model, 'e1000');

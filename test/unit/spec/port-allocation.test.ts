@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatDiagnostic, loadSpecText } from '../../../src/spec/index.ts';
+import { SPEC_ENV } from './spec-env.ts';
 import type { Spec } from '../../../src/spec/index.ts';
 
 const HOSTS = `apiVersion: colo/v1
@@ -12,7 +13,7 @@ hosts:
 `;
 
 function load(vms: string, extra = ''): Spec {
-  const { spec, diagnostics } = loadSpecText(`${HOSTS}${extra}vms:\n${vms}`, 'p.yaml');
+  const { spec, diagnostics } = loadSpecText(`${HOSTS}${extra}vms:\n${vms}`, 'p.yaml', SPEC_ENV);
   assert.deepEqual(diagnostics.map(formatDiagnostic), []);
   assert.ok(spec);
   return spec;
@@ -117,6 +118,7 @@ describe('port allocation', () => {
   three: { primary: c, secondary: d, disks: [{ image: /3 }], ports: { nbd: 9500 } }
 `,
       'p.yaml',
+      SPEC_ENV,
     );
     assert.equal(spec, undefined);
     assert.deepEqual(diagnostics.map(formatDiagnostic), [

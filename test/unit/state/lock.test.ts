@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import {
   LockError,
   acquireLock,
-  coloVersion,
   forceUnlock,
   formatLockInfo,
   isStale,
@@ -17,6 +16,7 @@ import {
   withLock,
 } from '../../../src/state/lock.ts';
 import type { LockInfo } from '../../../src/state/types.ts';
+import { COLO_VERSION } from '../../../src/version.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -113,8 +113,9 @@ describe('acquire and release', () => {
     assert.equal(onDisk.pid, process.pid);
     assert.equal(onDisk.hostname, os.hostname());
     assert.equal(onDisk.who, `${os.userInfo().username}@${os.hostname()}`);
-    assert.equal(onDisk.version, coloVersion());
-    assert.notEqual(onDisk.version, 'unknown');
+    const pkg = JSON.parse(await fs.readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(onDisk.version, COLO_VERSION);
+    assert.equal(onDisk.version, pkg.version);
     assert.equal(onDisk.path, path.resolve(sp));
     assert.ok(Math.abs(Date.parse(onDisk.created) - Date.now()) < 10_000);
     assert.equal((await fs.stat(lock.file)).mode & 0o777, 0o600);
@@ -374,7 +375,7 @@ describe('concurrent acquirers', () => {
   });
 });
 
-describe('releaseOnExit', () => {
+describe('withLock releases on exit and signals (releaseOnExit)', () => {
   test('process.exit without release removes the lock', { timeout: 30_000 }, async () => {
     const sp = freshState();
     const child = spawnTs(fixture('lock-holder.ts'), [sp, 'exit']);

@@ -6,17 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import {
-  fingerprint,
-  formatPublicKey,
   hashHostName,
   knownHostsName,
   knownKeyTypes,
   lookupHostKey,
   parseKnownHosts,
-  parsePublicKey,
-  verifyHostKey,
-  type KnownHostsFs,
 } from '../../../src/transport/known-hosts.ts';
+import type { KnownHostsFs } from '../../../src/transport/known-hosts-file.ts';
+import { verifyHostKey } from '../../../src/transport/host-key-policy.ts';
+import { fingerprint, formatPublicKey, parsePublicKey } from '../../../src/transport/ssh-keys.ts';
 import { HostKeyError } from '../../../src/transport/types.ts';
 
 const { utils } = ssh2;

@@ -1,0 +1,39 @@
+/**
+ * The spec's edge: reads the file and looks up the user and home directory that src/spec (pure)
+ * takes as inputs, then loads it with `loadSpecText`.
+ */
+import { readFile } from 'node:fs/promises';
+import { homedir, userInfo } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
+import { loadSpecText } from '../spec/index.ts';
+import type { LoadOptions, LoadResult } from '../spec/index.ts';
+
+/** The SSH user when the spec names none: the user running colo. */
+export function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env['USER'] ?? 'root';
+  }
+}
+
+/**
+ * Reads and loads a spec file. A file that cannot be read is one whole-file diagnostic. `options`
+ * override the user and home directory of this process (tests pin them).
+ */
+export async function loadSpecFile(file: string, options: Partial<LoadOptions> = {}): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    // Node's message is "ENOENT: no such file or directory, open 'x.yaml'": drop the syscall part.
+    const reason = (e.message ?? String(err)).replace(/, \w+ '.*'$/, '');
+    return { diagnostics: [{ severity: 'error', file, line: 0, col: 0, message: `cannot read: ${reason}` }] };
+  }
+  return loadSpecText(text, file, {
+    defaultUser: options.defaultUser ?? currentUser(),
+    homeDir: options.homeDir ?? homedir(),
+    absoluteFile: options.absoluteFile ?? resolvePath(file),
+  });
+}

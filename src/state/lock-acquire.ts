@@ -1,0 +1,177 @@
+/**
+ * Taking the state lock: the exclusive create of `<state path>.lock` (O_CREAT|O_EXCL) with the holder's
+ * LockInfo, retried with backoff while someone else holds it; and the handle that releases it.
+ * Commands hold the lock through withLock (lock.ts), which also releases it on exit and signals.
+ */
+import { randomUUID } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { COLO_VERSION } from '../version.ts';
+import { formatLockInfo, isStale, whoAmI } from './lock-info.ts';
+import { LockError, lockPathFor, readLock, readLockSync, sleep, type ReadResult } from './lock-file.ts';
+import type { LockInfo, LockOperation } from './types.ts';
+
+export interface AcquireOptions {
+  /** How long to keep retrying while the lock is held (Terraform's -lock-timeout). Default 0: one try. */
+  timeoutMs?: number;
+  /** colo version recorded in the lock. Default: COLO_VERSION (src/version.ts). */
+  version?: string;
+  /** Called once, when the first try finds the lock held and a retry will follow. */
+  onWait?: (holder: LockInfo | undefined) => void;
+  /** First retry delay; doubles up to maxDelayMs (defaults 100 and 2000). */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export interface StateLock {
+  readonly info: LockInfo;
+  /** The lock file. */
+  readonly file: string;
+  /**
+   * Removes the lock file if it still carries this lock's id. Resolves true when it removed it,
+   * false when the lock was already gone or taken over (force-unlocked). Idempotent.
+   */
+  release(): Promise<boolean>;
+  /** Synchronous release, for process exit handlers. */
+  releaseSync(): boolean;
+}
+
+function heldMessage(file: string, r: ReadResult, waitedMs: number): string {
+  const waited = waitedMs > 0 ? ` (waited ${(waitedMs / 1000).toFixed(1)}s)` : '';
+  if (r.kind === 'unreadable') {
+    return [
+      `Error acquiring the state lock: ${file} exists but ${r.detail}${waited}.`,
+      '',
+      'A colo process may have been killed while it was taking the lock. If no colo command is running',
+      `on this state, remove the file by hand: rm ${file}`,
+    ].join('\n');
+  }
+  if (r.kind !== 'held') return `Error acquiring the state lock: ${file}${waited}`;
+  const info = r.info;
+  const lines = [
+    `Error acquiring the state lock: it is held by another colo command${waited}.`,
+    '',
+    formatLockInfo(info),
+    '',
+  ];
+  if (isStale(info)) {
+    lines.push(
+      `The holder (pid ${info.pid} on this host, ${info.hostname}) is no longer running: the lock is stale.`,
+      'Unless another colo command is running on this state, remove the lock with:',
+    );
+  } else {
+    lines.push(
+      'colo takes this lock so that only one command changes the pairs at a time. Wait for that',
+      `command to finish${waited === '' ? ' (or retry with a lock timeout)' : ''}. If it is no longer running, ` +
+        `remove the lock with:`,
+    );
+  }
+  lines.push('', `  colo force-unlock ${info.id}`);
+  return lines.join('\n');
+}
+
+/**
+ * Takes the lock of the state at `statePath`. While it is held by someone else, retries with
+ * exponential backoff until `timeoutMs` has passed, then throws a LockError naming the holder.
+ */
+export async function acquireLock(
+  statePath: string,
+  operation: LockOperation,
+  opts: AcquireOptions = {},
+): Promise<StateLock> {
+  const file = lockPathFor(statePath);
+  const timeoutMs = Math.max(0, opts.timeoutMs ?? 0);
+  const maxDelay = opts.maxDelayMs ?? 2000;
+  let delay = opts.initialDelayMs ?? 100;
+  const started = Date.now();
+  const info: LockInfo = {
+    id: randomUUID(),
+    operation,
+    who: whoAmI(),
+    pid: process.pid,
+    hostname: os.hostname(),
+    version: opts.version ?? COLO_VERSION,
+    created: new Date().toISOString(),
+    path: path.resolve(statePath),
+  };
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  let waitedOnce = false;
+
+  for (;;) {
+    let handle: fs.FileHandle | undefined;
+    try {
+      handle = await fs.open(file, 'wx', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new LockError(`cannot create the lock file ${file}: ${(err as Error).message}`);
+      }
+    }
+    if (handle) {
+      try {
+        info.created = new Date().toISOString();
+        await handle.writeFile(`${JSON.stringify(info, null, 2)}\n`, 'utf8');
+        await handle.sync();
+      } catch (err) {
+        await handle.close().catch(() => {});
+        await fs.unlink(file).catch(() => {});
+        throw new LockError(`cannot write the lock file ${file}: ${(err as Error).message}`);
+      }
+      await handle.close();
+      return makeLock(file, info);
+    }
+
+    const current = await readLock(file);
+    if (current.kind === 'none') continue; // released between our open and read: try again now
+    const elapsed = Date.now() - started;
+    const remaining = timeoutMs - elapsed;
+    if (remaining <= 0) {
+      throw new LockError(
+        heldMessage(file, current, timeoutMs > 0 ? elapsed : 0),
+        current.kind === 'held' ? current.info : undefined,
+      );
+    }
+    if (!waitedOnce) {
+      waitedOnce = true;
+      opts.onWait?.(current.kind === 'held' ? current.info : undefined);
+    }
+    await sleep(Math.min(delay, remaining));
+    delay = Math.min(delay * 2, maxDelay);
+  }
+}
+
+function makeLock(file: string, info: LockInfo): StateLock {
+  let released = false;
+  const frozen = Object.freeze({ ...info });
+  return {
+    info: frozen,
+    file,
+    async release() {
+      if (released) return false;
+      released = true;
+      const r = await readLock(file);
+      if (r.kind !== 'held' || r.info.id !== info.id) return false;
+      try {
+        await fs.unlink(file);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw err;
+      }
+    },
+    releaseSync() {
+      if (released) return false;
+      released = true;
+      const r = readLockSync(file);
+      if (r.kind !== 'held' || r.info.id !== info.id) return false;
+      try {
+        unlinkSync(file);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw err;
+      }
+    },
+  };
+}

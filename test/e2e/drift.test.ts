@@ -9,6 +9,7 @@
  * promoted primary is never restarted from the original image), and the last removes the VM.
  * COLO_E2E_TIMING=1 prints each command's wall time; COLO_E2E_KEEP=1 keeps the lab.
  */
+import { joinRegex } from '../helpers/regex.ts';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -228,7 +229,10 @@ describe('drift: induced by hand, named by plan, repaired by apply', { timeout: 
       assert.match(v.stdout, /^  ok\s+colo\s/m, 'both sides are still in COLO');
       assert.match(
         v.stdout,
-        /FAIL checkpoints the checkpoint counter stopped: no checkpoint within 9 s \(x-checkpoint-delay 600000 ms; the spec says 2000 ms\)/,
+        joinRegex(
+          /FAIL checkpoints the checkpoint counter stopped: no checkpoint within 9 s /,
+          /\(x-checkpoint-delay 600000 ms; the spec says 2000 ms\)/,
+        ),
       );
       assert.match(v.stderr, /verify failed for 1 pair: web: the checkpoint counter stopped/);
 
@@ -363,7 +367,10 @@ describe('drift: induced by hand, named by plan, repaired by apply', { timeout: 
       await setSecondaryExtraArgs(['-msg', 'timestamp=on']);
       // A spec edit, not drift: colo started the secondary with the argv it runs.
       const p = await planFinds(
-        /# vm\.web\.secondary on beta must be replaced\n\s+# \(re-protect: the spec changed the secondary's command line\)/,
+        joinRegex(
+          /# vm\.web\.secondary on beta must be replaced\n/,
+          /\s+# \(re-protect: the spec changed the secondary's command line\)/,
+        ),
         /~ extraArgs \(-msg\) = \(none\) -> "timestamp=on" # forces replacement/,
         /# vm\.web\.secondary\.qemu on beta will be created/,
       );
@@ -382,14 +389,19 @@ describe('drift: induced by hand, named by plan, repaired by apply', { timeout: 
       'apply replaces both',
     async () => {
       const before = await pids();
-      await setSecondaryExtraArgs(undefined); // restores the previous test's change: the new secondary is built without it
+      // restores the previous test's change: the new secondary is built without it
+      await setSecondaryExtraArgs(undefined);
       await editSpec(lab.spec, (t) => {
         assert.match(t, /^ {4}memory: 128M$/m);
         return t.replace(/^( {4}memory: )128M$/m, '$1160M');
       });
       const mem = await planFinds(
         /Warning: replacing the primary of web restarts its guest \(a reboot\)/,
-        /# vm\.web\.primary on alpha must be replaced\n\s+# \(the spec changed a setting QEMU only takes at start\)\n-\/\+ primary-stop\n\s+~ machine\.memory = "128M" -> "160M" # forces replacement/,
+        joinRegex(
+          /# vm\.web\.primary on alpha must be replaced\n/,
+          /\s+# \(the spec changed a setting QEMU only takes at start\)\n/,
+          /-\/\+ primary-stop\n\s+~ machine\.memory = "128M" -> "160M" # forces replacement/,
+        ),
         /# vm\.web\.secondary on beta will be destroyed/,
         /# vm\.web\.primary on alpha will be created/,
         /# vm\.web\.colo on alpha will be created/,
@@ -421,7 +433,11 @@ describe('drift: induced by hand, named by plan, repaired by apply', { timeout: 
       // A blocked pair is a difference (exit 2), but plan has no action for it.
       const p = await planFinds(
         driftLine('vm.web.primary', 'the primary QEMU on alpha is gone'),
-        /Warning: web cannot be repaired by apply\n\s+the primary QEMU on alpha is gone; the VM lives on in the secondary on beta\. colo does not promote a secondary on its own\n\s+To resolve: colo failover web --to secondary/,
+        joinRegex(
+          /Warning: web cannot be repaired by apply\n/,
+          /\s+the primary QEMU on alpha is gone; the VM lives on in the secondary on beta\. /,
+          /colo does not promote a secondary on its own\n\s+To resolve: colo failover web --to secondary/,
+        ),
         /No changes planned: apply cannot repair this\./,
       );
       assert.doesNotMatch(p.stdout, /will be (created|updated|destroyed)|must be replaced|^Plan:/m);
@@ -439,7 +455,10 @@ describe('drift: induced by hand, named by plan, repaired by apply', { timeout: 
       assert.match(a.stdout, /No changes applied\./);
       assert.match(
         a.stderr,
-        /1 pair could not be brought to the spec and needs your action:\n\s+web: the primary QEMU on alpha is gone.*\n\s+To resolve: colo failover web --to secondary/,
+        joinRegex(
+          /1 pair could not be brought to the spec and needs your action:\n/,
+          /\s+web: the primary QEMU on alpha is gone.*\n\s+To resolve: colo failover web --to secondary/,
+        ),
       );
       assert.deepEqual(
         await pids(),

@@ -7,6 +7,7 @@
  * and in order, and after every re-protection both sides' images are identical. QEMU traces its
  * runstates and QMP commands (the tests' own witness of what happened, test/helpers/witness.ts).
  */
+import { joinRegex } from '../helpers/regex.ts';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -353,7 +354,10 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
       assert.doesNotMatch(d1.stdout, / on beta will be destroyed/, 'nothing planned on the unreachable host');
       assert.match(
         d1.stderr,
-        /1 pair could not be destroyed completely and needs your action:[\s\S]*To resolve: run the same destroy again once beta is reachable/,
+        joinRegex(
+          /1 pair could not be destroyed completely and needs your action:/,
+          /[\s\S]*To resolve: run the same destroy again once beta is reachable/,
+        ),
       );
       assert.equal(await lab.pid('alpha'), null, "alpha's QEMU was stopped");
       assert.deepEqual(

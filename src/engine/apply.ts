@@ -4,6 +4,7 @@
  * and stops a pair at its first failure, saying exactly where it stopped. `applyAndRecord` is the
  * operation apply, destroy and the drill's re-protection call.
  */
+import { removeVm, setVm } from '../plan/state-transitions.ts';
 import type { Plan, PlannedStep } from '../plan/plan-model.ts';
 import { summarizePlan } from '../plan/plan-model.ts';
 import type { ApplyHooks } from './apply-hooks.ts';
@@ -63,11 +64,9 @@ class StateWriter {
   update(vm: string, fn: (prev: VmState | undefined) => VmState | undefined): Promise<void> {
     const run = async () => {
       const next = fn(this.state.vms[vm]);
-      const vms = { ...this.state.vms };
-      if (next) vms[vm] = next;
-      else delete vms[vm];
+      const nextState = next ? setVm(this.state, vm, next) : removeVm(this.state, vm);
       // saveState returns the state as written (serial incremented): keep that one
-      this.state = await this.save({ ...this.state, vms });
+      this.state = await this.save(nextState);
     };
     this.chain = this.chain.then(run, run);
     return this.chain;
@@ -194,9 +193,8 @@ export async function applyAndRecord(opts: {
   const removed = vmsLeavingState(plan, state, failedVms);
   // Every apply that ran steps ends with a state write (Terraform-style): a saved plan made
   // before it is stale from now on, even when no step changed what the state records.
-  const vms = { ...state.vms };
-  for (const vm of removed) delete vms[vm];
-  if (res.done.length > 0 || removed.length > 0) state = await opts.store.write({ ...state, vms });
+  const kept = removed.reduce(removeVm, state);
+  if (res.done.length > 0 || removed.length > 0) state = await opts.store.write(kept);
   if (res.failures.length > 0) throw applyError(res, plan, state);
   const s = summarizePlan({ steps: res.done });
   return { state, changes: { add: s.add, change: s.change, remove: s.destroy }, removed };

@@ -7,6 +7,7 @@
  * 2. run the QEMU-version-correct QMP sequence on the survivor, verify it runs with COLO mode none;
  * 3. return the new roles for the state (failover() writes them).
  */
+import { setVm } from '../plan/state-transitions.ts';
 import type { Spec, VmSpec } from '../spec/types.ts';
 import type { ColoState, VmState } from '../plan/state-model.ts';
 import type { Session } from './session.ts';
@@ -195,6 +196,8 @@ export async function failover(
 ): Promise<Omit<FailoverRun, 'states'>> {
   const state = await store.read();
   const { states, ...run } = await failoverVms(session, session.spec, vms, state, opts);
-  if (state && Object.keys(states).length > 0) await store.write({ ...state, vms: { ...state.vms, ...states } });
+  if (state && Object.keys(states).length > 0) {
+    await store.write(Object.entries(states).reduce((s, [name, vs]) => setVm(s, name, vs), state));
+  }
   return run;
 }

@@ -5,6 +5,7 @@
  * records afterwards. Pure: from spec, state and an observation. src/engine/failover.ts carries out
  * a decision.
  */
+import { forgetStarted, recordFailover } from './state-transitions.ts';
 import type { HostSpec, VmSpec } from '../spec/types.ts';
 import type { ColoState, FailoverRecord, VmState } from './state-model.ts';
 import type { Observation, ObservedQemu } from './observed.ts';
@@ -162,17 +163,9 @@ export function stateAfterFailover(
   sides: { survivor: string; loser: string },
   record: FailoverRecord,
 ): VmState {
-  const started = { ...vs.started };
-  delete started[sides.loser];
+  const withoutLoser = forgetStarted(vs, sides.loser);
+  // To the secondary: it is the primary now (promoted); to the primary: it runs alone where it ran.
   return to === 'secondary'
-    ? {
-        ...vs,
-        primaryHost: sides.survivor,
-        secondaryHost: sides.loser,
-        primaryOrigin: 'promoted-secondary',
-        status: 'degraded',
-        lastFailover: record,
-        started,
-      }
-    : { ...vs, status: 'degraded', lastFailover: record, started };
+    ? recordFailover(withoutLoser, record)
+    : { ...withoutLoser, status: 'degraded', lastFailover: { ...record } };
 }

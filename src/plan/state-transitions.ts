@@ -1,9 +1,8 @@
 /**
  * The state's pure transitions: each returns a new object and leaves its arguments untouched. The
  * engine's steps record what they did with these (and only these); src/state reads and writes the
- * file. setVm/updateVm/removeVm (a whole state) and recordFailover are not used by the steps: they
- * are what apply's state writer and failover (src/engine/apply.ts, src/engine/failover.ts) rebuild
- * by hand today.
+ * file; apply's state writer and failover (src/engine/apply.ts, src/engine/failover.ts,
+ * src/plan/failover-decision.ts) use the whole-state ones.
  */
 import type { VmSpec } from '../spec/types.ts';
 import type { AppliedCheckpoint, ColoState, FailoverRecord, StartedProcess, VmState } from './state-model.ts';

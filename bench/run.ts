@@ -12,7 +12,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../src/atomic-write.ts';
+import { writeFileAtomic } from '../src/files/atomic-write.ts';
 import { applyBench } from './apply.bench.ts';
 import { applyLoop } from './apply-loop.bench.ts';
 import { cliStartup } from './cli-startup.bench.ts';

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { createServer } from 'node:net';
 import { stringify } from 'yaml';
-import { writeFileAtomic } from '../atomic-write.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import { startSshHosts, stopSshd } from './sshd.ts';
 import { ensureGuest, ensureLabQemu, LAB_FIRMWARE_DIRS, packageRoot } from './assets.ts';
 

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { writeFileAtomic } from '../atomic-write.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import { pidRunning } from '../transport/pid.ts';
 
 const execFileP = promisify(execFile);

@@ -7,7 +7,7 @@ import type { Spec } from '../spec/types.ts';
 import type { ColoState } from '../plan/state-model.ts';
 import type { Plan } from '../plan/plan-model.ts';
 import { specHash } from '../plan/spec-hash.ts';
-import { writeFileAtomic } from '../atomic-write.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 
 export class PlanFileError extends Error {
   constructor(message: string) {

@@ -14,7 +14,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { STATE_VERSION } from '../plan/state-model.ts';
 import type { ColoState } from '../plan/state-model.ts';
-import { writeFileAtomic } from '../atomic-write.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 
 /** The state file is missing what colo needs, is not JSON, or belongs to another lineage. */
 export class StateError extends Error {

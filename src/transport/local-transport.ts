@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { writeFileAtomic } from '../atomic-write.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import { shortCommand, withDeadline } from './deadline.ts';
 import { quoteArgv } from '../render/shell-quote.ts';
 import { checkedRun, TransportError, type RunOptions, type RunResult, type Transport } from './types.ts';

@@ -22,7 +22,7 @@ export interface ImportEdge {
 
 /** The pure core: no I/O, no edge layer. */
 const PURE = ['spec', 'render', 'plan'];
-const EDGES = ['transport', 'qmp', 'state', 'lab'];
+const EDGES = ['transport', 'qmp', 'state', 'lab', 'files'];
 
 /** Modules that do I/O (or read the process environment): never in the pure core. */
 const NODE_IO = [
@@ -58,15 +58,16 @@ const ENGINE_FORBIDDEN_NODE = [
 
 /** Layers each layer must not import (values; `import type` of their types is fine, except of cli). */
 const FORBIDDEN_LAYERS: Record<string, string[]> = {
-  spec: ['transport', 'qmp', 'state', 'engine', 'ui', 'cli', 'lab', 'render', 'plan'],
-  render: ['transport', 'qmp', 'state', 'engine', 'ui', 'cli', 'lab', 'plan'],
-  plan: ['transport', 'qmp', 'state', 'engine', 'ui', 'cli', 'lab'],
+  spec: ['transport', 'qmp', 'state', 'engine', 'ui', 'cli', 'lab', 'files', 'render', 'plan'],
+  render: ['transport', 'qmp', 'state', 'engine', 'ui', 'cli', 'lab', 'files', 'plan'],
+  plan: ['transport', 'qmp', 'state', 'engine', 'ui', 'cli', 'lab', 'files'],
   transport: ['engine', 'ui', 'cli', 'lab', 'state', 'plan'],
-  qmp: ['engine', 'ui', 'cli', 'lab', 'state', 'plan', 'transport'],
-  ui: ['transport', 'state', 'engine', 'cli', 'qmp', 'lab'],
-  engine: ['ui', 'cli', 'lab'],
+  qmp: ['engine', 'ui', 'cli', 'lab', 'state', 'plan', 'transport', 'files'],
+  ui: ['transport', 'state', 'engine', 'cli', 'qmp', 'lab', 'files'],
+  engine: ['ui', 'cli', 'lab', 'files'],
   state: ['engine', 'ui', 'cli', 'transport', 'qmp', 'lab'],
   lab: ['engine', 'ui', 'cli'],
+  files: ['spec', 'render', 'plan', 'engine', 'ui', 'cli', 'transport', 'qmp', 'state', 'lab'],
 };
 
 export const LIMITS = { fileLines: 300, functionLines: 80, lineChars: 120 };

@@ -4,7 +4,7 @@
  * target and the directory is fsynced. A crash at any point leaves the old file or the new one, never
  * a truncated one, and a failed write removes its temp file.
  *
- * A shared edge module (no layer of its own): the state file, saved plans, the local transport and
+ * The files edge (src/files): the state file, saved plans, the local transport and
  * the lab all write through it. Remote writes go through the transport (WRITE_SCRIPT).
  */
 import { randomBytes } from 'node:crypto';

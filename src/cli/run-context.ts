@@ -10,6 +10,7 @@ import { stateFileStore, type StateStore } from '../engine/state-store.ts';
 import { withLock, type AcquireOptions } from '../state/lock.ts';
 import type { LockOperation } from '../state/types.ts';
 import { createTransports } from '../transport/factory.ts';
+import { parseDuration } from './parse-duration.ts';
 import { installTransportCleanup } from '../transport/ssh-pool.ts';
 
 export interface HostOptions {
@@ -64,9 +65,32 @@ export interface StateLockOptions extends Pick<AcquireOptions, 'timeoutMs' | 'on
 }
 
 /**
- * For the commands that change hosts and the state (apply, destroy, failover, drill): takes the
- * state lock (released on exit and Ctrl-C too), opens a session, and runs `fn` with it and the
- * state file; closes the session, then releases the lock.
+ * The state lock of a command: `--lock-timeout` (default one try; a brief read-only holder such as
+ * a `colo verify` is waited for anyway), and a line on stderr naming the holder when it must wait.
+ */
+export function stateLockFor(
+  opts: { state?: string; file: string; lockTimeout?: string },
+  operation: LockOperation,
+): StateLockOptions {
+  return {
+    statePath: statePathFor(opts),
+    operation,
+    timeoutMs: parseDuration(opts.lockTimeout ?? '0s', '--lock-timeout'),
+    onWait: (holder) =>
+      process.stderr.write(
+        holder
+          ? `Acquiring state lock: waiting for colo ${holder.operation} (pid ${holder.pid} on ${holder.hostname}) ` +
+              `to finish...\n`
+          : 'Acquiring state lock. This may take a few moments...\n',
+      ),
+  };
+}
+
+/**
+ * For every command that reaches the hosts: takes the state lock (released on exit and Ctrl-C too),
+ * opens a session, and runs `fn` with it and the state file; closes the session, then releases the
+ * lock. Read-only commands (plan, status, verify) hold it too: QEMU serves one QMP client at a time,
+ * so two colo runs must not use a pair's QMP sockets at once.
  */
 export function withLockedSession<T>(
   spec: Spec,

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { COLO_VERSION } from '../version.ts';
 import { formatLockInfo, isStale, whoAmI } from './lock-info.ts';
 import { LockError, lockPathFor, readLock, readLockSync, sleep, type ReadResult } from './lock-file.ts';
-import type { LockInfo, LockOperation } from './types.ts';
+import { BRIEF_OPERATIONS, type LockInfo, type LockOperation } from './types.ts';
 
 export interface AcquireOptions {
   /** How long to keep retrying while the lock is held (Terraform's -lock-timeout). Default 0: one try. */
@@ -20,6 +20,12 @@ export interface AcquireOptions {
   version?: string;
   /** Called once, when the first try finds the lock held and a retry will follow. */
   onWait?: (holder: LockInfo | undefined) => void;
+  /**
+   * While the holder is a brief, read-only operation (BRIEF_OPERATIONS: plan, status, verify) that
+   * is still running, keep waiting for it this long in all, whatever `timeoutMs` says. Default 300 s
+   * (a verify waits up to two checkpoint intervals); 0 treats every holder alike.
+   */
+  briefHolderWaitMs?: number;
   /** First retry delay; doubles up to maxDelayMs (defaults 100 and 2000). */
   initialDelayMs?: number;
   maxDelayMs?: number;
@@ -63,7 +69,8 @@ function heldMessage(file: string, r: ReadResult, waitedMs: number): string {
     );
   } else {
     lines.push(
-      'colo takes this lock so that only one command changes the pairs at a time. Wait for that',
+      'colo takes this lock so that only one command works on the pairs at a time (QEMU serves one QMP',
+      'client at a time, and only one command may change them). Wait for that',
       `command to finish${waited === '' ? ' (or retry with a lock timeout)' : ''}. If it is no longer running, ` +
         `remove the lock with:`,
     );
@@ -83,6 +90,7 @@ export async function acquireLock(
 ): Promise<StateLock> {
   const file = lockPathFor(statePath);
   const timeoutMs = Math.max(0, opts.timeoutMs ?? 0);
+  const briefWaitMs = Math.max(0, opts.briefHolderWaitMs ?? 300_000);
   const maxDelay = opts.maxDelayMs ?? 2000;
   let delay = opts.initialDelayMs ?? 100;
   const started = Date.now();
@@ -125,10 +133,12 @@ export async function acquireLock(
     const current = await readLock(file);
     if (current.kind === 'none') continue; // released between our open and read: try again now
     const elapsed = Date.now() - started;
-    const remaining = timeoutMs - elapsed;
+    const brief =
+      current.kind === 'held' && BRIEF_OPERATIONS.includes(current.info.operation) && !isStale(current.info);
+    const remaining = (brief ? Math.max(timeoutMs, briefWaitMs) : timeoutMs) - elapsed;
     if (remaining <= 0) {
       throw new LockError(
-        heldMessage(file, current, timeoutMs > 0 ? elapsed : 0),
+        heldMessage(file, current, timeoutMs > 0 || brief ? elapsed : 0),
         current.kind === 'held' ? current.info : undefined,
       );
     }

@@ -3,10 +3,9 @@ import type { Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
 import { specCommand, type SpecOptions } from '../common-options.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
-import { statePathFor, withLockedSession } from '../run-context.ts';
+import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { liveProgress, processOutput, styleFor } from '../output.ts';
 import { confirmOrFail } from '../confirm.ts';
-import { parseDuration } from '../parse-duration.ts';
 import { CommandFailed } from '../user-error.ts';
 import { assertPlanFresh, readPlanFile } from '../../state/plan-file.ts';
 import { makePlan } from '../../engine/make-plan.ts';
@@ -61,15 +60,9 @@ async function carryOut(session: Session, store: StateStore, plan: Plan, state: 
 
 async function runApplyCommand(name: ApplyCommand, planFile: string | undefined, opts: ApplyOptions): Promise<number> {
   const view = opts.json ? new ApplyJson(processOutput) : new ApplyHuman(processOutput, styleFor(opts), liveProgress());
-  const statePath = statePathFor(opts);
   const saved = planFile ? await readPlanFile(planFile) : undefined;
   const spec = saved ? saved.spec : await loadSpecOrFail(opts.file);
-  const lock = {
-    statePath,
-    operation: name,
-    timeoutMs: parseDuration(opts.lockTimeout, '--lock-timeout'),
-    onWait: () => process.stderr.write('Acquiring state lock. This may take a few moments...\n'),
-  };
+  const lock = stateLockFor(opts, name);
   const plan = await withLockedSession(spec, opts, lock, async (session, store) => {
     const state = await store.read();
     if (saved) assertPlanFresh(saved.plan, state, planFile!);

@@ -3,10 +3,9 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
 import { specCommand, type SpecOptions } from '../common-options.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
-import { statePathFor, withLockedSession } from '../run-context.ts';
+import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { processOutput } from '../output.ts';
 import { selectVms } from '../select-vms.ts';
-import { parseDuration } from '../parse-duration.ts';
 import { CommandFailed, UserError } from '../user-error.ts';
 import { failover, type FailoverTarget } from '../../engine/failover.ts';
 import { FailoverHuman } from '../../ui/views/failover/failover-human.ts';
@@ -26,11 +25,7 @@ async function runFailover(names: string[], opts: FailoverCliOptions): Promise<n
   const unknownHosts = opts.iHaveFenced.filter((h) => !spec.hosts[h]);
   if (unknownHosts.length > 0)
     throw new UserError(`--i-have-fenced: no host named ${unknownHosts.join(', ')} in ${opts.file}`);
-  const lock = {
-    statePath: statePathFor(opts),
-    operation: 'failover',
-    timeoutMs: parseDuration(opts.lockTimeout, '--lock-timeout'),
-  };
+  const lock = stateLockFor(opts, 'failover');
   const run = await withLockedSession(spec, opts, lock, (session, store) =>
     failover(session, store, vms, {
       to: opts.to,

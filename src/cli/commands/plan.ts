@@ -3,10 +3,9 @@ import type { Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
 import { specCommand, type SpecOptions } from '../common-options.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
-import { statePathFor, withSession } from '../run-context.ts';
+import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { processOutput, styleFor } from '../output.ts';
 import { UserError } from '../user-error.ts';
-import { readState } from '../../state/state-file.ts';
 import { writePlanFile } from '../../state/plan-file.ts';
 import { makePlan } from '../../engine/make-plan.ts';
 import type { PlanMode } from '../../plan/plan-model.ts';
@@ -18,6 +17,7 @@ interface PlanOptions extends SpecOptions {
   detailedExitcode?: boolean;
   refreshOnly?: boolean;
   destroy?: boolean;
+  lockTimeout: string;
 }
 
 export function registerPlan(program: Command, wire: Wire): void {
@@ -26,6 +26,7 @@ export function registerPlan(program: Command, wire: Wire): void {
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
     .option('--refresh-only', 'only show what changed outside colo; plan no actions')
     .option('--destroy', 'plan the destruction of every pair in the spec')
+    .option('--lock-timeout <duration>', 'how long to wait for the state lock held by a command that changes it', '0s')
     .action(
       wire(async (raw: unknown) => {
         const opts = raw as PlanOptions;
@@ -33,9 +34,10 @@ export function registerPlan(program: Command, wire: Wire): void {
           throw new UserError('--refresh-only and --destroy cannot be used together');
         const view = opts.json ? new PlanJson(processOutput) : new PlanHuman(processOutput, styleFor(opts));
         const spec = await loadSpecOrFail(opts.file);
-        const state = await readState(statePathFor(opts));
         const mode: PlanMode = opts.destroy ? 'destroy' : opts.refreshOnly ? 'refresh-only' : 'normal';
-        const { plan } = await withSession(spec, opts, (session) => makePlan(session, state, mode));
+        const { plan } = await withLockedSession(spec, opts, stateLockFor(opts, 'plan'), async (session, store) =>
+          makePlan(session, await store.read(), mode),
+        );
         if (opts.out) await writePlanFile(opts.out, plan, spec);
         view.plan(plan, opts.out ? { savedTo: opts.out } : {});
         // A blocked pair (host down, primary gone) is a difference too, even though apply cannot repair it.

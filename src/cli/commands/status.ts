@@ -3,9 +3,8 @@ import type { Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
 import { specCommand, type SpecOptions } from '../common-options.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
-import { statePathFor, withSession } from '../run-context.ts';
+import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { processOutput, styleFor } from '../output.ts';
-import { readState } from '../../state/state-file.ts';
 import { observeAll } from '../../engine/observe.ts';
 import { pairStatuses } from '../../plan/pair-status.ts';
 import { StatusHuman } from '../../ui/views/status/status-human.ts';
@@ -16,15 +15,19 @@ export function registerStatus(program: Command, wire: Wire): void {
     program,
     'status',
     'show each VM pair: hosts and roles, COLO mode, migration, checkpoint settings, health, last failover',
-  ).action(
-    wire(async (raw: unknown) => {
-      const opts = raw as SpecOptions;
-      const view = opts.json ? new StatusJson(processOutput) : new StatusHuman(processOutput, styleFor(opts));
-      const spec = await loadSpecOrFail(opts.file);
-      const state = await readState(statePathFor(opts));
-      const obs = await withSession(spec, opts, (session) => observeAll(session, state));
-      view.status(pairStatuses(spec, state, obs));
-      return 0;
-    }),
-  );
+  )
+    .option('--lock-timeout <duration>', 'how long to wait for the state lock held by a command that changes it', '0s')
+    .action(
+      wire(async (raw: unknown) => {
+        const opts = raw as SpecOptions & { lockTimeout: string };
+        const view = opts.json ? new StatusJson(processOutput) : new StatusHuman(processOutput, styleFor(opts));
+        const spec = await loadSpecOrFail(opts.file);
+        const { state, obs } = await withLockedSession(spec, opts, stateLockFor(opts, 'status'), async (s, store) => {
+          const state = await store.read();
+          return { state, obs: await observeAll(s, state) };
+        });
+        view.status(pairStatuses(spec, state, obs));
+        return 0;
+      }),
+    );
 }

@@ -3,11 +3,10 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
 import { specCommand, type SpecOptions } from '../common-options.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
-import { statePathFor, withSession } from '../run-context.ts';
+import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { processOutput, styleFor } from '../output.ts';
 import { selectVms } from '../select-vms.ts';
 import { CommandFailed } from '../user-error.ts';
-import { readState } from '../../state/state-file.ts';
 import { verifyVms, type ProbeKind } from '../../engine/verify.ts';
 import { VerifyHuman } from '../../ui/views/verify/verify-human.ts';
 import { VerifyJson } from '../../ui/views/verify/verify-json.ts';
@@ -25,15 +24,15 @@ export function registerVerify(program: Command, wire: Wire): void {
         .choices(['http', 'tcp', 'none'])
         .default('http'),
     )
+    .option('--lock-timeout <duration>', 'how long to wait for the state lock held by a command that changes it', '0s')
     .action(
       wire(async (names: string[], raw: unknown) => {
-        const opts = raw as SpecOptions & { probe: ProbeKind };
+        const opts = raw as SpecOptions & { probe: ProbeKind; lockTimeout: string };
         const view = opts.json ? new VerifyJson(processOutput) : new VerifyHuman(processOutput, styleFor(opts));
         const spec = await loadSpecOrFail(opts.file);
         const vms = selectVms(spec, names, opts.file, false);
-        const state = await readState(statePathFor(opts));
-        const list = await withSession(spec, opts, (session) =>
-          verifyVms(session, spec, vms, state, { probe: opts.probe }),
+        const list = await withLockedSession(spec, opts, stateLockFor(opts, 'verify'), async (session, store) =>
+          verifyVms(session, spec, vms, await store.read(), { probe: opts.probe }),
         );
         view.verified(list);
         if (!list.every((v) => v.ok)) throw new CommandFailed(view.failure(list));

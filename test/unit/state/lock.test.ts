@@ -190,6 +190,44 @@ describe('acquire and release', () => {
     await lock.release();
   });
 
+  test('a brief read-only holder (plan, status, verify) is waited for even without a timeout', async () => {
+    for (const brief of ['plan', 'status', 'verify']) {
+      const sp = freshState();
+      const holder = await acquireLock(sp, brief);
+      const waits: (LockInfo | undefined)[] = [];
+      setTimeout(() => void holder.release(), 300);
+      const t0 = Date.now();
+      const lock = await acquireLock(sp, 'apply', { initialDelayMs: 20, maxDelayMs: 50, onWait: (h) => waits.push(h) });
+      assert.ok(Date.now() - t0 >= 250, `${brief}: apply waited for it`);
+      assert.equal(waits[0]?.operation, brief, 'the wait names the holder');
+      await lock.release();
+    }
+  });
+
+  test('a brief holder is waited for at most briefHolderWaitMs, a writer not at all', async () => {
+    const sp = freshState();
+    const reader = await acquireLock(sp, 'verify');
+    const t0 = Date.now();
+    await assert.rejects(
+      acquireLock(sp, 'plan', { briefHolderWaitMs: 300, initialDelayMs: 20, maxDelayMs: 50 }),
+      (e) => {
+        assert.ok(e instanceof LockError);
+        assert.match(e.message, /held by another colo command \(waited 0\.\d+s\)[\s\S]*Operation: verify/);
+        return true;
+      },
+    );
+    assert.ok(Date.now() - t0 >= 300, 'waited for the reader');
+    await reader.release();
+    const writer = await acquireLock(sp, 'apply');
+    const t1 = Date.now();
+    await assert.rejects(
+      acquireLock(sp, 'status'),
+      (e) => e instanceof LockError && /Operation: apply/.test(e.message),
+    );
+    assert.ok(Date.now() - t1 < 250, 'a writer is not waited for without a timeout');
+    await writer.release();
+  });
+
   test('release does not remove a lock that was force-unlocked and taken by someone else', async () => {
     const sp = freshState();
     const first = await acquireLock(sp, 'apply');

@@ -11,7 +11,6 @@ import type { Session } from './session.ts';
 import type { QmpCommand } from '../qmp/types.ts';
 import { diskIds, nicIds, virtioBackendPaths } from '../render/ids.ts';
 import { vmPaths } from '../render/paths.ts';
-import { PID_RUNNING_FN } from '../render/scripts/pid-running.ts';
 import { probeBinaryVersion } from '../qmp/probe.ts';
 
 /** Fixed script; every value reaches it as a positional parameter, never pasted into its text. */
@@ -21,12 +20,11 @@ export const HOST_OBSERVE_SCRIPT = [
     '"$v" | base64 -w0)"; else echo "qemu err $(printf %s "${v:-not found}" | base64 -w0)"; fi',
   'if [ -d "$wd" ]; then echo "workdir 1"; else echo "workdir 0"; fi',
   'if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo "kvm 1"; else echo "kvm 0"; fi',
-  PID_RUNNING_FN,
   'for vm in "$@"; do',
   '  d="$wd/$vm"; pid=""; alive=0; cmd="-"; crash="-"',
   '  [ -r "$d/qemu.pid" ] && pid=$(tr -dc 0-9 < "$d/qemu.pid" 2>/dev/null)',
-  '  if [ -n "$pid" ] && running "$pid" && [ -r "/proc/$pid/cmdline" ]; then alive=1; ' +
-    'cmd=$(base64 -w0 < "/proc/$pid/cmdline"); [ -n "$cmd" ] || { cmd=-; alive=0; }; fi',
+  '  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then alive=1; cmd=$(base64 -w0 < "/proc/$pid/cmdline"); [ ' +
+    '-n "$cmd" ] || { cmd=-; alive=0; }; fi',
   '  if [ -f "$d/console.log" ]; then c=$(grep -a -m 5 -E "Kernel panic|Oops|general protection fault|BUG:" ' +
     '"$d/console.log" | base64 -w0); [ -n "$c" ] && crash="$c"; fi',
   '  echo "vm $vm ${pid:--} $alive $cmd $crash"',

@@ -3,7 +3,7 @@ import type { Command } from '@commander-js/extra-typings';
 import type { SetExitCode } from './index.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
 import { renderVm } from '../../render/index.ts';
-import { DEFAULT_QEMU_VERSION, dialectForVersion, formatQemuVersion, parseQemuVersion } from '../../render/dialect.ts';
+import { dialectForVersion, parseQemuVersion } from '../../render/dialect.ts';
 import { renderVmText } from '../../ui/render-text.ts';
 import { UserError } from '../user-error.ts';
 
@@ -13,16 +13,13 @@ export function registerRender(program: Command, setExit: SetExitCode): void {
     .description('print, per VM and host, the commands and QMP sequences colo would run (no host is contacted)')
     .argument('[vm...]', 'VMs to render (default: all)')
     .option('-f, --file <path>', 'spec file', 'colo.yaml')
-    .option('--qemu-version <version>', 'QEMU version to render for (dialect)', formatQemuVersion(DEFAULT_QEMU_VERSION))
+    .option('--qemu-version <version>', 'QEMU version to render for (dialect)', '7.2.0')
     .option('--kvm', 'render accel auto as kvm (default: as tcg)')
     .option('--json', 'print the renderings as JSON')
     .action(async (names, opts) => {
       const spec = await loadSpecOrFail(opts.file);
       const version = parseQemuVersion(opts.qemuVersion);
-      if (!version)
-        throw new UserError(
-          `--qemu-version: "${opts.qemuVersion}" is not a version like ${formatQemuVersion(DEFAULT_QEMU_VERSION)}`,
-        );
+      if (!version) throw new UserError(`--qemu-version: "${opts.qemuVersion}" is not a version like 7.2.0`);
       const unknown = names.filter((n) => !spec.vms.some((v) => v.name === n));
       if (unknown.length > 0)
         throw new UserError(

@@ -7,7 +7,7 @@ import { socketPaths, vmPaths } from '../../render/paths.ts';
 import type { QmpClient } from '../../qmp/client.ts';
 import type { Session } from '../session.ts';
 import { batchScript } from './run-batch.ts';
-import { parsePidFile } from '../../transport/pid.ts';
+import { parsePidFile } from '../../transport/pid-file.ts';
 
 export async function startVmQemu(
   session: Session,

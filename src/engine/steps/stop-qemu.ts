@@ -3,7 +3,6 @@
  * confirm it is gone. Idempotent: nothing running is success.
  */
 import { socketPaths, vmPaths } from '../../render/paths.ts';
-import { PID_RUNNING_FN } from '../../render/scripts/pid-running.ts';
 import type { VmSpec } from '../../spec/types.ts';
 import type { Session } from '../session.ts';
 import type { StepContext } from './run-step.ts';
@@ -12,7 +11,8 @@ import { stepVm } from './step-helpers.ts';
 /** Fixed script: $1 pid file, $2 grace seconds. Prints "gone" or "alive". */
 const STOP_SCRIPT = [
   'pf="$1"; grace="$2"; shift 2',
-  PID_RUNNING_FN,
+  // a zombie (exited, not yet reaped) counts as gone
+  'running() { [ -d "/proc/$1" ] && ! grep -q "^State:[[:space:]]*Z" "/proc/$1/status" 2>/dev/null; }',
   '[ -r "$pf" ] || { rm -f "$@"; echo gone; exit 0; }',
   'pid=$(tr -dc 0-9 < "$pf")',
   '[ -n "$pid" ] || { rm -f "$pf" "$@"; echo gone; exit 0; }',

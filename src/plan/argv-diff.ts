@@ -38,46 +38,35 @@ export function describeArgvChanges(before: string[], after: string[]): Attribut
   }
   const b = argvPairs(before);
   const a = argvPairs(after);
-  const key = (p: [string, string]) => `${p[0]}\u0000${p[1]}`;
-  const bKeys = new Map<string, number>();
-  for (const p of b) bKeys.set(key(p), (bKeys.get(key(p)) ?? 0) + 1);
-  const aKeys = new Map<string, number>();
-  for (const p of a) aKeys.set(key(p), (aKeys.get(key(p)) ?? 0) + 1);
-  const removed = b.filter((p) => {
-    const n = aKeys.get(key(p)) ?? 0;
-    if (n > 0) {
-      aKeys.set(key(p), n - 1);
-      return false;
-    }
-    return true;
-  });
-  const added = a.filter((p) => {
-    const n = bKeys.get(key(p)) ?? 0;
-    if (n > 0) {
-      bKeys.set(key(p), n - 1);
-      return false;
-    }
-    return true;
-  });
   const byOption = new Map<string, { before: string[]; after: string[] }>();
-  for (const [opt, val] of removed) {
-    const e = byOption.get(opt) ?? { before: [], after: [] };
-    e.before.push(val);
-    byOption.set(opt, e);
-  }
-  for (const [opt, val] of added) {
-    const e = byOption.get(opt) ?? { before: [], after: [] };
-    e.after.push(val);
-    byOption.set(opt, e);
-  }
+  const entry = (opt: string) => byOption.get(opt) ?? byOption.set(opt, { before: [], after: [] }).get(opt)!;
+  for (const [opt, val] of multisetMinus(b, a)) entry(opt).before.push(val);
+  for (const [opt, val] of multisetMinus(a, b)) entry(opt).after.push(val);
   for (const [opt, { before: bv, after: av }] of byOption) {
     const path = OPTION_FIELDS[opt] ?? `extraArgs (${opt || 'argument'})`;
     changes.push({
       path,
-      before: bv.length === 0 ? undefined : bv.length === 1 ? bv[0] : bv,
-      after: av.length === 0 ? undefined : av.length === 1 ? av[0] : av,
+      before: oneOrMany(bv),
+      after: oneOrMany(av),
       forcesReplacement: true,
     });
   }
   return changes;
+}
+
+/** No value, the one value, or all of them. */
+function oneOrMany(values: string[]): string | string[] | undefined {
+  return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
+}
+
+/** The pairs of `xs` that remain once each pair of `ys` has cancelled one equal pair of `xs` (in order). */
+function multisetMinus(xs: [string, string][], ys: [string, string][]): [string, string][] {
+  const key = (p: [string, string]) => `${p[0]}\u0000${p[1]}`;
+  const left = new Map<string, number>();
+  for (const p of ys) left.set(key(p), (left.get(key(p)) ?? 0) + 1);
+  return xs.filter((p) => {
+    const n = left.get(key(p)) ?? 0;
+    if (n > 0) left.set(key(p), n - 1);
+    return n === 0;
+  });
 }

@@ -154,34 +154,37 @@ export async function acquireLock(
 function makeLock(file: string, info: LockInfo): StateLock {
   let released = false;
   const frozen = Object.freeze({ ...info });
+  const mine = (r: ReadResult): boolean => r.kind === 'held' && r.info.id === info.id;
   return {
     info: frozen,
     file,
     async release() {
       if (released) return false;
       released = true;
-      const r = await readLock(file);
-      if (r.kind !== 'held' || r.info.id !== info.id) return false;
+      if (!mine(await readLock(file))) return false;
       try {
         await fs.unlink(file);
         return true;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-        throw err;
+        return goneAlready(err);
       }
     },
     releaseSync() {
       if (released) return false;
       released = true;
-      const r = readLockSync(file);
-      if (r.kind !== 'held' || r.info.id !== info.id) return false;
+      if (!mine(readLockSync(file))) return false;
       try {
         unlinkSync(file);
         return true;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-        throw err;
+        return goneAlready(err);
       }
     },
   };
+}
+
+/** An unlink that found the file gone removed nothing (false); any other failure is rethrown. */
+function goneAlready(err: unknown): false {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+  throw err;
 }

@@ -1,16 +1,9 @@
 /**
- * Pid files and process liveness on this machine: the one TS implementation (remote scripts use the
- * shell fragment PID_RUNNING_FN of src/render/scripts/pid-running.ts, which means the same).
+ * Process liveness on this machine: the one TS implementation (remote scripts use the shell fragment
+ * PID_RUNNING_FN of src/render/scripts/transport-scripts.ts, which means the same). Pid files are
+ * parsed by parsePidFile (pid-file.ts).
  */
 import { readFileSync } from 'node:fs';
-
-/** Parse the contents of a pid file: a positive decimal integer, whitespace allowed around it. */
-export function parsePidFile(text: string): number | null {
-  const t = text.trim();
-  if (!/^[0-9]+$/.test(t)) return null;
-  const pid = Number(t);
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
-}
 
 /**
  * Whether process `pid` runs on this machine: it exists (even when we may not signal it) and is not a

@@ -2,8 +2,8 @@
  * Pid-file liveness through a Transport, the way colo's scripts check it: the pid file read and parsed
  * (parsePidFile), then the shell fragment PID_RUNNING_FN run on the host.
  */
-import { PID_RUNNING_FN } from '../../src/render/scripts/pid-running.ts';
-import { parsePidFile } from '../../src/transport/pid.ts';
+import { PID_RUNNING_FN } from '../../src/render/scripts/transport-scripts.ts';
+import { parsePidFile } from '../../src/transport/pid-file.ts';
 import { TransportError, type Transport } from '../../src/transport/types.ts';
 
 /** The pid in `pidFile` on the host when that process runs there; null when it does not, or no pid is there. */

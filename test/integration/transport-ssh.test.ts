@@ -15,7 +15,7 @@ import { QmpClient } from '../../src/qmp/client.ts';
 import { parseKnownHosts } from '../../src/transport/known-hosts.ts';
 import { fingerprint, parsePublicKey } from '../../src/transport/ssh-keys.ts';
 import { closeAllTransports, SshPool } from '../../src/transport/ssh-pool.ts';
-import { parsePidFile } from '../../src/transport/pid.ts';
+import { parsePidFile } from '../../src/transport/pid-file.ts';
 import { SshTransport, type SshOptions, type SshTarget } from '../../src/transport/ssh-transport.ts';
 import { CommandError, HostKeyError, TransportError } from '../../src/transport/types.ts';
 import { requireBinary, startTestHosts, type TestHosts } from '../helpers/hosts.ts';

@@ -8,7 +8,7 @@ import { renderQemuLogTail } from '../../render/recipes/qemu-process.ts';
 import type { ScriptRecipe } from '../../render/recipes/types.ts';
 import type { QmpClient } from '../../qmp/client.ts';
 import type { Session } from '../session.ts';
-import { parsePidFile } from '../../transport/pid.ts';
+import { parsePidFile } from '../../transport/pid-file.ts';
 import { runScriptRecipe } from '../run-recipe-script.ts';
 
 export async function startVmQemu(

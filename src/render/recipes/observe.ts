@@ -7,7 +7,7 @@ import type { QmpCommand } from '../qmp-command.ts';
 import type { Spec, VmSpec } from '../../spec/types.ts';
 import { nicIds, virtioBackendPaths } from '../ids.ts';
 import { hostOf } from '../paths.ts';
-import { PID_RUNNING_FN } from '../scripts/pid-running.ts';
+import { PID_RUNNING_FN } from '../scripts/transport-scripts.ts';
 import { cmd, query } from './build.ts';
 import type { QmpRecipe, Query, ScriptRecipe } from './types.ts';
 

@@ -4,7 +4,7 @@
  * started detached (-daemonize -pidfile), its pid read back, in one round trip. Stop: SIGTERM,
  * wait, then SIGKILL (a wedged QEMU ignores SIGTERM), confirm it is gone, remove its sockets.
  */
-import { PID_RUNNING_FN } from '../scripts/pid-running.ts';
+import { PID_RUNNING_FN } from '../scripts/transport-scripts.ts';
 import type { Spec, VmSpec } from '../../spec/types.ts';
 import { hostOf, joinPath, socketPaths, vmPaths } from '../paths.ts';
 import { cmd, eq, not, query, ref } from './build.ts';

@@ -28,3 +28,12 @@ export const WRITE_SCRIPT = [
   'mv -f "$tmp" "$1"',
   'trap - EXIT',
 ].join('\n');
+
+/**
+ * Pid liveness in remote scripts, written once: the shell function `running PID` succeeds while the
+ * process runs; a zombie (exited, not yet reaped) counts as gone. A script defines it with this line
+ * (the stop and observe scripts should, instead of their own checks; src/transport/pid.ts is the same
+ * check in TypeScript, for this machine).
+ */
+export const PID_RUNNING_FN =
+  'running() { [ -d "/proc/$1" ] && ! grep -q "^State:[[:space:]]*Z" "/proc/$1/status" 2>/dev/null; }';

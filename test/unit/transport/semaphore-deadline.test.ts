@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Semaphore } from '../../../src/transport/semaphore.ts';
 import { shortCommand, withDeadline } from '../../../src/transport/deadline.ts';
-import { parsePidFile } from '../../../src/transport/pid.ts';
+import { parsePidFile } from '../../../src/transport/pid-file.ts';
 
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -19,7 +19,7 @@ export { formatLockInfo, isStale } from './lock-info.ts';
 export type { AcquireOptions, StateLock } from './lock-acquire.ts';
 /**
  * Lower level than withLock: a lock taken with acquireLock is not released on exit unless the caller
- * also registers releaseOnExit. For tests, and for the CLI commands until they hold it with withLock.
+ * also registers releaseOnExit. For the lock's own tests; colo's commands hold the lock with withLock.
  */
 export { acquireLock } from './lock-acquire.ts';
 export { releaseOnExit } from './release-on-exit.ts';

@@ -16,9 +16,24 @@ export function specSchema(): AnySchemaObject {
   return schemaJson as AnySchemaObject;
 }
 
-/** Compiled once per process. `verbose` keeps each error's schema and data for friendly messages. */
+/**
+ * The options the spec's validator is compiled with. `verbose` keeps each error's schema and data for
+ * friendly messages. The schema is a fixed file of this package, checked against JSON Schema 2020-12
+ * by a unit test (schemaCheckOptions), so a run neither re-validates it nor optimises the generated
+ * code: that halves the compile every command pays (about 70 -> 35 ms here).
+ */
+export const SPEC_VALIDATOR_OPTIONS = {
+  allErrors: true,
+  verbose: true,
+  strict: true,
+  allowUnionTypes: true,
+  validateSchema: false,
+  code: { optimize: false },
+} as const;
+
+/** Compiled once per process. */
 export function specValidator(): ValidateFunction {
-  validator ??= new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(
+  validator ??= new Ajv2020({ ...SPEC_VALIDATOR_OPTIONS, code: { ...SPEC_VALIDATOR_OPTIONS.code } }).compile(
     specSchema(),
   );
   return validator;

@@ -43,7 +43,14 @@ function validate(): ValidateFunction<ColoState> {
     // Same path from src/state and dist/state: the package ships schemas/ at its root.
     const schemaUrl = new URL('../../schemas/state.schema.json', import.meta.url);
     const schema = JSON.parse(readFileSync(schemaUrl, 'utf8')) as object;
-    const ajv = new Ajv2020({ allErrors: true, strict: true, validateFormats: false });
+    // Checked against the meta-schema by a unit test (test/unit/state/state-file.test.ts), not at every run.
+    const ajv = new Ajv2020({
+      allErrors: true,
+      strict: true,
+      validateFormats: false,
+      validateSchema: false,
+      code: { optimize: false },
+    });
     validator = ajv.compile<ColoState>(schema);
   }
   return validator;

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { specSchema, SCHEMA_ID } from '../../../src/spec/index.ts';
-import { specValidator } from '../../../src/spec/schema.ts';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { SPEC_VALIDATOR_OPTIONS, specValidator } from '../../../src/spec/schema.ts';
 
 type Node = Record<string, unknown>;
 
@@ -69,6 +70,15 @@ describe('schemas/colo.schema.json', () => {
     assert.deepEqual(enums['#/$defs/disk/properties/format'], ['qcow2', 'raw']);
     assert.deepEqual(enums['#/$defs/disk/properties/interface'], ['virtio', 'ide', 'scsi']);
     assert.deepEqual(enums['#/$defs/hostForward/properties/protocol'], ['tcp', 'udp']);
+  });
+
+  test('is a valid JSON Schema 2020-12 (runs skip this check to compile faster, so the test does it)', () => {
+    assert.equal(SPEC_VALIDATOR_OPTIONS.validateSchema, false);
+    const ajv = new Ajv2020({ ...SPEC_VALIDATOR_OPTIONS, validateSchema: true, code: { optimize: true } });
+    assert.equal(ajv.validateSchema(specSchema()), true, JSON.stringify(ajv.errors));
+    assert.doesNotThrow(() => ajv.compile(specSchema()));
+    const broken = { ...specSchema(), $id: 'https://colo.dev/x', properties: { apiVersion: { type: 'nonsense' } } };
+    assert.equal(ajv.validateSchema(broken), false, 'the meta-schema check can fail');
   });
 
   test('compiles under ajv strict mode and accepts a minimal spec', () => {

@@ -291,6 +291,9 @@ describe('schemas/state.schema.json', () => {
     ) as Record<string, unknown>;
     assert.equal(schema['$schema'], 'https://json-schema.org/draft/2020-12/schema');
     assert.equal(typeof schema['$id'], 'string');
+    // colo compiles it without the meta-schema check (faster start-up): the check is made here.
+    const meta = new Ajv2020({ strict: true, allErrors: true, validateFormats: false });
+    assert.equal(meta.validateSchema(schema), true, JSON.stringify(meta.errors));
     const missing: string[] = [];
     const walk = (node: unknown, where: string) => {
       if (typeof node !== 'object' || node === null) return;

@@ -10,7 +10,11 @@ export type QmpMessage =
   /** Not QMP: `why` says what it was instead. */
   | { kind: 'garbage'; why: string };
 
-/** Classifies one line; before the greeting only a greeting is acceptable. */
+/**
+ * Classifies one line; before the greeting only a greeting is acceptable, but for an event: QEMU 7.2
+ * can write an event (seen: a checkpoint's STOP) to a client that connects just as the previous QMP
+ * client goes, before it sends that client its greeting. Such an event is skipped, the greeting follows.
+ */
 export function parseQmpLine(line: string, expectGreeting: boolean): QmpMessage {
   let msg: unknown;
   try {
@@ -20,6 +24,7 @@ export function parseQmpLine(line: string, expectGreeting: boolean): QmpMessage 
   }
   if (!isPlainObject(msg)) return { kind: 'garbage', why: 'JSON that is not a QMP message' };
   if (expectGreeting) {
+    if (typeof msg.event === 'string' && !('QMP' in msg)) return { kind: 'ignore' };
     const qmp = msg.QMP;
     if (!isPlainObject(qmp) || !isPlainObject(qmp.version)) {
       return { kind: 'garbage', why: 'something other than a QMP greeting' };

@@ -78,7 +78,7 @@ describe('the stop script identifies the QEMU by what colo gave it', () => {
     assert.equal(alive(process.pid), true);
   });
 
-  test('a process with "-name lab" but nothing else colo gives a QEMU (e.g. find -name lab) is left alone', async () => {
+  test('a process with "-name lab" and nothing else colo gives a QEMU (find -name lab) is left alone', async () => {
     const other = fakeQemu(['-name', 'lab']);
     await new Promise((r) => setTimeout(r, 100));
     const res = runStop();

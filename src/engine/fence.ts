@@ -16,7 +16,7 @@ export type FenceOnce = (host: string, why: string) => Promise<'fence-command' |
 /** A fence command on this machine, through the local Transport (its timeout kills the command). */
 export const runFenceCommand: RunFence = async (argv, timeoutMs) => {
   try {
-    const r = await new LocalTransport('localhost').run(argv, { timeoutMs });
+    const r = await new LocalTransport('localhost', { processGroup: true }).run(argv, { timeoutMs });
     return { code: r.code, output: `${r.stdout}${r.stderr}`.trim().slice(-500) };
   } catch (err) {
     return { code: null, output: (err as Error).message };

@@ -10,8 +10,16 @@
 export const CONSOLE_LINE_MAX = 512;
 
 // CSI (ESC [ ... final byte), OSC / DCS / APC / PM / SOS strings (to BEL or ESC \), any other ESC x, and 8-bit CSI.
-const ESCAPES =
-  /\u001b\[[0-?]*[ -/]*[@-~]?|\u009b[0-?]*[ -/]*[@-~]?|[\u001b][\]PX^_][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[\u0090\u009d\u009e\u009f][^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[\s\S]?/g;
+const ESCAPES = new RegExp(
+  [
+    /\u001b\[[0-?]*[ -/]*[@-~]?/.source,
+    /\u009b[0-?]*[ -/]*[@-~]?/.source,
+    /\u001b[\]PX^_][^\u0007\u001b]*(?:\u0007|\u001b\\)?/.source,
+    /[\u0090\u009d\u009e\u009f][^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?/.source,
+    /\u001b[\s\S]?/.source,
+  ].join('|'),
+  'g',
+);
 const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** One console line made safe to print: no escape sequences, no control characters, at most CONSOLE_LINE_MAX. */

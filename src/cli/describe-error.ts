@@ -13,6 +13,7 @@ const KNOWN = new Set([
   'QmpConnectionError',
   'LockError',
   'StateError',
+  'StateDirError',
   'ApplyError',
   'PlanFileError',
   'FailoverRefused',

@@ -4,20 +4,29 @@
  * target and the directory is fsynced. A crash at any point leaves the old file or the new one, never
  * a truncated one, and a failed write removes its temp file.
  *
+ * The temp file's name is unpredictable (a random suffix) and it is opened O_CREAT|O_EXCL|O_NOFOLLOW:
+ * a file or symlink planted at any name beside the target is never followed, truncated or removed.
+ *
  * The files edge (src/files): the state file, saved plans, the local transport and
  * the lab all write through it. Remote writes go through the transport (WRITE_SCRIPT).
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { constants, promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicWriteOptions {
   /** The file's mode (default 0o600). */
   mode?: number;
-  /** The temp file (default `.<name>.colo-tmp.<random>` beside the target); a stale one is replaced. */
-  tmpPath?: string;
   /** Runs once the new data is durable in the temp file, right before the rename (the state's backup). */
   beforeRename?: () => Promise<void>;
+}
+
+/** Create only, never through a symlink, never an existing file. */
+const TMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** `.<name>.colo-tmp.<random>` beside the target: 96 random bits, so nobody can plant a file there first. */
+export function tmpPathBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.colo-tmp.${randomBytes(12).toString('hex')}`);
 }
 
 export async function writeFileAtomic(
@@ -25,10 +34,11 @@ export async function writeFileAtomic(
   data: string | Buffer,
   opts: AtomicWriteOptions = {},
 ): Promise<void> {
-  const tmp = opts.tmpPath ?? join(dirname(path), `.${basename(path)}.colo-tmp.${randomBytes(6).toString('hex')}`);
+  const tmp = tmpPathBeside(path);
+  let created = false;
   try {
-    if (opts.tmpPath !== undefined) await fsp.rm(tmp, { force: true });
-    const fh = await fsp.open(tmp, 'wx', 0o600);
+    const fh = await fsp.open(tmp, TMP_FLAGS, 0o600);
+    created = true;
     try {
       await fh.writeFile(data);
       await fh.chmod(opts.mode ?? 0o600); // exact mode, whatever the umask
@@ -39,7 +49,7 @@ export async function writeFileAtomic(
     await opts.beforeRename?.();
     await fsp.rename(tmp, path);
   } catch (e) {
-    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    if (created) await fsp.rm(tmp, { force: true }).catch(() => undefined);
     throw e;
   }
   await fsyncDir(dirname(path));

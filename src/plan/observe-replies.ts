@@ -10,6 +10,7 @@ import { diskIds } from '../render/ids.ts';
 import { compareFact, virtioFact, type ObserveBatch } from '../render/recipes/observe.ts';
 import { specVmsOnHost } from '../render/recipes/vm-recipes.ts';
 import type { Facts } from '../render/recipes/evaluate.ts';
+import { plainConsoleLine } from './console-text.ts';
 
 export interface HostReport {
   host: ObservedHost;
@@ -55,8 +56,8 @@ export function parseHostReport(hostName: string, stdout: string, readVersion: V
         ...(pid !== undefined ? { pid } : {}),
         alive: f[3] === '1',
         ...(argv ? { argv } : {}),
-        // serial console lines end in \r\n
-        crash: f[5] && f[5] !== '-' ? b64(f[5]).split(/\r?\n/).filter(Boolean) : [],
+        // serial console lines end in \r\n; the guest's text is made plain (src/plan/console-text.ts)
+        crash: f[5] && f[5] !== '-' ? b64(f[5]).split(/\r?\n/).map(plainConsoleLine).filter(Boolean).slice(0, 5) : [],
       };
     }
   }

@@ -25,6 +25,7 @@ export interface RawQemu {
 export interface RawFence {
   command?: (string | undefined)[];
   timeout?: RawDuration;
+  envFile?: string;
 }
 
 export interface RawHost {

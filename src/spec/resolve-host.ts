@@ -47,6 +47,7 @@ export function resolveHost(name: string, host: RawHost, opts: ResolveOptions): 
           ? valueOr(parseDuration(host.fence.timeout), D.DEFAULT_FENCE_TIMEOUT_MS)
           : D.DEFAULT_FENCE_TIMEOUT_MS,
     };
+    if (host.fence.envFile !== undefined) spec.fence.envFile = expandHome(host.fence.envFile, opts.homeDir);
   }
   return spec;
 }

@@ -30,6 +30,8 @@ export interface FenceConfig {
   /** argv run on the machine where colo runs (not on the host) to power the host off. Exit 0 = fenced. */
   command: string[];
   timeoutMs: number; // default 60000
+  /** Local KEY=VALUE file passed to the command as environment (its secrets); `~/` expanded. */
+  envFile?: string;
 }
 
 export interface HostSpec {

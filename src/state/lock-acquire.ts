@@ -9,6 +9,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { COLO_VERSION } from '../version.ts';
+import { ensurePrivateStateDir } from './state-dir.ts';
 import { formatLockInfo, isStale, whoAmI } from './lock-info.ts';
 import { LockError, lockPathFor, readLock, readLockSync, sleep, type ReadResult } from './lock-file.ts';
 import { BRIEF_OPERATIONS, type LockInfo, type LockOperation } from './types.ts';
@@ -104,7 +105,7 @@ export async function acquireLock(
     created: new Date().toISOString(),
     path: path.resolve(statePath),
   };
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await ensurePrivateStateDir(path.dirname(file));
   let waitedOnce = false;
 
   for (;;) {

@@ -26,7 +26,7 @@ export async function writePlanFile(path: string, plan: Plan, spec: Spec): Promi
   const doc: PlanFile = { kind: 'colo-plan', plan, spec };
   // A new private file renamed over the target: never half-written, and 0600 even when it replaces
   // an existing file.
-  await writeFileAtomic(path, `${JSON.stringify(doc)}\n`, { tmpPath: `${path}.${process.pid}.tmp` });
+  await writeFileAtomic(path, `${JSON.stringify(doc)}\n`);
 }
 
 export async function readPlanFile(path: string): Promise<{ plan: Plan; spec: Spec }> {

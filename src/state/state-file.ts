@@ -2,8 +2,9 @@
  * The local state backend: read, validate and atomically write the state file. The pure
  * transitions of a VM's entry live in src/plan/state-transitions.ts.
  *
- * A write goes `<path>.tmp` (fsync) -> copy of the current file to `<path>.backup` -> rename
- * over `<path>` -> fsync of the directory (src/atomic-write.ts), so a crash at any point leaves
+ * A write goes to a temp file of unpredictable name (O_EXCL|O_NOFOLLOW, fsync) -> copy of the
+ * current file to `<path>.backup` -> rename over `<path>` -> fsync of the directory
+ * (src/files/atomic-write.ts), so a crash at any point leaves
  * either the old or the new state in place, never a truncated one.
  */
 import { randomUUID } from 'node:crypto';
@@ -15,6 +16,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { STATE_VERSION } from '../plan/state-model.ts';
 import type { ColoState } from '../plan/state-model.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
+import { ensurePrivateStateDir } from './state-dir.ts';
 
 /** The state file is missing what colo needs, is not JSON, or belongs to another lineage. */
 export class StateError extends Error {
@@ -29,7 +31,6 @@ export class StateError extends Error {
 }
 
 export const backupPathFor = (statePath: string): string => `${statePath}.backup`;
-export const tmpPathFor = (statePath: string): string => `${statePath}.tmp`;
 
 /** A fresh, never-written state (serial 0; the first write makes it 1). */
 export function newState(coloVersion: string): ColoState {
@@ -145,7 +146,8 @@ export interface WriteStateOptions {
 
 /**
  * Writes `state` with its serial incremented, atomically, keeping the previous file as
- * `<path>.backup`. Creates the parent directory (mode 0700) when missing.
+ * `<path>.backup`. Creates the parent directory (mode 0700) when missing and refuses
+ * one that others can write (src/state/state-dir.ts).
  *
  * Refuses (StateError) to replace a file of another lineage, or one whose serial is higher than
  * `state.serial` (it was written by someone else after `state` was read). Returns the state as
@@ -158,8 +160,7 @@ export async function writeState(
 ): Promise<ColoState> {
   const next: ColoState = { ...state, serial: state.serial + 1 };
   parseState(next, statePath); // never write what we could not read back
-  const dir = path.dirname(statePath);
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await ensurePrivateStateDir(path.dirname(statePath));
 
   const current = await readState(statePath).catch((err: unknown) => {
     if (opts.force) return null;
@@ -181,11 +182,10 @@ export async function writeState(
   }
 
   await writeFileAtomic(statePath, `${JSON.stringify(next, null, 2)}\n`, {
-    tmpPath: tmpPathFor(statePath),
     beforeRename: async () => {
       if (current === null && !(await exists(statePath))) return;
       const backup = backupPathFor(statePath);
-      await writeFileAtomic(backup, await fs.readFile(statePath), { tmpPath: `${backup}.tmp` });
+      await writeFileAtomic(backup, await fs.readFile(statePath), { mode: 0o600 });
     },
   });
   return next;

@@ -4,7 +4,7 @@
  * Results mirror the ssh transport: a missing program gives exit code 127 (126 when not executable),
  * as a remote shell would report it.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -13,14 +13,36 @@ import { shortCommand, withDeadline } from './deadline.ts';
 import { quoteArgv } from '../render/shell-quote.ts';
 import { checkedRun, TransportError, type RunOptions, type RunResult, type Transport } from './types.ts';
 
+export interface LocalTransportOptions {
+  defaultTimeoutMs?: number;
+  /**
+   * Run every program as the leader of its own process group; on a deadline the whole group gets
+   * SIGTERM, then SIGKILL after `killGraceMs`, and its pipes are closed at once (a grandchild such
+   * as `helper &` neither outlives the deadline nor keeps colo waiting). For fence commands.
+   */
+  processGroup?: boolean;
+  killGraceMs?: number;
+}
+
 export class LocalTransport implements Transport {
   private readonly timeoutMs: number;
 
   constructor(
     readonly host: string,
-    opts: { defaultTimeoutMs?: number } = {},
+    private readonly opts: LocalTransportOptions = {},
   ) {
     this.timeoutMs = opts.defaultTimeoutMs ?? 30000;
+  }
+
+  /** On a deadline: the child alone (SIGKILL), or its whole process group (SIGTERM, then SIGKILL). */
+  private kill(child: ChildProcess): void {
+    if (!this.opts.processGroup || child.pid === undefined) {
+      child.kill('SIGKILL');
+      return;
+    }
+    const pgid = child.pid;
+    signalGroup(pgid, 'SIGTERM');
+    setTimeout(() => signalGroup(pgid, 'SIGKILL'), this.opts.killGraceMs ?? 1000);
   }
 
   private timeoutError(what: string, ms: number): () => TransportError {
@@ -45,6 +67,7 @@ export class LocalTransport implements Transport {
           const child = spawn(prog, args, {
             env: opts.env ? { ...process.env, ...opts.env } : process.env,
             stdio: ['pipe', 'pipe', 'pipe'],
+            detached: this.opts.processGroup === true, // setsid: its own process group
           });
           const out: Buffer[] = [];
           const err: Buffer[] = [];
@@ -63,7 +86,10 @@ export class LocalTransport implements Transport {
             stderr: Buffer.concat(err).toString('utf8'),
           });
           const onAbort = (): void => {
-            child.kill('SIGKILL');
+            this.kill(child);
+            child.stdout.destroy();
+            child.stderr.destroy();
+            child.stdin.destroy();
           };
           signal.addEventListener('abort', onAbort, { once: true });
           child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -150,4 +176,13 @@ export class LocalTransport implements Transport {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Signals every process of a group; one already gone is not an error. */
+function signalGroup(pgid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    // ESRCH: the group is gone
+  }
 }

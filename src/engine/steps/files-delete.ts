@@ -13,7 +13,8 @@ export async function filesDelete(ctx: StepContext): Promise<string | undefined>
   const vs = ctx.state().vms[vmName];
   const keep = filesKept(vs, host);
   const remove = (vs?.created[host] ?? []).filter((f) => !keep.includes(f));
-  if (remove.length > 0) await runScriptRecipe(ctx.session.transport(host), renderFilesDelete(host, remove));
+  if (remove.length > 0)
+    await runScriptRecipe(ctx.session.transport(host), renderFilesDelete(ctx.spec, host, vmName, remove));
   await ctx.updateVm(vmName, (prev) => (prev ? forgetCreated(prev, host, remove) : prev));
   return keep.length > 0
     ? `removed ${remove.length}; kept ${keep.join(', ')} (the VM's disk since its failover)`

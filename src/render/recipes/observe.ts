@@ -24,8 +24,9 @@ export const HOST_OBSERVE_SCRIPT = [
   '  [ -r "$d/qemu.pid" ] && pid=$(tr -dc 0-9 < "$d/qemu.pid" 2>/dev/null)',
   '  if [ -n "$pid" ] && running "$pid" && [ -r "/proc/$pid/cmdline" ]; then alive=1; ' +
     'cmd=$(base64 -w0 < "/proc/$pid/cmdline"); [ -n "$cmd" ] || { cmd=-; alive=0; }; fi',
-  '  if [ -f "$d/console.log" ]; then c=$(grep -a -m 5 -E "Kernel panic|Oops|general protection fault|BUG:" ' +
-    '"$d/console.log" | base64 -w0); [ -n "$c" ] && crash="$c"; fi',
+  // the guest writes the console: only its last MiB is searched, at most 5 lines of at most 512 bytes sent
+  '  if [ -f "$d/console.log" ]; then c=$(tail -c 1048576 "$d/console.log" | grep -a -m 5 -E ' +
+    '"Kernel panic|Oops|general protection fault|BUG:" | cut -b 1-512 | base64 -w0); [ -n "$c" ] && crash="$c"; fi',
   '  echo "vm $vm ${pid:--} $alive $cmd $crash"',
   'done',
 ].join('\n');

@@ -7,26 +7,39 @@
 import { PID_RUNNING_FN } from '../scripts/transport-scripts.ts';
 import type { Spec, VmSpec } from '../../spec/types.ts';
 import { hostOf, joinPath, socketPaths, vmPaths } from '../paths.ts';
+import { optValue } from '../qemu-syntax.ts';
 import { cmd, eq, not, query, ref } from './build.ts';
 import type { QemuRole, QmpRecipe, ScriptRecipe } from './types.ts';
 
-/** Fixed script: $1 pid file, $2 grace seconds, then sockets to remove. Prints "gone" or "alive". */
+/**
+ * Fixed script: $1 pid file, $2 grace seconds, $3 the VM's `-name`, then sockets to remove. Prints
+ * "gone" or "alive PIDS". Which processes are this VM's QEMU is decided by what colo gave it, not by
+ * the pid file alone (a tmp cleaner, a changed workDir or a stale file must never count a running
+ * QEMU as stopped): the pid in the pid file when its cmdline carries `-pidfile PF`, and every process
+ * whose cmdline carries `-pidfile PF`, or colo's `-name NAME` together with a `-pidfile`.
+ */
 export const STOP_SCRIPT = [
-  'pf="$1"; grace="$2"; shift 2',
+  'pf="$1"; grace="$2"; name="$3"; shift 3',
   // a zombie (exited, not yet reaped) counts as gone
   PID_RUNNING_FN,
-  '[ -r "$pf" ] || { rm -f "$@"; echo gone; exit 0; }',
-  'pid=$(tr -dc 0-9 < "$pf")',
-  '[ -n "$pid" ] || { rm -f "$pf" "$@"; echo gone; exit 0; }',
-  // only our QEMU: its cmdline names this pid file
-  'if [ -r "/proc/$pid/cmdline" ] && tr "\\0" "\\n" < "/proc/$pid/cmdline" | grep -qxF -- "$pf"; then :; else ' +
-    'rm -f "$pf" "$@"; echo gone; exit 0; fi',
-  'kill -TERM "$pid" 2>/dev/null',
-  'i=0; while running "$pid" && [ $i -lt $((grace * 10)) ]; do sleep 0.1; i=$((i + 1)); done',
-  'if running "$pid"; then kill -KILL "$pid" 2>/dev/null; i=0; while running "$pid" && [ $i -lt 50 ]; do sleep ' +
-    '0.1; i=$((i + 1)); done; fi',
+  // $1 = pid: its argv (NUL-separated in /proc) has "-pidfile" "$pf", or "-name" "$name" and a "-pidfile"
+  'ours() { [ "$1" != "$$" ] && [ -r "/proc/$1/cmdline" ] && tr "\\0" "\\n" < "/proc/$1/cmdline" 2>/dev/null |' +
+    ' PF="$pf" N="$name" awk \'p == "-pidfile" && $0 == ENVIRON["PF"] { f = 1 } p == "-name" && $0 == ENVIRON["N"]' +
+    ' { n = 1 } $0 == "-pidfile" { q = 1 } { p = $0 } END { exit !(f || (n && q)) }\'; }',
+  'pids=""',
+  'add() { case " $pids " in *" $1 "*) ;; *) pids="$pids $1" ;; esac; }',
+  'if [ -r "$pf" ]; then pid=$(tr -dc 0-9 < "$pf"); [ -n "$pid" ] && ours "$pid" && add "$pid"; fi',
+  // candidates: processes with an argument equal to the pid file or the name (one grep), then the exact check
+  'for c in $(grep -lzxF -e "$pf" -e "$name" /proc/[0-9]*/cmdline 2>/dev/null); do',
+  '  p=${c#/proc/}; p=${p%/cmdline}; ours "$p" && running "$p" && add "$p"',
+  'done',
+  'alive() { for p in $pids; do running "$p" && return 0; done; return 1; }',
+  '[ -z "$pids" ] || kill -TERM $pids 2>/dev/null',
+  'i=0; while alive && [ $i -lt $((grace * 10)) ]; do sleep 0.1; i=$((i + 1)); done',
+  'if alive; then kill -KILL $pids 2>/dev/null; i=0; while alive && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); ' +
+    'done; fi',
   // then the unix sockets a killed QEMU leaves behind (the remaining arguments)
-  'if running "$pid"; then echo alive; else rm -f "$pf" "$@"; echo gone; fi',
+  'if alive; then echo "alive$pids"; else rm -f "$pf" "$@"; echo gone; fi',
 ].join('\n');
 
 export function renderQemuStart(spec: Spec, vm: VmSpec, host: string, role: QemuRole, argv: string[]): ScriptRecipe {
@@ -110,7 +123,12 @@ export function renderQemuStop(
     name: 'qemu-stop',
     summary: `SIGTERM, ${graceSeconds} s, then SIGKILL; its pid file and sockets removed; prints "gone"`,
     host,
-    body: { kind: 'script', name: 'colo-stop', text: STOP_SCRIPT, args: [pidFile, String(graceSeconds), ...sockets] },
+    body: {
+      kind: 'script',
+      name: 'colo-stop',
+      text: STOP_SCRIPT,
+      args: [pidFile, String(graceSeconds), optValue(vm.name), ...sockets],
+    },
     timeoutMs: (graceSeconds + 10) * 1000,
     outcome: {
       kind: 'expect',

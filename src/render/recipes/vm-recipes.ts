@@ -106,7 +106,7 @@ function destroySteps(spec: Spec, vm: VmSpec, p: Placement): StepRecipes[] {
     {
       step: 'files-delete',
       host: p.secondary,
-      recipes: [renderFilesDelete(p.secondary, secondaryImageFiles(spec, vm, p.secondary))],
+      recipes: [renderFilesDelete(spec, p.secondary, vm.name, secondaryImageFiles(spec, vm, p.secondary))],
     },
   ];
 }

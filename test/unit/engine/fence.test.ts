@@ -5,6 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fenceEachHostOnce, runFenceCommand } from '../../../src/engine/fence.ts';
 import { FailoverRefused } from '../../../src/plan/failover-decision.ts';
 import { webSpec } from '../plan/plan-fixtures.ts';
@@ -59,8 +60,36 @@ describe('runFenceCommand (this machine, local Transport)', () => {
     assert.ok(performance.now() - t0 < 5000, 'did not wait for the command');
   });
 
+  test('on its timeout the whole process group is killed, children that ignore SIGTERM too', async () => {
+    const marker = `20.${process.pid}${Date.now() % 100000}`;
+    const script = `sleep ${marker} & (trap "" TERM; sleep ${marker}) & sleep ${marker}`;
+    const t0 = performance.now();
+    const r = await runFenceCommand(['sh', '-c', script], 300);
+    assert.equal(r.code, null);
+    assert.ok(performance.now() - t0 < 3000, 'did not wait for the pipes its children hold');
+    const left = (): number[] => sleepers(marker);
+    for (let i = 0; i < 30 && left().length > 0; i++) await new Promise((res) => setTimeout(res, 100));
+    assert.deepEqual(left(), [], 'no child of the fence command outlives its timeout');
+  });
+
   test('a missing program exits 127, as a shell reports it', async () => {
     const r = await runFenceCommand(['/nonexistent/colo-fence'], 5000);
     assert.equal(r.code, 127);
   });
 });
+
+/** Pids of live `sleep MARKER` processes (a zombie, already killed, does not count). */
+function sleepers(marker: string): number[] {
+  const found: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      const state = /^State:\s*(\S)/m.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1];
+      if (argv[0] === 'sleep' && argv[1] === marker && state !== 'Z') found.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}

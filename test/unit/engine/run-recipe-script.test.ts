@@ -52,10 +52,12 @@ describe('runScriptRecipe', () => {
 
   test('exit-zero: a failing command is a CommandError naming the program', async () => {
     const t = localTransport([]);
-    const missing = path.join(root, 'no-such-dir', 'x');
-    await assert.doesNotReject(runScriptRecipe(t, renderFilesDelete('a', [missing])));
+    const spec = labSpec();
+    spec.hosts['a']!.workDir = path.join(root, 'no-such-dir');
+    const missing = path.join(root, 'no-such-dir', 'lab', 'disk0-base.qcow2');
+    await assert.doesNotReject(runScriptRecipe(t, renderFilesDelete(spec, 'a', 'lab', [missing])));
     const bad = {
-      ...renderFilesDelete('a', []),
+      ...renderFilesDelete(spec, 'a', 'lab', []),
       body: { kind: 'exec' as const, argv: ['sh', '-c', 'echo nope >&2; exit 3'] },
     };
     await assert.rejects(

@@ -4,7 +4,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { LabHostName } from './names.ts';
+import type { SshLab } from '../sshd.ts';
+import { LAB_HOST_NAMES, type LabHostName } from './names.ts';
+import type { Topology } from './topology.ts';
 
 export interface NetnsLabHost {
   name: LabHostName;
@@ -57,4 +59,43 @@ export function readNetnsLab(dir: string): NetnsLabInfo {
   if (!doc) throw new Error(`no lab in ${path.resolve(dir)} (missing lab.json)`);
   if (!isNetnsLab(doc)) throw new Error(`the lab in ${path.resolve(dir)} is not a network-namespace lab`);
   return doc;
+}
+
+/** lab.json before anything is made: what a crash would leave. */
+export function startingInfo(dir: string, t: Topology, slot: number): NetnsLabInfo {
+  const { names: n, addresses: a } = t;
+  return {
+    network: 'netns',
+    status: 'starting',
+    dir,
+    suffix: n.suffix,
+    slot,
+    namespaces: n.ns,
+    rootLink: { name: n.rootLink, address: a.p2p.root, route: a.mgmt.subnet },
+    subnets: { management: a.mgmt.subnet, lan: a.lan.subnet, replication: a.repl.subnet },
+  };
+}
+
+/** lab.json once both sshd run. */
+export function upInfo(info: NetnsLabInfo, t: Topology, ssh: SshLab, specFile: string): NetnsLabInfo {
+  const a = t.addresses;
+  return {
+    ...info,
+    status: 'up',
+    client: { namespace: t.names.ns.client, lanAddress: a.lan.client },
+    hosts: ssh.hosts.map((h) => {
+      const name = LAB_HOST_NAMES.find((n) => n === h.name) ?? 'alpha';
+      return {
+        name,
+        namespace: t.names.ns.hosts[name],
+        ssh: { address: h.address, port: h.port, hostKey: h.hostKeyPublic },
+        lanAddress: a.lan.hosts[name],
+        replicationAddress: a.repl.hosts[name],
+        sshd: { pidFile: h.pidFile, logFile: h.logFile, configFile: h.configFile },
+      };
+    }),
+    guests: a.lan.guests.map((lanAddress, i) => ({ vm: i === 0 ? 'web' : `web${i + 1}`, lanAddress })),
+    specFile,
+    ssh: { user: ssh.user, identityFile: ssh.clientKey, knownHosts: ssh.knownHosts },
+  };
 }

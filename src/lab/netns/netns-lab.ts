@@ -17,7 +17,15 @@ import { packageRoot } from '../assets.ts';
 import { startSshHosts, stopSshd, type SshLab } from '../sshd.ts';
 import { applySetup, runArgv, type ArgvRunner } from './apply-topology.ts';
 import { LAB_HOST_NAMES, SLOT_COUNT, slotOf } from './names.ts';
-import { isNetnsLab, labJsonPath, readLabJson, readNetnsLab, type NetnsLabInfo } from './netns-lab-info.ts';
+import {
+  isNetnsLab,
+  labJsonPath,
+  readLabJson,
+  readNetnsLab,
+  startingInfo,
+  upInfo,
+  type NetnsLabInfo,
+} from './netns-lab-info.ts';
 import { sweepSuffix } from './sweep.ts';
 import { buildTopology, type Topology } from './topology.ts';
 
@@ -47,43 +55,6 @@ async function freeSlot(run: ArgvRunner): Promise<number> {
   const slot = free[Math.floor(Math.random() * free.length)];
   if (slot === undefined) throw new Error('every 198.18.0.0/15 slot of the lab is in use in the root namespace');
   return slot;
-}
-
-function startingInfo(dir: string, t: Topology, slot: number): NetnsLabInfo {
-  const { names: n, addresses: a } = t;
-  return {
-    network: 'netns',
-    status: 'starting',
-    dir,
-    suffix: n.suffix,
-    slot,
-    namespaces: n.ns,
-    rootLink: { name: n.rootLink, address: a.p2p.root, route: a.mgmt.subnet },
-    subnets: { management: a.mgmt.subnet, lan: a.lan.subnet, replication: a.repl.subnet },
-  };
-}
-
-function upInfo(info: NetnsLabInfo, t: Topology, ssh: SshLab, specFile: string): NetnsLabInfo {
-  const a = t.addresses;
-  return {
-    ...info,
-    status: 'up',
-    client: { namespace: t.names.ns.client, lanAddress: a.lan.client },
-    hosts: ssh.hosts.map((h) => {
-      const name = LAB_HOST_NAMES.find((n) => n === h.name) ?? 'alpha';
-      return {
-        name,
-        namespace: t.names.ns.hosts[name],
-        ssh: { address: h.address, port: h.port, hostKey: h.hostKeyPublic },
-        lanAddress: a.lan.hosts[name],
-        replicationAddress: a.repl.hosts[name],
-        sshd: { pidFile: h.pidFile, logFile: h.logFile, configFile: h.configFile },
-      };
-    }),
-    guests: a.lan.guests.map((lanAddress, i) => ({ vm: i === 0 ? 'web' : `web${i + 1}`, lanAddress })),
-    specFile,
-    ssh: { user: ssh.user, identityFile: ssh.clientKey, knownHosts: ssh.knownHosts },
-  };
 }
 
 async function writeInfo(info: NetnsLabInfo): Promise<void> {

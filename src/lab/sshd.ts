@@ -20,8 +20,10 @@ export const SSHD_BINARY = '/usr/sbin/sshd';
 export interface SshHostRequest {
   name: string;
   address: string;
-  /** Free port picked on the address when absent. */
+  /** Free port picked on the address when absent (22 inside a namespace: it has its own ports). */
   port?: number;
+  /** Run sshd inside this network namespace (`ip netns exec NS sshd ...`); its address is there. */
+  netns?: string;
 }
 
 export interface SshHostRunning {
@@ -33,13 +35,14 @@ export interface SshHostRunning {
   pidFile: string;
   logFile: string;
   configFile: string;
+  netns?: string;
 }
 
 export interface SshLab {
   hosts: SshHostRunning[];
   /** Private key path (ed25519, no passphrase) authorized on every host. */
   clientKey: string;
-  /** known_hosts with every host's key as `[address]:port`. */
+  /** known_hosts with every host's key as `[address]:port` (a bare address for port 22). */
   knownHosts: string;
   /** The user the client key logs in as (the current user). */
   user: string;
@@ -195,12 +198,15 @@ async function startOne(
   const logFile = join(hdir, 'sshd.log');
   const configFile = join(hdir, 'sshd_config');
   let lastErr = '';
-  for (let attempt = 0; attempt < (req.port === undefined ? 5 : 1); attempt++) {
-    const port = req.port ?? (await freePort(req.address));
+  const fixedPort = req.port ?? (req.netns ? 22 : undefined);
+  for (let attempt = 0; attempt < (fixedPort === undefined ? 5 : 1); attempt++) {
+    const port = fixedPort ?? (await freePort(req.address));
     await writeFile(logFile, ''); // fresh log: readiness and connection counts refer to this start only
     await writeFile(configFile, sshdConfig({ address: req.address, port, hostKey, pidFile, authorizedKeys }, extra));
     const code = await new Promise<number | null>((resolve, reject) => {
-      const p = spawn(SSHD_BINARY, ['-f', configFile, '-E', logFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const sshd = [SSHD_BINARY, '-f', configFile, '-E', logFile];
+      const [cmd, ...args] = req.netns ? ['ip', 'netns', 'exec', req.netns, ...sshd] : sshd;
+      const p = spawn(cmd as string, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       p.stderr.on('data', (d: Buffer) => (err += d.toString()));
       p.once('error', reject);
@@ -223,7 +229,8 @@ async function startOne(
         existsSync(logFile) &&
         readFileSync(logFile, 'utf8').includes(`Server listening on ${req.address} port ${port}`)
       ) {
-        return { name: req.name, address: req.address, port, hostKeyPublic, pidFile, logFile, configFile };
+        const running = { name: req.name, address: req.address, port, hostKeyPublic, pidFile, logFile, configFile };
+        return req.netns ? { ...running, netns: req.netns } : running;
       }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -274,7 +281,9 @@ export async function startSshHosts(opts: StartSshHostsOptions): Promise<SshLab>
     throw e;
   }
   const knownHosts = join(dir, 'known_hosts');
-  await writeFileAtomic(knownHosts, running.map((h) => `[${h.address}]:${h.port} ${h.hostKeyPublic}\n`).join(''));
+  // OpenSSH's form: a bare address for port 22, `[address]:port` for any other.
+  const entry = (h: SshHostRunning): string => (h.port === 22 ? h.address : `[${h.address}]:${h.port}`);
+  await writeFileAtomic(knownHosts, running.map((h) => `${entry(h)} ${h.hostKeyPublic}\n`).join(''));
   return {
     hosts: running,
     clientKey,

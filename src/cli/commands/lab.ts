@@ -1,8 +1,103 @@
-/** `colo lab up|down`: the local one-machine COLO lab (two sshd hosts on loopback, tiny guest). */
+/**
+ * `colo lab up|down|exec`: the local one-machine COLO lab. By default two sshd hosts on loopback and a
+ * tiny guest; `--network netns` (preview) makes each host a network namespace (src/lab/netns/).
+ */
 import type { Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
-import { labDown, labUp } from '../../lab/lab.ts';
+import { labDown, labUp, type LabInfo } from '../../lab/lab.ts';
+import { netnsLabDown, netnsLabUp } from '../../lab/netns/netns-lab.ts';
+import { isNetnsLab, readLabJson, type NetnsLabInfo } from '../../lab/netns/netns-lab-info.ts';
+import { EXEC_TARGETS, isExecTarget, labExec } from '../../lab/netns/lab-exec.ts';
+import { sweepOrphans } from '../../lab/netns/sweep.ts';
 import { UserError } from '../user-error.ts';
+
+interface UpOptions {
+  dir: string;
+  vms: string;
+  network: string;
+  qemuBinary?: string;
+  json?: boolean;
+}
+
+const log = (l: string): void => void process.stderr.write(`${l}\n`);
+
+function loopbackReady(info: LabInfo): string[] {
+  return [
+    `Lab ready in ${info.dir}`,
+    ...info.hosts.map((h) => `  host ${h.name}: sshd on ${h.address}:${h.port}`),
+    ...info.vms.map((v) => `  vm ${v.name}: service on http://127.0.0.11:${v.servicePort}/ once applied`),
+    '',
+    `Next: colo apply -f ${info.specFile} --auto-approve`,
+  ];
+}
+
+function netnsReady(info: NetnsLabInfo): string[] {
+  return [
+    `Lab ready in ${info.dir} (network namespaces, suffix ${info.suffix}; preview: no QEMU yet)`,
+    ...(info.hosts ?? []).map(
+      (h) => `  host ${h.name}: namespace ${h.namespace}, sshd on ${h.ssh.address}:${h.ssh.port}, LAN ${h.lanAddress}`,
+    ),
+    `  client: namespace ${info.client?.namespace}, LAN ${info.client?.lanAddress}`,
+    '',
+    `Try: colo lab exec client --dir ${info.dir} -- ip -4 addr`,
+  ];
+}
+
+async function up(opts: UpOptions): Promise<number> {
+  if (opts.network !== 'loopback' && opts.network !== 'netns')
+    throw new UserError(`--network: expected loopback or netns, got "${opts.network}"`);
+  const vms = Number(opts.vms);
+  const max = opts.network === 'netns' ? 99 : 100; // netns: guest LAN addresses .100 to .198
+  if (!Number.isInteger(vms) || vms < 1 || vms > max)
+    throw new UserError(`--vms: expected a whole number from 1 to ${max}, got "${opts.vms}"`);
+  if (opts.network === 'netns' && opts.qemuBinary)
+    throw new UserError('--qemu-binary: the netns lab runs no QEMU yet (preview)');
+  let info: LabInfo | NetnsLabInfo;
+  try {
+    info =
+      opts.network === 'netns'
+        ? await netnsLabUp({ dir: opts.dir, vms, log })
+        : await labUp({ dir: opts.dir, vms, log, ...(opts.qemuBinary ? { qemuBinary: opts.qemuBinary } : {}) });
+  } catch (err) {
+    throw new UserError(`lab up failed: ${(err as Error).message}`);
+  }
+  if (opts.json) process.stdout.write(`${JSON.stringify(info)}\n`);
+  else process.stdout.write([...('network' in info ? netnsReady(info) : loopbackReady(info)), ''].join('\n'));
+  return 0;
+}
+
+async function down(opts: { dir: string; sweep?: boolean }): Promise<number> {
+  try {
+    if (opts.sweep) {
+      const r = await sweepOrphans();
+      process.stdout.write(
+        `Swept ${r.swept.length} orphaned netns lab(s)${r.swept.length ? `: ${r.swept.join(', ')}` : ''}` +
+          `${r.kept.length ? `; kept ${r.kept.length} owned: ${r.kept.join(', ')}` : ''}.\n`,
+      );
+      return 0;
+    }
+    if (isNetnsLab(readLabJson(opts.dir))) {
+      const r = await netnsLabDown(opts.dir);
+      process.stdout.write(`Lab removed (namespaces, links and files; ${r.killed} process(es) killed).\n`);
+      return 0;
+    }
+    const r = await labDown(opts.dir);
+    process.stdout.write(`Lab removed (${r.killed} QEMU process${r.killed === 1 ? '' : 'es'} stopped).\n`);
+    return 0;
+  } catch (err) {
+    throw new UserError(`lab down: ${(err as Error).message}`);
+  }
+}
+
+async function exec(target: string, argv: string[], opts: { dir: string }): Promise<number> {
+  if (!isExecTarget(target))
+    throw new UserError(`lab exec: unknown target "${target}" (expected ${EXEC_TARGETS.join(', ')})`);
+  try {
+    return await labExec(opts.dir, target, argv);
+  } catch (err) {
+    throw new UserError(`lab exec: ${(err as Error).message}`);
+  }
+}
 
 export function registerLab(program: Command, wire: Wire): void {
   const lab = program
@@ -13,54 +108,21 @@ export function registerLab(program: Command, wire: Wire): void {
     .description('build (once, cached) the test QEMU and guest, start the two sshd hosts, write a ready spec')
     .option('--dir <dir>', 'lab directory (holds the spec, keys, images, host work dirs)', 'colo-lab')
     .option('--vms <n>', 'number of VM pairs', '1')
+    .option('--network <kind>', 'loopback (sshd on 127.0.0.11/12) or netns (preview: hosts in namespaces)', 'loopback')
     .option('--qemu-binary <path>', 'use this qemu-system-x86_64 instead of building the patched test QEMU')
     .option('--json', 'print the lab description as JSON')
-    .action(
-      wire(async (opts: { dir: string; vms: string; qemuBinary?: string; json?: boolean }) => {
-        const vms = Number(opts.vms);
-        if (!Number.isInteger(vms) || vms < 1 || vms > 100)
-          throw new UserError(`--vms: expected a whole number from 1 to 100, got "${opts.vms}"`);
-        let info;
-        try {
-          info = await labUp({
-            dir: opts.dir,
-            vms,
-            log: (l) => process.stderr.write(`${l}\n`),
-            ...(opts.qemuBinary ? { qemuBinary: opts.qemuBinary } : {}),
-          });
-        } catch (err) {
-          throw new UserError(`lab up failed: ${(err as Error).message}`);
-        }
-        if (opts.json) process.stdout.write(`${JSON.stringify(info)}\n`);
-        else {
-          process.stdout.write(
-            [
-              `Lab ready in ${info.dir}`,
-              ...info.hosts.map((h) => `  host ${h.name}: sshd on ${h.address}:${h.port}`),
-              ...info.vms.map((v) => `  vm ${v.name}: service on http://127.0.0.11:${v.servicePort}/ once applied`),
-              '',
-              `Next: colo apply -f ${info.specFile} --auto-approve`,
-              '',
-            ].join('\n'),
-          );
-        }
-        return 0;
-      }),
-    );
+    .action(wire(up));
   lab
     .command('down')
-    .description('kill the lab QEMUs, stop its sshd hosts and remove the lab directory')
+    .description('kill the lab QEMUs, stop its sshd hosts, remove its namespaces and the lab directory')
     .option('--dir <dir>', 'lab directory', 'colo-lab')
-    .action(
-      wire(async (opts: { dir: string }) => {
-        let r;
-        try {
-          r = await labDown(opts.dir);
-        } catch (err) {
-          throw new UserError(`lab down: ${(err as Error).message}`);
-        }
-        process.stdout.write(`Lab removed (${r.killed} QEMU process${r.killed === 1 ? '' : 'es'} stopped).\n`);
-        return 0;
-      }),
-    );
+    .option('--sweep', 'instead: remove every netns lab (colo-<suffix>-*) whose lab.json is gone')
+    .action(wire(down));
+  lab
+    .command('exec')
+    .description('run a command (argv, no shell) in a netns lab namespace; exits with its exit code')
+    .argument('<target>', `one of ${EXEC_TARGETS.join(', ')}`)
+    .argument('<command...>', 'the command and its arguments (after --)')
+    .option('--dir <dir>', 'lab directory', 'colo-lab')
+    .action(wire(exec));
 }

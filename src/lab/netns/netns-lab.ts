@@ -1,0 +1,142 @@
+/**
+ * `colo lab up --network netns` (a preview): two "hosts" that are network namespaces, each with its
+ * own sshd on its management address, a LAN and a replication bridge in the lab's own namespace, a
+ * client namespace on the LAN, and a routed veth from the root namespace for colo's SSH. Writes
+ * `D/lab.json` (status "starting" before anything is made, "up" when done) and `D/colo.yaml` (the
+ * hosts, keys pinned; no VM yet: QEMU inside the namespaces is a later step). `netnsLabDown` removes
+ * all of it; both sweep what a crashed lab of the same directory left.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { writeFileAtomic } from '../../files/atomic-write.ts';
+import { pidRunning } from '../../transport/pid.ts';
+import { packageRoot } from '../assets.ts';
+import { startSshHosts, stopSshd, type SshLab } from '../sshd.ts';
+import { applySetup, runArgv, type ArgvRunner } from './apply-topology.ts';
+import { LAB_HOST_NAMES, SLOT_COUNT, slotOf } from './names.ts';
+import {
+  isNetnsLab,
+  labJsonPath,
+  readLabJson,
+  readNetnsLab,
+  startingInfo,
+  upInfo,
+  type NetnsLabInfo,
+} from './netns-lab-info.ts';
+import { sweepSuffix } from './sweep.ts';
+import { buildTopology, type Topology } from './topology.ts';
+
+export interface NetnsLabOptions {
+  dir: string;
+  /** Number of VMs whose guest LAN addresses are planned (default 1). */
+  vms?: number;
+  log?: (line: string) => void;
+}
+
+/** A suffix no namespace or root link uses yet. */
+async function freeSuffix(run: ArgvRunner): Promise<string> {
+  const used = (await run(['ip', 'netns', 'list'])).stdout + (await run(['ip', '-o', 'link', 'show'])).stdout;
+  for (;;) {
+    const s = randomBytes(3).toString('hex');
+    if (!used.includes(`colo-${s}-`) && !used.includes(`c${s}-`)) return s;
+  }
+}
+
+/** A random slot none of whose 198.18 subnets appears in the root namespace's addresses or routes. */
+async function freeSlot(run: ArgvRunner): Promise<number> {
+  const text =
+    (await run(['ip', '-4', '-o', 'addr', 'show'])).stdout + (await run(['ip', '-4', 'route', 'show'])).stdout;
+  const used = new Set<number>();
+  for (const m of text.matchAll(/198\.1[89]\.\d{1,3}\.\d{1,3}/g)) used.add(slotOf(m[0]) ?? -1);
+  const free = Array.from({ length: SLOT_COUNT }, (_, i) => i).filter((i) => !used.has(i));
+  const slot = free[Math.floor(Math.random() * free.length)];
+  if (slot === undefined) throw new Error('every 198.18.0.0/15 slot of the lab is in use in the root namespace');
+  return slot;
+}
+
+async function writeInfo(info: NetnsLabInfo): Promise<void> {
+  await writeFileAtomic(labJsonPath(info.dir), `${JSON.stringify(info, null, 2)}\n`);
+}
+
+/** The spec: both hosts over SSH at their management addresses, keys pinned; no VM yet. */
+async function writeSpec(dir: string, t: Topology, ssh: SshLab): Promise<string> {
+  const hosts: Record<string, unknown> = {};
+  for (const h of ssh.hosts) {
+    const name = LAB_HOST_NAMES.find((n) => n === h.name) ?? 'alpha';
+    const workDir = path.join(dir, 'hosts', name);
+    await mkdir(workDir, { recursive: true, mode: 0o700 });
+    hosts[name] = {
+      ssh: { address: h.address, port: h.port, user: ssh.user, identityFile: ssh.clientKey, hostKey: h.hostKeyPublic },
+      replicationAddress: t.addresses.repl.hosts[name],
+      workDir,
+    };
+  }
+  const schema = path.join(packageRoot(), 'schemas', 'colo.schema.json');
+  const specFile = path.join(dir, 'colo.yaml');
+  const text =
+    `# yaml-language-server: $schema=${schema}\n# A network-namespace COLO lab written by "colo lab up ` +
+    `--network netns" (preview): the hosts only, no VM yet.\n${stringify({ apiVersion: 'colo/v1', hosts, vms: {} })}`;
+  await writeFileAtomic(specFile, text);
+  return specFile;
+}
+
+/** A lab.json already in `dir`: refused while its lab runs; a crashed netns lab's leftovers are swept. */
+async function sweepCrashed(dir: string, run: ArgvRunner, log: (l: string) => void): Promise<void> {
+  const doc = readLabJson(dir);
+  if (!doc) return;
+  const alive = isNetnsLab(doc) && (doc.hosts ?? []).some((h) => sshdRunning(h.sshd.pidFile));
+  if (!isNetnsLab(doc) || alive)
+    throw new Error(`a lab already exists in ${dir}: run "colo lab down --dir ${dir}" first`);
+  log(`removing what a crashed lab (suffix ${doc.suffix}) left in ${dir} ...`);
+  await sweepSuffix(doc.suffix, run);
+  await rm(dir, { recursive: true, force: true });
+}
+
+function sshdRunning(pidFile: string): boolean {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 && pidRunning(pid);
+  } catch {
+    return false;
+  }
+}
+
+export async function netnsLabUp(opts: NetnsLabOptions, run: ArgvRunner = runArgv): Promise<NetnsLabInfo> {
+  const dir = path.resolve(opts.dir);
+  const log = opts.log ?? (() => undefined);
+  await sweepCrashed(dir, run, log);
+  const made = !existsSync(dir);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const slot = await freeSlot(run);
+  const t = buildTopology(await freeSuffix(run), slot, dir, opts.vms ?? 1);
+  const info = startingInfo(dir, t, slot);
+  await writeInfo(info);
+  log(`making namespaces ${t.namespaces.join(', ')} ...`);
+  try {
+    await applySetup(t.setup, run);
+    log(`starting sshd in ${LAB_HOST_NAMES.map((h) => t.names.ns.hosts[h]).join(' and ')} ...`);
+    const ssh = await startSshHosts({
+      dir: path.join(dir, 'ssh'),
+      hosts: LAB_HOST_NAMES.map((h) => ({ name: h, address: t.addresses.mgmt.hosts[h], netns: t.names.ns.hosts[h] })),
+    });
+    const done = upInfo(info, t, ssh, await writeSpec(dir, t, ssh));
+    await writeInfo(done);
+    return done;
+  } catch (err) {
+    await sweepSuffix(t.names.suffix, run).catch(() => undefined);
+    await (made ? rm(dir, { recursive: true, force: true }) : rm(labJsonPath(dir), { force: true }));
+    throw err;
+  }
+}
+
+/** Stops the sshds, removes every namespace and link of the lab, then the directory. */
+export async function netnsLabDown(dir: string, run: ArgvRunner = runArgv): Promise<{ killed: number }> {
+  const info = readNetnsLab(dir);
+  for (const h of info.hosts ?? []) await stopSshd(h.sshd.pidFile);
+  const r = await sweepSuffix(info.suffix, run);
+  if (existsSync(info.dir)) await rm(info.dir, { recursive: true, force: true });
+  return { killed: r.killed };
+}

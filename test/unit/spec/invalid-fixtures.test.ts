@@ -1,19 +1,20 @@
 /**
  * Golden tests: every bad spec under test/fixtures/specs/invalid/<name>.yaml produces exactly the
- * diagnostics in <name>.expected (one formatted line each). UPDATE_GOLDEN=1 rewrites the goldens.
+ * diagnostics in <name>.expected (one formatted line each). A test run only compares; `npm run golden:update`
+ * rewrites them (test/helpers/golden.ts).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { formatDiagnostic, loadSpecText } from '../../../src/spec/index.ts';
+import { expectGolden } from '../../helpers/golden.ts';
 
 const dir = fileURLToPath(new URL('../../fixtures/specs/invalid/', import.meta.url));
 const fixtures = readdirSync(dir)
   .filter((f) => f.endsWith('.yaml'))
   .sort();
-const update = process.env['UPDATE_GOLDEN'] === '1';
 const options = { defaultUser: 'tester', homeDir: '/home/tester' };
 
 describe('invalid spec fixtures', () => {
@@ -22,16 +23,11 @@ describe('invalid spec fixtures', () => {
   });
 
   for (const name of fixtures) {
-    test(name, () => {
+    test(name, async () => {
       const text = readFileSync(join(dir, name), 'utf8');
       const result = loadSpecText(text, name, options);
       const actual = result.diagnostics.map(formatDiagnostic).join('\n') + '\n';
-      const goldenPath = join(dir, name.replace(/\.yaml$/, '.expected'));
-      if (update || !existsSync(goldenPath)) {
-        assert.ok(update, `missing golden ${goldenPath}; run with UPDATE_GOLDEN=1`);
-        writeFileSync(goldenPath, actual);
-      }
-      assert.equal(actual, readFileSync(goldenPath, 'utf8'));
+      await expectGolden(name.replace(/\.yaml$/, '.expected'), actual, { root: dir });
       assert.equal(result.spec, undefined, 'a spec with errors must not resolve');
       assert.ok(result.diagnostics.some((d) => d.severity === 'error'));
       for (const d of result.diagnostics) {

@@ -48,6 +48,8 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * empty or partial file is re-read a few times before it is reported unreadable.
  */
 export async function readLock(file: string): Promise<ReadResult> {
+  const odd = await notARegularFile(file);
+  if (odd) return odd;
   let last: ReadResult = { kind: 'none' };
   for (let attempt = 0; attempt < 5; attempt++) {
     let text: string;
@@ -62,6 +64,27 @@ export async function readLock(file: string): Promise<ReadResult> {
     await sleep(20);
   }
   return last;
+}
+
+/**
+ * A lock path that is a symbolic link (dangling or not) or not a regular file is no lock colo made:
+ * the exclusive create fails on it and reading through it would say "none", so the retry loop would
+ * spin forever. It is reported unreadable instead: held by nobody colo knows, cleared by force-unlock.
+ */
+async function notARegularFile(file: string): Promise<ReadResult | undefined> {
+  let st;
+  try {
+    st = await fs.lstat(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
+    throw err;
+  }
+  if (st.isSymbolicLink()) {
+    const target = await fs.readlink(file).catch(() => '?');
+    return { kind: 'unreadable', detail: `it is a symbolic link (to ${target}), which colo never creates` };
+  }
+  if (!st.isFile()) return { kind: 'unreadable', detail: 'it is not a regular file' };
+  return undefined;
 }
 
 export function readLockSync(file: string): ReadResult {

@@ -76,7 +76,7 @@ describe('QmpClient handshake', () => {
     });
   });
 
-  test('an event before the greeting (QEMU 7.2 sends one to a client that connects mid-checkpoint) is skipped', async () => {
+  test('an event before the greeting (QEMU 7.2 can send one mid-checkpoint) is skipped', async () => {
     const peer = new FakeQmpPeer();
     const p = QmpClient.connect(peer.stream, { timeoutMs: 1000 });
     peer.event('STOP');

@@ -340,6 +340,26 @@ describe('stale and odd locks', () => {
     await assert.rejects(forceUnlock(sp, 'x'), /cannot be matched against id x: it is empty/);
   });
 
+  test(
+    'a dangling symlink at the lock path is refused at once, or after --lock-timeout, never spun on',
+    {
+      timeout: 20_000, // the old code spun here forever
+    },
+    async () => {
+      const sp = freshState();
+      await fs.mkdir(path.dirname(sp), { recursive: true, mode: 0o700 });
+      await fs.symlink(path.join(root, 'nowhere', 'lock'), lockPathFor(sp));
+      const refused = (err: unknown) => {
+        assert.ok(err instanceof LockError);
+        assert.match(err.message, /exists but it is a symbolic link \(to .*nowhere\/lock\), which colo never creates/);
+        return true;
+      };
+      await assert.rejects(acquireLock(sp, 'apply'), refused);
+      await assert.rejects(acquireLock(sp, 'apply', { timeoutMs: 300, initialDelayMs: 50 }), refused);
+      await assert.rejects(fs.stat(path.join(root, 'nowhere')), /ENOENT/, 'nothing created through the link');
+    },
+  );
+
   test("formatLockInfo uses Terraform's aligned layout", () => {
     const text = formatLockInfo(lockInfo({}, '/s/state.json'));
     assert.equal(

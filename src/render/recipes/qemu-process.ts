@@ -22,15 +22,15 @@ export const STOP_SCRIPT = [
   'pf="$1"; grace="$2"; name="$3"; shift 3',
   // a zombie (exited, not yet reaped) counts as gone
   PID_RUNNING_FN,
-  // $1 = pid: its argv (NUL-separated in /proc) has "-pidfile" "$pf", or "-name" "$name" and a "-pidfile"
+  // $1 = pid: its argv (NUL-separated in /proc) has "-pidfile" "$pf". Not the -name alone: on one machine
+  // (the lab, or two colo hosts sharing a kernel) the other host's QEMU of the same VM carries it too.
   'ours() { [ "$1" != "$$" ] && [ -r "/proc/$1/cmdline" ] && tr "\\0" "\\n" < "/proc/$1/cmdline" 2>/dev/null |' +
-    ' PF="$pf" N="$name" awk \'p == "-pidfile" && $0 == ENVIRON["PF"] { f = 1 } p == "-name" && $0 == ENVIRON["N"]' +
-    ' { n = 1 } $0 == "-pidfile" { q = 1 } { p = $0 } END { exit !(f || (n && q)) }\'; }',
+    ' PF="$pf" awk \'p == "-pidfile" && $0 == ENVIRON["PF"] { f = 1 } { p = $0 } END { exit !f }\'; }',
   'pids=""',
   'add() { case " $pids " in *" $1 "*) ;; *) pids="$pids $1" ;; esac; }',
   'if [ -r "$pf" ]; then pid=$(tr -dc 0-9 < "$pf"); [ -n "$pid" ] && ours "$pid" && add "$pid"; fi',
-  // candidates: processes with an argument equal to the pid file or the name (one grep), then the exact check
-  'for c in $(grep -lzxF -e "$pf" -e "$name" /proc/[0-9]*/cmdline 2>/dev/null); do',
+  // candidates: processes with an argument equal to the pid file (one grep), then the exact check
+  'for c in $(grep -lzxF -e "$pf" /proc/[0-9]*/cmdline 2>/dev/null); do',
   '  p=${c#/proc/}; p=${p%/cmdline}; ours "$p" && running "$p" && add "$p"',
   'done',
   'alive() { for p in $pids; do running "$p" && return 0; done; return 1; }',

@@ -59,12 +59,21 @@ describe('the stop script identifies the QEMU by what colo gave it', () => {
     return vmPaths(spec, onlyVm(spec), 'a').pidFile;
   }
 
-  test('no pid file, but a process carries -name lab and a -pidfile elsewhere (workDir changed): killed', async () => {
-    const fake = fakeQemu(['-name', 'lab', '-pidfile', '/srv/old-colo/lab/qemu.pid']);
+  test('no pid file, but a process carries our -pidfile (the file was removed by a tmp cleaner): killed', async () => {
+    const fake = fakeQemu(['-name', 'lab', '-pidfile', pidFile()]);
     await new Promise((r) => setTimeout(r, 100));
     const res = runStop();
     assert.equal(await exited(fake, 3000), true, `the fake QEMU still runs after the stop said: ${res.stdout}`);
     assert.match(res.stdout, /gone/);
+  });
+
+  test("the same VM's QEMU of another host on this machine (same -name, its own -pidfile) is left alone", async () => {
+    const other = fakeQemu(['-name', 'lab', '-pidfile', '/srv/other-host/lab/qemu.pid']);
+    await new Promise((r) => setTimeout(r, 100));
+    const res = runStop();
+    assert.match(res.stdout, /gone/);
+    assert.equal(await exited(other, 300), false, 'the stop on one host killed the QEMU of the other');
+    other.kill('SIGKILL');
   });
 
   test('a pid file naming another process, and our QEMU (its -pidfile is ours) runs: killed', async () => {

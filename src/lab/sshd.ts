@@ -11,7 +11,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from '../files/atomic-write.ts';
-import { pidRunning } from '../transport/pid.ts';
+import { waitPidsGone } from '../transport/pid.ts';
 
 const execFileP = promisify(execFile);
 
@@ -104,16 +104,6 @@ function childPids(pid: number): number[] {
   return out;
 }
 
-async function waitGone(pids: number[], ms: number): Promise<number[]> {
-  const end = Date.now() + ms;
-  let left = pids.filter(pidRunning);
-  while (left.length > 0 && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 50));
-    left = left.filter(pidRunning);
-  }
-  return left;
-}
-
 /** Stop the sshd whose pid is in pidFile, and its per-connection children; waits until they are gone. */
 export async function stopSshd(pidFile: string): Promise<void> {
   let pid: number;
@@ -131,7 +121,7 @@ export async function stopSshd(pidFile: string): Promise<void> {
       /* gone */
     }
   }
-  const left = await waitGone(pids, 5000);
+  const left = await waitPidsGone(pids, 5000);
   for (const p of left) {
     try {
       process.kill(p, 'SIGKILL');
@@ -139,7 +129,7 @@ export async function stopSshd(pidFile: string): Promise<void> {
       /* gone */
     }
   }
-  await waitGone(left, 2000);
+  await waitPidsGone(left, 2000);
 }
 
 /** Number of TCP connections sshd accepted, from its log ("Connection from A port P on B port Q"). */

@@ -22,3 +22,14 @@ export function pidRunning(pid: number): boolean {
     return false;
   }
 }
+
+/** Waits until none of `pids` runs or `ms` have passed, checking every `everyMs`; returns those still running. */
+export async function waitPidsGone(pids: readonly number[], ms: number, everyMs = 50): Promise<number[]> {
+  const end = Date.now() + ms;
+  let left = pids.filter(pidRunning);
+  while (left.length > 0 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    left = left.filter(pidRunning);
+  }
+  return left;
+}

@@ -136,31 +136,14 @@ describe('netns lab', { skip }, () => {
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     await new Promise<void>((res) => server.stdout.once('data', () => res()));
-    const reach = await colo([
-      'lab',
-      'exec',
-      'alpha',
-      '--dir',
-      dir,
-      '--',
-      'node',
-      '-e',
-      TCP_CLIENT(beta.replicationAddress),
-    ]);
+    /** A TCP connect from a lab namespace to beta's replication address (node, no ping installed). */
+    const tcpFrom = (ns: string) =>
+      colo(['lab', 'exec', ns, '--dir', dir, '--', 'node', '-e', TCP_CLIENT(beta.replicationAddress)]);
+    const reach = await tcpFrom('alpha');
     assert.equal(reach.code, 0, reach.stderr);
     assert.equal(reach.stdout, 'hello\n');
     // The LAN and the replication network are separate: the client cannot reach beta's replication address.
-    const cross = await colo([
-      'lab',
-      'exec',
-      'client',
-      '--dir',
-      dir,
-      '--',
-      'node',
-      '-e',
-      TCP_CLIENT(beta.replicationAddress),
-    ]);
+    const cross = await tcpFrom('client');
     assert.notEqual(cross.code, 0);
 
     const down = await colo(['lab', 'down', '--dir', dir]);

@@ -5,7 +5,7 @@
  * done, and reports the rest.
  */
 import { execFile } from 'node:child_process';
-import { pidRunning } from '../../transport/pid.ts';
+import { waitPidsGone } from '../../transport/pid.ts';
 import type { NetStep } from './topology.ts';
 
 export interface ArgvResult {
@@ -83,13 +83,7 @@ async function killAll(pids: number[], waitMs: number): Promise<number[]> {
       /* gone */
     }
   }
-  const end = Date.now() + waitMs;
-  let left = pids.filter(pidRunning);
-  while (left.length > 0 && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 25));
-    left = left.filter(pidRunning);
-  }
-  return left;
+  return waitPidsGone(pids, waitMs, 25);
 }
 
 export interface TeardownResult {

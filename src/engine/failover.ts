@@ -18,6 +18,7 @@ import { decideFailover, stateAfterFailover, type FailoverTarget } from '../plan
 import { leaveColoOnPrimary, promoteSecondary, verifySurvivor } from './steps/failover-qmp.ts';
 import { stopVmQemu } from './steps/stop-qemu.ts';
 import { fenceEachHostOnce, type FenceOnce, type RunFence } from './fence.ts';
+import type { AfterStepHook } from './after-step-hook.ts';
 
 export { FailoverRefused, type FailoverTarget } from '../plan/failover-decision.ts';
 
@@ -31,6 +32,8 @@ export interface FailoverOptions {
   /** Runs a host's fence command (argv) on this machine; resolves to the exit code. */
   runFence?: RunFence;
   progress?: (vm: string, message: string) => void;
+  /** A test hook run after the fence and after the promotion (src/engine/after-step-hook.ts). */
+  afterStep?: AfterStepHook;
 }
 
 export type Fencing = 'stopped-over-ssh' | 'fence-command' | 'operator' | 'not-needed';
@@ -106,6 +109,11 @@ export async function failoverVm(
     fencing = await fenceOnce(d.loser, d.fence.why);
   }
   const fenceMs = Math.round(performance.now() - tFence);
+  await opts.afterStep?.({
+    step: 'fence',
+    host: d.loser,
+    address: `vm.${vm.name}.${d.to === 'secondary' ? 'primary' : 'secondary'}`,
+  });
 
   const tQmp = performance.now();
   const qmp = await session.qmp(d.survivor, vm.name);
@@ -122,6 +130,7 @@ export async function failoverVm(
   const virtioDisabled = await verifySurvivor(qmp, vm, d.survivor, d.to);
   const verifyMs = Math.round(performance.now() - tVerify);
   const totalMs = Math.round(performance.now() - t0) + connectMs;
+  await opts.afterStep?.({ step: 'promote', host: d.survivor, address: `vm.${vm.name}.${d.to}` });
 
   const record = {
     at: (opts.now ?? (() => new Date()))().toISOString(),

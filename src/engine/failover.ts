@@ -109,11 +109,8 @@ export async function failoverVm(
     fencing = await fenceOnce(d.loser, d.fence.why);
   }
   const fenceMs = Math.round(performance.now() - tFence);
-  await opts.afterStep?.({
-    step: 'fence',
-    host: d.loser,
-    address: `vm.${vm.name}.${d.to === 'secondary' ? 'primary' : 'secondary'}`,
-  });
+  const loserRole = d.to === 'secondary' ? 'primary' : 'secondary';
+  await opts.afterStep?.({ step: 'fence', host: d.loser, address: `vm.${vm.name}.${loserRole}` });
 
   const tQmp = performance.now();
   const qmp = await session.qmp(d.survivor, vm.name);

@@ -8,7 +8,8 @@
  * a file or symlink planted at any name beside the target is never followed, truncated or removed.
  *
  * The files edge (src/files): the state file (and its backup), saved plans, the local transport and
- * the lab (lab.json, its spec) all write through it; the state lock is created with createFileAtomic. Remote writes go through the transport (WRITE_SCRIPT).
+ * the lab (lab.json, its spec) all write through it; the state lock is created with createFileAtomic.
+ * Remote writes go through the transport (WRITE_SCRIPT).
  */
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';

@@ -37,10 +37,15 @@ export function checkSharedMachinePorts(ctx: CheckContext, r: Reporter): void {
       const [mine, theirs] = me.path ? [me, clash] : [clash, me];
       const path = mine.path as SpecPath;
       const by = theirs.path ? `${formatPath(theirs.path)} (line ${r.lineOf(theirs.path, 'value')})` : theirs.what;
+      const text =
+        theirs.path && formatPath(theirs.path) === formatPath(path)
+          ? `both QEMUs bind ${protocol} port ${port} at ${mine.address}`
+          : `${protocol} port ${port} at ${mine.address} clashes with ${by} at ${theirs.address}`;
+      const [a, b] = [mine.host, theirs.host].sort();
       r.error(
         path,
-        `${formatPath(path)}: ${protocol} port ${port} at ${mine.address} clashes with ${by} at ${theirs.address}: ` +
-          `hosts ${mine.host} and ${theirs.host} are one machine (${machineOf(host)}); choose another port or address`,
+        `${formatPath(path)}: ${text}, and hosts ${a} and ${b} are one machine (${machineOf(host)}); choose ` +
+          `another port or address`,
       );
       return;
     }

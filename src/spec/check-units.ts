@@ -53,7 +53,7 @@ function vmUnits(r: Reporter, at: SpecPath, vm: RawVm): void {
     else if (size.value % 512 !== 0)
       r.error(path, `${formatPath(path)}: ${size.value} bytes is not a multiple of 512 (the disk sector size)`);
     else if (typeof disk.size === 'number' && size.value < MiB)
-      r.error(path, `${formatPath(path)}: ${bareBytes(disk.size, 'a disk of')}`);
+      r.error(path, `${formatPath(path)}: ${bareBytes(disk.size, 'a disk of', '')}`);
   });
 }
 
@@ -90,7 +90,7 @@ function checkpoint(r: Reporter, at: SpecPath, c: RawCheckpoint | undefined): vo
     if (!size.ok) r.error(path, `${formatPath(path)}: ${size.error}`);
     else if (size.value <= 0) r.error(path, `${formatPath(path)}: must be greater than 0`);
     else if (typeof c.maxBandwidth === 'number' && size.value < MiB)
-      r.error(path, `${formatPath(path)}: ${bareBytes(c.maxBandwidth, 'a bandwidth of')} per second`);
+      r.error(path, `${formatPath(path)}: ${bareBytes(c.maxBandwidth, 'a bandwidth of', ' per second')}`);
   }
 }
 
@@ -100,8 +100,8 @@ function withUnit(bytes: number): string {
   return /[A-Z]$/.test(s) ? s : `${s}B`;
 }
 
-function bareBytes(n: number, what: string): string {
-  return `a bare number is bytes: ${n} is ${what} ${n} bytes; write "${n}M" or "${n}G" if you meant that`;
+function bareBytes(n: number, what: string, per: string): string {
+  return `a bare number is bytes: ${n} is ${what} ${n} bytes${per}; write "${n}M" or "${n}G" if you meant that`;
 }
 
 /** A duration longer than 0 and at most `max` ms; a bare number that is surely not milliseconds. */

@@ -74,19 +74,23 @@ class PortClaims {
 
   claim(hosts: readonly string[], c: NewClaim): void {
     const key = c.protocol === 'udp' ? c.port + UDP : c.port;
-    const clashes = new Map<Claim, string[]>();
+    const clashes = new Map<string, string[]>(); // who holds it -> on which hosts
     for (const host of hosts) {
       const existing = this.used(host).get(key);
       if (!existing) this.used(host).set(key, c);
-      else if (!bindsElsewhere(c, existing)) clashes.set(existing, [...(clashes.get(existing) ?? []), host]);
+      else if (c.path && !bindsElsewhere(c, existing)) {
+        const by = existing.path
+          ? `${formatPath(existing.path)} (line ${this.#r.lineOf(existing.path, 'value')})`
+          : existing.label();
+        const holder = existing.sshdAddress !== undefined ? `the sshd, ${by}` : by;
+        clashes.set(holder, [...(clashes.get(holder) ?? []), host]);
+      }
     }
     if (!c.path) return;
-    for (const [other, onHosts] of clashes) {
+    for (const [holder, onHosts] of clashes) {
       const hostWord = onHosts.length === 1 ? `host ${onHosts[0]}` : `hosts ${onHosts.join(' and ')}`;
-      const by = other.path ? `${formatPath(other.path)} (line ${this.#r.lineOf(other.path, 'value')})` : other.label();
       const proto = c.protocol === 'udp' ? 'udp port' : 'port';
-      const sshd = other.sshdAddress !== undefined ? 'its sshd, ' : '';
-      this.#r.error(c.path, `${proto} ${c.port} is already used on ${hostWord} by ${sshd}${by}`);
+      this.#r.error(c.path, `${formatPath(c.path)}: ${proto} ${c.port} is already used on ${hostWord} by ${holder}`);
     }
   }
 }

@@ -11,8 +11,8 @@ export const MAX_SPEC_BYTES = 8 * 1024 * 1024;
 /** The schema nests 8 levels (vms.web.netdevs[0].hostForwards[0].hostPort); the rest is margin. */
 export const MAX_YAML_DEPTH = 64;
 
-export function sizeProblem(text: string): string | undefined {
-  const bytes = Buffer.byteLength(text);
+/** The message for a spec of `bytes` bytes when that is over the limit. */
+export function sizeProblem(bytes: number): string | undefined {
   if (bytes <= MAX_SPEC_BYTES) return undefined;
   return (
     `the spec is ${bytes} bytes, over the limit of ${MAX_SPEC_BYTES} bytes (8 MiB); split it, or share ` +

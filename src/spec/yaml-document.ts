@@ -187,7 +187,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   const diag = (pos: Position, message: string, severity: Diagnostic['severity'] = 'error'): void => {
     diagnostics.push({ severity, file, line: pos.line, col: pos.col, message });
   };
-  const tooBig = sizeProblem(text);
+  const tooBig = sizeProblem(Buffer.byteLength(text));
   if (tooBig !== undefined) {
     diagnostics.push({ severity: 'error', file, line: 0, col: 0, message: tooBig });
     return { data: undefined, locator: new Locator(new Document(), new LineCounter()), diagnostics, fatal: true };

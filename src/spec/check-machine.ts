@@ -1,7 +1,7 @@
 /**
  * The VM's hardware against what QEMU's x86 emulator takes: a known machine type, vCPUs within
  * the board's limit, a CPU model the accelerator can run, room for its IDE disks, a NIC model that
- * exists and fits a PC, a kernel command line Linux accepts. Only for VMs whose hosts all run
+ * exists and fits a PC, a kernel command line Linux reads whole. Only for VMs whose hosts all run
  * qemu-system-x86_64 (or -i386): another emulator has other boards.
  */
 import type { CheckContext, CheckVm } from './check-context.ts';
@@ -89,7 +89,7 @@ function checkIde(vm: CheckVm, r: Reporter): void {
     r.error(
       path,
       `${formatPath(path)}: disk ${count} on IDE, but machine type ${vm.spec.machine.type} has room for ` +
-        `${limit} IDE disks; use interface: virtio or scsi for the others`,
+        `${limit} IDE disk${limit === 1 ? '' : 's'} (one IDE bus); use interface: virtio or scsi for the others`,
     );
   });
 }
@@ -128,6 +128,7 @@ function checkAppend(vm: CheckVm, r: Reporter): void {
   const path = vmSetting(r, vm.name, ['boot', 'append']) ?? ['vms', vm.name];
   r.error(
     path,
-    `${formatPath(path)}: the kernel command line is ${bytes} bytes; x86 Linux takes at most ${X86_CMDLINE_MAX}`,
+    `${formatPath(path)}: the kernel command line is ${bytes} bytes; x86 Linux reads at most ${X86_CMDLINE_MAX} ` +
+      '(QEMU passes it whole, the guest cuts off the rest)',
   );
 }

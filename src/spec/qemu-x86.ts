@@ -44,10 +44,14 @@ export function maxCpus(type: string): number | undefined {
   }
 }
 
-/** IDE disks a board has room for: two buses of two on i440fx, six AHCI ports on q35. */
+/**
+ * IDE disks colo's command line has room for. It writes `-device ide-hd` without `bus=`, and QEMU
+ * 7.2 then puts every one on the board's first IDE bus: two units on i440fx ("IDE unit 1 is in
+ * use" for a third), one AHCI port on q35 ("bus supports only 1 units" for a second).
+ */
 export function maxIdeDisks(type: string): number | undefined {
   const board = boardOf(type);
-  return board === 'i440fx' ? 4 : board === 'q35' ? 6 : undefined;
+  return board === 'i440fx' ? 2 : board === 'q35' ? 1 : undefined;
 }
 
 /** NIC models of QEMU's x86 emulator that take a netdev on a PC board (ISA and PCI). */
@@ -89,5 +93,8 @@ export const UNUSABLE_NIC_MODELS: Readonly<Record<string, string>> = {
   'usb-net': 'needs a USB controller, which colo does not add (-nodefaults): write virtio-net-pci or e1000',
 };
 
-/** Longest kernel command line of x86 Linux (COMMAND_LINE_SIZE 2048, with the final NUL). */
+/**
+ * Longest kernel command line x86 Linux reads (COMMAND_LINE_SIZE 2048 with the NUL): QEMU 7.2 passes
+ * a longer -append whole, and the guest silently drops the rest.
+ */
 export const X86_CMDLINE_MAX = 2047;

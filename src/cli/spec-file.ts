@@ -2,10 +2,10 @@
  * The spec's edge: reads the file and looks up the user and home directory that src/spec (pure)
  * takes as inputs, then loads it with `loadSpecText`.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
-import { loadSpecText } from '../spec/index.ts';
+import { MAX_SPEC_BYTES, loadSpecText, sizeProblem } from '../spec/index.ts';
 import type { LoadOptions, LoadResult } from '../spec/index.ts';
 
 /** The SSH user when the spec names none: the user running colo. */
@@ -24,6 +24,12 @@ export function currentUser(): string {
 export async function loadSpecFile(file: string, options: Partial<LoadOptions> = {}): Promise<LoadResult> {
   let text: string;
   try {
+    // A file over the limit is refused unread (a multi-GB file would not even fit in a string).
+    const { size } = await stat(file);
+    if (size > MAX_SPEC_BYTES) {
+      const message = sizeProblem(size) as string;
+      return { diagnostics: [{ severity: 'error', file, line: 0, col: 0, message }] };
+    }
     text = await readFile(file, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

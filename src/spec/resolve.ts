@@ -8,6 +8,7 @@ import { assignMacs } from './assign-macs.ts';
 import { checkSocketPaths } from './check-socket-paths.ts';
 import { mergeHost, mergeVm } from './defaults-merge.ts';
 import { allocatePorts } from './port-allocation.ts';
+import type { SshdPort } from './port-allocation.ts';
 import { portRequest } from './port-request.ts';
 import type { RawSpec, RawVm } from './raw-spec.ts';
 import type { Reporter } from './reporter.ts';
@@ -30,6 +31,7 @@ export function resolveSpec(raw: RawSpec, absoluteFile: string, r: Reporter, opt
   const ports = allocatePorts(
     merged.map(({ name, vm }) => portRequest(name, vm, hosts, raw)),
     r,
+    sshdPorts(hosts, r),
   );
 
   const vms: VmSpec[] = merged.map(({ name, vm }) => {
@@ -39,4 +41,16 @@ export function resolveSpec(raw: RawSpec, absoluteFile: string, r: Reporter, opt
   });
 
   return { file: absoluteFile, hosts, vms };
+}
+
+/** Each SSH host's sshd port, reserved on that host before any VM's ports. */
+function sshdPorts(hosts: Record<string, HostSpec>, r: Reporter): SshdPort[] {
+  return Object.values(hosts).flatMap((h) => {
+    if (!h.ssh) return [];
+    const path = [
+      ['hosts', h.name, 'ssh', 'port'],
+      ['defaults', 'host', 'ssh', 'port'],
+    ].find((p) => r.written(p));
+    return [{ host: h.name, port: h.ssh.port, address: h.ssh.address, ...(path ? { path } : {}) }];
+  });
 }

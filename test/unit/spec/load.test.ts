@@ -236,21 +236,21 @@ describe('robustness', () => {
     });
   }
 
-  test('two hosts with one replication address: a warning, the spec still loads', () => {
+  test('two hosts with one replication address: an error at the second', () => {
     const { spec, diagnostics } = loadSpecText(
       `apiVersion: colo/v1
 hosts:
-  a: { ssh: { address: h1 }, replicationAddress: 10.0.0.1 }
-  b: { ssh: { address: h2 }, replicationAddress: 10.0.0.1 }
+  a: { ssh: { address: h1 }, replicationAddress: 198.18.0.1 }
+  b: { ssh: { address: h2 }, replicationAddress: 198.18.0.1 }
 vms: { v: { primary: a, secondary: b, disks: [{ image: /v }] } }
 `,
       'w.yaml',
       SPEC_ENV,
     );
-    assert.ok(spec);
+    assert.equal(spec, undefined);
     assert.deepEqual(diagnostics.map(formatDiagnostic), [
-      'w.yaml:4:50: warning: hosts a and b have the same replication address 10.0.0.1; their QEMUs would ' +
-        'compete for the same ports',
+      'w.yaml:4:50: hosts.b.replicationAddress: 198.18.0.1 is already the replication address of host a; their ' +
+        'QEMUs would compete for the same ports: give each host its own replicationAddress',
     ]);
   });
 

@@ -22,6 +22,9 @@ import type { AfterStepHook } from './after-step-hook.ts';
 
 export { FailoverRefused, type FailoverTarget } from '../plan/failover-decision.ts';
 
+/** The steps of a failover, in order, as src/render/recipes/vm-recipes.ts names them (and the test hook). */
+export const FAILOVER_STEPS = ['fence', 'promote'] as const;
+
 export interface FailoverOptions {
   to: FailoverTarget;
   /** Hosts the operator confirms are powered off / cannot run the VM. */
@@ -110,7 +113,7 @@ export async function failoverVm(
   }
   const fenceMs = Math.round(performance.now() - tFence);
   const loserRole = d.to === 'secondary' ? 'primary' : 'secondary';
-  await opts.afterStep?.({ step: 'fence', host: d.loser, address: `vm.${vm.name}.${loserRole}` });
+  await opts.afterStep?.({ step: FAILOVER_STEPS[0], host: d.loser, address: `vm.${vm.name}.${loserRole}` });
 
   const tQmp = performance.now();
   const qmp = await session.qmp(d.survivor, vm.name);
@@ -127,7 +130,7 @@ export async function failoverVm(
   const virtioDisabled = await verifySurvivor(qmp, vm, d.survivor, d.to);
   const verifyMs = Math.round(performance.now() - tVerify);
   const totalMs = Math.round(performance.now() - t0) + connectMs;
-  await opts.afterStep?.({ step: 'promote', host: d.survivor, address: `vm.${vm.name}.${d.to}` });
+  await opts.afterStep?.({ step: FAILOVER_STEPS[1], host: d.survivor, address: `vm.${vm.name}.${d.to}` });
 
   const record = {
     at: (opts.now ?? (() => new Date()))().toISOString(),

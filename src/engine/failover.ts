@@ -70,6 +70,8 @@ export type FailoverResult =
       timings: FailoverTimings;
       /** When the earlier failover happened, when the state recorded it. */
       failedOverAt: string | null;
+      /** The state had not recorded that failover (its write was lost); this run recorded it. */
+      recordedNow?: true;
     };
 
 export async function failoverVm(
@@ -84,22 +86,7 @@ export async function failoverVm(
 ): Promise<{ result: FailoverResult; vmState: VmState }> {
   const t0 = performance.now();
   const d = decideFailover(vm, state, obs, opts);
-  if (d.action === 'none') {
-    const timings = { connectMs, fenceMs: 0, qmpMs: 0, verifyMs: 0, totalMs: 0 };
-    const { survivor, fenced, failedOverAt } = d;
-    return {
-      result: {
-        vm: vm.name,
-        outcome: 'already-failed-over',
-        survivor,
-        fenced,
-        fencing: 'not-needed',
-        timings,
-        failedOverAt,
-      },
-      vmState: d.vmState,
-    };
-  }
+  if (d.action === 'none') return alreadyFailedOver(d, connectMs, opts.now ?? (() => new Date()));
   const log = (m: string) => opts.progress?.(vm.name, m);
 
   const tFence = performance.now();
@@ -152,6 +139,40 @@ export async function failoverVm(
   };
 }
 
+/**
+ * Nothing to promote: the VM already runs alone on the survivor. When the state never recorded that
+ * failover (its write was lost), the new roles are recorded now, `at` being the time colo found it.
+ */
+function alreadyFailedOver(
+  d: Extract<ReturnType<typeof decideFailover>, { action: 'none' }>,
+  connectMs: number,
+  now: () => Date,
+): { result: FailoverResult; vmState: VmState } {
+  const timings = { connectMs, fenceMs: 0, qmpMs: 0, verifyMs: 0, totalMs: 0 };
+  const { survivor, fenced, failedOverAt } = d;
+  const vmState = d.unrecorded
+    ? stateAfterFailover(
+        d.vmState,
+        'secondary',
+        { survivor, loser: fenced },
+        { at: now().toISOString(), from: fenced, to: survivor, durationMs: 0 },
+      )
+    : d.vmState;
+  return {
+    result: {
+      vm: d.vm,
+      outcome: 'already-failed-over',
+      survivor,
+      fenced,
+      fencing: 'not-needed',
+      timings,
+      failedOverAt,
+      ...(d.unrecorded ? { recordedNow: true as const } : {}),
+    },
+    vmState,
+  };
+}
+
 /** `list` sorted by the position of each entry's VM in `vms` (stable; VMs not in `vms` last). */
 export function inVmOrder<T extends { vm: string }>(vms: Pick<VmSpec, 'name'>[], list: T[]): T[] {
   const order = new Map(vms.map((vm, i) => [vm.name, i]));
@@ -186,7 +207,7 @@ export async function failoverVms(
       try {
         const r = await failoverVm(session, spec, vm, state, obs, opts, fenceOnce, connectMs);
         results.push(r.result);
-        if (r.result.outcome === 'promoted') states[vm.name] = r.vmState;
+        if (r.result.outcome === 'promoted' || r.result.recordedNow) states[vm.name] = r.vmState;
       } catch (err) {
         errors.push({ vm: vm.name, error: err as Error });
       }

@@ -82,10 +82,12 @@ describe(
     });
     after(async () => {
       const applicable = figures.filter((f) => f.applicable);
+      const refused = applicable.filter((f) => f.refused).length;
       const line =
         `fault matrix (${FULL ? 'full' : `sample, COLO_FAULT_SEED=${SEED}`}): ${applicable.length + failed.length} ` +
-        `step x fault cases ran, ${applicable.filter((f) => f.converged).length} converged, ${failed.length} failed` +
-        `; ${figures.length - applicable.length} not applicable (nothing for the fault to act on)`;
+        `step x fault cases ran, ${applicable.filter((f) => f.converged).length} converged, ${refused} refused by ` +
+        `design (both QEMUs lost), ${failed.length} failed; ${figures.length - applicable.length} not applicable ` +
+        `(nothing for the fault to act on, or the step not planned)`;
       process.stdout.write(`# ${line}\n${failed.map((f) => `#   FAILED ${f}\n`).join('')}`);
       if (process.env.COLO_FAULT_REPORT)
         writeFileSync(
@@ -117,6 +119,22 @@ describe(
           await t.test(name, async (tt) => {
             if (!ready) await flow.setup(lab);
             ready = false;
+            const planned = await flow.steps(lab);
+            if (!planned.some((s) => s.step === c.step.step && s.n === c.step.n)) {
+              const now = planned.map((s) => `${s.step}:${s.n}`).join(' ');
+              tt.diagnostic(`${flow.name}: ${name}: not planned after this setup (planned: ${now})`);
+              figures.push({
+                flow: flow.name,
+                step: `${c.step.step}:${c.step.n}`,
+                host: c.step.host,
+                fault: c.fault,
+                applicable: false,
+                converged: false,
+                note: `not planned after this setup (planned: ${now})`,
+                ms: 0,
+              });
+              return;
+            }
             try {
               figures.push(await runFaultCase(tt, lab, mount!, flow, c.step, c.fault));
             } catch (e) {

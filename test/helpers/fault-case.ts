@@ -157,7 +157,7 @@ export async function runFaultCase(
   return {
     flow: flow.name,
     step: `${step.step}:${step.n}`,
-    host: step.host,
+    host: run.fired?.host ?? null,
     fault,
     applicable: run.applicable,
     converged: !refused,

@@ -5,6 +5,8 @@
  * from FAILOVER_STEPS, so a new step in any of them becomes a case without editing the test.
  */
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { FAILOVER_STEPS } from '../../src/engine/failover.ts';
 import { colo, editSpec, eventually, type TestLab } from './lab.ts';
 import type { LabHost } from './pair-truth.ts';
@@ -74,8 +76,12 @@ const apply = (lab: TestLab) => ['apply', '-f', lab.spec, '--auto-approve'];
 
 export const FLOWS: FaultFlow[] = [
   {
+    // from nothing: destroyed, and the hosts' work directories gone too, so that host-prepare runs
     name: 'create',
-    setup: async (lab) => void (await ok(['destroy', '-f', lab.spec, '--auto-approve'])),
+    setup: async (lab) => {
+      await ok(['destroy', '-f', lab.spec, '--auto-approve']);
+      for (const h of ['alpha', 'beta']) await rm(path.join(lab.dir, 'hosts', h), { recursive: true, force: true });
+    },
     args: apply,
     steps: (lab) => planned(lab),
   },

@@ -29,12 +29,17 @@ const PAUSED = /colo test hook: paused after [a-z-]+:\d+ \(\S+(?: on (\S+))?\), 
 
 /** The tmpfs of the lab's state directory (`<lab>/.colo`): mounted small so that it can be filled. */
 export class StateMount {
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    /** False when not root: a plain directory, and the state-full / state-ro faults cannot run. */
+    readonly mounted: boolean,
+  ) {}
   static mount(lab: TestLab): StateMount {
     const dir = path.join(lab.dir, '.colo');
-    execFileSync('mkdir', ['-p', dir]);
+    execFileSync('mkdir', ['-p', '-m', '0700', dir]);
+    if (process.getuid?.() !== 0) return new StateMount(dir, false);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k,mode=0700', 'colo-faults-state', dir]);
-    return new StateMount(dir);
+    return new StateMount(dir, true);
   }
   get statePath(): string {
     return path.join(this.dir, 'state.json');
@@ -63,10 +68,12 @@ export class StateMount {
   }
   /** Undoes fill() and readOnly(true). */
   restore(): void {
+    if (!this.mounted) return;
     this.readOnly(false);
     rmSync(path.join(this.dir, 'filler'), { force: true });
   }
   unmount(): void {
+    if (!this.mounted) return;
     try {
       execFileSync('umount', [this.dir]);
     } catch {

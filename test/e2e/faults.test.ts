@@ -7,7 +7,7 @@
  * apply converges to COLO.
  *
  * The steps come from colo's own plans at run time (test/helpers/fault-flows.ts). `npm test` runs
- * a seeded sample (COLO_FAULT_SAMPLE cases, default 5; the seed is printed, COLO_FAULT_SEED
+ * a seeded sample (COLO_FAULT_SAMPLE cases, default 8; the seed is printed, COLO_FAULT_SEED
  * reproduces it); `npm run test:faults` (COLO_FAULT_MATRIX=full) runs every step x fault and checks
  * that every step kind of the step table ran in some flow.
  */
@@ -33,7 +33,7 @@ async function recover(lab: TestLab, mount: StateMount): Promise<void> {
 
 const FULL = process.env.COLO_FAULT_MATRIX === 'full';
 const SEED = Number(process.env.COLO_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const SAMPLE = Number(process.env.COLO_FAULT_SAMPLE ?? 5);
+const SAMPLE = Number(process.env.COLO_FAULT_SAMPLE ?? 8);
 
 /** mulberry32: a small seeded PRNG, so that a sample can be run again. */
 function seeded(seed: number): () => number {

@@ -60,6 +60,7 @@ export async function withSession<T>(spec: Spec, opts: HostOptions, fn: (session
 }
 
 export interface StateLockOptions extends Pick<AcquireOptions, 'timeoutMs' | 'onWait'> {
+  onReleaseError?: (message: string) => void;
   statePath: string;
   operation: LockOperation;
 }
@@ -83,6 +84,7 @@ export function stateLockFor(
               `to finish...\n`
           : 'Acquiring state lock. This may take a few moments...\n',
       ),
+    onReleaseError: (message) => process.stderr.write(`colo: ${message}\n`),
   };
 }
 

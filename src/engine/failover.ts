@@ -22,6 +22,9 @@ import type { AfterStepHook } from './after-step-hook.ts';
 
 export { FailoverRefused, type FailoverTarget } from '../plan/failover-decision.ts';
 
+/** The steps of a failover, in order, as src/render/recipes/vm-recipes.ts names them (and the test hook). */
+export const FAILOVER_STEPS = ['fence', 'promote'] as const;
+
 export interface FailoverOptions {
   to: FailoverTarget;
   /** Hosts the operator confirms are powered off / cannot run the VM. */
@@ -67,6 +70,8 @@ export type FailoverResult =
       timings: FailoverTimings;
       /** When the earlier failover happened, when the state recorded it. */
       failedOverAt: string | null;
+      /** The state had not recorded that failover (its write was lost); this run recorded it. */
+      recordedNow?: true;
     };
 
 export async function failoverVm(
@@ -81,22 +86,7 @@ export async function failoverVm(
 ): Promise<{ result: FailoverResult; vmState: VmState }> {
   const t0 = performance.now();
   const d = decideFailover(vm, state, obs, opts);
-  if (d.action === 'none') {
-    const timings = { connectMs, fenceMs: 0, qmpMs: 0, verifyMs: 0, totalMs: 0 };
-    const { survivor, fenced, failedOverAt } = d;
-    return {
-      result: {
-        vm: vm.name,
-        outcome: 'already-failed-over',
-        survivor,
-        fenced,
-        fencing: 'not-needed',
-        timings,
-        failedOverAt,
-      },
-      vmState: d.vmState,
-    };
-  }
+  if (d.action === 'none') return alreadyFailedOver(d, connectMs, opts.now ?? (() => new Date()));
   const log = (m: string) => opts.progress?.(vm.name, m);
 
   const tFence = performance.now();
@@ -110,7 +100,7 @@ export async function failoverVm(
   }
   const fenceMs = Math.round(performance.now() - tFence);
   const loserRole = d.to === 'secondary' ? 'primary' : 'secondary';
-  await opts.afterStep?.({ step: 'fence', host: d.loser, address: `vm.${vm.name}.${loserRole}` });
+  await opts.afterStep?.({ step: FAILOVER_STEPS[0], host: d.loser, address: `vm.${vm.name}.${loserRole}` });
 
   const tQmp = performance.now();
   const qmp = await session.qmp(d.survivor, vm.name);
@@ -127,7 +117,7 @@ export async function failoverVm(
   const virtioDisabled = await verifySurvivor(qmp, vm, d.survivor, d.to);
   const verifyMs = Math.round(performance.now() - tVerify);
   const totalMs = Math.round(performance.now() - t0) + connectMs;
-  await opts.afterStep?.({ step: 'promote', host: d.survivor, address: `vm.${vm.name}.${d.to}` });
+  await opts.afterStep?.({ step: FAILOVER_STEPS[1], host: d.survivor, address: `vm.${vm.name}.${d.to}` });
 
   const record = {
     at: (opts.now ?? (() => new Date()))().toISOString(),
@@ -146,6 +136,40 @@ export async function failoverVm(
       virtioDisabled,
     },
     vmState: stateAfterFailover(d.vmState, d.to, { survivor: d.survivor, loser: d.loser }, record),
+  };
+}
+
+/**
+ * Nothing to promote: the VM already runs alone on the survivor. When the state never recorded that
+ * failover (its write was lost), the new roles are recorded now, `at` being the time colo found it.
+ */
+function alreadyFailedOver(
+  d: Extract<ReturnType<typeof decideFailover>, { action: 'none' }>,
+  connectMs: number,
+  now: () => Date,
+): { result: FailoverResult; vmState: VmState } {
+  const timings = { connectMs, fenceMs: 0, qmpMs: 0, verifyMs: 0, totalMs: 0 };
+  const { survivor, fenced, failedOverAt } = d;
+  const vmState = d.unrecorded
+    ? stateAfterFailover(
+        d.vmState,
+        'secondary',
+        { survivor, loser: fenced },
+        { at: now().toISOString(), from: fenced, to: survivor, durationMs: 0 },
+      )
+    : d.vmState;
+  return {
+    result: {
+      vm: d.vm,
+      outcome: 'already-failed-over',
+      survivor,
+      fenced,
+      fencing: 'not-needed',
+      timings,
+      failedOverAt,
+      ...(d.unrecorded ? { recordedNow: true as const } : {}),
+    },
+    vmState,
   };
 }
 
@@ -183,7 +207,7 @@ export async function failoverVms(
       try {
         const r = await failoverVm(session, spec, vm, state, obs, opts, fenceOnce, connectMs);
         results.push(r.result);
-        if (r.result.outcome === 'promoted') states[vm.name] = r.vmState;
+        if (r.result.outcome === 'promoted' || r.result.recordedNow) states[vm.name] = r.vmState;
       } catch (err) {
         errors.push({ vm: vm.name, error: err as Error });
       }

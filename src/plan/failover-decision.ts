@@ -30,7 +30,16 @@ export type FencePlan =
 
 export type FailoverDecision =
   /** The survivor already runs alone and the other side is not running: nothing to do. */
-  | { action: 'none'; vm: string; survivor: string; fenced: string; failedOverAt: string | null; vmState: VmState }
+  | {
+      action: 'none';
+      vm: string;
+      survivor: string;
+      fenced: string;
+      failedOverAt: string | null;
+      vmState: VmState;
+      /** The promotion happened but the state does not record it (its write was lost): record it now. */
+      unrecorded: boolean;
+    }
   | {
       action: 'promote';
       vm: string;
@@ -75,7 +84,18 @@ export function decideFailover(
   ) {
     const runsOn = opts.to === 'primary' ? survivor : vs.primaryHost;
     const failedOverAt = vs.lastFailover?.at ?? null;
-    return { action: 'none', vm: vm.name, survivor: runsOn, fenced: loser, failedOverAt, vmState: vs };
+    return {
+      action: 'none',
+      vm: vm.name,
+      survivor: runsOn,
+      fenced: loser,
+      failedOverAt,
+      vmState: vs,
+      unrecorded: false,
+    };
+  }
+  if (opts.to === 'secondary' && promotedUnrecorded(vs, sq, lq, !!sHost?.reachable, !!lHost?.reachable)) {
+    return { action: 'none', vm: vm.name, survivor, fenced: loser, failedOverAt: null, vmState: vs, unrecorded: true };
   }
   if (vs.status === 'degraded' && opts.to === 'secondary' && !sq?.alive) {
     throw new FailoverRefused(
@@ -109,6 +129,24 @@ export function decideFailover(
     ? { how: 'stop-qemu' }
     : { how: 'fence-host', why: lHost?.error ?? 'not observed' };
   return { action: 'promote', vm: vm.name, to: opts.to, survivor, loser, fence, roles, vmState: vs };
+}
+
+/**
+ * A failover to the secondary that ran, but whose state write was lost (colo killed right after the
+ * promotion, a full or read-only state directory): the state still has the pair in COLO, yet the
+ * secondary runs the guest on its own (running, COLO mode none, answering QMP) and the primary's host
+ * answers with no QEMU of the VM. Promoting again would be refused (not in COLO) or fail; it only needs
+ * recording. Without an answer from the primary's host colo cannot tell, and decides as usual.
+ */
+function promotedUnrecorded(
+  vs: VmState,
+  sq: ObservedQemu | undefined,
+  lq: ObservedQemu | undefined,
+  survivorReachable: boolean,
+  loserReachable: boolean,
+): boolean {
+  if (vs.status === 'degraded' || !survivorReachable || !loserReachable || lq?.alive) return false;
+  return !!sq?.alive && !sq.qmpError && sq.coloMode === 'none' && sq.runStatus === 'running';
 }
 
 /** Why the survivor should not take over (empty: fit): wrong COLO mode, stuck virtio device, crashed guest. */

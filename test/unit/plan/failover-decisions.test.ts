@@ -167,6 +167,55 @@ describe('failover decisions', () => {
   });
 });
 
+describe('a failover whose state write was lost (found by test/e2e/faults.test.ts)', () => {
+  // colo killed right after the promotion, or the state directory full: the state still says COLO
+  const promoted = (o = {}) => {
+    const obs = healthyWeb(spec, {}, { coloMode: 'none', migrateStatus: 'completed', runStatus: 'running', ...o });
+    delete obs.vms.web!.qemu.alpha; // the primary was fenced: its host answers, no QEMU
+    return obs;
+  };
+
+  test('the promoted secondary is recognised and the new roles recorded, nothing touched', async () => {
+    const d = decideFailover(vm, state({ web: vmState() }), promoted(), { to: 'secondary', force: false });
+    assert.equal(d.action, 'none');
+    assert.equal((d as Extract<FailoverDecision, { action: 'none' }>).unrecorded, true);
+    const now = () => new Date('2026-12-03T12:00:00.000Z');
+    const r = await failoverVm(untouchable, spec, vm, state({ web: vmState() }), promoted(), opts({ now }), noFence, 0);
+    assert.equal(r.result.outcome, 'already-failed-over');
+    assert.match(failoverMessage(r.result), /already runs alone on beta .*state write was lost; recorded now/);
+    assert.deepEqual(
+      { ...r.vmState, started: undefined },
+      {
+        ...stateAfterFailover(
+          vmState(),
+          'secondary',
+          { survivor: 'beta', loser: 'alpha' },
+          {
+            at: '2026-12-03T12:00:00.000Z',
+            from: 'alpha',
+            to: 'beta',
+            durationMs: 0,
+          },
+        ),
+        started: undefined,
+      },
+    );
+    assert.equal(r.vmState.primaryHost, 'beta');
+  });
+
+  test('not when the secondary only waits for a migration, or the primary host does not answer', () => {
+    const waiting = promoted({ runStatus: 'inmigrate' });
+    assert.match(
+      refusedWith(() => decideFailover(vm, state({ web: vmState() }), waiting, opts())),
+      /not in COLO/,
+    );
+    const silent = promoted();
+    silent.hosts.alpha = downHost('alpha');
+    const d = decideFailover(vm, state({ web: vmState() }), silent, { to: 'secondary', force: true });
+    assert.equal(d.action, 'promote', 'an unanswered primary host must be fenced, not assumed gone');
+  });
+});
+
 describe('fencing an unreachable host', () => {
   const fence = { command: ['ipmitool', 'power', 'off'], timeoutMs: 5000 };
 

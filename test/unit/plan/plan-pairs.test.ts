@@ -421,6 +421,27 @@ describe('planAll: the primary is gone or unreachable', () => {
     ]);
   });
 
+  test('colo stopped the primary to replace it and was killed: the replacement carries on (fault matrix)', () => {
+    const spec = webSpec();
+    const obs = observation([obsHost('alpha'), obsHost('beta')], {
+      web: [gone('alpha'), healthySecondary(spec, vmOf(spec), 'beta', 'alpha')],
+    });
+    const started = vmState();
+    const { alpha: _stopped, ...rest } = started.started;
+    // what primary-stop wrote before colo died: applying, the primary no longer recorded as started
+    const p = plan(spec, state({ web: vmState({ status: 'applying', started: rest }) }), obs);
+    assert.deepEqual(p.blocked, []);
+    assert.deepEqual(stepLines(p), [
+      'delete secondary-stop beta vm.web.secondary',
+      'create primary-start alpha vm.web.primary',
+      ...FULL_CREATE.slice(1),
+    ]);
+    assert.match(p.drift.map((d) => d.description).join('\n'), /colo stopped the primary on alpha to replace it/);
+    // a primary that died on its own is still recorded as started: blocked, failover is the user's call
+    const died = plan(spec, state({ web: vmState({ status: 'applying' }) }), obs);
+    assert.equal(died.blocked[0]?.hint, 'colo failover web --to secondary');
+  });
+
   test('primary gone, secondary in COLO, no state file: still never promoted silently', () => {
     const spec = webSpec();
     const obs = observation([obsHost('alpha'), obsHost('beta')], {

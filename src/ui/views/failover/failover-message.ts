@@ -7,6 +7,11 @@ import type { FailoverResult } from '../../../engine/failover.ts';
 /** Where the VM runs now and how long it took ("web now runs alone on beta (...) in 320 ms [...]."). */
 export function failoverOutcome(r: FailoverResult): string {
   if (r.outcome === 'already-failed-over') {
+    if (r.recordedNow)
+      return (
+        `${r.vm} already runs alone on ${r.survivor} (${r.fenced} has no QEMU of it): an earlier failover ` +
+        `promoted it but its state write was lost; recorded now, nothing else to do.`
+      );
     const when = r.failedOverAt ? ` at ${r.failedOverAt}` : '';
     return `${r.vm} already runs alone on ${r.survivor} (failed over${when}); nothing to do.`;
   }

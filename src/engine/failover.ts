@@ -14,8 +14,14 @@ import type { Session } from './session.ts';
 import type { StateStore } from './state-store.ts';
 import { observeAll } from './observe.ts';
 import type { Observation } from '../plan/observed.ts';
-import { decideFailover, stateAfterFailover, type FailoverTarget } from '../plan/failover-decision.ts';
-import { leaveColoOnPrimary, promoteSecondary, verifySurvivor } from './steps/failover-qmp.ts';
+import {
+  decideFailover,
+  failoverSides,
+  stateAfterFailover,
+  type FailoverDecision,
+  type FailoverTarget,
+} from '../plan/failover-decision.ts';
+import { leaveColoOnPrimary, promoteSecondary, verifySurvivor, yankSurvivor } from './steps/failover-qmp.ts';
 import { stopVmQemu } from './steps/stop-qemu.ts';
 import { fenceEachHostOnce, type FenceOnce, type RunFence } from './fence.ts';
 
@@ -31,7 +37,14 @@ export interface FailoverOptions {
   /** Runs a host's fence command (argv) on this machine; resolves to the exit code. */
   runFence?: RunFence;
   progress?: (vm: string, message: string) => void;
+  /**
+   * The health deadline, ms: the side to fence counts as hung when its QEMU gives no QMP answer
+   * within it (it is then SIGKILLed at once). The survivor gets the usual 10 s. Default 500 ms.
+   */
+  healthDeadlineMs?: number;
 }
+
+export const DEFAULT_HEALTH_DEADLINE_MS = 500;
 
 export type Fencing = 'stopped-over-ssh' | 'fence-command' | 'operator' | 'not-needed';
 
@@ -54,6 +67,10 @@ export type FailoverResult =
       timings: FailoverTimings;
       /** Virtio devices found disabled on the survivor after the promotion (a warning). */
       virtioDisabled: string[];
+      /** The survivor's connections to the fenced side that were yanked (out-of-band) before the promotion. */
+      yanked: string[];
+      /** The fenced side was hung (no QMP answer within the deadline, or stopped): killed at once. */
+      fencedHung: boolean;
     }
   | {
       vm: string;
@@ -65,6 +82,21 @@ export type FailoverResult =
       /** When the earlier failover happened, when the state recorded it. */
       failedOverAt: string | null;
     };
+
+/** The losing side made safe: its QEMU stopped over SSH (a hung one killed at once), or its host fenced. */
+async function fenceLoser(
+  session: Session,
+  vm: VmSpec,
+  d: Extract<FailoverDecision, { action: 'promote' }>,
+  fenceOnce: FenceOnce,
+  log: (m: string) => void,
+): Promise<Exclude<Fencing, 'not-needed'>> {
+  if (d.fence.how !== 'stop-qemu') return fenceOnce(d.loser, d.fence.why);
+  const lost = d.to === 'secondary' ? 'primary' : 'secondary';
+  log(`${d.fence.hung ? 'killing the hung' : 'stopping the'} ${lost} QEMU on ${d.loser}`);
+  await stopVmQemu(session, vm, d.loser, d.fence.graceSeconds);
+  return 'stopped-over-ssh';
+}
 
 export async function failoverVm(
   session: Session,
@@ -97,18 +129,13 @@ export async function failoverVm(
   const log = (m: string) => opts.progress?.(vm.name, m);
 
   const tFence = performance.now();
-  let fencing: Exclude<Fencing, 'not-needed'>;
-  if (d.fence.how === 'stop-qemu') {
-    log(`stopping the ${d.to === 'secondary' ? 'primary' : 'secondary'} QEMU on ${d.loser}`);
-    await stopVmQemu(session, vm, d.loser, 1);
-    fencing = 'stopped-over-ssh';
-  } else {
-    fencing = await fenceOnce(d.loser, d.fence.why);
-  }
+  const fencing = await fenceLoser(session, vm, d, fenceOnce, log);
   const fenceMs = Math.round(performance.now() - tFence);
 
   const tQmp = performance.now();
   const qmp = await session.qmp(d.survivor, vm.name);
+  const yanked = await yankSurvivor(qmp, spec, vm, d.roles, d.to);
+  if (yanked.length > 0) log(`freed the ${d.to} on ${d.survivor} from ${d.loser}: yanked ${yanked.join(', ')}`);
   if (d.to === 'secondary') {
     log(`promoting the secondary on ${d.survivor}`);
     await promoteSecondary(qmp, spec, vm, d.roles);
@@ -138,6 +165,8 @@ export async function failoverVm(
       fencing,
       timings: { connectMs, fenceMs, qmpMs, verifyMs, totalMs },
       virtioDisabled,
+      yanked,
+      fencedHung: d.fence.how === 'stop-qemu' && d.fence.hung,
     },
     vmState: stateAfterFailover(d.vmState, d.to, { survivor: d.survivor, loser: d.loser }, record),
   };
@@ -166,7 +195,13 @@ export async function failoverVms(
   opts: FailoverOptions,
 ): Promise<FailoverRun> {
   const tConnect = performance.now();
-  const obs = await observeAll(session, state);
+  // The sides to fence get the health deadline; the survivors (to promote) the usual time.
+  const survivors = new Set(vms.map((vm) => `${vm.name}\u0000${failoverSides(vm, state, opts.to).survivor}`));
+  const deadline = opts.healthDeadlineMs ?? DEFAULT_HEALTH_DEADLINE_MS;
+  const obs = await observeAll(session, state, {
+    oob: true,
+    qmpDeadlineFor: (vm, host) => (survivors.has(`${vm}\u0000${host}`) ? undefined : deadline),
+  });
   const connectMs = Math.round(performance.now() - tConnect);
   const fenceOnce = fenceEachHostOnce(spec, opts.fencedByOperator, opts.runFence);
   const results: FailoverResult[] = [];

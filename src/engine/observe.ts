@@ -18,6 +18,7 @@ import {
   type HostReport,
 } from '../plan/observe-replies.ts';
 import { probeBinaryVersion } from '../qmp/probe.ts';
+import { QmpTimeoutError } from '../qmp/types.ts';
 import { runQmpRecipe } from './run-recipe.ts';
 import { runScriptRecipe } from './run-recipe-script.ts';
 
@@ -26,6 +27,14 @@ export type { HostReport } from '../plan/observe-replies.ts';
 export interface ObserveOptions {
   /** Per-host timeout for the SSH part, ms. */
   timeoutMs?: number;
+  /**
+   * The health deadline, ms: a live QEMU whose QMP greeting and first answer do not come within it
+   * counts as hung (default 10 s). `qmpDeadlineFor` picks one per VM and host (undefined: the default).
+   */
+  qmpDeadlineMs?: number;
+  qmpDeadlineFor?: (vm: string, host: string) => number | undefined;
+  /** Open the QMP connections with out-of-band commands (failover yanks on them later). */
+  oob?: boolean;
 }
 
 export async function observeHost(
@@ -60,15 +69,19 @@ export async function observeQemu(
   vm: VmSpec,
   hostName: string,
   found: HostReport['vms'][string] | undefined,
+  opts: ObserveOptions = {},
 ): Promise<ObservedQemu> {
   const base = qemuFromHostReport(hostName, vmPaths(session.spec, vm, hostName).pidFile, found);
   if (!base.alive) return base;
+  const deadlineMs = opts.qmpDeadlineFor?.(vm.name, hostName) ?? opts.qmpDeadlineMs ?? 10_000;
   try {
-    const client = await session.qmp(hostName, vm.name);
+    const client = await session.qmp(hostName, vm.name, { timeoutMs: deadlineMs, oob: opts.oob === true });
     const r = await runQmpRecipe(renderObserveQmp(vm, hostName), { either: client });
     return qemuFromFacts(base, vm, qmpObserveBatch(vm), r.facts, r.queryErrors);
   } catch (err) {
-    return { ...base, qmpError: (err as Error).message };
+    // Alive, yet no greeting or first answer in time: hung (stopped, or stuck on a lost peer), not down.
+    const hung = err instanceof QmpTimeoutError ? { hung: { deadlineMs } } : {};
+    return { ...base, qmpError: (err as Error).message, ...hung };
   }
 }
 
@@ -95,7 +108,7 @@ export async function observeAll(
         [vm.primary, vm.secondary].map(async (h) => {
           const r = reports.get(h);
           if (!r?.host.reachable) return;
-          qemu[h] = await observeQemu(session, vm, h, r.vms[vm.name]);
+          qemu[h] = await observeQemu(session, vm, h, r.vms[vm.name], opts);
         }),
       );
       vms[vm.name] = { name: vm.name, qemu };

@@ -3,6 +3,7 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
 import { specCommand, type SpecOptions } from '../common-options.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
+import { healthDeadlineMs, withHealthDeadline } from '../health-deadline.ts';
 import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { processOutput } from '../output.ts';
 import { selectVms } from '../select-vms.ts';
@@ -16,6 +17,7 @@ interface FailoverCliOptions extends SpecOptions {
   iHaveFenced: string[];
   force?: boolean;
   lockTimeout: string;
+  healthDeadline: string;
 }
 
 async function runFailover(names: string[], opts: FailoverCliOptions): Promise<number> {
@@ -25,12 +27,14 @@ async function runFailover(names: string[], opts: FailoverCliOptions): Promise<n
   const unknownHosts = opts.iHaveFenced.filter((h) => !spec.hosts[h]);
   if (unknownHosts.length > 0)
     throw new UserError(`--i-have-fenced: no host named ${unknownHosts.join(', ')} in ${opts.file}`);
+  const deadline = healthDeadlineMs(opts.healthDeadline);
   const lock = stateLockFor(opts, 'failover');
   const run = await withLockedSession(spec, opts, lock, (session, store) =>
     failover(session, store, vms, {
       to: opts.to,
       fencedByOperator: opts.iHaveFenced,
       force: !!opts.force,
+      healthDeadlineMs: deadline,
       progress: (vm, m) => view.progress(vm, m),
     }),
   );
@@ -40,10 +44,13 @@ async function runFailover(names: string[], opts: FailoverCliOptions): Promise<n
 }
 
 export function registerFailover(program: Command, wire: Wire): void {
-  specCommand(
-    program,
-    'failover',
-    'promote the survivor of each named VM pair (all pairs when none named), fencing the other side first',
+  withHealthDeadline(
+    specCommand(
+      program,
+      'failover',
+      'promote the survivor of each named VM pair (all pairs when none named), fencing the other side first',
+    ),
+    'and, as the side to fence, is killed at once',
   )
     .argument('[vm...]', 'VM pairs to fail over (default: every pair in the spec)')
     .addOption(

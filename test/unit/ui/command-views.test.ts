@@ -198,6 +198,8 @@ describe('failover views', () => {
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 320 },
     virtioDisabled: [],
+    yanked: [],
+    fencedHung: false,
   };
   const fenced: FailoverResult = {
     ...promoted,
@@ -331,6 +333,8 @@ describe('drill views', () => {
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 398 },
     virtioDisabled: [],
+    yanked: [],
+    fencedHung: false,
   });
   const round = (r: number, [p, s]: [string, string]): DrillPhase[] => [
     {

@@ -12,7 +12,8 @@ export function failoverOutcome(r: FailoverResult): string {
   }
   const t = r.timings;
   return (
-    `${r.vm} now runs alone on ${r.survivor} (${r.fenced} fenced: ${r.fencing}) in ${t.totalMs} ms ` +
+    `${r.vm} now runs alone on ${r.survivor} (${r.fenced}${r.fencedHung ? ' was hung,' : ''} fenced: ${r.fencing}` +
+    `${r.yanked.length > 0 ? `; yanked ${r.yanked.length} connection(s) to it` : ''}) in ${t.totalMs} ms ` +
     `[connect ${t.connectMs} ms, fence ${t.fenceMs} ms, QMP ${t.qmpMs} ms, verify ${t.verifyMs} ms].`
   );
 }

@@ -108,7 +108,7 @@ describe('failover decisions', () => {
   });
 
   for (const stopped of [true, false]) {
-    test(`a hung primary${stopped ? ' (stopped)' : ''} is no healthy pair: it is killed at once (no SIGTERM grace)`, () => {
+    test(`a hung primary${stopped ? ' (stopped)' : ''} is no healthy pair: killed at once, no SIGTERM grace`, () => {
       const obs = healthyWeb(spec);
       obs.vms.web!.qemu.alpha = hungQemu('alpha', stopped);
       const d = decideFailover(vm, state({ web: vmState() }), obs, { to: 'secondary', force: false });
@@ -132,7 +132,7 @@ describe('failover decisions', () => {
     );
   });
 
-  test('a hung survivor is not promoted, even with --force: the refusal says hung, the deadline and stopped', async () => {
+  test('a hung survivor is not promoted, even with --force: refused as hung, with deadline and state', async () => {
     const obs = healthyWeb(spec);
     delete obs.vms.web!.qemu.alpha;
     obs.vms.web!.qemu.beta = hungQemu('beta', true);

@@ -12,7 +12,7 @@ import type { Spec, VmSpec } from '../spec/types.ts';
 import type { ColoState, VmState } from '../plan/state-model.ts';
 import type { Session } from './session.ts';
 import type { StateStore } from './state-store.ts';
-import { observeAll } from './observe.ts';
+import { observeAll, type ObserveOptions } from './observe.ts';
 import type { Observation } from '../plan/observed.ts';
 import {
   decideFailover,
@@ -45,6 +45,8 @@ export interface FailoverOptions {
 }
 
 export const DEFAULT_HEALTH_DEADLINE_MS = 500;
+/** What the SSH part of observing a host to fence may take beyond the health deadline (connect, handshake, script). */
+export const HOST_DEADLINE_EXTRA_MS = 1500;
 
 export type Fencing = 'stopped-over-ssh' | 'fence-command' | 'operator' | 'not-needed';
 
@@ -186,6 +188,27 @@ export interface FailoverRun {
   errors: { vm: string; error: Error }[];
 }
 
+/**
+ * The sides to fence get the health deadline for QMP, and their hosts that plus HOST_DEADLINE_EXTRA_MS
+ * for SSH (a host cut off costs that, then it is fenced as unreachable); the survivors (to promote)
+ * and their hosts the usual time. QMP connections negotiate OOB: the yank goes over them.
+ */
+export function failoverObserveOptions(vms: VmSpec[], state: ColoState | null, opts: FailoverOptions): ObserveOptions {
+  const survivors = new Set<string>();
+  const survivorHosts = new Set<string>();
+  for (const vm of vms) {
+    const s = failoverSides(vm, state, opts.to).survivor;
+    survivors.add(`${vm.name}\u0000${s}`);
+    survivorHosts.add(s);
+  }
+  const deadline = opts.healthDeadlineMs ?? DEFAULT_HEALTH_DEADLINE_MS;
+  return {
+    oob: true,
+    qmpDeadlineFor: (vm, host) => (survivors.has(`${vm}\u0000${host}`) ? undefined : deadline),
+    hostTimeoutFor: (host) => (survivorHosts.has(host) ? undefined : deadline + HOST_DEADLINE_EXTRA_MS),
+  };
+}
+
 /** Fail over several VMs; each host is fenced at most once. Results and errors come in the order of `vms`. */
 export async function failoverVms(
   session: Session,
@@ -195,13 +218,7 @@ export async function failoverVms(
   opts: FailoverOptions,
 ): Promise<FailoverRun> {
   const tConnect = performance.now();
-  // The sides to fence get the health deadline; the survivors (to promote) the usual time.
-  const survivors = new Set(vms.map((vm) => `${vm.name}\u0000${failoverSides(vm, state, opts.to).survivor}`));
-  const deadline = opts.healthDeadlineMs ?? DEFAULT_HEALTH_DEADLINE_MS;
-  const obs = await observeAll(session, state, {
-    oob: true,
-    qmpDeadlineFor: (vm, host) => (survivors.has(`${vm}\u0000${host}`) ? undefined : deadline),
-  });
+  const obs = await observeAll(session, state, failoverObserveOptions(vms, state, opts));
   const connectMs = Math.round(performance.now() - tConnect);
   const fenceOnce = fenceEachHostOnce(spec, opts.fencedByOperator, opts.runFence);
   const results: FailoverResult[] = [];

@@ -25,8 +25,9 @@ import { runScriptRecipe } from './run-recipe-script.ts';
 export type { HostReport } from '../plan/observe-replies.ts';
 
 export interface ObserveOptions {
-  /** Per-host timeout for the SSH part, ms. */
+  /** Per-host timeout for the SSH part (connection and script), ms; `hostTimeoutFor` picks one per host. */
   timeoutMs?: number;
+  hostTimeoutFor?: (host: string) => number | undefined;
   /**
    * The health deadline, ms: a live QEMU whose QMP greeting and first answer do not come within it
    * counts as hung (default 10 s). `qmpDeadlineFor` picks one per VM and host (undefined: the default).
@@ -46,7 +47,12 @@ export async function observeHost(
   const spec = session.spec;
   const names = vmsOnHost(spec, state, hostName);
   try {
-    const recipe = renderHostObserve(spec, hostName, names, opts.timeoutMs ?? 20_000);
+    const recipe = renderHostObserve(
+      spec,
+      hostName,
+      names,
+      opts.hostTimeoutFor?.(hostName) ?? opts.timeoutMs ?? 20_000,
+    );
     const res = await runScriptRecipe(session.transport(hostName), recipe);
     if (res.code !== 0) throw new Error(`observation script exited ${res.code}: ${res.stderr.trim().slice(0, 300)}`);
     return parseHostReport(hostName, res.stdout, probeBinaryVersion);

@@ -7,6 +7,7 @@ import { healthDeadlineMs, withHealthDeadline } from '../health-deadline.ts';
 import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { processOutput, styleFor } from '../output.ts';
 import { observeAll } from '../../engine/observe.ts';
+import { HOST_DEADLINE_EXTRA_MS } from '../../engine/failover.ts';
 import { pairStatuses } from '../../plan/pair-status.ts';
 import { StatusHuman } from '../../ui/views/status/status-human.ts';
 import { StatusJson } from '../../ui/views/status/status-json.ts';
@@ -29,7 +30,9 @@ export function registerStatus(program: Command, wire: Wire): void {
         const spec = await loadSpecOrFail(opts.file);
         const { state, obs } = await withLockedSession(spec, opts, stateLockFor(opts, 'status'), async (s, store) => {
           const state = await store.read();
-          return { state, obs: await observeAll(s, state, { qmpDeadlineMs }) };
+          // a host cut off costs the deadline plus what an SSH connection needs, not the 20 s default
+          const hostMs = qmpDeadlineMs + HOST_DEADLINE_EXTRA_MS;
+          return { state, obs: await observeAll(s, state, { qmpDeadlineMs, timeoutMs: hostMs }) };
         });
         view.status(pairStatuses(spec, state, obs));
         return 0;

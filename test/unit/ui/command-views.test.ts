@@ -235,6 +235,20 @@ describe('failover views', () => {
     assert.equal(json.stderr(), '', 'no progress lines with --json');
   });
 
+  test('a hung side killed at once and the yanked connections are told after the timings', () => {
+    const hung: FailoverResult = {
+      ...promoted,
+      fencedHung: true,
+      yanked: ['chardev red0-lan', 'chardev red1-lan', 'migration'],
+    };
+    const text = capture();
+    new FailoverHuman(text).results('secondary', { results: [hung], errors: [] });
+    assert.match(
+      text.stdout(),
+      /\(alpha fenced: stopped-over-ssh\) in 320 ms \[[^\]]+\]\. alpha was hung \(no QMP answer in time\): killed at once\. Yanked on beta: chardev red0-lan, chardev red1-lan, migration\. Run "colo apply"/,
+    );
+  });
+
   test('refused and failed VMs: the error line names each', async () => {
     const errors = [
       {

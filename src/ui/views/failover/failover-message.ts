@@ -12,8 +12,7 @@ export function failoverOutcome(r: FailoverResult): string {
   }
   const t = r.timings;
   return (
-    `${r.vm} now runs alone on ${r.survivor} (${r.fenced}${r.fencedHung ? ' was hung,' : ''} fenced: ${r.fencing}` +
-    `${r.yanked.length > 0 ? `; yanked ${r.yanked.length} connection(s) to it` : ''}) in ${t.totalMs} ms ` +
+    `${r.vm} now runs alone on ${r.survivor} (${r.fenced} fenced: ${r.fencing}) in ${t.totalMs} ms ` +
     `[connect ${t.connectMs} ms, fence ${t.fenceMs} ms, QMP ${t.qmpMs} ms, verify ${t.verifyMs} ms].`
   );
 }
@@ -24,5 +23,12 @@ export function failoverMessage(r: FailoverResult): string {
     r.outcome === 'promoted' && r.virtioDisabled.length > 0
       ? ` Warning: virtio device(s) ${r.virtioDisabled.join(', ')} on ${r.survivor} are disabled.`
       : '';
-  return `${failoverOutcome(r)} Run "colo apply" to re-protect it.${warn}`;
+  return `${failoverOutcome(r)}${r.outcome === 'promoted' ? hungAndYanked(r) : ''} Run "colo apply" to re-protect it.${warn}`;
+}
+
+/** " alpha was hung (no QMP answer): killed at once. Yanked on beta: migration, chardev red0-lan." */
+function hungAndYanked(r: Extract<FailoverResult, { outcome: 'promoted' }>): string {
+  const hung = r.fencedHung ? ` ${r.fenced} was hung (no QMP answer in time): killed at once.` : '';
+  const yanked = r.yanked.length > 0 ? ` Yanked on ${r.survivor}: ${r.yanked.join(', ')}.` : '';
+  return `${hung}${yanked}`;
 }

@@ -243,9 +243,15 @@ describe('failover views', () => {
     };
     const text = capture();
     new FailoverHuman(text).results('secondary', { results: [hung], errors: [] });
-    assert.match(
+    assert.ok(
+      text
+        .stdout()
+        .includes(
+          '(alpha fenced: stopped-over-ssh) in 320 ms [connect 41 ms, fence 230 ms, QMP 18 ms, verify 25 ms]. ' +
+            'alpha was hung (no QMP answer in time): killed at once. ' +
+            'Yanked on beta: chardev red0-lan, chardev red1-lan, migration. Run "colo apply"',
+        ),
       text.stdout(),
-      /\(alpha fenced: stopped-over-ssh\) in 320 ms \[[^\]]+\]\. alpha was hung \(no QMP answer in time\): killed at once\. Yanked on beta: chardev red0-lan, chardev red1-lan, migration\. Run "colo apply"/,
     );
   });
 

@@ -23,7 +23,8 @@ export function failoverMessage(r: FailoverResult): string {
     r.outcome === 'promoted' && r.virtioDisabled.length > 0
       ? ` Warning: virtio device(s) ${r.virtioDisabled.join(', ')} on ${r.survivor} are disabled.`
       : '';
-  return `${failoverOutcome(r)}${r.outcome === 'promoted' ? hungAndYanked(r) : ''} Run "colo apply" to re-protect it.${warn}`;
+  const notes = r.outcome === 'promoted' ? hungAndYanked(r) : '';
+  return `${failoverOutcome(r)}${notes} Run "colo apply" to re-protect it.${warn}`;
 }
 
 /** " alpha was hung (no QMP answer): killed at once. Yanked on beta: migration, chardev red0-lan." */

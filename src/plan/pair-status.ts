@@ -39,7 +39,7 @@ export interface SideStatus {
 /** "hung (pid N runs but gave no QMP answer within D ms; its process is stopped)". */
 export function hungText(s: SideStatus, deadlineMs: number | undefined): string {
   const within = deadlineMs !== undefined ? ` within ${deadlineMs} ms` : '';
-  const stopped = s.stopped ? '; its process is stopped' : '';
+  const stopped = s.stopped ? '; its process is stopped' : '; or another QMP client holds its monitor';
   return `hung (pid ${s.pid ?? '?'} runs but gave no QMP answer${within}${stopped})`;
 }
 
@@ -56,8 +56,8 @@ function hungHealth(
     return {
       health: 'down',
       summary:
-        `the primary QEMU on ${roles.primary} is ${hungText(p, deadline(roles.primary))}: its guest does ` +
-        `not run${hint}`,
+        `the primary QEMU on ${roles.primary} is ${hungText(p, deadline(roles.primary))}: its guest is not ` +
+        `known to run${hint}`,
     };
   }
   if (p.running && s.running && s.hung)

@@ -61,6 +61,18 @@ const gone = (host: string): ObservedQemu => ({ host, alive: false });
 const AT = '2026-02-03T04:05:06.000Z';
 const clock = () => new Date(AT);
 
+/** A QEMU that runs but gave no QMP answer within the health deadline (SIGSTOPped when `stopped`). */
+function hungQemu(host: string, pid: number, stopped: boolean): ObservedQemu {
+  return {
+    host,
+    alive: true,
+    pid,
+    qmpError: `QMP handshake [web on ${host}] timed out after 500 ms: no greeting`,
+    hung: { deadlineMs: 500 },
+    ...(stopped ? { stopped: true } : {}),
+  };
+}
+
 describe('status views', () => {
   const spec = webSpec();
   const vm = vmOf(spec);
@@ -109,6 +121,22 @@ describe('status views', () => {
         observation([obsHost('alpha'), obsHost('beta')], {
           web: [gone('alpha'), gone('beta')],
           api: [healthyPrimary(two, api, 'alpha', 'beta'), gone('beta')],
+        }),
+      ),
+    'secondary-hung': () =>
+      pairStatuses(
+        spec,
+        state({ web: vmState() }),
+        observation([obsHost('alpha'), obsHost('beta')], {
+          web: [healthyPrimary(spec, vm, 'alpha', 'beta'), hungQemu('beta', 5151, true)],
+        }),
+      ),
+    'primary-hung': () =>
+      pairStatuses(
+        spec,
+        state({ web: vmState() }),
+        observation([obsHost('alpha'), obsHost('beta')], {
+          web: [hungQemu('alpha', 4242, false), healthySecondary(spec, vm, 'beta', 'alpha')],
         }),
       ),
   };

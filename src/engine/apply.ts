@@ -8,6 +8,7 @@ import { removeVm, setVm } from '../plan/state-transitions.ts';
 import type { Plan, PlannedStep } from '../plan/plan-model.ts';
 import { summarizePlan } from '../plan/plan-model.ts';
 import type { ApplyHooks } from './apply-hooks.ts';
+import type { AfterStepHook } from './after-step-hook.ts';
 import type { Session } from './session.ts';
 import type { StateStore } from './state-store.ts';
 import type { ColoState, VmState } from '../plan/state-model.ts';
@@ -45,6 +46,8 @@ export interface ApplyOptions {
   /** Persist the state (serialised by the caller); called after every step that changed it. */
   saveState: (state: ColoState) => Promise<ColoState>;
   now?: () => Date;
+  /** A test hook run after each step that succeeded (src/engine/after-step-hook.ts). */
+  afterStep?: AfterStepHook;
 }
 
 export interface ApplyResult {
@@ -96,13 +99,14 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
       const detail = await runStep(ctx);
       hooks.stepDone(step, Math.round(performance.now() - t0), detail);
       result.done.push(step);
-      return true;
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       hooks.stepFailed(step, Math.round(performance.now() - t0), error);
       result.failures.push({ ...(step.vm ? { vm: step.vm } : {}), step, error });
       return false;
     }
+    await opts.afterStep?.({ step: step.kind, address: step.address, ...(step.host ? { host: step.host } : {}) });
+    return true;
   };
 
   // 1. Host preparation, all hosts in parallel.
@@ -176,6 +180,7 @@ export async function applyAndRecord(opts: {
   store: StateStore;
   hooks: ApplyHooks;
   runner?: GroupRunner;
+  afterStep?: AfterStepHook;
 }): Promise<ApplyOutcome> {
   const { plan } = opts;
   let state = opts.state ?? newState(COLO_VERSION);
@@ -186,6 +191,7 @@ export async function applyAndRecord(opts: {
     state,
     hooks: opts.hooks,
     ...(opts.runner ? { runner: opts.runner } : {}),
+    ...(opts.afterStep ? { afterStep: opts.afterStep } : {}),
     saveState: (s) => opts.store.write(s),
   });
   state = res.state;

@@ -24,6 +24,7 @@ import {
 import { leaveColoOnPrimary, promoteSecondary, verifySurvivor, yankSurvivor } from './steps/failover-qmp.ts';
 import { stopVmQemu } from './steps/stop-qemu.ts';
 import { fenceEachHostOnce, type FenceOnce, type RunFence } from './fence.ts';
+import type { AfterStepHook } from './after-step-hook.ts';
 
 export { FailoverRefused, type FailoverTarget } from '../plan/failover-decision.ts';
 
@@ -42,6 +43,8 @@ export interface FailoverOptions {
    * within it (it is then SIGKILLed at once). The survivor gets the usual 10 s. Default 500 ms.
    */
   healthDeadlineMs?: number;
+  /** A test hook run after the fence and after the promotion (src/engine/after-step-hook.ts). */
+  afterStep?: AfterStepHook;
 }
 
 export const DEFAULT_HEALTH_DEADLINE_MS = 500;
@@ -133,6 +136,8 @@ export async function failoverVm(
   const tFence = performance.now();
   const fencing = await fenceLoser(session, vm, d, fenceOnce, log);
   const fenceMs = Math.round(performance.now() - tFence);
+  const loserRole = d.to === 'secondary' ? 'primary' : 'secondary';
+  await opts.afterStep?.({ step: 'fence', host: d.loser, address: `vm.${vm.name}.${loserRole}` });
 
   const tQmp = performance.now();
   const qmp = await session.qmp(d.survivor, vm.name);
@@ -151,6 +156,7 @@ export async function failoverVm(
   const virtioDisabled = await verifySurvivor(qmp, vm, d.survivor, d.to);
   const verifyMs = Math.round(performance.now() - tVerify);
   const totalMs = Math.round(performance.now() - t0) + connectMs;
+  await opts.afterStep?.({ step: 'promote', host: d.survivor, address: `vm.${vm.name}.${d.to}` });
 
   const record = {
     at: (opts.now ?? (() => new Date()))().toISOString(),

@@ -7,8 +7,9 @@
  * The temp file's name is unpredictable (a random suffix) and it is opened O_CREAT|O_EXCL|O_NOFOLLOW:
  * a file or symlink planted at any name beside the target is never followed, truncated or removed.
  *
- * The files edge (src/files): the state file, saved plans, the local transport and
- * the lab all write through it. Remote writes go through the transport (WRITE_SCRIPT).
+ * The files edge (src/files): the state file (and its backup), saved plans, the local transport and
+ * the lab (lab.json, its spec) all write through it; the state lock is created with createFileAtomic.
+ * Remote writes go through the transport (WRITE_SCRIPT).
  */
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
@@ -53,6 +54,38 @@ export async function writeFileAtomic(
     throw e;
   }
   await fsyncDir(dirname(path));
+}
+
+/**
+ * Creates `path` with `data` only if nothing is there yet, and never partly: the data is written and
+ * fsynced in a private temp file beside it, then hard-linked to `path` (link() fails when `path`
+ * exists, atomically, like O_EXCL) and the temp name removed. Resolves false when `path` existed.
+ * A crash leaves no file or the complete one (and at worst a stray temp file), never an empty one.
+ */
+export async function createFileAtomic(path: string, data: string | Buffer, mode = 0o600): Promise<boolean> {
+  const tmp = tmpPathBeside(path);
+  let created = false;
+  try {
+    const fh = await fsp.open(tmp, TMP_FLAGS, 0o600);
+    created = true;
+    try {
+      await fh.writeFile(data);
+      await fh.chmod(mode);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await fsp.link(tmp, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+  } finally {
+    if (created) await fsp.rm(tmp, { force: true }).catch(() => undefined);
+  }
+  await fsyncDir(dirname(path));
+  return true;
 }
 
 /** Makes a rename in `dir` durable. Some filesystems refuse fsync on directories; the rename is still atomic. */

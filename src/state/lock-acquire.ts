@@ -1,5 +1,6 @@
 /**
- * Taking the state lock: the exclusive create of `<state path>.lock` (O_CREAT|O_EXCL) with the holder's
+ * Taking the state lock: the exclusive create of `<state path>.lock` (a complete temp file hard-linked
+ * to the lock path: link() fails atomically when it exists, like O_EXCL) with the holder's
  * LockInfo, retried with backoff while someone else holds it; and the handle that releases it.
  * Commands hold the lock through withLock (lock.ts), which also releases it on exit and signals.
  */
@@ -10,6 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { COLO_VERSION } from '../version.ts';
 import { ensurePrivateStateDir } from './state-dir.ts';
+import { createFileAtomic } from '../files/atomic-write.ts';
+import { describeFsError } from './fs-error.ts';
 import { formatLockInfo, isStale, whoAmI } from './lock-info.ts';
 import { LockError, lockPathFor, readLock, readLockSync, sleep, type ReadResult } from './lock-file.ts';
 import { BRIEF_OPERATIONS, type LockInfo, type LockOperation } from './types.ts';
@@ -109,27 +112,15 @@ export async function acquireLock(
   let waitedOnce = false;
 
   for (;;) {
-    let handle: fs.FileHandle | undefined;
+    info.created = new Date().toISOString();
+    let created: boolean;
     try {
-      handle = await fs.open(file, 'wx', 0o600);
+      // complete or absent, never an empty lock file, even if colo is killed while taking it
+      created = await createFileAtomic(file, `${JSON.stringify(info, null, 2)}\n`, 0o600);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new LockError(`cannot create the lock file ${file}: ${(err as Error).message}`);
-      }
+      throw new LockError(`cannot create the lock file ${file}: ${describeFsError(err)}`);
     }
-    if (handle) {
-      try {
-        info.created = new Date().toISOString();
-        await handle.writeFile(`${JSON.stringify(info, null, 2)}\n`, 'utf8');
-        await handle.sync();
-      } catch (err) {
-        await handle.close().catch(() => {});
-        await fs.unlink(file).catch(() => {});
-        throw new LockError(`cannot write the lock file ${file}: ${(err as Error).message}`);
-      }
-      await handle.close();
-      return makeLock(file, info);
-    }
+    if (created) return makeLock(file, info);
 
     const current = await readLock(file);
     if (current.kind === 'none') continue; // released between our open and read: try again now

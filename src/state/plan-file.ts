@@ -8,6 +8,7 @@ import type { ColoState } from '../plan/state-model.ts';
 import type { Plan } from '../plan/plan-model.ts';
 import { specHash } from '../plan/spec-hash.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
+import { describeFsError } from './fs-error.ts';
 
 export class PlanFileError extends Error {
   constructor(message: string) {
@@ -26,7 +27,11 @@ export async function writePlanFile(path: string, plan: Plan, spec: Spec): Promi
   const doc: PlanFile = { kind: 'colo-plan', plan, spec };
   // A new private file renamed over the target: never half-written, and 0600 even when it replaces
   // an existing file.
-  await writeFileAtomic(path, `${JSON.stringify(doc)}\n`);
+  try {
+    await writeFileAtomic(path, `${JSON.stringify(doc)}\n`);
+  } catch (err) {
+    throw new PlanFileError(`cannot save the plan to ${path}: ${describeFsError(err)}`);
+  }
 }
 
 export async function readPlanFile(path: string): Promise<{ plan: Plan; spec: Spec }> {

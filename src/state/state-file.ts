@@ -17,6 +17,7 @@ import { STATE_VERSION } from '../plan/state-model.ts';
 import type { ColoState } from '../plan/state-model.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { ensurePrivateStateDir } from './state-dir.ts';
+import { describeFsError } from './fs-error.ts';
 
 /** The state file is missing what colo needs, is not JSON, or belongs to another lineage. */
 export class StateError extends Error {
@@ -181,13 +182,23 @@ export async function writeState(
     }
   }
 
-  await writeFileAtomic(statePath, `${JSON.stringify(next, null, 2)}\n`, {
-    beforeRename: async () => {
-      if (current === null && !(await exists(statePath))) return;
-      const backup = backupPathFor(statePath);
-      await writeFileAtomic(backup, await fs.readFile(statePath), { mode: 0o600 });
-    },
-  });
+  try {
+    await writeFileAtomic(statePath, `${JSON.stringify(next, null, 2)}\n`, {
+      beforeRename: async () => {
+        if (current === null && !(await exists(statePath))) return;
+        const backup = backupPathFor(statePath);
+        await writeFileAtomic(backup, await fs.readFile(statePath), { mode: 0o600 });
+      },
+    });
+  } catch (err) {
+    throw new StateError(
+      statePath,
+      `cannot write state file ${statePath} (serial ${next.serial}): ${describeFsError(err)}. ` +
+        (current
+          ? `The previous state (serial ${current.serial}) is unchanged in ${statePath}.`
+          : 'No state file was written.'),
+    );
+  }
   return next;
 }
 

@@ -7,6 +7,8 @@ import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { liveProgress, processOutput, styleFor } from '../output.ts';
 import { confirmOrFail } from '../confirm.ts';
 import { CommandFailed } from '../user-error.ts';
+import { afterStepHookFromEnv } from '../fault-injection.ts';
+import type { AfterStepHook } from '../../engine/after-step-hook.ts';
 import { assertPlanFresh, readPlanFile } from '../../state/plan-file.ts';
 import { makePlan } from '../../engine/make-plan.ts';
 import { applyAndRecord, ApplyError } from '../../engine/apply.ts';
@@ -48,9 +50,17 @@ async function approvedPlan(
 }
 
 /** Carries out the plan with progress, then the summary; a failed step is shown and rethrown. */
-async function carryOut(session: Session, store: StateStore, plan: Plan, state: ColoState | null, view: ApplyView) {
+async function carryOut(
+  session: Session,
+  store: StateStore,
+  plan: Plan,
+  state: ColoState | null,
+  view: ApplyView,
+  afterStep: AfterStepHook | undefined,
+) {
   try {
-    const { changes } = await applyAndRecord({ session, plan, state, store, ...view.progress() });
+    const run = { session, plan, state, store, ...view.progress(), ...(afterStep ? { afterStep } : {}) };
+    const { changes } = await applyAndRecord(run);
     view.summary({ plan, changes });
   } catch (err) {
     if (err instanceof ApplyError) view.failed(err);
@@ -60,6 +70,7 @@ async function carryOut(session: Session, store: StateStore, plan: Plan, state: 
 
 async function runApplyCommand(name: ApplyCommand, planFile: string | undefined, opts: ApplyOptions): Promise<number> {
   const view = opts.json ? new ApplyJson(processOutput) : new ApplyHuman(processOutput, styleFor(opts), liveProgress());
+  const afterStep = afterStepHookFromEnv(); // a test hook: only with COLO_TEST_HOOKS=1
   const saved = planFile ? await readPlanFile(planFile) : undefined;
   const spec = saved ? saved.spec : await loadSpecOrFail(opts.file);
   const lock = stateLockFor(opts, name);
@@ -67,7 +78,7 @@ async function runApplyCommand(name: ApplyCommand, planFile: string | undefined,
     const state = await store.read();
     if (saved) assertPlanFresh(saved.plan, state, planFile!);
     const plan = saved ? saved.plan : await approvedPlan(session, state, name, opts, view);
-    await carryOut(session, store, plan, state, view);
+    await carryOut(session, store, plan, state, view, afterStep);
     return plan;
   });
   // Pairs apply could not repair (a host down, a primary gone): the run did not converge.

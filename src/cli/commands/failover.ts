@@ -8,6 +8,7 @@ import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { processOutput } from '../output.ts';
 import { selectVms } from '../select-vms.ts';
 import { CommandFailed, UserError } from '../user-error.ts';
+import { afterStepHookFromEnv } from '../fault-injection.ts';
 import { failover, type FailoverTarget } from '../../engine/failover.ts';
 import { FailoverHuman } from '../../ui/views/failover/failover-human.ts';
 import { FailoverJson } from '../../ui/views/failover/failover-json.ts';
@@ -28,6 +29,7 @@ async function runFailover(names: string[], opts: FailoverCliOptions): Promise<n
   if (unknownHosts.length > 0)
     throw new UserError(`--i-have-fenced: no host named ${unknownHosts.join(', ')} in ${opts.file}`);
   const deadline = healthDeadlineMs(opts.healthDeadline);
+  const afterStep = afterStepHookFromEnv(); // a test hook: only with COLO_TEST_HOOKS=1
   const lock = stateLockFor(opts, 'failover');
   const run = await withLockedSession(spec, opts, lock, (session, store) =>
     failover(session, store, vms, {
@@ -36,6 +38,7 @@ async function runFailover(names: string[], opts: FailoverCliOptions): Promise<n
       force: !!opts.force,
       healthDeadlineMs: deadline,
       progress: (vm, m) => view.progress(vm, m),
+      ...(afterStep ? { afterStep } : {}),
     }),
   );
   view.results(opts.to, run);

@@ -454,3 +454,29 @@ describe('withLock releases on exit and signals (releaseOnExit)', () => {
     assert.equal(await exists(lockPathFor(sp)), false);
   });
 });
+
+describe('taking the lock is atomic', () => {
+  test('a reader never finds the lock file empty or partial (a colo killed while taking it leaves none)', async () => {
+    const state = freshState();
+    const file = lockPathFor(state);
+    const partial: number[] = [];
+    for (let i = 0; i < 600; i++) {
+      let lock: Awaited<ReturnType<typeof acquireLock>> | undefined;
+      const taking = acquireLock(state, 'apply').then((l) => (lock = l));
+      while (!lock) {
+        const text = await fs.readFile(file, 'utf8').catch(() => null);
+        if (text !== null) {
+          try {
+            JSON.parse(text);
+          } catch {
+            partial.push(text.length);
+          }
+        }
+      }
+      await taking;
+      assert.equal(await lock.release(), true);
+    }
+    assert.deepEqual(partial, [], 'lengths of the lock file contents a reader saw unparseable');
+    assert.deepEqual(await fs.readdir(path.dirname(file)), [], 'a temp file was left in the state directory');
+  });
+});

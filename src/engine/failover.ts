@@ -12,10 +12,16 @@ import type { Spec, VmSpec } from '../spec/types.ts';
 import type { ColoState, VmState } from '../plan/state-model.ts';
 import type { Session } from './session.ts';
 import type { StateStore } from './state-store.ts';
-import { observeAll } from './observe.ts';
+import { observeAll, type ObserveOptions } from './observe.ts';
 import type { Observation } from '../plan/observed.ts';
-import { decideFailover, stateAfterFailover, type FailoverTarget } from '../plan/failover-decision.ts';
-import { leaveColoOnPrimary, promoteSecondary, verifySurvivor } from './steps/failover-qmp.ts';
+import {
+  decideFailover,
+  failoverSides,
+  stateAfterFailover,
+  type FailoverDecision,
+  type FailoverTarget,
+} from '../plan/failover-decision.ts';
+import { leaveColoOnPrimary, promoteSecondary, verifySurvivor, yankSurvivor } from './steps/failover-qmp.ts';
 import { stopVmQemu } from './steps/stop-qemu.ts';
 import { fenceEachHostOnce, type FenceOnce, type RunFence } from './fence.ts';
 import type { AfterStepHook } from './after-step-hook.ts';
@@ -35,9 +41,18 @@ export interface FailoverOptions {
   /** Runs a host's fence command (argv) on this machine; resolves to the exit code. */
   runFence?: RunFence;
   progress?: (vm: string, message: string) => void;
+  /**
+   * The health deadline, ms: the side to fence counts as hung when its QEMU gives no QMP answer
+   * within it (it is then SIGKILLed at once). The survivor gets the usual 10 s. Default 500 ms.
+   */
+  healthDeadlineMs?: number;
   /** A test hook run after the fence and after the promotion (src/engine/after-step-hook.ts). */
   afterStep?: AfterStepHook;
 }
+
+export const DEFAULT_HEALTH_DEADLINE_MS = 500;
+/** What the SSH part of observing a host to fence may take beyond the health deadline (connect, handshake, script). */
+export const HOST_DEADLINE_EXTRA_MS = 1500;
 
 export type Fencing = 'stopped-over-ssh' | 'fence-command' | 'operator' | 'not-needed';
 
@@ -60,6 +75,10 @@ export type FailoverResult =
       timings: FailoverTimings;
       /** Virtio devices found disabled on the survivor after the promotion (a warning). */
       virtioDisabled: string[];
+      /** The survivor's connections to the fenced side that were yanked (out-of-band) before the promotion. */
+      yanked: string[];
+      /** The fenced side was hung (no QMP answer within the deadline, or stopped): killed at once. */
+      fencedHung: boolean;
     }
   | {
       vm: string;
@@ -73,6 +92,21 @@ export type FailoverResult =
       /** The state had not recorded that failover (its write was lost); this run recorded it. */
       recordedNow?: true;
     };
+
+/** The losing side made safe: its QEMU stopped over SSH (a hung one killed at once), or its host fenced. */
+async function fenceLoser(
+  session: Session,
+  vm: VmSpec,
+  d: Extract<FailoverDecision, { action: 'promote' }>,
+  fenceOnce: FenceOnce,
+  log: (m: string) => void,
+): Promise<Exclude<Fencing, 'not-needed'>> {
+  if (d.fence.how !== 'stop-qemu') return fenceOnce(d.loser, d.fence.why);
+  const lost = d.to === 'secondary' ? 'primary' : 'secondary';
+  log(`${d.fence.hung ? 'killing the hung' : 'stopping the'} ${lost} QEMU on ${d.loser}`);
+  await stopVmQemu(session, vm, d.loser, d.fence.graceSeconds);
+  return 'stopped-over-ssh';
+}
 
 export async function failoverVm(
   session: Session,
@@ -90,20 +124,15 @@ export async function failoverVm(
   const log = (m: string) => opts.progress?.(vm.name, m);
 
   const tFence = performance.now();
-  let fencing: Exclude<Fencing, 'not-needed'>;
-  if (d.fence.how === 'stop-qemu') {
-    log(`stopping the ${d.to === 'secondary' ? 'primary' : 'secondary'} QEMU on ${d.loser}`);
-    await stopVmQemu(session, vm, d.loser, 1);
-    fencing = 'stopped-over-ssh';
-  } else {
-    fencing = await fenceOnce(d.loser, d.fence.why);
-  }
+  const fencing = await fenceLoser(session, vm, d, fenceOnce, log);
   const fenceMs = Math.round(performance.now() - tFence);
   const loserRole = d.to === 'secondary' ? 'primary' : 'secondary';
   await opts.afterStep?.({ step: FAILOVER_STEPS[0], host: d.loser, address: `vm.${vm.name}.${loserRole}` });
 
   const tQmp = performance.now();
   const qmp = await session.qmp(d.survivor, vm.name);
+  const yanked = await yankSurvivor(qmp, spec, vm, d.roles, d.to);
+  if (yanked.length > 0) log(`freed the ${d.to} on ${d.survivor} from ${d.loser}: yanked ${yanked.join(', ')}`);
   if (d.to === 'secondary') {
     log(`promoting the secondary on ${d.survivor}`);
     await promoteSecondary(qmp, spec, vm, d.roles);
@@ -134,6 +163,8 @@ export async function failoverVm(
       fencing,
       timings: { connectMs, fenceMs, qmpMs, verifyMs, totalMs },
       virtioDisabled,
+      yanked,
+      fencedHung: d.fence.how === 'stop-qemu' && d.fence.hung,
     },
     vmState: stateAfterFailover(d.vmState, d.to, { survivor: d.survivor, loser: d.loser }, record),
   };
@@ -187,6 +218,27 @@ export interface FailoverRun {
   errors: { vm: string; error: Error }[];
 }
 
+/**
+ * The sides to fence get the health deadline for QMP, and their hosts that plus HOST_DEADLINE_EXTRA_MS
+ * for SSH (a host cut off costs that, then it is fenced as unreachable); the survivors (to promote)
+ * and their hosts the usual time. QMP connections negotiate OOB: the yank goes over them.
+ */
+export function failoverObserveOptions(vms: VmSpec[], state: ColoState | null, opts: FailoverOptions): ObserveOptions {
+  const survivors = new Set<string>();
+  const survivorHosts = new Set<string>();
+  for (const vm of vms) {
+    const s = failoverSides(vm, state, opts.to).survivor;
+    survivors.add(`${vm.name}\u0000${s}`);
+    survivorHosts.add(s);
+  }
+  const deadline = opts.healthDeadlineMs ?? DEFAULT_HEALTH_DEADLINE_MS;
+  return {
+    oob: true,
+    qmpDeadlineFor: (vm, host) => (survivors.has(`${vm}\u0000${host}`) ? undefined : deadline),
+    hostTimeoutFor: (host) => (survivorHosts.has(host) ? undefined : deadline + HOST_DEADLINE_EXTRA_MS),
+  };
+}
+
 /** Fail over several VMs; each host is fenced at most once. Results and errors come in the order of `vms`. */
 export async function failoverVms(
   session: Session,
@@ -196,7 +248,7 @@ export async function failoverVms(
   opts: FailoverOptions,
 ): Promise<FailoverRun> {
   const tConnect = performance.now();
-  const obs = await observeAll(session, state);
+  const obs = await observeAll(session, state, failoverObserveOptions(vms, state, opts));
   const connectMs = Math.round(performance.now() - tConnect);
   const fenceOnce = fenceEachHostOnce(spec, opts.fencedByOperator, opts.runFence);
   const results: FailoverResult[] = [];

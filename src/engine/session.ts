@@ -28,8 +28,12 @@ export class Session {
     return t;
   }
 
-  /** The QMP client of a VM's QEMU on a host, connected once and reused until it closes. */
-  async qmp(host: string, vmName: string, opts: { timeoutMs?: number } = {}): Promise<QmpClient> {
+  /**
+   * The QMP client of a VM's QEMU on a host, connected once and reused until it closes. `timeoutMs`
+   * bounds the socket, the greeting and the capabilities' answer together (default 10 s); `oob`
+   * negotiates out-of-band commands when QEMU offers them (only a new connection asks).
+   */
+  async qmp(host: string, vmName: string, opts: { timeoutMs?: number; oob?: boolean } = {}): Promise<QmpClient> {
     const key = `${host}\u0000${vmName}`;
     const existing = this.qmps.get(key);
     if (existing) {
@@ -40,9 +44,12 @@ export class Session {
     const vm = this.spec.vms.find((v) => v.name === vmName);
     if (!vm) throw new Error(`unknown VM ${vmName}`);
     const sock = vmPaths(this.spec, vm, host).qmpSocket;
+    const deadline = opts.timeoutMs ?? 10_000;
     const p = (async () => {
-      const stream = await this.transport(host).openUnixSocket(sock, { timeoutMs: opts.timeoutMs ?? 10_000 });
-      return QmpClient.connect(stream, { timeoutMs: opts.timeoutMs ?? 10_000, label: `${vmName} on ${host}` });
+      const t0 = performance.now();
+      const stream = await this.transport(host).openUnixSocket(sock, { timeoutMs: deadline });
+      const left = Math.max(1, Math.round(deadline - (performance.now() - t0)));
+      return QmpClient.connect(stream, { timeoutMs: left, label: `${vmName} on ${host}`, oob: opts.oob === true });
     })();
     this.qmps.set(key, p);
     p.catch(() => this.qmps.delete(key));

@@ -10,6 +10,7 @@ import type { HostSpec, VmSpec } from '../spec/types.ts';
 import type { ColoState, FailoverRecord, VmState } from './state-model.ts';
 import type { Observation, ObservedQemu } from './observed.ts';
 import { rolesFor } from './plan-pairs.ts';
+import { STOP_GRACE_SECONDS } from '../render/recipes/step-recipes.ts';
 
 export type FailoverTarget = 'secondary' | 'primary';
 
@@ -23,8 +24,11 @@ export class FailoverRefused extends Error {
 
 /** How the side that loses is made safe before the survivor is promoted. */
 export type FencePlan =
-  /** Its host answers: stop its QEMU over SSH and confirm it is gone. */
-  | { how: 'stop-qemu' }
+  /**
+   * Its host answers: stop its QEMU over SSH and confirm it is gone. A hung QEMU (no QMP answer
+   * within the deadline, or stopped) cannot exit cleanly: it is SIGKILLed at once (graceSeconds 0).
+   */
+  | { how: 'stop-qemu'; graceSeconds: number; hung: boolean }
   /** Its host does not answer: the operator's word or the host's fence command (why: the host's error). */
   | { how: 'fence-host'; why: string };
 
@@ -109,6 +113,11 @@ export function decideFailover(
     );
   if (!sq?.alive)
     throw new FailoverRefused(`${vm.name}: no QEMU of ${vm.name} runs on ${survivor}; there is nothing to promote`);
+  if (sq.hung)
+    throw new FailoverRefused(
+      `${vm.name}: the QEMU on ${survivor} is hung: it runs (pid ${sq.pid ?? '?'}) but gave no QMP answer within ` +
+        `${sq.hung.deadlineMs} ms${sq.stopped ? ' (its process is stopped)' : ''}; a hung QEMU cannot be promoted`,
+    );
   if (sq.qmpError)
     throw new FailoverRefused(`${vm.name}: the QEMU on ${survivor} does not answer QMP (${sq.qmpError})`);
   const healthy = lHost?.reachable && lq?.alive && !lq.qmpError && sq.coloMode !== 'none' && lq.coloMode !== 'none';
@@ -125,8 +134,9 @@ export function decideFailover(
         `lose the VM; pass --force to do it anyway.`,
     );
   }
+  const hung = !!lq?.alive && (!!lq.hung || !!lq.stopped);
   const fence: FencePlan = lHost?.reachable
-    ? { how: 'stop-qemu' }
+    ? { how: 'stop-qemu', graceSeconds: hung ? STOP_GRACE_SECONDS.hung : STOP_GRACE_SECONDS.failover, hung }
     : { how: 'fence-host', why: lHost?.error ?? 'not observed' };
   return { action: 'promote', vm: vm.name, to: opts.to, survivor, loser, fence, roles, vmState: vs };
 }

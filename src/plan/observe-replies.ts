@@ -14,7 +14,7 @@ import { plainConsoleLine } from './console-text.ts';
 
 export interface HostReport {
   host: ObservedHost;
-  vms: Record<string, { pid?: number; alive: boolean; argv?: string[]; crash: string[] }>;
+  vms: Record<string, { pid?: number; alive: boolean; argv?: string[]; crash: string[]; stopped?: boolean }>;
 }
 
 /** Reads the version out of `qemu --version` output; throws when it is not QEMU's. */
@@ -58,6 +58,8 @@ export function parseHostReport(hostName: string, stdout: string, readVersion: V
         ...(argv ? { argv } : {}),
         // serial console lines end in \r\n; the guest's text is made plain (src/plan/console-text.ts)
         crash: f[5] && f[5] !== '-' ? b64(f[5]).split(/\r?\n/).map(plainConsoleLine).filter(Boolean).slice(0, 5) : [],
+        // /proc state T (stopped by a signal) or t (traced)
+        ...(f[6] === 'T' || f[6] === 't' ? { stopped: true } : {}),
       };
     }
   }
@@ -87,6 +89,7 @@ export function qemuFromHostReport(
       ? { argv: found.argv, startedAs: found.argv.includes('-incoming') ? 'secondary' : 'primary' }
       : {}),
     ...(found && found.crash.length > 0 ? { consoleCrash: found.crash } : {}),
+    ...(ours && found?.stopped ? { stopped: true } : {}),
   };
 }
 

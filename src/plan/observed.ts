@@ -33,6 +33,13 @@ export interface ObservedQemu {
   startedAs?: 'primary' | 'secondary';
   /** QMP reachable and answering. */
   qmpError?: string;
+  /**
+   * The process runs but its QMP gave no greeting or first answer within the health deadline: hung
+   * (SIGSTOPped, or its main loop stuck on a lost peer), not down. qmpError says what timed out.
+   */
+  hung?: { deadlineMs: number };
+  /** The process is stopped (state T in /proc: SIGSTOP, or a debugger): it cannot answer anything. */
+  stopped?: boolean;
   runStatus?: string; // query-status .status (running, paused, inmigrate, ...)
   coloMode?: ColoMode;
   coloReason?: string;

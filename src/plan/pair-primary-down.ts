@@ -114,10 +114,14 @@ export function qmpSilent(c: PairContext, pq: ObservedQemu): boolean {
   const { n, roles } = c;
   for (const q of [pq, c.secondaryAlive ? c.sq : undefined]) {
     if (q?.qmpError) {
+      const hung = q.hung
+        ? `is hung: it runs (pid ${q.pid ?? '?'}) but gave no QMP answer within ${q.hung.deadlineMs} ms` +
+          `${q.stopped ? ' (its process is stopped)' : ''}`
+        : `runs (pid ${q.pid ?? '?'}) but its QMP socket does not answer`;
       c.out.blocked = {
         vm: n,
         reason:
-          `the QEMU of ${n} on ${q.host} runs (pid ${q.pid ?? '?'}) but its QMP socket does not answer: ` +
+          `the QEMU of ${n} on ${q.host} ${hung}: ` +
           `${q.qmpError}. QEMU serves one QMP client at a time: is another client connected? A QEMU that stays ` +
           `silent is wedged`,
         hint:

@@ -5,7 +5,7 @@
  */
 import type { Spec } from '../spec/types.ts';
 import type { ColoState } from './state-model.ts';
-import type { Observation } from './observed.ts';
+import type { Observation, ObservedQemu } from './observed.ts';
 import { rolesFor } from './plan-pairs.ts';
 
 export type PairHealth = 'protected' | 'degraded' | 'down' | 'not-deployed' | 'unknown';
@@ -30,6 +30,44 @@ export interface SideStatus {
   coloMode: string | null;
   coloReason: string | null;
   migrateStatus: string | null;
+  /** Its QEMU runs but gave no QMP answer within the health deadline (stopped, or stuck on a lost peer). */
+  hung: boolean;
+  /** Its QEMU process is stopped (SIGSTOP): /proc state T. */
+  stopped: boolean;
+}
+
+/** "hung (pid N runs but gave no QMP answer within D ms; its process is stopped)". */
+export function hungText(s: SideStatus, deadlineMs: number | undefined): string {
+  const within = deadlineMs !== undefined ? ` within ${deadlineMs} ms` : '';
+  const stopped = s.stopped ? '; its process is stopped' : '; or another QMP client holds its monitor';
+  return `hung (pid ${s.pid ?? '?'} runs but gave no QMP answer${within}${stopped})`;
+}
+
+/** A hung primary: down (its guest does not run); a hung secondary: degraded (the primary waits on it). */
+function hungHealth(
+  vm: string,
+  roles: { primary: string; secondary: string },
+  { p, s }: { p: SideStatus; s: SideStatus },
+  qemu: Record<string, ObservedQemu>,
+): { health: PairHealth; summary: string } | undefined {
+  const deadline = (host: string) => qemu[host]?.hung?.deadlineMs;
+  if (p.running && p.hung) {
+    const hint = s.running && !s.hung ? `; colo failover ${vm} --to secondary promotes ${roles.secondary}` : '';
+    return {
+      health: 'down',
+      summary:
+        `the primary QEMU on ${roles.primary} is ${hungText(p, deadline(roles.primary))}: its guest is not ` +
+        `known to run${hint}`,
+    };
+  }
+  if (p.running && s.running && s.hung)
+    return {
+      health: 'degraded',
+      summary:
+        `the secondary QEMU on ${roles.secondary} is ${hungText(s, deadline(roles.secondary))}: the primary ` +
+        `waits on it; colo failover ${vm} --to primary lets ${roles.primary} run alone`,
+    };
+  return undefined;
 }
 
 export function pairStatuses(spec: Spec, state: ColoState | null, obs: Observation): PairStatus[] {
@@ -47,6 +85,8 @@ export function pairStatuses(spec: Spec, state: ColoState | null, obs: Observati
         coloMode: q?.coloMode ?? null,
         coloReason: q?.coloReason ?? null,
         migrateStatus: q?.migrateStatus ?? null,
+        hung: !!q?.alive && !!q.hung,
+        stopped: !!q?.alive && !!q.stopped,
       };
     };
     const p = side(roles.primary);
@@ -55,9 +95,12 @@ export function pairStatuses(spec: Spec, state: ColoState | null, obs: Observati
     const unknown = [roles.primary, roles.secondary].flatMap((h) =>
       (obs.vms[vm.name]?.qemu[h]?.healthUnknown ?? []).map((u) => `health unknown on ${h}: ${u.query}: ${u.detail}`),
     );
+    const hung = hungHealth(vm.name, roles, { p, s }, obs.vms[vm.name]?.qemu ?? {});
     let health: PairHealth;
     let summary: string;
-    if (unknown.length > 0 && p.running) {
+    if (hung) {
+      ({ health, summary } = hung);
+    } else if (unknown.length > 0 && p.running) {
       health = 'unknown';
       summary = unknown.join('; ');
     } else if (!p.reachable) {

@@ -3,6 +3,7 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
 import { specCommand, type SpecOptions } from '../common-options.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
+import { healthDeadlineMs, withHealthDeadline } from '../health-deadline.ts';
 import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { processOutput } from '../output.ts';
 import { selectVms } from '../select-vms.ts';
@@ -17,6 +18,7 @@ interface FailoverCliOptions extends SpecOptions {
   iHaveFenced: string[];
   force?: boolean;
   lockTimeout: string;
+  healthDeadline: string;
 }
 
 async function runFailover(names: string[], opts: FailoverCliOptions): Promise<number> {
@@ -26,6 +28,7 @@ async function runFailover(names: string[], opts: FailoverCliOptions): Promise<n
   const unknownHosts = opts.iHaveFenced.filter((h) => !spec.hosts[h]);
   if (unknownHosts.length > 0)
     throw new UserError(`--i-have-fenced: no host named ${unknownHosts.join(', ')} in ${opts.file}`);
+  const deadline = healthDeadlineMs(opts.healthDeadline);
   const afterStep = afterStepHookFromEnv(); // a test hook: only with COLO_TEST_HOOKS=1
   const lock = stateLockFor(opts, 'failover');
   const run = await withLockedSession(spec, opts, lock, (session, store) =>
@@ -33,6 +36,7 @@ async function runFailover(names: string[], opts: FailoverCliOptions): Promise<n
       to: opts.to,
       fencedByOperator: opts.iHaveFenced,
       force: !!opts.force,
+      healthDeadlineMs: deadline,
       progress: (vm, m) => view.progress(vm, m),
       ...(afterStep ? { afterStep } : {}),
     }),
@@ -43,10 +47,13 @@ async function runFailover(names: string[], opts: FailoverCliOptions): Promise<n
 }
 
 export function registerFailover(program: Command, wire: Wire): void {
-  specCommand(
-    program,
-    'failover',
-    'promote the survivor of each named VM pair (all pairs when none named), fencing the other side first',
+  withHealthDeadline(
+    specCommand(
+      program,
+      'failover',
+      'promote the survivor of each named VM pair (all pairs when none named), fencing the other side first',
+    ),
+    'and, as the side to fence, is killed at once',
   )
     .argument('[vm...]', 'VM pairs to fail over (default: every pair in the spec)')
     .addOption(

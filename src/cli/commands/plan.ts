@@ -3,6 +3,7 @@ import type { Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
 import { specCommand, type SpecOptions } from '../common-options.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
+import { healthDeadlineMs, withHealthDeadline } from '../health-deadline.ts';
 import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { processOutput, styleFor } from '../output.ts';
 import { UserError } from '../user-error.ts';
@@ -18,10 +19,14 @@ interface PlanOptions extends SpecOptions {
   refreshOnly?: boolean;
   destroy?: boolean;
   lockTimeout: string;
+  healthDeadline: string;
 }
 
 export function registerPlan(program: Command, wire: Wire): void {
-  specCommand(program, 'plan', 'observe the hosts over SSH/QMP and show what apply would change')
+  withHealthDeadline(
+    specCommand(program, 'plan', 'observe the hosts over SSH/QMP and show what apply would change'),
+    'and its pair is blocked',
+  )
     .option('-o, --out <file>', 'save the plan to FILE; `colo apply FILE` then carries out exactly these actions')
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
     .option('--refresh-only', 'only show what changed outside colo; plan no actions')
@@ -34,9 +39,10 @@ export function registerPlan(program: Command, wire: Wire): void {
           throw new UserError('--refresh-only and --destroy cannot be used together');
         const view = opts.json ? new PlanJson(processOutput) : new PlanHuman(processOutput, styleFor(opts));
         const spec = await loadSpecOrFail(opts.file);
+        const qmpDeadlineMs = healthDeadlineMs(opts.healthDeadline);
         const mode: PlanMode = opts.destroy ? 'destroy' : opts.refreshOnly ? 'refresh-only' : 'normal';
         const { plan } = await withLockedSession(spec, opts, stateLockFor(opts, 'plan'), async (session, store) =>
-          makePlan(session, await store.read(), mode),
+          makePlan(session, await store.read(), mode, { qmpDeadlineMs }),
         );
         if (opts.out) await writePlanFile(opts.out, plan, spec);
         view.plan(plan, opts.out ? { savedTo: opts.out } : {});

@@ -5,11 +5,28 @@ import { renderFailoverToPrimary, renderFailoverToSecondary } from '../../render
 import { renderSurvivorVerify } from '../../render/recipes/failover-verify.ts';
 import { virtioDisabledCheck } from '../../render/recipes/colo-checks.ts';
 import { matchedItems } from '../../render/recipes/evaluate.ts';
+import { yankedInstances } from '../../render/recipes/yank.ts';
 import type { QemuRole } from '../../render/recipes/types.ts';
 import { runQmpRecipe } from '../run-recipe.ts';
 import { placementFromRoles } from './step-helpers.ts';
 
 type Roles = { primary: string; secondary: string; primaryOrigin: string };
+
+/**
+ * The survivor freed from its fenced peer: out-of-band query-yank, then a yank of each connection to
+ * the peer it lists (src/render/recipes/yank.ts). Returns what was yanked (none: no yank or no OOB).
+ */
+export async function yankSurvivor(
+  qmp: QmpClient,
+  spec: Spec,
+  vm: VmSpec,
+  roles: Roles,
+  to: QemuRole,
+): Promise<string[]> {
+  const recipes = to === 'secondary' ? renderFailoverToSecondary : renderFailoverToPrimary;
+  const r = await runQmpRecipe(recipes(spec, vm, placementFromRoles(roles)).yank, { [to]: qmp });
+  return yankedInstances(r.succeeded);
+}
 
 /** The secondary takes over (its primary is fenced); retried while it still loads a checkpoint. */
 export async function promoteSecondary(qmp: QmpClient, spec: Spec, vm: VmSpec, roles: Roles): Promise<void> {

@@ -20,14 +20,16 @@ export const HOST_OBSERVE_SCRIPT = [
   'if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo "kvm 1"; else echo "kvm 0"; fi',
   PID_RUNNING_FN,
   'for vm in "$@"; do',
-  '  d="$wd/$vm"; pid=""; alive=0; cmd="-"; crash="-"',
+  '  d="$wd/$vm"; pid=""; alive=0; cmd="-"; crash="-"; st="-"',
   '  [ -r "$d/qemu.pid" ] && pid=$(tr -dc 0-9 < "$d/qemu.pid" 2>/dev/null)',
   '  if [ -n "$pid" ] && running "$pid" && [ -r "/proc/$pid/cmdline" ]; then alive=1; ' +
-    'cmd=$(base64 -w0 < "/proc/$pid/cmdline"); [ -n "$cmd" ] || { cmd=-; alive=0; }; fi',
+    'cmd=$(base64 -w0 < "/proc/$pid/cmdline"); [ -n "$cmd" ] || { cmd=-; alive=0; }; ' +
+    // its state letter (T: stopped), the field after the parenthesised command name
+    'st=$(sed "s/^.*) //" "/proc/$pid/stat" 2>/dev/null | cut -d " " -f 1); [ -n "$st" ] || st=-; fi',
   // the guest writes the console: only its last MiB is searched, at most 5 lines of at most 512 bytes sent
   '  if [ -f "$d/console.log" ]; then c=$(tail -c 1048576 "$d/console.log" | grep -a -m 5 -E ' +
     '"Kernel panic|Oops|general protection fault|BUG:" | cut -b 1-512 | base64 -w0); [ -n "$c" ] && crash="$c"; fi',
-  '  echo "vm $vm ${pid:--} $alive $cmd $crash"',
+  '  echo "vm $vm ${pid:--} $alive $cmd $crash $st"',
   'done',
 ].join('\n');
 
@@ -36,7 +38,7 @@ export function renderHostObserve(spec: Spec, hostName: string, vmNames: string[
   return {
     kind: 'script',
     name: 'host-observe',
-    summary: "the host's QEMU version, work directory, KVM, and per VM its pid, argv and guest crash lines",
+    summary: "the host's QEMU version, work directory, KVM, and per VM its pid, argv, process state, guest crash lines",
     host: hostName,
     body: {
       kind: 'script',

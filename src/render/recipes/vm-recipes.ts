@@ -129,11 +129,11 @@ export function renderVmRecipes(spec: Spec, vm: VmSpec, o: VmRecipesOptions): Vm
     leaveColo: { step: 'primary-leave-colo', host: p.primary, recipes: [leave.teardown, leave.running] },
     failoverToSecondary: [
       { step: 'fence', host: p.primary, recipes: [toSecondary.fence] },
-      { step: 'promote', host: p.secondary, recipes: [toSecondary.promote, toSecondary.verify] },
+      { step: 'promote', host: p.secondary, recipes: [toSecondary.yank, toSecondary.promote, toSecondary.verify] },
     ],
     failoverToPrimary: [
       { step: 'fence', host: p.secondary, recipes: [toPrimary.fence] },
-      { step: 'promote', host: p.primary, recipes: [toPrimary.promote, toPrimary.verify] },
+      { step: 'promote', host: p.primary, recipes: [toPrimary.yank, toPrimary.promote, toPrimary.verify] },
     ],
     reprotect: { placement: swapped, steps: protectSteps(spec, vm, swapped, o) },
     destroy: destroySteps(spec, vm, p),

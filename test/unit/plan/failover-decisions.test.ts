@@ -91,7 +91,56 @@ describe('failover decisions', () => {
     const d = decideFailover(vm, state({ web: vmState() }), healthyWeb(spec), { to: 'secondary', force: true });
     assert.equal(d.action, 'promote');
     const p = d as Extract<FailoverDecision, { action: 'promote' }>;
-    assert.deepEqual([p.survivor, p.loser, p.fence], ['beta', 'alpha', { how: 'stop-qemu' }]);
+    assert.deepEqual(
+      [p.survivor, p.loser, p.fence],
+      ['beta', 'alpha', { how: 'stop-qemu', graceSeconds: 1, hung: false }],
+    );
+  });
+
+  /** A QEMU that runs but gave no QMP answer within the deadline (SIGSTOPped: process state T when `stopped`). */
+  const hungQemu = (host: string, stopped: boolean) => ({
+    host,
+    alive: true,
+    pid: 4242,
+    qmpError: `QMP handshake [web on ${host}] timed out after 500 ms: no greeting`,
+    hung: { deadlineMs: 500 },
+    ...(stopped ? { stopped: true } : {}),
+  });
+
+  for (const stopped of [true, false]) {
+    test(`a hung primary${stopped ? ' (stopped)' : ''} is no healthy pair: killed at once, no SIGTERM grace`, () => {
+      const obs = healthyWeb(spec);
+      obs.vms.web!.qemu.alpha = hungQemu('alpha', stopped);
+      const d = decideFailover(vm, state({ web: vmState() }), obs, { to: 'secondary', force: false });
+      assert.equal(d.action, 'promote');
+      const p = d as Extract<FailoverDecision, { action: 'promote' }>;
+      assert.deepEqual(
+        [p.survivor, p.loser, p.fence],
+        ['beta', 'alpha', { how: 'stop-qemu', graceSeconds: 0, hung: true }],
+      );
+    });
+  }
+
+  test('a hung secondary: failover --to primary kills it at once', () => {
+    const obs = healthyWeb(spec);
+    obs.vms.web!.qemu.beta = hungQemu('beta', true);
+    const d = decideFailover(vm, state({ web: vmState() }), obs, { to: 'primary', force: false });
+    const p = d as Extract<FailoverDecision, { action: 'promote' }>;
+    assert.deepEqual(
+      [p.survivor, p.loser, p.fence],
+      ['alpha', 'beta', { how: 'stop-qemu', graceSeconds: 0, hung: true }],
+    );
+  });
+
+  test('a hung survivor is not promoted, even with --force: refused as hung, with deadline and state', async () => {
+    const obs = healthyWeb(spec);
+    delete obs.vms.web!.qemu.alpha;
+    obs.vms.web!.qemu.beta = hungQemu('beta', true);
+    const msg = await refusal(state({ web: vmState() }), obs, opts({ force: true }));
+    assert.match(
+      msg,
+      /the QEMU on beta is hung: it runs \(pid 4242\) but gave no QMP answer within 500 ms \(its process is stopped\)/,
+    );
   });
 
   test('a secondary with a disabled virtio device is not promoted', async () => {

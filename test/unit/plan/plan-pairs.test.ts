@@ -660,6 +660,22 @@ describe('planAll: COLO machinery damaged, both QEMUs running', () => {
     });
   }
 
+  test('a hung secondary (no QMP answer in the deadline, process stopped): blocked, the reason says hung', () => {
+    const spec = webSpec();
+    const hung = {
+      qmpError: 'QMP handshake [web on beta] timed out after 500 ms: no greeting',
+      hung: { deadlineMs: 500 },
+      stopped: true,
+    };
+    const p = plan(spec, state({ web: vmState() }), healthyWeb(spec, {}, hung));
+    assert.deepEqual(p.steps, []);
+    assert.match(
+      p.blocked[0]!.reason,
+      /the QEMU of web on beta is hung: it runs \(pid \d+\) but gave no QMP answer within 500 ms \(its process/,
+    );
+    assert.match(p.blocked[0]!.hint ?? '', /colo failover web --to primary/);
+  });
+
   test('COLO exited cleanly (migration completed) with the proxy and replication removed: no leave-colo', () => {
     const spec = webSpec();
     const p = plan(

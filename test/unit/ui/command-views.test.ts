@@ -61,6 +61,18 @@ const gone = (host: string): ObservedQemu => ({ host, alive: false });
 const AT = '2026-02-03T04:05:06.000Z';
 const clock = () => new Date(AT);
 
+/** A QEMU that runs but gave no QMP answer within the health deadline (SIGSTOPped when `stopped`). */
+function hungQemu(host: string, pid: number, stopped: boolean): ObservedQemu {
+  return {
+    host,
+    alive: true,
+    pid,
+    qmpError: `QMP handshake [web on ${host}] timed out after 500 ms: no greeting`,
+    hung: { deadlineMs: 500 },
+    ...(stopped ? { stopped: true } : {}),
+  };
+}
+
 describe('status views', () => {
   const spec = webSpec();
   const vm = vmOf(spec);
@@ -109,6 +121,22 @@ describe('status views', () => {
         observation([obsHost('alpha'), obsHost('beta')], {
           web: [gone('alpha'), gone('beta')],
           api: [healthyPrimary(two, api, 'alpha', 'beta'), gone('beta')],
+        }),
+      ),
+    'secondary-hung': () =>
+      pairStatuses(
+        spec,
+        state({ web: vmState() }),
+        observation([obsHost('alpha'), obsHost('beta')], {
+          web: [healthyPrimary(spec, vm, 'alpha', 'beta'), hungQemu('beta', 5151, true)],
+        }),
+      ),
+    'primary-hung': () =>
+      pairStatuses(
+        spec,
+        state({ web: vmState() }),
+        observation([obsHost('alpha'), obsHost('beta')], {
+          web: [hungQemu('alpha', 4242, false), healthySecondary(spec, vm, 'beta', 'alpha')],
         }),
       ),
   };
@@ -198,6 +226,8 @@ describe('failover views', () => {
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 320 },
     virtioDisabled: [],
+    yanked: [],
+    fencedHung: false,
   };
   const fenced: FailoverResult = {
     ...promoted,
@@ -231,6 +261,26 @@ describe('failover views', () => {
     view.results('secondary', run);
     await expectGolden('failover/promoted.json', json.stdout());
     assert.equal(json.stderr(), '', 'no progress lines with --json');
+  });
+
+  test('a hung side killed at once and the yanked connections are told after the timings', () => {
+    const hung: FailoverResult = {
+      ...promoted,
+      fencedHung: true,
+      yanked: ['chardev red0-lan', 'chardev red1-lan', 'migration'],
+    };
+    const text = capture();
+    new FailoverHuman(text).results('secondary', { results: [hung], errors: [] });
+    assert.ok(
+      text
+        .stdout()
+        .includes(
+          '(alpha fenced: stopped-over-ssh) in 320 ms [connect 41 ms, fence 230 ms, QMP 18 ms, verify 25 ms]. ' +
+            'alpha was hung (no QMP answer in time): killed at once. ' +
+            'Yanked on beta: chardev red0-lan, chardev red1-lan, migration. Run "colo apply"',
+        ),
+      text.stdout(),
+    );
   });
 
   test('refused and failed VMs: the error line names each', async () => {
@@ -331,6 +381,8 @@ describe('drill views', () => {
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 398 },
     virtioDisabled: [],
+    yanked: [],
+    fencedHung: false,
   });
   const round = (r: number, [p, s]: [string, string]): DrillPhase[] => [
     {

@@ -397,6 +397,8 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 320 },
     virtioDisabled: [],
+    yanked: [],
+    fencedHung: false,
   };
   const promotedMessage =
     'web now runs alone on beta (alpha fenced: stopped-over-ssh) in 320 ms [connect 41 ms, fence 230 ms, QMP ' +
@@ -854,6 +856,8 @@ describe('drill.schema.json accepts `colo drill --json` documents', () => {
           fencing: 'stopped-over-ssh',
           timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 398 },
           virtioDisabled: ['/machine/peripheral/nic-net0/virtio-backend'],
+          yanked: [],
+          fencedHung: false,
         },
       },
     },

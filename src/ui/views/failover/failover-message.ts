@@ -28,5 +28,13 @@ export function failoverMessage(r: FailoverResult): string {
     r.outcome === 'promoted' && r.virtioDisabled.length > 0
       ? ` Warning: virtio device(s) ${r.virtioDisabled.join(', ')} on ${r.survivor} are disabled.`
       : '';
-  return `${failoverOutcome(r)} Run "colo apply" to re-protect it.${warn}`;
+  const notes = r.outcome === 'promoted' ? hungAndYanked(r) : '';
+  return `${failoverOutcome(r)}${notes} Run "colo apply" to re-protect it.${warn}`;
+}
+
+/** " alpha was hung (no QMP answer): killed at once. Yanked on beta: migration, chardev red0-lan." */
+function hungAndYanked(r: Extract<FailoverResult, { outcome: 'promoted' }>): string {
+  const hung = r.fencedHung ? ` ${r.fenced} was hung (no QMP answer in time): killed at once.` : '';
+  const yanked = r.yanked.length > 0 ? ` Yanked on ${r.survivor}: ${r.yanked.join(', ')}.` : '';
+  return `${hung}${yanked}`;
 }

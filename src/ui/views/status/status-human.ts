@@ -7,6 +7,8 @@ import type { StatusView } from './status-view.ts';
 function side(label: string, s: SideStatus): string {
   if (!s.reachable) return `  ${label.padEnd(9)} ${s.host}: host unreachable`;
   if (!s.running) return `  ${label.padEnd(9)} ${s.host}: no QEMU running`;
+  if (s.hung)
+    return `  ${label.padEnd(9)} ${s.host}: pid ${s.pid}, HUNG: no QMP answer${s.stopped ? ', process stopped' : ''}`;
   const exit = s.coloReason && s.coloReason !== 'none' ? ` (last exit: ${s.coloReason})` : '';
   const migration = s.migrateStatus && s.migrateStatus !== 'none' ? `, migration ${s.migrateStatus}` : '';
   const mode = `COLO mode ${s.coloMode ?? '?'}${exit}${migration}`;

@@ -15,6 +15,14 @@ import type { VmSpec } from '../../spec/types.ts';
 import { cmd } from './build.ts';
 import type { QmpRecipe } from './types.ts';
 
+/**
+ * The name of colo's announce timer in QEMU (AnnounceParameters.id, QEMU >= 4.1): a re-run restarts
+ * colo's rounds without touching another user's unnamed timer, and QEMU's trace tells colo's rounds
+ * (`colo:<nic>:<mac>`) from the ones QEMU makes itself (`_:...`: a secondary whose incoming migration
+ * ends at failover announces once more with the migration's announce parameters).
+ */
+export const ANNOUNCE_TIMER_ID = 'colo';
+
 /** Time allowed for the command itself (QEMU answers at once; the rounds run on its timer). */
 export const ANNOUNCE_COMMAND_MS = 5000;
 
@@ -35,7 +43,13 @@ export function renderAnnounce(vm: VmSpec, host: string, role: 'primary' | 'seco
         op: 'send',
         steps: [
           {
-            command: cmd('announce-self', { initial: a.initialMs, max: a.maxMs, rounds: a.rounds, step: a.stepMs }),
+            command: cmd('announce-self', {
+              initial: a.initialMs,
+              max: a.maxMs,
+              rounds: a.rounds,
+              step: a.stepMs,
+              id: ANNOUNCE_TIMER_ID,
+            }),
           },
         ],
         timeoutMs: ANNOUNCE_COMMAND_MS,

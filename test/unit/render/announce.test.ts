@@ -30,7 +30,7 @@ describe('announce-self after a failover', () => {
   test("both directions: on the survivor, after the promotion, before the verify, with the spec's parameters", () => {
     const toS = renderFailoverToSecondary(spec, vm, p);
     const toP = renderFailoverToPrimary(spec, vm, p);
-    const args = { initial: 50, max: 550, rounds: 5, step: 100 };
+    const args = { initial: 50, max: 550, rounds: 5, step: 100, id: 'colo' };
     assert.deepEqual(sentCommands(toS.announce), [{ execute: 'announce-self', arguments: args }]);
     assert.deepEqual(toS.announce?.hosts, { secondary: p.secondary });
     assert.equal(toS.announce?.role, 'secondary');
@@ -49,7 +49,7 @@ describe('announce-self after a failover', () => {
   test('custom parameters, and none at all with announce: false', () => {
     const custom: VmSpec = { ...vm, failover: { announce: { rounds: 8, initialMs: 0, maxMs: 1000, stepMs: 250 } } };
     assert.deepEqual(sentCommands(renderAnnounce(custom, 'b', 'secondary')), [
-      { execute: 'announce-self', arguments: { initial: 0, max: 1000, rounds: 8, step: 250 } },
+      { execute: 'announce-self', arguments: { initial: 0, max: 1000, rounds: 8, step: 250, id: 'colo' } },
     ]);
     const fleet = fleetSpec();
     const off = onlyVm(fleet); // failover: { announce: false }

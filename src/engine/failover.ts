@@ -4,7 +4,8 @@
  * this file carries a decision out:
  * 1. fence the other side first: stop its QEMU over SSH and confirm it is gone, or run the host's
  *    fence command (on this machine, through a local Transport), or accept --i-have-fenced;
- * 2. run the QEMU-version-correct QMP sequence on the survivor, verify it runs with COLO mode none;
+ * 2. run the QEMU-version-correct QMP sequence on the survivor, announce its NICs (announce-self,
+ *    unless the spec turns it off), verify it runs with COLO mode none;
  * 3. return the new roles for the state (failover() writes them).
  */
 import { setVm } from '../plan/state-transitions.ts';
@@ -21,7 +22,14 @@ import {
   type FailoverDecision,
   type FailoverTarget,
 } from '../plan/failover-decision.ts';
-import { leaveColoOnPrimary, promoteSecondary, verifySurvivor, yankSurvivor } from './steps/failover-qmp.ts';
+import {
+  announceSurvivor,
+  leaveColoOnPrimary,
+  promoteSecondary,
+  verifySurvivor,
+  yankSurvivor,
+  type AnnounceOutcome,
+} from './steps/failover-qmp.ts';
 import { stopVmQemu } from './steps/stop-qemu.ts';
 import { fenceEachHostOnce, type FenceOnce, type RunFence } from './fence.ts';
 import type { AfterStepHook } from './after-step-hook.ts';
@@ -75,6 +83,8 @@ export type FailoverResult =
       timings: FailoverTimings;
       /** Virtio devices found disabled on the survivor after the promotion (a warning). */
       virtioDisabled: string[];
+      /** The survivor's announce-self right after the promotion (failed: a warning). */
+      announce: AnnounceOutcome;
       /** The survivor's connections to the fenced side that were yanked (out-of-band) before the promotion. */
       yanked: string[];
       /** The fenced side was hung (no QMP answer within the deadline, or stopped): killed at once. */
@@ -140,6 +150,8 @@ export async function failoverVm(
     log(`taking the primary on ${d.survivor} out of COLO`);
     await leaveColoOnPrimary(qmp, spec, vm, d.roles);
   }
+  if (vm.failover.announce !== false) log(`announcing ${vm.name}'s NICs from ${d.survivor} (announce-self)`);
+  const announce = await announceSurvivor(qmp, spec, vm, d.roles, d.to);
   const qmpMs = Math.round(performance.now() - tQmp);
 
   const tVerify = performance.now();
@@ -163,6 +175,7 @@ export async function failoverVm(
       fencing,
       timings: { connectMs, fenceMs, qmpMs, verifyMs, totalMs },
       virtioDisabled,
+      announce,
       yanked,
       fencedHung: d.fence.how === 'stop-qemu' && d.fence.hung,
     },

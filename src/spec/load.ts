@@ -12,6 +12,7 @@ import { checkHosts } from './check-hosts.ts';
 import { checkMachine } from './check-machine.ts';
 import { checkSharedMachinePorts } from './check-ports.ts';
 import { checkUnits } from './check-units.ts';
+import { checkFailover } from './check-failover.ts';
 import { checkVms } from './check-vms.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { hasErrors, sortDiagnostics } from './diagnostics.ts';
@@ -46,6 +47,7 @@ export function loadSpecText(text: string, file: string, options: LoadOptions): 
   checkUnits(schema.data, r);
   checkFiles(schema.data, r);
   checkArgs(schema.data, r);
+  checkFailover(schema.data, r);
   const spec = resolveSpec(schema.data, options.absoluteFile ?? file, r, {
     defaultUser: options.defaultUser,
     homeDir: options.homeDir,

@@ -226,6 +226,7 @@ describe('failover views', () => {
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 320 },
     virtioDisabled: [],
+    announce: { state: 'sent', rounds: 5 },
     yanked: [],
     fencedHung: false,
   };
@@ -381,6 +382,7 @@ describe('drill views', () => {
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 398 },
     virtioDisabled: [],
+    announce: { state: 'sent', rounds: 5 },
     yanked: [],
     fencedHung: false,
   });

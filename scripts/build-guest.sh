@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build colo's tiny test guest: the Debian cloud kernel's vmlinuz plus a
 # busybox-static initramfs (cpio newc, gzip) holding the virtio modules and
-# scripts/guest/init (see that file for what the guest does), its CGIs and its continuity-record
-# format (scripts/guest/records.awk).
+# scripts/guest/init (see that file for what the guest does), its CGIs, its continuity-record
+# format (scripts/guest/records.awk) and the stream service (scripts/guest/colo-stream.c, compiled
+# here with gcc, statically linked).
 #
 # Result (cached, reused by later runs):
 #   ${COLO_CACHE:-$HOME/.cache/colo}/guest/<hash>/
@@ -10,7 +11,7 @@
 #     initrd.img    the initramfs
 #     stamp         key=value build record, written last (its presence = complete)
 #   <hash> = first 16 hex of sha256 over this script, scripts/guest/*, the kernel
-#   image, the modules and the busybox binary.
+#   image, the modules, the busybox binary and the C compiler's version.
 # The last stdout line is one JSON object:
 #   {"kernel":"…/vmlinuz","initrd":"…/initrd.img","cmdline":"console=ttyS0 quiet panic=1","kernelVersion":"6.1.0-…"}
 # Everything else goes to stderr.
@@ -19,6 +20,7 @@
 #   COLO_CACHE                 cache root (default $HOME/.cache/colo)
 #   COLO_GUEST_KERNEL_VERSION  kernel version to use (default: newest /boot/vmlinuz-*-cloud-amd64)
 #   COLO_BUSYBOX               busybox binary (default /bin/busybox, must be static)
+#   COLO_GUEST_CC              C compiler for the stream service (default gcc; links with -static)
 set -euo pipefail
 
 log() { printf 'build-guest: %s\n' "$*" >&2; }
@@ -44,6 +46,9 @@ moddir="/lib/modules/$kver"
 [ -d "$moddir" ] || die "no $moddir for kernel $kver"
 busybox="${COLO_BUSYBOX:-/bin/busybox}"
 [ -x "$busybox" ] || die "no $busybox: apt-get install busybox-static"
+cc="${COLO_GUEST_CC:-gcc}"
+command -v "$cc" >/dev/null 2>&1 || die "no C compiler $cc for the stream service: apt-get install gcc libc6-dev"
+cc_version=$("$cc" --version 2>/dev/null | head -n1)
 missing=()
 for c in cpio gzip sha256sum modinfo; do command -v "$c" >/dev/null 2>&1 || missing+=("$c"); done
 [ "${#missing[@]}" -eq 0 ] || die "missing commands: ${missing[*]} (apt-get install cpio gzip coreutils kmod)"
@@ -71,6 +76,7 @@ done
 hash_inputs=("${BASH_SOURCE[0]}" "$guest_dir"/* "$kernel" "$busybox")
 for mf in "${mod_files[@]}"; do hash_inputs+=("${mf#*=}"); done
 hash=$( { printf 'kver=%s modules=%s\n' "$kver" "${modules[*]}"
+          printf 'cc=%s\n' "$cc_version"
           for f in "${hash_inputs[@]}"; do printf '%s ' "${f#"$script_dir"/}"; sha256sum < "$f" | cut -d' ' -f1; done
         } | sha256sum | cut -c1-16)
 guest_cache="$cache_root/guest"
@@ -119,6 +125,9 @@ for mf in "${mod_files[@]}"; do
 done
 
 install -m 0755 "$guest_dir/init" "$root/init"
+# The stream service: static, so the initramfs needs no libc.
+"$cc" -static -Os -s -Wall -Wextra -Werror -o "$root/bin/colo-stream" "$guest_dir/colo-stream.c" >&2 ||
+  die "could not compile scripts/guest/colo-stream.c with $cc -static (apt-get install libc6-dev)"
 install -m 0755 "$guest_dir/status.cgi" "$root/www/cgi-bin/index.cgi"
 install -m 0755 "$guest_dir/status.cgi" "$root/www/cgi-bin/status"
 install -m 0755 "$guest_dir/records.cgi" "$root/www/cgi-bin/records"
@@ -139,6 +148,7 @@ finished=$(date +%s.%N)
   printf 'modules=%s\n' "$(tr '\n' ' ' < "$root/etc/colo-modules")"
   bb_banner=$("$busybox" 2>&1 || true)
   printf 'busybox=%s\n' "${bb_banner%%$'\n'*}"
+  printf 'cc=%s\n' "$cc_version"
   printf 'initrd_bytes=%s\n' "$(stat -c %s "$staging/initrd.img")"
   printf 'build_seconds=%s\n' "$(awk -v a="$started" -v b="$finished" 'BEGIN { printf "%.2f", b - a }')"
   printf 'built_at=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"

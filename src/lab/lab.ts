@@ -13,6 +13,7 @@ import { stringify } from 'yaml';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { startSshHosts, stopSshd } from './sshd.ts';
 import { ensureGuest, ensureLabQemu, LAB_FIRMWARE_DIRS, packageRoot } from './assets.ts';
+import { GUEST_HTTP_PORT } from './guest-services.ts';
 
 const execFileP = promisify(execFile);
 
@@ -170,7 +171,7 @@ async function labVms(
           id: 'net0',
           backend: 'user',
           model: 'virtio-net-pci',
-          hostForwards: [{ protocol: 'tcp', hostPort: servicePort, guestPort: 80 }],
+          hostForwards: [{ protocol: 'tcp', hostPort: servicePort, guestPort: GUEST_HTTP_PORT }],
         },
       ],
     };

@@ -162,6 +162,7 @@ describe('lab assets', () => {
         'www/cgi-bin/index.cgi',
         'www/cgi-bin/status',
         'etc/colo-modules',
+        'bin/colo-stream',
       ]) {
         assert.ok(files.has(f), `${f} in the initramfs`);
       }

@@ -8,8 +8,8 @@
  * and port; no QEMU). cut sets the lab switch's port of one link down; heal sets both up.
  */
 import { killAll, namespacePids, NetnsCommandError, runArgv, type ArgvRunner } from './apply-topology.ts';
-import { healArgv, hostLinksArgv, switchPortArgv, type CutLink } from './host-links.ts';
-import { LAB_HOST_NAMES, labNames, type LabHostName } from './names.ts';
+import { healArgv, hostLinksArgv, reviveArgv, switchPortArgv, type CutLink } from './host-links.ts';
+import { LAB_HOST_NAMES, labAddresses, labNames, type LabHostName } from './names.ts';
 import { readNetnsLab, type NetnsLabHost, type NetnsLabInfo } from './netns-lab-info.ts';
 import { restartSshd, sshdRunning } from '../sshd-restart.ts';
 
@@ -75,7 +75,7 @@ export async function reviveHost(dir: string, host: LabHostName, run: ArgvRunner
   const info = upLab(dir);
   const n = labNames(info.suffix);
   const h = labHost(info, host);
-  await runAll(hostLinksArgv(n, host, 'up'), run);
+  await runAll(reviveArgv(n, labAddresses(info.slot), host), run);
   if (sshdRunning(h.sshd.pidFile, h.sshd.configFile)) return { host, sshdStarted: false };
   await restartSshd({
     address: h.ssh.address,

@@ -4,7 +4,8 @@
  * switch's port of its LAN or replication link, in the net namespace: down when cut, up when healed).
  * Power and cables are separate switches, so reviving a host does not heal a cut, nor the reverse.
  */
-import type { LabHostName, LabNames } from './names.ts';
+import type { LabAddresses, LabHostName, LabNames } from './names.ts';
+import { hostRouteArgv } from './topology.ts';
 
 export const CUT_LINKS = ['lan', 'replication'] as const;
 export type CutLink = (typeof CUT_LINKS)[number];
@@ -19,6 +20,11 @@ type UpDown = 'up' | 'down';
 export function hostLinksArgv(n: LabNames, host: LabHostName, state: UpDown): string[][] {
   const ns = n.ns.hosts[host];
   return [n.inner.mgmt, n.inner.lan, n.inner.repl].map((link) => ['ip', '-n', ns, 'link', 'set', link, state]);
+}
+
+/** Reviving a host: its link ends up, then its route back (the kernel dropped it with the link). */
+export function reviveArgv(n: LabNames, a: LabAddresses, host: LabHostName): string[][] {
+  return [...hostLinksArgv(n, host, 'up'), hostRouteArgv(n, a, host, 'replace')];
 }
 
 /** The lab switch's port of one of the host's links (in the net namespace), set `state`. */

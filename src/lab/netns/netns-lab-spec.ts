@@ -7,6 +7,7 @@
  * VM), and a disk each. No host forwards: clients reach the guest at its LAN address.
  */
 import { deriveMac } from '../../spec/index.ts';
+import { guestKernelCmdline } from '../guest-cmdline.ts';
 import { LAB_HOST_NAMES, type LabHostName } from './names.ts';
 import type { Topology } from './topology.ts';
 
@@ -25,8 +26,6 @@ export interface NetnsSpecInput {
   identityFile: string;
   qemu: { binary: string; firmware: readonly string[] };
   guest: { kernel: string; initrd: string; cmdline: string };
-  /** The kernel command-line argument that gives the guest its static LAN address (CIDR). */
-  guestAddressArg: (cidr: string) => string;
   /** Per VM (web, web2, ...): its disk image. */
   images: string[];
   /** The ifup script QEMU runs for each new tap (written by the lab; it joins the tap to the LAN bridge). */
@@ -82,7 +81,7 @@ function specVms(s: NetnsSpecInput): Record<string, unknown> {
       boot: {
         kernel: s.guest.kernel,
         initrd: s.guest.initrd,
-        append: `${s.guest.cmdline} ${s.guestAddressArg(`${g.lanAddress}/${prefix}`)}`,
+        append: guestKernelCmdline(s.guest.cmdline, { addresses: g.nics.map((n) => `${n.lanAddress}/${prefix}`) }),
       },
       disks: [{ id: 'disk0', image: s.images[i], format: 'qcow2', interface: 'virtio' }],
       netdevs: g.nics.map((n) => ({

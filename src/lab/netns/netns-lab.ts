@@ -83,9 +83,6 @@ async function writeInfo(info: NetnsLabInfo): Promise<void> {
   await writeFileAtomic(labJsonPath(info.dir), `${JSON.stringify(info, null, 2)}\n`);
 }
 
-/** The argument of the guest's kernel command line that gives it its static LAN address. */
-const guestAddressArg = (cidr: string): string => `colo_ip=${cidr}`;
-
 /** argv of the fence command for a host: this colo's `lab kill-host NAME --dir D` (a power switch). */
 export function fenceCommand(dir: string, host: LabHostName): string[] {
   return [process.execPath, path.join(packageRoot(), 'bin', 'colo.js'), 'lab', 'kill-host', host, '--dir', dir];
@@ -113,7 +110,6 @@ async function writeSpec(dir: string, t: Topology, ssh: SshLab, assets: LabAsset
     identityFile: ssh.clientKey,
     qemu: { binary: assets.qemuBinary, firmware: LAB_FIRMWARE_DIRS },
     guest: assets.guest,
-    guestAddressArg,
     images,
     tapScript,
     fenceCommand: (host) => fenceCommand(dir, host),

@@ -14,7 +14,7 @@ import { renderPrimaryArgv, renderSecondaryArgv } from '../../../src/render/argv
 import { initialPlacement } from '../../../src/render/placement.ts';
 import { dialectForVersion } from '../../../src/render/dialect.ts';
 import { netnsLabGuests, netnsLabSpec, tapUpScript } from '../../../src/lab/netns/netns-lab-spec.ts';
-import { healArgv, hostLinksArgv, switchPortArgv } from '../../../src/lab/netns/host-links.ts';
+import { healArgv, hostLinksArgv, reviveArgv, switchPortArgv } from '../../../src/lab/netns/host-links.ts';
 import { buildTopology } from '../../../src/lab/netns/topology.ts';
 
 const t = buildTopology('0a1b2c', 9, '/lab', 2);
@@ -32,7 +32,6 @@ const doc = netnsLabSpec({
   identityFile: '/lab/ssh/client_ed25519',
   qemu: { binary: '/q/qemu-system-x86_64', firmware: ['/usr/share/seabios'] },
   guest: { kernel: '/g/vmlinuz', initrd: '/g/initrd.img', cmdline: 'console=ttyS0 quiet panic=1' },
-  guestAddressArg: (cidr) => `colo_ip=${cidr}`,
   images: ['/lab/images/web-disk0.qcow2', '/lab/images/web2-disk0.qcow2'],
   tapScript: '/lab/net/qemu-ifup',
   fenceCommand: fence,
@@ -69,7 +68,7 @@ describe('netns lab spec', () => {
           [`virtio-net-pci,id=nic-net0,netdev=net0,mac=${mac}`],
         );
         assert.deepEqual(valuesOf(argv, '-append'), [
-          `console=ttyS0 quiet panic=1 colo_ip=${t.addresses.lan.guests[i]}/24`,
+          `console=ttyS0 quiet panic=1 colo.ip0=${t.addresses.lan.guests[i]}/24`,
         ]);
       }
       assert.notEqual(guests[0]!.nics[0]!.mac, guests[1]!.nics[0]!.mac, 'two VMs, two MACs');
@@ -112,6 +111,16 @@ describe('netns lab host faults as argv', () => {
       ['ip', '-n', 'colo-0a1b2c-alpha', 'link', 'set', 'c0a1b2c-repl', 'down'],
     ]);
     for (const a of hostLinksArgv(n, 'beta', 'up')) assert.deepEqual(a.slice(0, 3), ['ip', '-n', 'colo-0a1b2c-beta']);
+  });
+
+  test('revive-host also puts back the route to the root namespace that the kernel dropped with the link', () => {
+    const argv = reviveArgv(n, t.addresses, 'beta');
+    assert.deepEqual(argv.slice(0, 3), hostLinksArgv(n, 'beta', 'up'));
+    const setupRoute = t.setup.map((x) => x.argv).find((a) => a.includes('route') && a[2] === 'colo-0a1b2c-beta');
+    assert.deepEqual(
+      argv[3],
+      setupRoute!.map((w) => (w === 'add' ? 'replace' : w)),
+    );
   });
 
   test("cut / heal: the lab switch's port of that host's link, in the net namespace", () => {

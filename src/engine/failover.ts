@@ -4,7 +4,8 @@
  * this file carries a decision out:
  * 1. fence the other side first: stop its QEMU over SSH and confirm it is gone, or run the host's
  *    fence command (on this machine, through a local Transport), or accept --i-have-fenced;
- * 2. run the QEMU-version-correct QMP sequence on the survivor, verify it runs with COLO mode none;
+ * 2. run the QEMU-version-correct QMP sequence on the survivor, announce its NICs (announce-self,
+ *    unless the spec turns it off), verify it runs with COLO mode none;
  * 3. return the new roles for the state (failover() writes them).
  */
 import { setVm } from '../plan/state-transitions.ts';
@@ -15,7 +16,13 @@ import type { StateStore } from './state-store.ts';
 import { observeAll } from './observe.ts';
 import type { Observation } from '../plan/observed.ts';
 import { decideFailover, stateAfterFailover, type FailoverTarget } from '../plan/failover-decision.ts';
-import { leaveColoOnPrimary, promoteSecondary, verifySurvivor } from './steps/failover-qmp.ts';
+import {
+  announceSurvivor,
+  leaveColoOnPrimary,
+  promoteSecondary,
+  verifySurvivor,
+  type AnnounceOutcome,
+} from './steps/failover-qmp.ts';
 import { stopVmQemu } from './steps/stop-qemu.ts';
 import { fenceEachHostOnce, type FenceOnce, type RunFence } from './fence.ts';
 
@@ -54,6 +61,8 @@ export type FailoverResult =
       timings: FailoverTimings;
       /** Virtio devices found disabled on the survivor after the promotion (a warning). */
       virtioDisabled: string[];
+      /** The survivor's announce-self right after the promotion (failed: a warning). */
+      announce: AnnounceOutcome;
     }
   | {
       vm: string;
@@ -116,6 +125,8 @@ export async function failoverVm(
     log(`taking the primary on ${d.survivor} out of COLO`);
     await leaveColoOnPrimary(qmp, spec, vm, d.roles);
   }
+  if (vm.failover.announce !== false) log(`announcing ${vm.name}'s NICs from ${d.survivor} (announce-self)`);
+  const announce = await announceSurvivor(qmp, spec, vm, d.roles, d.to);
   const qmpMs = Math.round(performance.now() - tQmp);
 
   const tVerify = performance.now();
@@ -138,6 +149,7 @@ export async function failoverVm(
       fencing,
       timings: { connectMs, fenceMs, qmpMs, verifyMs, totalMs },
       virtioDisabled,
+      announce,
     },
     vmState: stateAfterFailover(d.vmState, d.to, { survivor: d.survivor, loser: d.loser }, record),
   };

@@ -99,6 +99,17 @@ export interface RawCheckpoint {
   switchoverDowntime?: RawDuration;
 }
 
+export interface RawAnnounce {
+  rounds?: number;
+  initial?: RawDuration;
+  max?: RawDuration;
+  step?: RawDuration;
+}
+
+export interface RawFailover {
+  announce?: boolean | RawAnnounce;
+}
+
 export interface RawNicPorts {
   mirror?: number;
   compare?: number;
@@ -125,6 +136,7 @@ export interface RawVm {
   disks?: (RawDisk | undefined)[];
   netdevs?: (RawNetdev | undefined)[];
   checkpoint?: RawCheckpoint;
+  failover?: RawFailover;
   ports?: RawPorts;
   extraArgs?: RawExtraArgs;
 }
@@ -136,6 +148,7 @@ export interface RawDefaults {
   disk?: Pick<RawDisk, 'format' | 'interface' | 'secondaryDir'>;
   netdev?: Pick<RawNetdev, 'backend' | 'model' | 'bridge' | 'helper' | 'script' | 'downscript'>;
   checkpoint?: RawCheckpoint;
+  failover?: RawFailover;
   ports?: { base?: number };
   extraArgs?: RawExtraArgs;
 }

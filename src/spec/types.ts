@@ -120,6 +120,24 @@ export interface CheckpointPolicy {
   switchoverDowntimeMs: number;
 }
 
+/**
+ * QMP `announce-self` on the survivor right after a failover (qapi/net.json AnnounceParameters): QEMU
+ * sends a RARP for each NIC's MAC, and a virtio guest that supports it a gratuitous ARP, `rounds`
+ * times, the first at once, then after initialMs, initialMs + stepMs, ... (each capped at maxMs), so
+ * switches and clients learn at once where the VM's MAC and address went.
+ */
+export interface AnnounceSpec {
+  rounds: number;
+  initialMs: number;
+  maxMs: number;
+  stepMs: number;
+}
+
+export interface FailoverPolicy {
+  /** false: no announcement (`failover.announce: false`). */
+  announce: AnnounceSpec | false;
+}
+
 /** TCP ports a VM uses. Migration and NBD listen on the secondary; proxy ports on the primary. */
 export interface VmPorts {
   migration: number;
@@ -144,6 +162,7 @@ export interface VmSpec {
   disks: DiskSpec[];
   netdevs: NetdevSpec[];
   checkpoint: CheckpointPolicy;
+  failover: FailoverPolicy;
   ports: VmPorts;
   /** Serial console: written to a log file in the VM's work dir (used for crash detection). */
   extraArgs: ExtraArgs;

@@ -124,7 +124,7 @@ describe('test guest: the stream service and static addresses', () => {
   }
 
   test(
-    `user net: one line every ${GUEST_STREAM_PERIOD_MS} ms on port ${GUEST_STREAM_PORT}, seq from 1 per connection, one boot id`,
+    `user net: a line every ${GUEST_STREAM_PERIOD_MS} ms on port ${GUEST_STREAM_PORT}, seq from 1 per connection`,
     { timeout: 4 * 60_000 },
     async (t) => {
       const port = await freePort();

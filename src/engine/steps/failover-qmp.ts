@@ -21,6 +21,31 @@ export async function leaveColoOnPrimary(qmp: QmpClient, spec: Spec, vm: VmSpec,
   await runQmpRecipe(renderFailoverToPrimary(spec, vm, placementFromRoles(roles)).promote, { primary: qmp });
 }
 
+/** What the survivor's announce-self came to (src/render/recipes/announce.ts). */
+export type AnnounceOutcome = { state: 'sent'; rounds: number } | { state: 'off' } | { state: 'failed'; error: string };
+
+/**
+ * The survivor announces its NICs (after its promotion). The VM already runs alone there, so a
+ * refused announcement does not undo or fail the failover: it is returned (a warning), not thrown.
+ */
+export async function announceSurvivor(
+  qmp: QmpClient,
+  spec: Spec,
+  vm: VmSpec,
+  roles: Roles,
+  to: 'primary' | 'secondary',
+): Promise<AnnounceOutcome> {
+  const p = placementFromRoles(roles);
+  const recipe = (to === 'secondary' ? renderFailoverToSecondary : renderFailoverToPrimary)(spec, vm, p).announce;
+  if (recipe === undefined || vm.failover.announce === false) return { state: 'off' };
+  try {
+    await runQmpRecipe(recipe, { [to]: qmp });
+    return { state: 'sent', rounds: vm.failover.announce.rounds };
+  } catch (err) {
+    return { state: 'failed', error: (err as Error).message };
+  }
+}
+
 /**
  * Waits until the survivor runs with COLO mode none; returns its disabled virtio devices. (The
  * recipe colo render shows after either failover; src/engine/failover.ts still polls the same

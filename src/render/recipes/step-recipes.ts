@@ -7,6 +7,7 @@ import { renderPrimaryArgv, renderSecondaryArgv, type ArgvOptions } from '../arg
 import type { Placement } from '../placement.ts';
 import { renderPromoteSecondary } from './failover-secondary.ts';
 import { renderSurvivorVerify } from './failover-verify.ts';
+import { renderAnnounce } from './announce.ts';
 import { renderQemuRunningCheck, renderQemuStart, renderQemuStop } from './qemu-process.ts';
 import { renderSecondaryPrepareRecipe } from './secondary-prepare.ts';
 import { renderPrimaryTeardown } from './teardown.ts';
@@ -67,22 +68,30 @@ export interface FailoverRecipes {
   fence: ScriptRecipe;
   /** The survivor's QMP sequence. */
   promote: QmpRecipe;
+  /** Then: the survivor announces its NICs (absent with `failover.announce: false`). */
+  announce?: QmpRecipe;
   /** Then: the survivor runs alone. */
   verify: QmpRecipe;
 }
 
+/** The failover's recipes with its announcement, when the spec has one. */
+function withAnnounce(vm: VmSpec, host: string, role: 'primary' | 'secondary', r: FailoverRecipes): FailoverRecipes {
+  const announce = renderAnnounce(vm, host, role);
+  return announce === undefined ? r : { ...r, announce };
+}
+
 export function renderFailoverToSecondary(spec: Spec, vm: VmSpec, p: Placement): FailoverRecipes {
-  return {
+  return withAnnounce(vm, p.secondary, 'secondary', {
     fence: renderQemuStop(spec, vm, p.primary, STOP_GRACE_SECONDS.failover),
     promote: renderPromoteSecondary(vm, p.secondary),
     verify: renderSurvivorVerify(vm, p.secondary, 'secondary'),
-  };
+  });
 }
 
 export function renderFailoverToPrimary(spec: Spec, vm: VmSpec, p: Placement): FailoverRecipes {
-  return {
+  return withAnnounce(vm, p.primary, 'primary', {
     fence: renderQemuStop(spec, vm, p.secondary, STOP_GRACE_SECONDS.failover),
     promote: renderPrimaryTeardown(spec, vm, p, { resetPeerSockets: true }),
     verify: renderSurvivorVerify(vm, p.primary, 'primary'),
-  };
+  });
 }

@@ -60,6 +60,7 @@ export function labSpec(): Spec {
       maxBandwidthBytes: 1073741824,
       switchoverDowntimeMs: 50,
     },
+    failover: { announce: { rounds: 5, initialMs: 50, maxMs: 550, stepMs: 100 } },
     ports: { migration: 9998, nbd: 9999, nics: [{ netdevId: 'net0', mirror: 9003, compare: 9004 }] },
     extraArgs: { both: [], primary: [], secondary: [] },
   };
@@ -114,6 +115,7 @@ export function fleetSpec(): Spec {
       maxBandwidthBytes: 134217728,
       switchoverDowntimeMs: 300,
     },
+    failover: { announce: false },
     ports: {
       migration: 10000,
       nbd: 10001,

@@ -198,6 +198,7 @@ describe('failover views', () => {
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 320 },
     virtioDisabled: [],
+    announce: { state: 'sent', rounds: 5 },
   };
   const fenced: FailoverResult = {
     ...promoted,
@@ -331,6 +332,7 @@ describe('drill views', () => {
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 398 },
     virtioDisabled: [],
+    announce: { state: 'sent', rounds: 5 },
   });
   const round = (r: number, [p, s]: [string, string]): DrillPhase[] => [
     {

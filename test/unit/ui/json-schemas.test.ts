@@ -397,6 +397,7 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 320 },
     virtioDisabled: [],
+    announce: { state: 'sent', rounds: 5 },
   };
   const promotedMessage =
     'web now runs alone on beta (alpha fenced: stopped-over-ssh) in 320 ms [connect 41 ms, fence 230 ms, QMP ' +
@@ -436,6 +437,22 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
       doc.results[0]!.message,
       `${promotedMessage} Warning: virtio device(s) /machine/peripheral/nic-net0/virtio-backend on beta are disabled.`,
     );
+  });
+  test('the announcement: sent, off, failed (a warning in the message); never on an already-failed-over VM', () => {
+    for (const announce of [{ state: 'off' }, { state: 'failed', error: 'QMP error: no' }] as const) {
+      const doc = failoverDoc('secondary', [{ ...promoted, announce }], []) as {
+        results: { message: string; announce: unknown }[];
+      };
+      assertValid('failover', doc, `announce ${announce.state}`);
+      assert.deepEqual(doc.results[0]!.announce, announce);
+      if (announce.state === 'off') assert.equal(doc.results[0]!.message, promotedMessage);
+      else assert.match(doc.results[0]!.message, /Warning: announce-self on beta failed \(QMP error: no\); switches/);
+    }
+    const doc = failoverDoc('secondary', [promoted, already], []) as { results: Record<string, unknown>[] };
+    assert.deepEqual(doc.results[0]!['announce'], { state: 'sent', rounds: 5 });
+    assert.equal('announce' in doc.results[1]!, false);
+    const bad = { ...doc, results: [{ ...doc.results[0], announce: { state: 'maybe' } }] };
+    assertInvalid('failover', bad, 'an unknown announce state');
   });
   test('every fencing kind, to the primary', () => {
     for (const fencing of ['stopped-over-ssh', 'fence-command', 'operator', 'not-needed'] as const) {
@@ -854,6 +871,7 @@ describe('drill.schema.json accepts `colo drill --json` documents', () => {
           fencing: 'stopped-over-ssh',
           timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 398 },
           virtioDisabled: ['/machine/peripheral/nic-net0/virtio-backend'],
+          announce: { state: 'sent', rounds: 5 },
         },
       },
     },

@@ -17,11 +17,19 @@ export function failoverOutcome(r: FailoverResult): string {
   );
 }
 
-/** The outcome, what to do next, and a warning about disabled virtio devices on the survivor. */
+/**
+ * The outcome, what to do next, and warnings: disabled virtio devices on the survivor, an
+ * announce-self the survivor refused.
+ */
 export function failoverMessage(r: FailoverResult): string {
   const warn =
     r.outcome === 'promoted' && r.virtioDisabled.length > 0
       ? ` Warning: virtio device(s) ${r.virtioDisabled.join(', ')} on ${r.survivor} are disabled.`
       : '';
-  return `${failoverOutcome(r)} Run "colo apply" to re-protect it.${warn}`;
+  const announce =
+    r.outcome === 'promoted' && r.announce.state === 'failed'
+      ? ` Warning: announce-self on ${r.survivor} failed (${r.announce.error}); switches and clients ` +
+        "learn the VM's new place only from its own traffic or when their entries age out."
+      : '';
+  return `${failoverOutcome(r)} Run "colo apply" to re-protect it.${warn}${announce}`;
 }

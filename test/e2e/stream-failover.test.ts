@@ -4,6 +4,8 @@
  * A client in the client namespace holds ONE TCP connection to the guest's stream (a line every
  * 100 ms, `seq=N boot=ID`) and polls its HTTP, both at the guest's LAN address, throughout:
  *
+ * 0. in COLO only the primary's copy is on the LAN (the secondary's output goes through its
+ *    redirector to the primary's compare): the lab switch learns the guest's MAC at alpha's port only;
  * 1. the primary's host is killed (`colo lab kill-host alpha`: links down, every process killed) and
  *    `colo failover --to secondary` is issued at once: it cannot reach alpha over SSH, so it fences it
  *    with the lab's fence.command and promotes beta;
@@ -11,7 +13,9 @@
  * 3. the secondary's host (alpha again) is killed and `colo failover --to primary` leaves beta alone.
  *
  * After each: the same connection continues (no reset, no hole, no repeat, the same boot id), HTTP
- * answers with that boot id, and the longest silence of the stream is printed.
+ * answers with that boot id, and the longest silence of the stream is printed. Step 3 needs the
+ * survivor's connections to the dead host yanked before it leaves COLO (wp-yank): without that its
+ * x-blockdev-change waits on the NBD connection to a host that answers nothing.
  */
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,6 +27,7 @@ import path from 'node:path';
 import { colo } from '../helpers/cli.ts';
 import { epochMs, LanClient, longestSilence } from '../helpers/lan-client.ts';
 import type { NetnsLabInfo } from '../../src/lab/netns/netns-lab-info.ts';
+import { labNames } from '../../src/lab/netns/names.ts';
 
 function skipReason(): string | false {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
@@ -47,6 +52,15 @@ function qemuPid(dir: string, host: 'alpha' | 'beta'): number | null {
     return null;
   }
 }
+
+/** The lab switch's ports (in its LAN bridge's forwarding table) where a MAC was learned. */
+function switchPortsOf(info: NetnsLabInfo, mac: string): string[] {
+  const n = labNames(info.suffix);
+  const out = execFileSync('bridge', ['-n', n.ns.net, '-j', 'fdb', 'show', 'br', n.bridges.lan], { encoding: 'utf8' });
+  return (JSON.parse(out) as { mac: string; ifname: string }[]).filter((e) => e.mac === mac).map((e) => e.ifname);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('one TCP connection across host deaths (netns lab, bridged LAN)', { skip, timeout: 900_000 }, () => {
   let parent: string;
@@ -80,6 +94,17 @@ describe('one TCP connection across host deaths (netns lab, bridged LAN)', { ski
     if (parent) await rm(parent, { recursive: true, force: true });
   });
 
+  test("in COLO only the primary's copy is on the LAN: the switch learns the guest's MAC at alpha's port", async () => {
+    const n = labNames(info.suffix);
+    const mac = info.guests![0]!.nics[0]!.mac;
+    const seen = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      for (const port of switchPortsOf(info, mac)) seen.add(port);
+      await sleep(100);
+    }
+    assert.deepEqual([...seen], [n.ports.alpha.lan], `the guest's MAC ${mac} seen at ${[...seen].join(', ')}`);
+  });
+
   /** The stream went on (30 more lines), flawless, and HTTP answers; reports its longest silence since `since`. */
   async function streamKeptUp(t: TestContext, what: string, since: number): Promise<number> {
     await client.moreLines(30, 60_000);
@@ -107,6 +132,7 @@ describe('one TCP connection across host deaths (netns lab, bridged LAN)', { ski
     assert.match(r.stdout, /web now runs alone on beta \(alpha fenced: fence-command\)/);
     t.diagnostic(r.stdout.trim());
     await streamKeptUp(t, 'host kill + failover to secondary', since);
+    assert.deepEqual(switchPortsOf(info, info.guests![0]!.nics[0]!.mac), [labNames(info.suffix).ports.beta.lan]);
   });
 
   test('alpha revived: colo apply re-protects onto it with the stream still open', async (t) => {

@@ -1,9 +1,9 @@
 /**
- * The network-namespace lab (`colo lab up --network netns`, preview) for real, as root, without QEMU:
+ * The network-namespace lab (`colo lab up --network netns`) for real, as root, without starting QEMU:
  * colo's SSH reaches both hosts' sshd at their 198.18 management addresses from the root namespace,
  * `lab exec` runs in the client and the hosts, alpha reaches beta over the replication network; and
  * `lab down` leaves nothing (no namespace, link, route, sshd or file), also after a crash and for
- * `--sweep`. Skipped when not root or without `ip netns`.
+ * `--sweep`; kill-host, revive-host, cut and heal. Skipped when not root or without `ip netns`.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
  * `colo lab up|down|exec`: the local one-machine COLO lab. By default two sshd hosts on loopback and a
- * tiny guest; `--network netns` (preview) makes each host a network namespace (src/lab/netns/).
+ * tiny guest; `--network netns` makes each host a network namespace, guests on a bridged LAN (src/lab/netns/).
  */
 import type { Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';

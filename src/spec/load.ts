@@ -6,6 +6,7 @@
 import { checkHosts } from './check-hosts.ts';
 import { checkUnits } from './check-units.ts';
 import { checkVms } from './check-vms.ts';
+import { checkTls } from './tls.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { hasErrors, sortDiagnostics } from './diagnostics.ts';
 import { Reporter } from './reporter.ts';
@@ -37,6 +38,7 @@ export function loadSpecText(text: string, file: string, options: LoadOptions): 
   checkHosts(schema.data, r);
   checkVms(schema.data, r);
   checkUnits(schema.data, r);
+  checkTls(schema.data, r);
   const spec = resolveSpec(schema.data, options.absoluteFile ?? file, r, {
     defaultUser: options.defaultUser,
     homeDir: options.homeDir,

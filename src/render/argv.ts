@@ -152,8 +152,7 @@ export function renderPrimaryArgv(spec: Spec, vm: VmSpec, placement: Placement, 
   const host = hostOf(spec, placement.primary);
   const paths = vmPaths(spec, vm, placement.primary);
   const argv = commonHead(host, vm, paths, o);
-  argv.push(...tlsCredsArgs(host, vm));
-  argv.push(...nicArgs(vm, host));
+  argv.push(...tlsCredsArgs(host, vm), ...nicArgs(vm, host));
   vm.netdevs.forEach((n, i) => {
     const ids = nicIds(n);
     const nicPorts = vm.ports.nics[i];
@@ -230,8 +229,7 @@ export function renderSecondaryArgv(spec: Spec, vm: VmSpec, placement: Placement
   const primaryHost = hostOf(spec, placement.primary);
   const paths = vmPaths(spec, vm, placement.secondary);
   const argv = commonHead(host, vm, paths, o);
-  argv.push(...tlsCredsArgs(host, vm));
-  argv.push(...nicArgs(vm, host));
+  argv.push(...tlsCredsArgs(host, vm), ...nicArgs(vm, host));
   const reconnect: readonly [string, number] =
     o.dialect.reconnectOption === 'reconnect-ms' ? ['reconnect-ms', 1000] : ['reconnect', 1];
   vm.netdevs.forEach((n, i) => {
@@ -240,23 +238,13 @@ export function renderSecondaryArgv(spec: Spec, vm: VmSpec, placement: Placement
     if (!nicPorts || nicPorts.netdevId !== n.id) throw new Error(`vm ${vm.name}: no ports for netdev ${n.id}`);
     const vnet: [string, string][] = n.vnetHdr ? [['vnet_hdr_support', 'on']] : [];
     const addr = primaryHost.replicationAddress;
+    const client = (id: string, port: number) =>
+      opts('socket', [['id', id], ['host', addr], ['port', port], reconnect, ...tlsOpt(vm, 'client')]);
     argv.push(
       '-chardev',
-      opts('socket', [
-        ['id', ids.secMirror],
-        ['host', addr],
-        ['port', nicPorts.mirror],
-        reconnect,
-        ...tlsOpt(vm, 'client'),
-      ]),
+      client(ids.secMirror, nicPorts.mirror),
       '-chardev',
-      opts('socket', [
-        ['id', ids.secCompare],
-        ['host', addr],
-        ['port', nicPorts.compare],
-        reconnect,
-        ...tlsOpt(vm, 'client'),
-      ]),
+      client(ids.secCompare, nicPorts.compare),
       '-object',
       opts('filter-redirector', [
         ['id', ids.secRedirectTx],

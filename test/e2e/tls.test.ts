@@ -137,7 +137,7 @@ describe('TLS on every replication channel', { timeout: 900_000 }, () => {
     assert.match(plain.output, /TLS negotiation required|not permitted before TLS/);
   });
 
-  test("secondary lost: failover to the primary; the primary's free proxy ports refuse clients without credentials", async () => {
+  test('secondary lost: failover to the primary; its free proxy ports refuse clients without credentials', async () => {
     await kill('alpha');
     const f = await colo(['failover', '-f', lab.spec, '--to', 'primary']);
     assert.equal(f.code, 0, f.stdout + f.stderr);

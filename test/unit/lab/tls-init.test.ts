@@ -1,7 +1,8 @@
 /**
  * `colo tls init` (src/lab/tls-init.ts) with the real openssl: a private CA and per-host server and
  * client certificates that verify against it, name the host's address, carry the key purposes QEMU's
- * sanity check wants; private modes; an existing host directory refused; the CA reused (the CLI: test/integration/tls-init-cli.test.ts).
+ * sanity check wants; private modes; an existing host directory refused; the CA reused. The CLI:
+ * test/integration/tls-init-cli.test.ts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -10,7 +10,19 @@ import { parseHostReport } from '../../../src/plan/observe-replies.ts';
 import { probeBinaryVersion } from '../../../src/qmp/probe.ts';
 import { TLS_CRED_FILES } from '../../../src/render/tls.ts';
 import type { ObservedHost } from '../../../src/plan/observed.ts';
-import { healthyWeb, loadYaml, obsHost, observation, plan, stepLines, vmOf, webSpecYaml } from './plan-fixtures.ts';
+import {
+  healthyWeb,
+  loadYaml,
+  obsHost,
+  observation,
+  plan,
+  startedAsRunning,
+  state,
+  stepLines,
+  vmOf,
+  vmState,
+  webSpecYaml,
+} from './plan-fixtures.ts';
 
 const tlsSpec = () => loadYaml(webSpecYaml().replace('\nvms:\n', '\ntls: { dir: /etc/colo/tls }\nvms:\n'));
 const allFiles = (mode = '600'): ObservedHost['tlsFiles'] =>
@@ -69,6 +81,27 @@ describe('plan: a TLS pair that cannot work is refused with the reason', () => {
       observation([obsHost('alpha', { gnutls: false, workDirExists: false }), obsHost('beta')], {}),
     );
     assert.deepEqual(p.blocked, []);
+  });
+});
+
+describe('plan: turning TLS on for a running pair', () => {
+  test('is a replacement (QEMU takes its credentials only at start): the primary restarts, the pair is rebuilt', () => {
+    const plain = loadYaml(webSpecYaml());
+    const running = healthyWeb(plain);
+    running.hosts['alpha'] = tlsHost('alpha', { workDirExists: true });
+    running.hosts['beta'] = tlsHost('beta', { workDirExists: true });
+    const st = state({ web: vmState({ started: startedAsRunning(plain) }) });
+    const p = plan(tlsSpec(), st, running);
+    assert.deepEqual(p.drift, []);
+    const stop = p.steps.find((x) => x.kind === 'primary-stop')!;
+    assert.equal(stop.action, 'replace');
+    assert.equal(stop.reason, 'the spec changed a setting QEMU only takes at start');
+    assert.match(JSON.stringify(stop.changes), /tls-creds-x509,id=colo-tls-server/);
+    assert.ok(p.warnings.some((w) => /restarts its guest/.test(w)));
+    assert.ok(
+      stepLines(p).some((l) => l.startsWith('create primary-start alpha')),
+      stepLines(p).join('\n'),
+    );
   });
 });
 

@@ -12,6 +12,7 @@ import { registerFailover } from './commands/failover.ts';
 import { registerGraph } from './commands/graph.ts';
 import { registerVerify } from './commands/verify.ts';
 import { registerDrill } from './commands/drill.ts';
+import { registerTls } from './commands/tls.ts';
 
 export function registerCommands(program: Command, exit: ExitCode): void {
   const { wire } = exit;
@@ -26,5 +27,6 @@ export function registerCommands(program: Command, exit: ExitCode): void {
   registerVerify(program, wire);
   registerDrill(program, wire);
   registerForceUnlock(program, wire);
+  registerTls(program, wire);
   registerLab(program, wire);
 }

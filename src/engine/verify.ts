@@ -11,11 +11,12 @@ import type { Session } from './session.ts';
 import { observeAll } from './observe.ts';
 import { rolesFor } from '../plan/plan-pairs.ts';
 import { probeService } from '../transport/tcp-probe.ts';
+import { tlsCheck } from './verify-tls.ts';
 
 export type ProbeKind = 'http' | 'tcp' | 'none';
 
 export interface VerifyCheck {
-  name: 'colo' | 'checkpoints' | 'virtio' | 'console' | 'service';
+  name: 'colo' | 'checkpoints' | 'virtio' | 'console' | 'tls' | 'service';
   ok: boolean;
   detail: string;
 }
@@ -243,6 +244,7 @@ export async function verifyVm(
     checks.push(coloCheck(vm, roles, side));
     checks.push(await checkpointCheck(session, vm, roles, pq, opts));
     checks.push(...secondaryChecks(sq));
+    checks.push({ name: 'tls', ...(await tlsCheck(session, spec, vm, roles, obs)) });
   }
   if (opts.probe !== 'none')
     checks.push(...(await serviceChecks(spec, vm, roles, opts.probe, opts.probeBudgetMs ?? 15_000)));

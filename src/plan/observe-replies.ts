@@ -44,6 +44,13 @@ export function parseHostReport(hostName: string, stdout: string, readVersion: V
     if (f[0] === 'qemu') qemuLine(host, f, readVersion);
     else if (f[0] === 'workdir') host.workDirExists = f[1] === '1';
     else if (f[0] === 'kvm') host.kvm = f[1] === '1';
+    else if (f[0] === 'gnutls') host.gnutls = f[1] === '1';
+    else if (f[0] === 'tlsfile' && f[1])
+      (host.tlsFiles ??= []).push({
+        name: f[1],
+        readable: f[2] === '1',
+        ...(f[3] && f[3] !== '-' ? { mode: f[3] } : {}),
+      });
     else if (f[0] === 'vm' && f[1]) {
       const pid = f[2] && f[2] !== '-' ? Number(f[2]) : undefined;
       const argv =

@@ -17,6 +17,10 @@ export interface ObservedHost {
   workDirExists: boolean;
   /** /dev/kvm is readable and writable (accel auto then picks kvm). */
   kvm?: boolean;
+  /** Whether the QEMU binary was built with GnuTLS; observed only on a host with a tls.dir. */
+  gnutls?: boolean;
+  /** The TLS credentials files in the host's tls.dir: readable or not, and their octal mode. */
+  tlsFiles?: { name: string; readable: boolean; mode?: string }[];
 }
 
 export type ColoMode = 'none' | 'primary' | 'secondary';

@@ -7,6 +7,7 @@ import type { Spec } from '../spec/types.ts';
 import type { ColoState } from './state-model.ts';
 import type { Observation, ObservedQemu } from './observed.ts';
 import { rolesFor } from './plan-pairs.ts';
+import { channelSecurity, type ChannelSecurity } from './channel-security.ts';
 
 export type PairHealth = 'protected' | 'degraded' | 'down' | 'not-deployed' | 'unknown';
 
@@ -19,6 +20,10 @@ export interface PairStatus {
   secondary: SideStatus;
   checkpoint: { intervalMs: number | null; compareTimeoutMs: number | null };
   lastFailover: { at: string; from: string; to: string; durationMs: number } | null;
+  /** The spec asks for TLS on the pair's replication channels. */
+  tls: boolean;
+  /** Each replication channel, tls or plain as observed; empty when no QEMU of the pair runs. */
+  channels: ChannelSecurity[];
 }
 
 export interface SideStatus {
@@ -140,6 +145,8 @@ export function pairStatuses(spec: Spec, state: ColoState | null, obs: Observati
         compareTimeoutMs: typeof comp?.compare_timeout === 'number' ? comp.compare_timeout : null,
       },
       lastFailover: lf ? { at: lf.at, from: lf.from, to: lf.to, durationMs: lf.durationMs } : null,
+      tls: vm.tls === true,
+      channels: p.running && s.running ? channelSecurity(vm, pq, obs.vms[vm.name]?.qemu[roles.secondary]) : [],
     };
   });
 }

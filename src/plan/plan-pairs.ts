@@ -10,6 +10,7 @@ import type { PlanInput } from './plan-input.ts';
 import type { Plan, PlannedStep } from './plan-model.ts';
 import { planPair } from './plan-pair.ts';
 import { rolesFor } from './roles.ts';
+import { tlsFindings } from './tls-refusal.ts';
 
 export type { PlanInput } from './plan-input.ts';
 export { rolesFor } from './roles.ts';
@@ -27,6 +28,13 @@ export function planAll(input: PlanInput): Plan {
       const d = destroySteps(vm.name, input.state?.vms[vm.name], roles, input.observation, 'colo destroy');
       plan.steps.push(...d.steps);
       if (d.blocked) plan.blocked.push(d.blocked);
+      continue;
+    }
+    const tls = tlsFindings(input.spec, vm, roles, input.observation);
+    plan.warnings.push(...tls.warnings);
+    if (tls.blocked) {
+      // a QEMU started with TLS it cannot load would fail: nothing of this pair is started or changed
+      plan.blocked.push(tls.blocked);
       continue;
     }
     const pp = planPair(vm, input);

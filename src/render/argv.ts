@@ -10,6 +10,7 @@ import { diskIds, nicIds, SCSI_CONTROLLER_ID } from './ids.ts';
 import { hostOf, vmPaths, type VmPaths } from './paths.ts';
 import type { Placement } from './placement.ts';
 import { hostPort, optValue, opts } from './qemu-syntax.ts';
+import { incomingTlsArgs, tlsCredsArgs, tlsOpt } from './tls.ts';
 
 export interface ArgvOptions {
   /** Dialect of the QEMU binary on the host this argv runs on. */
@@ -151,7 +152,7 @@ export function renderPrimaryArgv(spec: Spec, vm: VmSpec, placement: Placement, 
   const host = hostOf(spec, placement.primary);
   const paths = vmPaths(spec, vm, placement.primary);
   const argv = commonHead(host, vm, paths, o);
-  argv.push(...nicArgs(vm, host));
+  argv.push(...tlsCredsArgs(host, vm), ...nicArgs(vm, host));
   vm.netdevs.forEach((n, i) => {
     const ids = nicIds(n);
     const nicPorts = vm.ports.nics[i];
@@ -167,6 +168,7 @@ export function renderPrimaryArgv(spec: Spec, vm: VmSpec, placement: Placement, 
         ['port', nicPorts.mirror],
         ['server', 'on'],
         ['wait', 'off'],
+        ...tlsOpt(vm, 'server'),
       ]),
       '-chardev',
       opts('socket', [
@@ -175,6 +177,7 @@ export function renderPrimaryArgv(spec: Spec, vm: VmSpec, placement: Placement, 
         ['port', nicPorts.compare],
         ['server', 'on'],
         ['wait', 'off'],
+        ...tlsOpt(vm, 'server'),
       ]),
       '-chardev',
       opts('socket', [
@@ -226,7 +229,7 @@ export function renderSecondaryArgv(spec: Spec, vm: VmSpec, placement: Placement
   const primaryHost = hostOf(spec, placement.primary);
   const paths = vmPaths(spec, vm, placement.secondary);
   const argv = commonHead(host, vm, paths, o);
-  argv.push(...nicArgs(vm, host));
+  argv.push(...tlsCredsArgs(host, vm), ...nicArgs(vm, host));
   const reconnect: readonly [string, number] =
     o.dialect.reconnectOption === 'reconnect-ms' ? ['reconnect-ms', 1000] : ['reconnect', 1];
   vm.netdevs.forEach((n, i) => {
@@ -235,11 +238,13 @@ export function renderSecondaryArgv(spec: Spec, vm: VmSpec, placement: Placement
     if (!nicPorts || nicPorts.netdevId !== n.id) throw new Error(`vm ${vm.name}: no ports for netdev ${n.id}`);
     const vnet: [string, string][] = n.vnetHdr ? [['vnet_hdr_support', 'on']] : [];
     const addr = primaryHost.replicationAddress;
+    const client = (id: string, port: number) =>
+      opts('socket', [['id', id], ['host', addr], ['port', port], reconnect, ...tlsOpt(vm, 'client')]);
     argv.push(
       '-chardev',
-      opts('socket', [['id', ids.secMirror], ['host', addr], ['port', nicPorts.mirror], reconnect]),
+      client(ids.secMirror, nicPorts.mirror),
       '-chardev',
-      opts('socket', [['id', ids.secCompare], ['host', addr], ['port', nicPorts.compare], reconnect]),
+      client(ids.secCompare, nicPorts.compare),
       '-object',
       opts('filter-redirector', [
         ['id', ids.secRedirectTx],
@@ -288,6 +293,7 @@ export function renderSecondaryArgv(spec: Spec, vm: VmSpec, placement: Placement
     );
   });
   argv.push(...diskDeviceArgs(vm));
+  argv.push(...incomingTlsArgs(vm));
   argv.push('-incoming', `tcp:${hostPort(host.replicationAddress, vm.ports.migration)}`);
   argv.push(...vm.extraArgs.both, ...vm.extraArgs.secondary);
   return argv;

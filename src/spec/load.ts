@@ -14,6 +14,7 @@ import { checkSharedMachinePorts } from './check-ports.ts';
 import { checkUnits } from './check-units.ts';
 import { checkFailover } from './check-failover.ts';
 import { checkVms } from './check-vms.ts';
+import { checkTls } from './tls.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { hasErrors, sortDiagnostics } from './diagnostics.ts';
 import { Reporter } from './reporter.ts';
@@ -48,6 +49,7 @@ export function loadSpecText(text: string, file: string, options: LoadOptions): 
   checkFiles(schema.data, r);
   checkArgs(schema.data, r);
   checkFailover(schema.data, r);
+  checkTls(schema.data, r);
   const spec = resolveSpec(schema.data, options.absoluteFile ?? file, r, {
     defaultUser: options.defaultUser,
     homeDir: options.homeDir,

@@ -35,6 +35,7 @@ export interface RawHost {
   qemu?: RawQemu;
   workDir?: string;
   fence?: RawFence;
+  tls?: { dir?: string };
 }
 
 export interface RawHostDefaults {
@@ -139,6 +140,7 @@ export interface RawVm {
   failover?: RawFailover;
   ports?: RawPorts;
   extraArgs?: RawExtraArgs;
+  tls?: { enabled?: boolean };
 }
 
 export interface RawDefaults {
@@ -153,9 +155,16 @@ export interface RawDefaults {
   extraArgs?: RawExtraArgs;
 }
 
+/** The top-level tls block: TLS for every pair, each host's credentials directory. */
+export interface RawTls {
+  enabled?: boolean;
+  dir?: string;
+}
+
 export interface RawSpec {
   apiVersion?: string;
   hosts?: Record<string, RawHost | undefined>;
   defaults?: RawDefaults;
+  tls?: RawTls;
   vms?: Record<string, RawVm | undefined>;
 }

@@ -15,6 +15,7 @@ import type { Reporter } from './reporter.ts';
 import { resolveHost } from './resolve-host.ts';
 import type { ResolveOptions } from './resolve-host.ts';
 import { resolveVm } from './resolve-vm.ts';
+import { hostTls, vmUsesTls } from './tls.ts';
 import type { HostSpec, Spec, VmSpec } from './types.ts';
 
 export type { ResolveOptions } from './resolve-host.ts';
@@ -22,7 +23,10 @@ export type { ResolveOptions } from './resolve-host.ts';
 export function resolveSpec(raw: RawSpec, absoluteFile: string, r: Reporter, opts: ResolveOptions): Spec {
   const hosts: Record<string, HostSpec> = {};
   for (const [name, host] of Object.entries(raw.hosts ?? {})) {
-    if (host) hosts[name] = resolveHost(name, mergeHost(host, raw.defaults?.host), opts);
+    if (!host) continue;
+    hosts[name] = resolveHost(name, mergeHost(host, raw.defaults?.host), opts);
+    const tls = hostTls(raw, name);
+    if (tls) hosts[name].tls = tls;
   }
 
   const vmEntries = Object.entries(raw.vms ?? {}).filter((e): e is [string, RawVm] => e[1] !== undefined);
@@ -36,6 +40,7 @@ export function resolveSpec(raw: RawSpec, absoluteFile: string, r: Reporter, opt
 
   const vms: VmSpec[] = merged.map(({ name, vm }) => {
     const spec = resolveVm(name, vm, macs, ports.get(name));
+    if (vmUsesTls(raw, vm)) spec.tls = true;
     checkSocketPaths(spec, hosts, r);
     return spec;
   });

@@ -51,6 +51,14 @@ export interface HostSpec {
   /** Absolute directory where colo keeps sockets, pid files, logs and the images it creates. */
   workDir: string;
   fence?: FenceConfig;
+  /** This host's x509 credentials for TLS pairs (the host's own tls.dir, else the top-level one). */
+  tls?: HostTls;
+}
+
+/** A directory on the host in the layout QEMU's tls-creds-x509 reads (one per host; colo never copies it). */
+export interface HostTls {
+  /** Absolute path on the host: ca-cert.pem, server-cert.pem, server-key.pem, client-cert.pem, client-key.pem. */
+  dir: string;
 }
 
 export interface MachineSpec {
@@ -166,6 +174,8 @@ export interface VmSpec {
   ports: VmPorts;
   /** Serial console: written to a log file in the VM's work dir (used for crash detection). */
   extraArgs: ExtraArgs;
+  /** true: every replication channel of the pair uses TLS with the hosts' `tls` credentials. Absent: plain TCP. */
+  tls?: boolean;
 }
 
 export interface Spec {

@@ -172,7 +172,7 @@ describe('HOST_OBSERVE_SCRIPT run by sh against a temp work dir', () => {
   let deadPid = 0;
 
   const run = (bin: string, workDir: string, vms: string[]) => {
-    const r = spawnSync('sh', ['-c', HOST_OBSERVE_SCRIPT, 'colo-observe', bin, workDir, ...vms], {
+    const r = spawnSync('sh', ['-c', HOST_OBSERVE_SCRIPT, 'colo-observe', bin, workDir, '', ...vms], {
       encoding: 'utf8',
       cwd: root,
       timeout: 20_000,

@@ -33,6 +33,13 @@ export function renderStatusText(list: PairStatus[], st: Style): string {
         `  checkpoint interval ${p.checkpoint.intervalMs} ` +
           `ms${p.checkpoint.compareTimeoutMs !== null ? `, compare timeout ${p.checkpoint.compareTimeoutMs} ms` : ''}`,
       );
+    if (p.channels.length > 0)
+      out.push(
+        `  replication channels${p.tls ? ' (spec: tls)' : ''}: ` +
+          p.channels
+            .map((c) => `${c.channel} ${c.mode === 'tls' ? st.green('tls') : p.tls ? st.red(c.mode) : c.mode}`)
+            .join(', '),
+      );
     const lf = p.lastFailover;
     out.push(`  last failover: ${lf ? `${lf.at} from ${lf.from} to ${lf.to} (${lf.durationMs} ms)` : 'never'}`);
     out.push('');

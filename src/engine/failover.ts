@@ -66,6 +66,32 @@ export type FailoverResult =
       failedOverAt: string | null;
     };
 
+type AlreadyFailedOver = Extract<ReturnType<typeof decideFailover>, { action: 'none' }>;
+
+/** Nothing to do; when another colo did the failover, the state it did not record learns the new roles. */
+function alreadyFailedOver(
+  vm: VmSpec,
+  d: AlreadyFailedOver,
+  opts: FailoverOptions,
+  connectMs: number,
+): { result: FailoverResult; vmState: VmState; learnt?: VmState } {
+  const timings = { connectMs, fenceMs: 0, qmpMs: 0, verifyMs: 0, totalMs: 0 };
+  const { survivor, fenced, failedOverAt } = d;
+  const at = (opts.now ?? (() => new Date()))().toISOString();
+  const record = { at, from: fenced, to: survivor, durationMs: 0 };
+  const learnt = d.unrecorded ? stateAfterFailover(d.vmState, opts.to, { survivor, loser: fenced }, record) : undefined;
+  const result: FailoverResult = {
+    vm: vm.name,
+    outcome: 'already-failed-over',
+    survivor,
+    fenced,
+    fencing: 'not-needed',
+    timings,
+    failedOverAt,
+  };
+  return { ...(learnt ? { learnt } : {}), result, vmState: learnt ?? d.vmState };
+}
+
 export async function failoverVm(
   session: Session,
   spec: Spec,
@@ -75,25 +101,10 @@ export async function failoverVm(
   opts: FailoverOptions,
   fenceOnce: FenceOnce,
   connectMs: number,
-): Promise<{ result: FailoverResult; vmState: VmState }> {
+): Promise<{ result: FailoverResult; vmState: VmState; learnt?: VmState }> {
   const t0 = performance.now();
   const d = decideFailover(vm, state, obs, opts);
-  if (d.action === 'none') {
-    const timings = { connectMs, fenceMs: 0, qmpMs: 0, verifyMs: 0, totalMs: 0 };
-    const { survivor, fenced, failedOverAt } = d;
-    return {
-      result: {
-        vm: vm.name,
-        outcome: 'already-failed-over',
-        survivor,
-        fenced,
-        fencing: 'not-needed',
-        timings,
-        failedOverAt,
-      },
-      vmState: d.vmState,
-    };
-  }
+  if (d.action === 'none') return alreadyFailedOver(vm, d, opts, connectMs);
   const log = (m: string) => opts.progress?.(vm.name, m);
 
   const tFence = performance.now();
@@ -177,7 +188,7 @@ export async function failoverVms(
       try {
         const r = await failoverVm(session, spec, vm, state, obs, opts, fenceOnce, connectMs);
         results.push(r.result);
-        if (r.result.outcome === 'promoted') states[vm.name] = r.vmState;
+        if (r.result.outcome === 'promoted' || r.learnt) states[vm.name] = r.vmState;
       } catch (err) {
         errors.push({ vm: vm.name, error: err as Error });
       }

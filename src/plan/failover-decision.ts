@@ -29,8 +29,20 @@ export type FencePlan =
   | { how: 'fence-host'; why: string };
 
 export type FailoverDecision =
-  /** The survivor already runs alone and the other side is not running: nothing to do. */
-  | { action: 'none'; vm: string; survivor: string; fenced: string; failedOverAt: string | null; vmState: VmState }
+  /**
+   * The survivor already runs alone and the other side is not running: nothing to do. `unrecorded`:
+   * the state does not know it (another colo, with another state file, failed the VM over): the
+   * state is to record the failover now.
+   */
+  | {
+      action: 'none';
+      vm: string;
+      survivor: string;
+      fenced: string;
+      failedOverAt: string | null;
+      vmState: VmState;
+      unrecorded?: boolean;
+    }
   | {
       action: 'promote';
       vm: string;
@@ -76,6 +88,28 @@ export function decideFailover(
     const runsOn = opts.to === 'primary' ? survivor : vs.primaryHost;
     const failedOverAt = vs.lastFailover?.at ?? null;
     return { action: 'none', vm: vm.name, survivor: runsOn, fenced: loser, failedOverAt, vmState: vs };
+  }
+  // Failed over by another colo: the state still says protected, but the survivor runs out of COLO
+  // and the other side does not run. Promoting again would fail; the state learns the new roles.
+  if (
+    vs.status !== 'degraded' &&
+    sHost?.reachable &&
+    sq?.alive &&
+    !sq.qmpError &&
+    sq.coloMode === 'none' &&
+    sq.runStatus === 'running' &&
+    !(lHost?.reachable && lq?.alive)
+  ) {
+    const runsOn = survivor;
+    return {
+      action: 'none',
+      vm: vm.name,
+      survivor: runsOn,
+      fenced: loser,
+      failedOverAt: null,
+      vmState: vs,
+      unrecorded: true,
+    };
   }
   if (vs.status === 'degraded' && opts.to === 'secondary' && !sq?.alive) {
     throw new FailoverRefused(

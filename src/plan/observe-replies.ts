@@ -64,6 +64,17 @@ export function parseHostReport(hostName: string, stdout: string, readVersion: V
   return { host, vms };
 }
 
+/** The hosts a command observes (and a changing command locks): those of the spec's VMs and of the state's. */
+export function observedHosts(spec: Spec, state: ColoState | null): Set<string> {
+  const hosts = new Set<string>();
+  for (const vm of spec.vms) hosts.add(vm.primary).add(vm.secondary);
+  for (const vs of Object.values(state?.vms ?? {})) {
+    if (spec.hosts[vs.primaryHost]) hosts.add(vs.primaryHost);
+    if (spec.hosts[vs.secondaryHost]) hosts.add(vs.secondaryHost);
+  }
+  return hosts;
+}
+
 /** Names of the VMs whose QEMU may live on a host: spec VMs using it, plus VMs only the state knows. */
 export function vmsOnHost(spec: Spec, state: ColoState | null, hostName: string): string[] {
   const names = new Set<string>(specVmsOnHost(spec, hostName));

@@ -101,6 +101,7 @@ if command -v pkg-config >/dev/null 2>&1; then
   pkg-config --exists pixman-1 || missing+=(libpixman-1-dev)
   pkg-config --exists slirp || missing+=(libslirp-dev)
   pkg-config --exists zlib || missing+=(zlib1g-dev)
+  pkg-config --exists libseccomp || missing+=(libseccomp-dev)
 fi
 [ -f /usr/include/libfdt.h ] || missing+=(libfdt-dev)
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -108,7 +109,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   uniq_missing=($(printf '%s\n' "${missing[@]}" | sort -u))
   die "missing build dependencies: ${uniq_missing[*]}
   install them with: apt-get install ${uniq_missing[*]}
-  (full list: build-essential ninja-build meson pkg-config libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev libfdt-dev python3-venv xz-utils dpkg-dev)"
+  (full list: build-essential ninja-build meson pkg-config libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev libseccomp-dev libfdt-dev python3-venv xz-utils dpkg-dev)"
 fi
 
 mkdir -p "$qemu_cache"
@@ -244,6 +245,7 @@ configure_args=(
   --without-default-features
   --enable-slirp
   --enable-replication
+  --enable-seccomp
   --enable-tcg
   --enable-kvm
   --enable-fdt=system

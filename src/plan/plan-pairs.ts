@@ -7,6 +7,7 @@
  */
 import { destroySteps } from './destroy-steps.ts';
 import { observedHosts } from './observe-replies.ts';
+import { listenerWarnings } from './listener-warnings.ts';
 import type { PlanInput } from './plan-input.ts';
 import type { Plan, PlannedStep } from './plan-model.ts';
 import { planPair } from './plan-pair.ts';
@@ -69,7 +70,7 @@ function emptyPlan(input: PlanInput): Plan {
     drift: [],
     blocked: [],
     steps: [],
-    warnings: [],
+    warnings: listenerWarnings(input.spec),
   };
 }
 

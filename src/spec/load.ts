@@ -4,6 +4,7 @@
  * path, the user and the home directory are inputs (src/cli/spec-file.ts reads and looks them up).
  */
 import { checkHosts } from './check-hosts.ts';
+import { checkListeners } from './check-listeners.ts';
 import { checkUnits } from './check-units.ts';
 import { checkVms } from './check-vms.ts';
 import type { Diagnostic } from './diagnostics.ts';
@@ -35,6 +36,7 @@ export function loadSpecText(text: string, file: string, options: LoadOptions): 
   const schema = validateSchema(parsed.data, parsed.locator, file);
   const r = new Reporter(file, parsed.locator);
   checkHosts(schema.data, r);
+  checkListeners(schema.data, r);
   checkVms(schema.data, r);
   checkUnits(schema.data, r);
   const spec = resolveSpec(schema.data, options.absoluteFile ?? file, r, {

@@ -1,0 +1,64 @@
+/** src/render/confinement.ts: QEMU's seccomp filter and the user it switches to, in every QEMU argv. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderPrimaryArgv, renderSecondaryArgv } from '../../../src/render/argv.ts';
+import { dialectForVersion } from '../../../src/render/dialect.ts';
+import type { NetdevSpec, Spec } from '../../../src/spec/types.ts';
+import { labSpec, onlyVm } from './spec-fixtures.ts';
+
+const d72 = { dialect: dialectForVersion({ major: 7, minor: 2, micro: 0 }), kvmAvailable: false };
+const d92 = { dialect: dialectForVersion({ major: 9, minor: 2, micro: 0 }), kvmAvailable: false };
+const placement = { primary: 'a', secondary: 'b' };
+
+const both = (spec: Spec, o = d72) => {
+  const vm = onlyVm(spec);
+  return [renderPrimaryArgv(spec, vm, placement, o), renderSecondaryArgv(spec, vm, placement, o)];
+};
+const after = (argv: string[], opt: string) => {
+  const i = argv.indexOf(opt);
+  return i < 0 ? undefined : argv[i + 1];
+};
+
+describe('QEMU confinement', () => {
+  test('default: -sandbox on with every class denied (a user-network NIC runs no program)', () => {
+    for (const argv of both(labSpec()))
+      assert.equal(after(argv, '-sandbox'), 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
+  });
+
+  test('a bridge helper or a tap script needs QEMU to start a program: spawn stays allowed', () => {
+    const nics: NetdevSpec['backend'][] = [
+      { kind: 'bridge', bridge: 'br0' },
+      { kind: 'tap', script: '/etc/qemu-ifup' },
+    ];
+    for (const backend of nics) {
+      const spec = labSpec();
+      onlyVm(spec).netdevs[0]!.backend = backend;
+      for (const argv of both(spec)) assert.match(after(argv, '-sandbox') ?? '', /,spawn=allow,/);
+    }
+    const plainTap = labSpec();
+    onlyVm(plainTap).netdevs[0]!.backend = { kind: 'tap', ifname: 'tap0' };
+    for (const argv of both(plainTap)) assert.match(after(argv, '-sandbox') ?? '', /,spawn=deny,/);
+  });
+
+  test('sandbox: false leaves it out', () => {
+    const spec = labSpec();
+    for (const h of Object.values(spec.hosts)) h.qemu.sandbox = false;
+    for (const argv of both(spec)) assert.equal(argv.includes('-sandbox'), false);
+  });
+
+  test('runAs: -runas USER on 7.2, -run-with user=USER from 9.1; QEMU may then change its user', () => {
+    const spec = labSpec();
+    for (const h of Object.values(spec.hosts)) h.qemu.runAs = 'colo-qemu';
+    for (const argv of both(spec)) {
+      assert.equal(after(argv, '-runas'), 'colo-qemu');
+      assert.equal(argv.includes('-run-with'), false);
+      assert.match(after(argv, '-sandbox') ?? '', /,elevateprivileges=allow,/);
+    }
+    for (const argv of both(spec, d92)) {
+      assert.equal(after(argv, '-run-with'), 'user=colo-qemu');
+      assert.equal(argv.includes('-runas'), false);
+    }
+    assert.equal(dialectForVersion({ major: 9, minor: 0, micro: 0 }).runAsOption, 'runas');
+    assert.equal(dialectForVersion({ major: 9, minor: 1, micro: 0 }).runAsOption, 'run-with');
+  });
+});

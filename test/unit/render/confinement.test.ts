@@ -3,16 +3,17 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderPrimaryArgv, renderSecondaryArgv } from '../../../src/render/argv.ts';
 import { dialectForVersion } from '../../../src/render/dialect.ts';
+import { initialPlacement } from '../../../src/render/placement.ts';
 import type { NetdevSpec, Spec } from '../../../src/spec/types.ts';
 import { labSpec, onlyVm } from './spec-fixtures.ts';
 
 const d72 = { dialect: dialectForVersion({ major: 7, minor: 2, micro: 0 }), kvmAvailable: false };
 const d92 = { dialect: dialectForVersion({ major: 9, minor: 2, micro: 0 }), kvmAvailable: false };
-const placement = { primary: 'a', secondary: 'b' };
 
 const both = (spec: Spec, o = d72) => {
   const vm = onlyVm(spec);
-  return [renderPrimaryArgv(spec, vm, placement, o), renderSecondaryArgv(spec, vm, placement, o)];
+  const p = initialPlacement(vm);
+  return [renderPrimaryArgv(spec, vm, p, o), renderSecondaryArgv(spec, vm, p, o)];
 };
 const after = (argv: string[], opt: string) => {
   const i = argv.indexOf(opt);

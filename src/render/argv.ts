@@ -55,7 +55,7 @@ function commonHead(host: HostSpec, vm: VmSpec, paths: VmPaths, o: ArgvOptions):
     `file:${paths.consoleLog}`,
     '-D',
     paths.qemuLog,
-    ...confinementArgs(host, vm, o),
+    ...confinementArgs(host, o),
   );
   if (vm.boot.kind === 'kernel') {
     argv.push('-kernel', vm.boot.kernel);

@@ -36,10 +36,12 @@ describe('spec strings reach shells and QEMU as literal values', { timeout: 900_
     paths.secondaryDir = path.join(base, nasty('sd'));
     // the disk image, kernel, initrd, binaries and firmware: copies or links under nasty names
     paths.image = path.join(base, `${nasty('img')}.qcow2`);
+    await mkdir(path.dirname(at('image')), { recursive: true }); // the marker's path adds components
     await copyFile(String(doc.getIn(web(['disks', 0, 'image']))), at('image'));
     const link = async (key: string, target: string) => {
       const p = path.join(base, nasty(key));
       paths[key] = p;
+      await mkdir(path.dirname(p), { recursive: true });
       await symlink(target, p);
     };
     await link('kernel', String(doc.getIn(web(['boot', 'kernel']))));

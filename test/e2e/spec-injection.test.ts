@@ -17,9 +17,14 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { colo, startLab, type TestLab } from '../helpers/lab.ts';
 
-const MARK = `/tmp/colo-pwn-${randomBytes(3).toString('hex')}`;
+const MARK = `/tmp/cpw-${randomBytes(3).toString('hex')}`;
 /** Shell and QEMU option syntax around a command that must never run (one marker file per field). */
 const nasty = (field: string) => `${field} a,b=1 '"$(touch ${MARK}-${field})\`touch ${MARK}-${field}\`;x`;
+/** Shorter, for the work directories (their unix socket paths must stay within 100 bytes). */
+const shortNasty = {
+  wa: `a,b=1 '"$(touch ${MARK}-wa)`,
+  wb: `a,b=1;\`touch ${MARK}-wb\``,
+};
 
 describe('spec strings reach shells and QEMU as literal values', { timeout: 900_000 }, () => {
   let lab: TestLab;
@@ -31,8 +36,8 @@ describe('spec strings reach shells and QEMU as literal values', { timeout: 900_
     const web = (k: (string | number)[]) => ['vms', 'web', ...k];
     const base = path.join(lab.dir, 'x');
     await mkdir(base, { recursive: true });
-    paths.alphaWork = path.join(base, nasty('wa'));
-    paths.betaWork = path.join(base, nasty('wb'));
+    paths.alphaWork = path.join(base, shortNasty.wa);
+    paths.betaWork = path.join(base, shortNasty.wb);
     paths.secondaryDir = path.join(base, nasty('sd'));
     // the disk image, kernel, initrd, binaries and firmware: copies or links under nasty names
     paths.image = path.join(base, `${nasty('img')}.qcow2`);
@@ -96,7 +101,8 @@ describe('spec strings reach shells and QEMU as literal values', { timeout: 900_
     assert.ok(existsSync(path.join(at('alphaWork'), '.colo.lock')), 'the host lock took its literal workDir');
     for (const img of ['disk0-base.qcow2', 'disk0-hidden.qcow2', 'disk0-active.qcow2'])
       assert.ok(existsSync(path.join(at('secondaryDir'), 'web', img)), img);
-    const cmdline = await readFile(`/proc/${await lab.pid('alpha')}/cmdline`, 'utf8');
+    const pid = (await readFile(path.join(at('alphaWork'), 'web', 'qemu.pid'), 'utf8')).trim();
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
     assert.ok(cmdline.split('\0').includes(at('kernel')), 'QEMU got the kernel path as one argument');
     await noneRan();
   });

@@ -103,6 +103,7 @@ if command -v pkg-config >/dev/null 2>&1; then
   pkg-config --exists slirp || missing+=(libslirp-dev)
   pkg-config --exists zlib || missing+=(zlib1g-dev)
   pkg-config --exists gnutls || missing+=(libgnutls28-dev)
+  pkg-config --exists libseccomp || missing+=(libseccomp-dev)
 fi
 [ -f /usr/include/libfdt.h ] || missing+=(libfdt-dev)
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -110,7 +111,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   uniq_missing=($(printf '%s\n' "${missing[@]}" | sort -u))
   die "missing build dependencies: ${uniq_missing[*]}
   install them with: apt-get install ${uniq_missing[*]}
-  (full list: build-essential ninja-build meson pkg-config libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev libfdt-dev libgnutls28-dev python3-venv xz-utils dpkg-dev)"
+  (full list: build-essential ninja-build meson pkg-config libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev libfdt-dev libgnutls28-dev libseccomp-dev python3-venv xz-utils dpkg-dev)"
 fi
 
 mkdir -p "$qemu_cache"
@@ -247,6 +248,7 @@ configure_args=(
   --enable-slirp
   --enable-gnutls
   --enable-replication
+  --enable-seccomp
   --enable-tcg
   --enable-kvm
   --enable-fdt=system

@@ -8,7 +8,8 @@ import type { Spec } from '../spec/types.ts';
 import { Session } from '../engine/session.ts';
 import { stateFileStore, type StateStore } from '../engine/state-store.ts';
 import { withLock, type AcquireOptions } from '../state/lock.ts';
-import type { LockOperation } from '../state/types.ts';
+import { BRIEF_OPERATIONS, type LockOperation } from '../state/types.ts';
+import { observedHosts } from '../plan/observe-replies.ts';
 import { createTransports } from '../transport/factory.ts';
 import { parseDuration } from './parse-duration.ts';
 import { installTransportCleanup } from '../transport/ssh-pool.ts';
@@ -92,7 +93,9 @@ export function stateLockFor(
  * For every command that reaches the hosts: takes the state lock (released on exit and Ctrl-C too),
  * opens a session, and runs `fn` with it and the state file; closes the session, then releases the
  * lock. Read-only commands (plan, status, verify) hold it too: QEMU serves one QMP client at a time,
- * so two colo runs must not use a pair's QMP sockets at once.
+ * so two colo runs must not use a pair's QMP sockets at once. A command that changes hosts (apply,
+ * destroy, failover, drill) also holds the host lock of every host it touches, before it observes
+ * anything (src/engine/host-lock.ts): another colo with another state file is refused there.
  */
 export function withLockedSession<T>(
   spec: Spec,
@@ -101,10 +104,16 @@ export function withLockedSession<T>(
   fn: (session: Session, store: StateStore) => Promise<T>,
 ): Promise<T> {
   const { statePath, operation, ...acquire } = lock;
+  const changesHosts = !BRIEF_OPERATIONS.includes(operation);
   return withLock(
     statePath,
     operation,
-    () => withSession(spec, opts, (s) => fn(s, stateFileStore(statePath))),
+    (stateLock) =>
+      withSession(spec, opts, async (s) => {
+        const store = stateFileStore(statePath);
+        if (changesHosts) await s.lockHosts(stateLock.info, observedHosts(spec, await store.read()));
+        return fn(s, store);
+      }),
     acquire,
   );
 }

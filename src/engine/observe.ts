@@ -14,6 +14,7 @@ import {
   parseHostReport,
   qemuFromFacts,
   qemuFromHostReport,
+  observedHosts,
   vmsOnHost,
   type HostReport,
 } from '../plan/observe-replies.ts';
@@ -21,6 +22,7 @@ import { probeBinaryVersion } from '../qmp/probe.ts';
 import { QmpTimeoutError } from '../qmp/types.ts';
 import { runQmpRecipe } from './run-recipe.ts';
 import { runScriptRecipe } from './run-recipe-script.ts';
+import { HostLockError } from './host-lock.ts';
 
 export type { HostReport } from '../plan/observe-replies.ts';
 
@@ -57,6 +59,8 @@ export async function observeHost(
     if (res.code !== 0) throw new Error(`observation script exited ${res.code}: ${res.stderr.trim().slice(0, 300)}`);
     return parseHostReport(hostName, res.stdout, probeBinaryVersion);
   } catch (err) {
+    // Another colo holds the host: that is no host down (fencing it would be wrong); the command stops.
+    if (err instanceof HostLockError) throw err;
     return {
       host: {
         name: hostName,
@@ -85,6 +89,7 @@ export async function observeQemu(
     const r = await runQmpRecipe(renderObserveQmp(vm, hostName), { either: client });
     return qemuFromFacts(base, vm, qmpObserveBatch(vm), r.facts, r.queryErrors);
   } catch (err) {
+    if (err instanceof HostLockError) throw err;
     // Alive, yet no greeting or first answer in time: hung (stopped, or stuck on a lost peer), not down.
     const hung = err instanceof QmpTimeoutError ? { hung: { deadlineMs } } : {};
     return { ...base, qmpError: (err as Error).message, ...hung };
@@ -98,12 +103,7 @@ export async function observeAll(
 ): Promise<Observation> {
   const t0 = performance.now();
   const spec = session.spec;
-  const hostNames = new Set<string>();
-  for (const vm of spec.vms) hostNames.add(vm.primary).add(vm.secondary);
-  for (const vs of Object.values(state?.vms ?? {})) {
-    if (spec.hosts[vs.primaryHost]) hostNames.add(vs.primaryHost);
-    if (spec.hosts[vs.secondaryHost]) hostNames.add(vs.secondaryHost);
-  }
+  const hostNames = observedHosts(spec, state);
   const reports = new Map<string, HostReport>();
   await Promise.all([...hostNames].map(async (h) => reports.set(h, await observeHost(session, state, h, opts))));
   const vms: Record<string, ObservedVm> = {};

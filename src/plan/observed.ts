@@ -15,6 +15,8 @@ export interface ObservedHost {
   /** Error running the QEMU binary (missing, not executable). */
   qemuError?: string;
   workDirExists: boolean;
+  /** Why the existing work directory is not private to the SSH user (absent: it is, or unknown). */
+  workDirUnsafe?: string;
   /** /dev/kvm is readable and writable (accel auto then picks kvm). */
   kvm?: boolean;
   /** Whether the QEMU binary was built with GnuTLS; observed only on a host with a tls.dir. */

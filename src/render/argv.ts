@@ -9,6 +9,7 @@ import type { DiskSpec, HostSpec, NetdevSpec, Spec, VmSpec } from '../spec/types
 import { diskIds, nicIds, SCSI_CONTROLLER_ID } from './ids.ts';
 import { hostOf, vmPaths, type VmPaths } from './paths.ts';
 import type { Placement } from './placement.ts';
+import { confinementArgs } from './confinement.ts';
 import { hostPort, optValue, opts } from './qemu-syntax.ts';
 import { incomingTlsArgs, tlsCredsArgs, tlsOpt } from './tls.ts';
 
@@ -55,6 +56,7 @@ function commonHead(host: HostSpec, vm: VmSpec, paths: VmPaths, o: ArgvOptions):
     `file:${paths.consoleLog}`,
     '-D',
     paths.qemuLog,
+    ...confinementArgs(host, o),
   );
   if (vm.boot.kind === 'kernel') {
     argv.push('-kernel', vm.boot.kernel);

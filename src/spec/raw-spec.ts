@@ -20,6 +20,8 @@ export interface RawQemu {
   binary?: string;
   img?: string;
   firmware?: (string | undefined)[];
+  sandbox?: boolean;
+  runAs?: string;
 }
 
 export interface RawFence {

@@ -47,6 +47,10 @@ export interface HostSpec {
     img: string; // default /usr/bin/qemu-img
     /** Firmware directories, each rendered as -L DIR, in order. */
     firmware: string[];
+    /** Run QEMU with its seccomp filter (-sandbox on,...). Default true. */
+    sandbox: boolean;
+    /** The user QEMU drops its privileges to once it has set up (-runas / -run-with user=). */
+    runAs?: string;
   };
   /** Absolute directory where colo keeps sockets, pid files, logs and the images it creates. */
   workDir: string;

@@ -2,7 +2,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
 import { specCommand, type SpecOptions } from '../common-options.ts';
-import { loadSpecOrFail } from '../load-spec-or-fail.ts';
+import { loadSpecSourceOrFail } from '../load-spec-or-fail.ts';
 import { healthDeadlineMs, withHealthDeadline } from '../health-deadline.ts';
 import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { processOutput, styleFor } from '../output.ts';
@@ -38,13 +38,13 @@ export function registerPlan(program: Command, wire: Wire): void {
         if (opts.refreshOnly && opts.destroy)
           throw new UserError('--refresh-only and --destroy cannot be used together');
         const view = opts.json ? new PlanJson(processOutput) : new PlanHuman(processOutput, styleFor(opts));
-        const spec = await loadSpecOrFail(opts.file);
+        const { spec, text } = await loadSpecSourceOrFail(opts.file);
         const qmpDeadlineMs = healthDeadlineMs(opts.healthDeadline);
         const mode: PlanMode = opts.destroy ? 'destroy' : opts.refreshOnly ? 'refresh-only' : 'normal';
         const { plan } = await withLockedSession(spec, opts, stateLockFor(opts, 'plan'), async (session, store) =>
           makePlan(session, await store.read(), mode, { qmpDeadlineMs }),
         );
-        if (opts.out) await writePlanFile(opts.out, plan, spec);
+        if (opts.out) await writePlanFile(opts.out, plan, text);
         view.plan(plan, opts.out ? { savedTo: opts.out } : {});
         // A blocked pair (host down, primary gone) is a difference too, even though apply cannot repair it.
         const changes =

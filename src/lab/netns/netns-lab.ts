@@ -16,7 +16,9 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { writeFileAtomic } from '../../files/atomic-write.ts';
+import { pidRunning } from '../../transport/pid.ts';
 import { ensureGuest, ensureLabQemu, LAB_FIRMWARE_DIRS, packageRoot } from '../assets.ts';
+import { insideDir } from '../lab-dir.ts';
 import { startSshHosts, stopSshd, type SshLab } from '../sshd.ts';
 import { sshdRunning } from '../sshd-restart.ts';
 import { applySetup, runArgv, type ArgvRunner } from './apply-topology.ts';
@@ -174,10 +176,11 @@ export async function netnsLabUp(opts: NetnsLabOptions, run: ArgvRunner = runArg
 }
 
 /** Stops the sshds, removes every namespace and link of the lab, then the directory. */
-export async function netnsLabDown(dir: string, run: ArgvRunner = runArgv): Promise<{ killed: number }> {
+export async function netnsLabDown(dirArg: string, run: ArgvRunner = runArgv): Promise<{ killed: number }> {
+  const dir = path.resolve(dirArg); // `dir` itself, never the directory lab.json records
   const info = readNetnsLab(dir);
-  for (const h of info.hosts ?? []) await stopSshd(h.sshd.pidFile);
+  for (const h of info.hosts ?? []) if (insideDir(dir, h.sshd.pidFile)) await stopSshd(h.sshd.pidFile);
   const r = await sweepSuffix(info.suffix, run);
-  if (existsSync(info.dir)) await rm(info.dir, { recursive: true, force: true });
+  if (existsSync(dir)) await rm(dir, { recursive: true, force: true });
   return { killed: r.killed };
 }

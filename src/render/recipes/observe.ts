@@ -22,7 +22,8 @@ export const HOST_OBSERVE_SCRIPT = [
   'bin="$1"; wd="$2"; tls="$3"; shift 3',
   'if v=$("$bin" --version 2>&1 | head -n 1) && [ -n "$v" ] && [ -x "$bin" ]; then echo "qemu ok $(printf %s ' +
     '"$v" | base64 -w0)"; else echo "qemu err $(printf %s "${v:-not found}" | base64 -w0)"; fi',
-  'if [ -d "$wd" ]; then echo "workdir 1"; else echo "workdir 0"; fi',
+  // the work directory: its owner and mode, and the SSH user's uid (it must be private to that user)
+  'if [ -d "$wd" ]; then echo "workdir 1 $(stat -L -c \'%u %a\' "$wd") $(id -u)"; else echo "workdir 0"; fi',
   'if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo "kvm 1"; else echo "kvm 0"; fi',
   'if [ -n "$tls" ]; then',
   '  if "$bin" -object help 2>/dev/null | grep -qw tls-cipher-suites; then echo "gnutls 1"; else echo "gnutls 0"; fi',
@@ -52,8 +53,8 @@ export function renderHostObserve(spec: Spec, hostName: string, vmNames: string[
     kind: 'script',
     name: 'host-observe',
     summary:
-      "the host's QEMU version, work directory, KVM, TLS support and credentials, and per VM its pid, argv, " +
-      'process state, guest crash lines',
+      "the host's QEMU version, work directory (owner, mode), KVM, TLS support and credentials, and per VM " +
+      'its pid, argv, process state, guest crash lines',
     host: hostName,
     body: {
       kind: 'script',

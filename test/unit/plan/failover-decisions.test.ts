@@ -265,6 +265,36 @@ describe('a failover whose state write was lost (found by test/e2e/faults.test.t
   });
 });
 
+describe('failed over by another colo (another state file)', () => {
+  const promotedElsewhere = (): Observation => {
+    const obs = healthyWeb(spec, {}, { coloMode: 'none', runStatus: 'running' });
+    delete obs.vms.web!.qemu.alpha; // the other colo fenced the primary
+    return obs;
+  };
+
+  test('the state says protected, the secondary runs alone: nothing to do; the state learns the roles', async () => {
+    const st = state({ web: vmState() });
+    const d = decideFailover(vm, st, promotedElsewhere(), { to: 'secondary', force: false });
+    assert.equal(d.action, 'none');
+    assert.equal((d as Extract<FailoverDecision, { action: 'none' }>).unrecorded, true);
+    const now = () => new Date('2026-12-01T10:00:00.000Z');
+    const r = await failoverVm(untouchable, spec, vm, st, promotedElsewhere(), opts({ now }), noFence, 0);
+    assert.equal(r.result.outcome, 'already-failed-over');
+    assert.match(failoverMessage(r.result), /already runs alone on beta/);
+    assert.equal(r.vmState.primaryHost, 'beta');
+    assert.equal(r.vmState.secondaryHost, 'alpha');
+    assert.equal(r.vmState.status, 'degraded');
+    assert.equal(r.vmState.lastFailover?.at, '2026-12-01T10:00:00.000Z');
+    assert.equal(r.result.outcome === 'already-failed-over' && r.result.recordedNow, true, 'the state is to be written');
+  });
+
+  test('but not while the other side still runs: that is no finished failover', async () => {
+    const obs = healthyWeb(spec, {}, { coloMode: 'none', runStatus: 'running' });
+    const msg = await refusal(state({ web: vmState() }), obs);
+    assert.match(msg, /it is not in COLO/);
+  });
+});
+
 describe('fencing an unreachable host', () => {
   const fence = { command: ['ipmitool', 'power', 'off'], timeoutMs: 5000 };
 

@@ -138,6 +138,34 @@ describe('planAll: nothing deployed', () => {
   });
 });
 
+describe('planAll: a work directory that is not private', () => {
+  test('a healthy pair: the one step makes the work directory private again', () => {
+    const spec = webSpec();
+    const obs = healthyWeb(spec);
+    obs.hosts.beta = { ...obs.hosts.beta!, workDirUnsafe: 'owned by uid 1000, not the SSH user (uid 0), mode 0755' };
+    const p = plan(spec, state({ web: vmState() }), obs);
+    assert.deepEqual(
+      p.steps.map((s) => [s.address, s.action, s.kind]),
+      [['host.beta', 'update', 'host-prepare']],
+    );
+    assert.match(
+      p.steps[0]!.reason,
+      /not private \(owned by uid 1000.*mode 0755\): make it 0700, owned by the SSH user/,
+    );
+    assert.deepEqual(plan(spec, state({ web: vmState() }), obs, 'refresh-only').steps, []);
+  });
+
+  test('a pair with steps: the host is prepared once, first', () => {
+    const spec = webSpec();
+    const obs = healthyWeb(spec);
+    obs.hosts.alpha = { ...obs.hosts.alpha!, workDirUnsafe: 'mode 0775' };
+    delete obs.vms.web!.qemu.beta;
+    const p = plan(spec, state({ web: vmState() }), obs);
+    assert.equal(p.steps.filter((s) => s.kind === 'host-prepare').length, 1);
+    assert.deepEqual(p.steps[0] && [p.steps[0].address, p.steps[0].action], ['host.alpha', 'update']);
+  });
+});
+
 describe('planAll: healthy pair', () => {
   test('no steps, no drift', () => {
     const spec = webSpec();

@@ -58,6 +58,8 @@ describe('renderPrimaryArgv', () => {
       `file:${d}/console.log`,
       '-D',
       `${d}/qemu.log`,
+      '-sandbox',
+      'on,obsolete=deny,resourcecontrol=deny',
       '-kernel',
       '/srv/guest/vmlinuz',
       '-initrd',

@@ -15,6 +15,7 @@ export function host(name: string, address: string, workDir = '/var/lib/colo'): 
       binary: '/usr/bin/qemu-system-x86_64',
       img: '/usr/bin/qemu-img',
       firmware: ['/usr/share/seabios', '/usr/share/qemu'],
+      sandbox: true,
     },
     workDir,
   };

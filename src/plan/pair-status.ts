@@ -7,6 +7,8 @@ import type { Spec } from '../spec/types.ts';
 import type { ColoState } from './state-model.ts';
 import type { Observation } from './observed.ts';
 import { rolesFor } from './plan-pairs.ts';
+import type { CheckpointFigures } from './checkpoint-figures.ts';
+import { checkpointAdvice, type Advice } from './checkpoint-advice.ts';
 
 export type PairHealth = 'protected' | 'degraded' | 'down' | 'not-deployed' | 'unknown';
 
@@ -18,6 +20,10 @@ export interface PairStatus {
   primary: SideStatus;
   secondary: SideStatus;
   checkpoint: { intervalMs: number | null; compareTimeoutMs: number | null };
+  /** What colo measured of the checkpoints (src/plan/checkpoint-figures.ts); null when not in COLO or not sampled. */
+  figures: CheckpointFigures | null;
+  /** What to tune, from the figures (src/plan/checkpoint-advice.ts). */
+  advice: Advice[];
   lastFailover: { at: string; from: string; to: string; durationMs: number } | null;
 }
 
@@ -32,7 +38,12 @@ export interface SideStatus {
   migrateStatus: string | null;
 }
 
-export function pairStatuses(spec: Spec, state: ColoState | null, obs: Observation): PairStatus[] {
+export function pairStatuses(
+  spec: Spec,
+  state: ColoState | null,
+  obs: Observation,
+  figures: Record<string, CheckpointFigures> = {},
+): PairStatus[] {
   return spec.vms.map((vm) => {
     const roles = rolesFor(vm, state);
     const side = (host: string): SideStatus => {
@@ -86,16 +97,20 @@ export function pairStatuses(spec: Spec, state: ColoState | null, obs: Observati
     const params = pq?.migrateParams ?? {};
     const comp = Object.values(pq?.compareProps ?? {})[0];
     const lf = state?.vms[vm.name]?.lastFailover;
+    const checkpoint = {
+      intervalMs: typeof params['x-checkpoint-delay'] === 'number' ? (params['x-checkpoint-delay'] as number) : null,
+      compareTimeoutMs: typeof comp?.compare_timeout === 'number' ? comp.compare_timeout : null,
+    };
+    const f = health === 'protected' ? (figures[vm.name] ?? null) : null;
     return {
       vm: vm.name,
       health,
       summary,
       primary: p,
       secondary: s,
-      checkpoint: {
-        intervalMs: typeof params['x-checkpoint-delay'] === 'number' ? (params['x-checkpoint-delay'] as number) : null,
-        compareTimeoutMs: typeof comp?.compare_timeout === 'number' ? comp.compare_timeout : null,
-      },
+      checkpoint,
+      figures: f,
+      advice: checkpointAdvice(vm.name, f, checkpoint),
       lastFailover: lf ? { at: lf.at, from: lf.from, to: lf.to, durationMs: lf.durationMs } : null,
     };
   });

@@ -4,7 +4,7 @@
  * an observation.
  */
 import type { Spec } from '../spec/types.ts';
-import type { ColoState } from './state-model.ts';
+import { failoverCount, type ColoState } from './state-model.ts';
 import type { Observation } from './observed.ts';
 import { rolesFor } from './plan-pairs.ts';
 import type { CheckpointFigures } from './checkpoint-figures.ts';
@@ -25,6 +25,8 @@ export interface PairStatus {
   /** What to tune, from the figures (src/plan/checkpoint-advice.ts). */
   advice: Advice[];
   lastFailover: { at: string; from: string; to: string; durationMs: number } | null;
+  /** Failovers colo recorded for this VM. */
+  failovers: number;
 }
 
 export interface SideStatus {
@@ -112,6 +114,7 @@ export function pairStatuses(
       figures: f,
       advice: checkpointAdvice(vm.name, f, checkpoint),
       lastFailover: lf ? { at: lf.at, from: lf.from, to: lf.to, durationMs: lf.durationMs } : null,
+      failovers: failoverCount(state?.vms[vm.name]),
     };
   });
 }

@@ -35,7 +35,8 @@ export function renderStatusText(list: PairStatus[], st: Style): string {
     if (p.figures) out.push(...figuresLines(p.figures));
     out.push(...adviceLines(p.advice, st));
     const lf = p.lastFailover;
-    out.push(`  last failover: ${lf ? `${lf.at} from ${lf.from} to ${lf.to} (${lf.durationMs} ms)` : 'never'}`);
+    const count = p.failovers > 1 ? `; ${p.failovers} failovers in all` : '';
+    out.push(`  last failover: ${lf ? `${lf.at} from ${lf.from} to ${lf.to} (${lf.durationMs} ms)${count}` : 'never'}`);
     out.push('');
   }
   return out.join('\n');

@@ -183,7 +183,7 @@ describe('observability of a running pair', { timeout: 900_000 }, () => {
     );
   });
 
-  test('a service that answers differently on each side: a storm, with the advice in status, plan, verify', async () => {
+  test('a service that answers differently on each side: a storm, advised by status, plan, verify', async () => {
     const a = await httpGet('127.0.0.11', port, 5000, '/cgi-bin/noise');
     assert.match(a, /^noise now=\d+ random=[0-9a-f]{32}$/m);
     let stop = false;

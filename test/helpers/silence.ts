@@ -62,7 +62,7 @@ export interface Pause {
   resumeMs: number;
 }
 
-/** Per pause: the longest gap between two completions that overlaps it (ms), or null without completions on both sides. */
+/** Per pause: the longest gap between two completions that overlaps it (ms); null without completions around it. */
 export function silenceAround(records: RequestRecord[], pauses: Pause[]): (number | null)[] {
   const ends = records.map((r) => r.endMs).sort((a, b) => a - b);
   return pauses.map((p) => {

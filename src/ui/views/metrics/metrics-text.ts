@@ -72,6 +72,28 @@ function pauseHistogram(tallies: Record<string, PauseTally>): string[] {
   return out;
 }
 
+function failoverFamilies(statuses: PairStatus[]): string[] {
+  const per = (f: (p: PairStatus) => number | null): Sample[] =>
+    statuses.flatMap((p) => {
+      const v = f(p);
+      return v === null ? [] : [[{ vm: p.vm }, v] as Sample];
+    });
+  return [
+    ...family(
+      'colo_failovers_total',
+      'counter',
+      'Failovers colo recorded for the VM (state file).',
+      per((p) => p.failovers),
+    ),
+    ...family(
+      'colo_last_failover_timestamp_seconds',
+      'gauge',
+      'When the last failover started (Unix time).',
+      per((p) => (p.lastFailover ? Date.parse(p.lastFailover.at) / 1000 : null)),
+    ),
+  ];
+}
+
 function pairFamilies(statuses: PairStatus[], tallies: Record<string, PauseTally>): string[] {
   const per = (f: (p: PairStatus) => number | null): Sample[] =>
     statuses.flatMap((p) => {
@@ -142,18 +164,7 @@ function pairFamilies(statuses: PairStatus[], tallies: Record<string, PauseTally
         ADVICE.map((k) => [{ vm: p.vm, kind: k }, p.advice.some((a) => a.kind === k) ? 1 : 0] as Sample),
       ),
     ),
-    ...family(
-      'colo_failovers_total',
-      'counter',
-      'Failovers colo recorded for the VM (state file).',
-      per((p) => p.failovers),
-    ),
-    ...family(
-      'colo_last_failover_timestamp_seconds',
-      'gauge',
-      'When the last failover started (Unix time).',
-      per((p) => (p.lastFailover ? Date.parse(p.lastFailover.at) / 1000 : null)),
-    ),
+    ...failoverFamilies(statuses),
   ];
 }
 

@@ -144,7 +144,8 @@ async function measure(ctx: BenchContext, res: BenchResult): Promise<void> {
           const r = await oneRun(lab, run, clients);
           ctx.log(
             `checkpoints run ${run}, ${clients} client(s): colo p50 ${r.coloP50} p95 ${r.coloP95} ms; client ` +
-              `silence p50 ${r.silenceP50} p95 ${r.silenceP95} ms; ${r.checkpoints} checkpoints (${r.perMinute}/min)`,
+              `silence p50 ${r.silenceP50} p95 ${r.silenceP95} ms; ${r.checkpoints} checkpoints ` +
+              `(${r.perMinute}/min)`,
           );
           res.runs.push(r);
         }

@@ -156,9 +156,9 @@ async function measure(ctx: BenchContext, res: BenchResult): Promise<void> {
   for (const clients of CLIENTS) report(res, clients);
   res.notes.push(
     `Each run: colo status --json --sample ${WINDOW_S}s on the lab pair (interval 2 s) while one, then four ` +
-      "clients GET a missing path of the guest's busybox httpd back to back through the primary (127.0.0.11). A client sees " +
-      'a checkpoint as a gap between answers: the pause itself plus the time to answer the requests that waited ' +
-      'for it (silence minus pause).',
+      "clients GET a missing path of the guest's busybox httpd back to back through the primary " +
+      '(127.0.0.11). A client sees a checkpoint as a gap between answers: the pause itself plus the time to ' +
+      'answer the requests that waited for it (silence minus pause).',
   );
 }
 

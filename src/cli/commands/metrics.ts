@@ -49,6 +49,7 @@ export function registerMetrics(program: Command, wire: Wire): void {
         const addr = parseListen(opts.listen);
         const intervalMs = parseDuration(opts.interval, '--interval');
         const scrapeTimeoutMs = parseDuration(opts.scrapeTimeout, '--scrape-timeout');
+        if (intervalMs < 1000) throw new UserError(`--interval: "${opts.interval}" is shorter than 1s`);
         if (sampleMs >= intervalMs)
           throw new UserError(`--sample (${opts.sample}) must be shorter than --interval (${opts.interval})`);
         return listen(spec, opts, addr, { sampleMs, intervalMs, scrapeTimeoutMs });

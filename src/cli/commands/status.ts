@@ -16,7 +16,7 @@ import { StatusJson } from '../../ui/views/status/status-json.ts';
 
 export interface StatusOptions extends SpecOptions {
   lockTimeout: string;
-  sample: string;
+  sample?: string;
   watch?: boolean;
   interval: string;
   count?: string;
@@ -29,7 +29,11 @@ export function registerStatus(program: Command, wire: Wire): void {
     'show each VM pair: hosts and roles, COLO mode, health, checkpoint settings and figures, last failover',
   )
     .option('--lock-timeout <duration>', 'how long to wait for the state lock held by a command that changes it', '0s')
-    .option('--sample <duration>', "how long to listen to each protected pair's checkpoints (0s: counters only)", '3s')
+    .option(
+      '--sample <duration>',
+      "how long to listen to each protected pair's checkpoints (0s: counters only; default 3s, with --watch at " +
+        'most half the interval)',
+    )
     .option(
       '--watch',
       'refresh until stopped, in place like top (plain lines without a terminal, JSON lines with --json)',
@@ -39,7 +43,7 @@ export function registerStatus(program: Command, wire: Wire): void {
     .action(
       wire(async (raw: unknown) => {
         const opts = raw as StatusOptions;
-        const sampleMs = parseDuration(opts.sample, '--sample');
+        const explicit = opts.sample !== undefined ? parseDuration(opts.sample, '--sample') : null;
         const view = opts.json
           ? new StatusJson(processOutput)
           : new StatusHuman(processOutput, styleFor(opts), liveProgress());
@@ -47,7 +51,10 @@ export function registerStatus(program: Command, wire: Wire): void {
         if (opts.watch) {
           const intervalMs = parseDuration(opts.interval, '--interval');
           const count = opts.count === undefined ? Infinity : Number(opts.count);
-          if (!Number.isInteger(count) || count < 1) throw new UserError(`--count: "${opts.count}" is not a count`);
+          if (opts.count !== undefined && (!Number.isInteger(count) || count < 1))
+            throw new UserError(`--count: "${opts.count}" is not a count of refreshes (1 or more)`);
+          if (intervalMs < 1000) throw new UserError(`--interval: "${opts.interval}" is shorter than 1s`);
+          const sampleMs = explicit ?? Math.min(3000, Math.floor(intervalMs / 2));
           if (sampleMs >= intervalMs)
             throw new UserError(
               `--sample (${opts.sample}) must be shorter than --interval (${opts.interval}): between refreshes ` +
@@ -56,7 +63,7 @@ export function registerStatus(program: Command, wire: Wire): void {
           return watchStatus(spec, opts, view, { sampleMs, intervalMs, count });
         }
         const snap = await withLockedSession(spec, opts, stateLockFor(opts, 'status'), (s, store) =>
-          statusSnapshot(s, store, sampleMs),
+          statusSnapshot(s, store, explicit ?? 3000),
         );
         view.status(pairStatuses(spec, snap.state, snap.obs, figuresByVm(snap.samples)));
         return 0;

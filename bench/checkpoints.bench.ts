@@ -18,6 +18,13 @@ import { probeSilence, quietLatencies, silenceAround, type Pause } from '../test
 const WINDOW_S = 10;
 /** Probe clients: one (few requests of its own in the way), four (finer resolution, more traffic). */
 const CLIENTS = [1, 4];
+/**
+ * The stated margin: a client sees the pause, plus the time to answer the requests that waited for
+ * it (the guest's answer, and the secondary's for colo-compare to release it): at most this, median.
+ */
+const MARGIN_MS = 150;
+/** A client never sees less silence than the pause, but for clock and scheduling jitter. */
+const LOWER_MS = 10;
 
 interface Run {
   run: number;
@@ -31,6 +38,8 @@ interface Run {
   silenceP50: number;
   silenceP95: number;
   excessP50: number;
+  /** The smallest silence minus pause of the run: a client never sees less than the pause (>= -10 ms). */
+  excessMin: number;
   quietP50: number;
   quietP95: number;
   forced: number;
@@ -84,6 +93,7 @@ async function oneRun(lab: BenchLab, run: number, clients: number): Promise<Run>
     silenceP50: r1(median(silences)),
     silenceP95: r1(p95(silences)),
     excessP50: r1(median(excess)),
+    excessMin: r1(Math.min(...excess)),
     quietP50: r1(median(quiet)),
     quietP95: r1(p95(quiet)),
     forced: f.triggers?.forced ?? 0,
@@ -116,14 +126,14 @@ function report(res: BenchResult, clients: number): void {
   const coloP50 = median(runs.map((r) => r.coloP50));
   const silenceP50 = median(runs.map((r) => r.silenceP50));
   const excess = median(runs.map((r) => r.excessP50));
-  const margin = Math.max(100, 2 * median(runs.map((r) => r.quietP95)));
+  const least = Math.min(...runs.map((r) => r.excessMin));
   res.goals.push({
-    goal: `colo's pause figures agree with the client-visible silence (${w})`,
-    target: `|silence p50 - colo p50| <= max(100 ms, 2 x request p95) = ${Math.round(margin)} ms`,
+    goal: `colo's pauses agree with the client-visible silence (${w})`,
+    target: `per checkpoint silence >= pause - ${LOWER_MS} ms; median(silence - pause) <= ${MARGIN_MS} ms`,
     measured:
-      `colo p50 ${coloP50} ms, client silence p50 ${silenceP50} ms (difference ${r1(silenceP50 - coloP50)} ms; ` +
-      `per checkpoint the silence exceeds the pause by ${excess} ms, median)`,
-    met: Math.abs(silenceP50 - coloP50) <= margin,
+      `colo p50 ${coloP50} ms, client silence p50 ${silenceP50} ms; silence - pause: median ${excess} ms, ` +
+      `least ${least} ms`,
+    met: least >= -LOWER_MS && excess <= MARGIN_MS,
   });
 }
 

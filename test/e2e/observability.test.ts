@@ -160,26 +160,27 @@ describe('observability of a running pair', { timeout: 900_000 }, () => {
       );
     const silences = silenceAround(records, pauses);
     const quiet = quietLatencies(records, pauses);
-    const quietP95 = quiet[Math.floor(quiet.length * 0.95)] ?? 0;
-    // The margin: a client sees the pause plus at most the time to answer the requests that waited for it.
-    const margin = Math.max(100, 2 * quietP95);
     const rows = pauses.map((p, i) => `${(p.resumeMs - p.stopMs).toFixed(1)}/${silences[i]?.toFixed(1)}`);
     process.stderr.write(
-      `pause/silence ms: ${rows.join(' ')}; requests ${records.length}, quiet latency p50 ` +
-        `${median(quiet).toFixed(1)} p95 ${quietP95.toFixed(1)}, margin ${margin.toFixed(0)}; colo p50 ` +
-        `${f.pause.p50Ms} p95 ${f.pause.p95Ms}\n`,
+      `pause/silence ms: ${rows.join(' ')}; requests ${records.length}, latency p50 away from checkpoints ` +
+        `${median(quiet).toFixed(1)}; colo p50 ${f.pause.p50Ms} p95 ${f.pause.p95Ms}\n`,
     );
-    pauses.forEach((p, i) => {
-      const pause = p.resumeMs - p.stopMs;
+    // The stated margin (README, BENCHMARKS.md): a client sees at least the pause (10 ms of jitter
+    // allowed) and at most the pause plus the time to answer the requests that waited for it: 150 ms
+    // in the median, 500 ms for any one checkpoint.
+    const excess = pauses.map((p, i) => {
       const silence = silences[i];
       assert.ok(silence !== null && silence !== undefined, `no request around the checkpoint ${i}`);
+      const pause = p.resumeMs - p.stopMs;
       assert.ok(silence >= pause - 10, `checkpoint ${i}: silence ${silence} ms shorter than its pause ${pause} ms`);
-      assert.ok(silence <= pause + margin, `checkpoint ${i}: silence ${silence} ms > pause ${pause} + ${margin} ms`);
+      assert.ok(silence <= pause + 500, `checkpoint ${i}: silence ${silence} ms > pause ${pause} + 500 ms`);
+      return silence - pause;
     });
+    assert.ok(median(excess) <= 150, `median silence - pause ${median(excess)} ms > 150 ms`);
     const clientP50 = median(silences.filter((x): x is number => x !== null));
     assert.ok(
-      Math.abs(clientP50 - f.pause.p50Ms) <= margin,
-      `colo's p50 pause ${f.pause.p50Ms} ms vs the client's median silence ${clientP50} ms (margin ${margin})`,
+      clientP50 >= f.pause.p50Ms - 10 && clientP50 <= f.pause.p50Ms + 150,
+      `colo's p50 pause ${f.pause.p50Ms} ms vs the client's median silence ${clientP50} ms`,
     );
   });
 

@@ -13,6 +13,7 @@ import { registerGraph } from './commands/graph.ts';
 import { registerVerify } from './commands/verify.ts';
 import { registerDrill } from './commands/drill.ts';
 import { registerTls } from './commands/tls.ts';
+import { registerMetrics } from './commands/metrics.ts';
 
 export function registerCommands(program: Command, exit: ExitCode): void {
   const { wire } = exit;
@@ -26,6 +27,7 @@ export function registerCommands(program: Command, exit: ExitCode): void {
   registerFailover(program, wire);
   registerVerify(program, wire);
   registerDrill(program, wire);
+  registerMetrics(program, wire);
   registerForceUnlock(program, wire);
   registerTls(program, wire);
   registerLab(program, wire);

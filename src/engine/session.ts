@@ -90,6 +90,13 @@ export class Session {
     p?.then((c) => c.close()).catch(() => undefined);
   }
 
+  /** Close every QMP client but keep the SSH connections (between the refreshes of status --watch and metrics). */
+  async dropAllQmp(): Promise<void> {
+    const clients = [...this.qmps.values()];
+    this.qmps.clear();
+    await Promise.all(clients.map((p) => p.then((c) => c.close()).catch(() => undefined)));
+  }
+
   async close(): Promise<void> {
     const clients = [...this.qmps.values()];
     this.qmps.clear();

@@ -8,6 +8,7 @@
 import { forgetStarted, recordFailover } from './state-transitions.ts';
 import type { HostSpec, VmSpec } from '../spec/types.ts';
 import type { ColoState, FailoverRecord, VmState } from './state-model.ts';
+import { failoverCount } from './state-model.ts';
 import type { Observation, ObservedQemu } from './observed.ts';
 import { rolesFor } from './plan-pairs.ts';
 import { STOP_GRACE_SECONDS } from '../render/recipes/step-recipes.ts';
@@ -215,5 +216,5 @@ export function stateAfterFailover(
   // To the secondary: it is the primary now (promoted); to the primary: it runs alone where it ran.
   return to === 'secondary'
     ? recordFailover(withoutLoser, record)
-    : { ...withoutLoser, status: 'degraded', lastFailover: { ...record } };
+    : { ...withoutLoser, status: 'degraded', lastFailover: { ...record }, failovers: failoverCount(vs) + 1 };
 }

@@ -4,10 +4,12 @@
  * an observation.
  */
 import type { Spec } from '../spec/types.ts';
-import type { ColoState } from './state-model.ts';
+import { failoverCount, type ColoState } from './state-model.ts';
 import type { Observation, ObservedQemu } from './observed.ts';
 import { rolesFor } from './plan-pairs.ts';
 import { channelSecurity, type ChannelSecurity } from './channel-security.ts';
+import type { CheckpointFigures } from './checkpoint-figures.ts';
+import { checkpointAdvice, type Advice } from './checkpoint-advice.ts';
 
 export type PairHealth = 'protected' | 'degraded' | 'down' | 'not-deployed' | 'unknown';
 
@@ -19,11 +21,17 @@ export interface PairStatus {
   primary: SideStatus;
   secondary: SideStatus;
   checkpoint: { intervalMs: number | null; compareTimeoutMs: number | null };
+  /** What colo measured of the checkpoints (src/plan/checkpoint-figures.ts); null when not in COLO or not sampled. */
+  figures: CheckpointFigures | null;
+  /** What to tune, from the figures (src/plan/checkpoint-advice.ts). */
+  advice: Advice[];
   lastFailover: { at: string; from: string; to: string; durationMs: number } | null;
   /** The spec asks for TLS on the pair's replication channels. */
   tls: boolean;
   /** Each replication channel, tls or plain as observed; empty when no QEMU of the pair runs. */
   channels: ChannelSecurity[];
+  /** Failovers colo recorded for this VM. */
+  failovers: number;
 }
 
 export interface SideStatus {
@@ -75,7 +83,12 @@ function hungHealth(
   return undefined;
 }
 
-export function pairStatuses(spec: Spec, state: ColoState | null, obs: Observation): PairStatus[] {
+export function pairStatuses(
+  spec: Spec,
+  state: ColoState | null,
+  obs: Observation,
+  figures: Record<string, CheckpointFigures> = {},
+): PairStatus[] {
   return spec.vms.map((vm) => {
     const roles = rolesFor(vm, state);
     const side = (host: string): SideStatus => {
@@ -134,19 +147,24 @@ export function pairStatuses(spec: Spec, state: ColoState | null, obs: Observati
     const params = pq?.migrateParams ?? {};
     const comp = Object.values(pq?.compareProps ?? {})[0];
     const lf = state?.vms[vm.name]?.lastFailover;
+    const checkpoint = {
+      intervalMs: typeof params['x-checkpoint-delay'] === 'number' ? (params['x-checkpoint-delay'] as number) : null,
+      compareTimeoutMs: typeof comp?.compare_timeout === 'number' ? comp.compare_timeout : null,
+    };
+    const f = health === 'protected' ? (figures[vm.name] ?? null) : null;
     return {
       vm: vm.name,
       health,
       summary,
       primary: p,
       secondary: s,
-      checkpoint: {
-        intervalMs: typeof params['x-checkpoint-delay'] === 'number' ? (params['x-checkpoint-delay'] as number) : null,
-        compareTimeoutMs: typeof comp?.compare_timeout === 'number' ? comp.compare_timeout : null,
-      },
+      checkpoint,
+      figures: f,
+      advice: checkpointAdvice(vm.name, f, checkpoint),
       lastFailover: lf ? { at: lf.at, from: lf.from, to: lf.to, durationMs: lf.durationMs } : null,
       tls: vm.tls === true,
       channels: p.running && s.running ? channelSecurity(vm, pq, obs.vms[vm.name]?.qemu[roles.secondary]) : [],
+      failovers: failoverCount(state?.vms[vm.name]),
     };
   });
 }

@@ -14,6 +14,7 @@ import type { ValidateFunction } from 'ajv';
 import { renderPlanJson } from '../../../src/ui/views/plan/plan-json.ts';
 import { jsonHooks } from '../../../src/ui/views/apply/progress-json.ts';
 import { pairStatuses } from '../../../src/plan/pair-status.ts';
+import { checkpointFigures } from '../../../src/plan/checkpoint-figures.ts';
 import { FailoverRefused, inVmOrder, type FailoverResult } from '../../../src/engine/failover.ts';
 import type { VmVerification } from '../../../src/engine/verify.ts';
 import { ApplyError } from '../../../src/engine/apply.ts';
@@ -290,6 +291,30 @@ describe('status.schema.json accepts `colo status --json` documents', () => {
 
   const cases: Record<string, () => ReturnType<typeof pairStatuses>> = {
     protected: () => pairStatuses(spec, state({ web: vmState() }), healthyWeb(spec)),
+    'protected, with figures and the storm advice': () => {
+      const t0 = 1_800_000_000_000;
+      const checkpoints = Array.from({ length: 12 }, (_, i) => ({ stopMs: t0 + i * 200, resumeMs: t0 + i * 200 + 95 }));
+      const reading = (n: number, atMs: number) => ({
+        atMs,
+        result: { ok: true as const, reading: { bytesAcked: 1e8 + n * 4e5, bytesReceived: 4 + 12 * n } },
+      });
+      const figures = checkpointFigures({
+        intervalMs: 2000,
+        tls: false,
+        windows: [{ startMs: t0 - 10, endMs: t0 + 2500, checkpoints }],
+        readings: [reading(300, t0 - 10), reading(312, t0 + 2500)],
+      });
+      return pairStatuses(spec, state({ web: vmState() }), healthyWeb(spec), { web: figures });
+    },
+    'protected, total unknown, not sampled': () =>
+      pairStatuses(spec, state({ web: vmState() }), healthyWeb(spec), {
+        web: checkpointFigures({
+          intervalMs: 2000,
+          tls: false,
+          windows: [],
+          readings: [{ atMs: 1, result: { ok: false, reason: 'ss is not installed on the host' } }],
+        }),
+      }),
     'not deployed': () =>
       pairStatuses(
         spec,
@@ -748,6 +773,7 @@ describe('verify.schema.json accepts `colo verify --json` documents', () => {
       { name: 'service', ok: true, detail: '127.0.0.11:8080 answered in 14 ms: hello from web' },
     ],
     ms: 1834,
+    advice: [{ kind: 'long-pauses', message: 'web: long checkpoint pauses: p95 420 ms, last 410 ms' }],
   };
   const broken: VmVerification = {
     vm: 'api',
@@ -778,6 +804,7 @@ describe('verify.schema.json accepts `colo verify --json` documents', () => {
       },
     ],
     ms: 15020,
+    advice: [],
   };
   /** --probe none: no service check; serviceOnly (drill after a failover): the service check alone. */
   const noProbe: VmVerification = { ...allOk, checks: allOk.checks.filter((c) => c.name !== 'service') };
@@ -854,6 +881,7 @@ describe('drill.schema.json accepts `colo drill --json` documents', () => {
     secondary: 'beta',
     checks: names.map((name) => ({ name, ok: true, detail: `${name} fine` })),
     ms: 5,
+    advice: [],
   });
   const allChecks = () => verification(['colo', 'checkpoints', 'virtio', 'console', 'service']);
   const enginePhases = (round: number): DrillPhase[] => [

@@ -62,8 +62,11 @@ function connectable(r: Reporter, path: SpecPath, value: string, portAdvice: str
   if (isUnspecified(value)) {
     r.error(
       path,
-      `${formatPath(path)}: ${value} means "any address": it can be listened on, not connected to; write ` +
-        `this host's own address`,
+      `${formatPath(path)}: ${value} means "any address": it can be listened on, not connected to` +
+        (path.at(-1) === 'replicationAddress'
+          ? " (and QEMU's plain-TCP listeners would be reachable from every network of the host)"
+          : '') +
+        `; write this host's own address`,
     );
     return false;
   }

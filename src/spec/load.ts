@@ -11,7 +11,6 @@ import { checkHostSharing } from './check-host-sharing.ts';
 import { checkHosts } from './check-hosts.ts';
 import { checkMachine } from './check-machine.ts';
 import { checkSharedMachinePorts } from './check-ports.ts';
-import { checkListeners } from './check-listeners.ts';
 import { checkUnits } from './check-units.ts';
 import { checkFailover } from './check-failover.ts';
 import { checkVms } from './check-vms.ts';
@@ -45,7 +44,6 @@ export function loadSpecText(text: string, file: string, options: LoadOptions): 
   const schema = validateSchema(parsed.data, parsed.locator, file);
   const r = new Reporter(file, parsed.locator);
   checkHosts(schema.data, r);
-  checkListeners(schema.data, r);
   checkVms(schema.data, r);
   checkUnits(schema.data, r);
   checkFiles(schema.data, r);

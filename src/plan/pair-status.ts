@@ -83,6 +83,23 @@ function hungHealth(
   return undefined;
 }
 
+function sideStatus(obs: Observation, vm: string, host: string): SideStatus {
+  const h = obs.hosts[host];
+  const q = obs.vms[vm]?.qemu[host];
+  return {
+    host,
+    reachable: !!h?.reachable,
+    running: !!q?.alive,
+    pid: q?.pid ?? null,
+    runStatus: q?.runStatus ?? null,
+    coloMode: q?.coloMode ?? null,
+    coloReason: q?.coloReason ?? null,
+    migrateStatus: q?.migrateStatus ?? null,
+    hung: !!q?.alive && !!q.hung,
+    stopped: !!q?.alive && !!q.stopped,
+  };
+}
+
 export function pairStatuses(
   spec: Spec,
   state: ColoState | null,
@@ -91,22 +108,7 @@ export function pairStatuses(
 ): PairStatus[] {
   return spec.vms.map((vm) => {
     const roles = rolesFor(vm, state);
-    const side = (host: string): SideStatus => {
-      const h = obs.hosts[host];
-      const q = obs.vms[vm.name]?.qemu[host];
-      return {
-        host,
-        reachable: !!h?.reachable,
-        running: !!q?.alive,
-        pid: q?.pid ?? null,
-        runStatus: q?.runStatus ?? null,
-        coloMode: q?.coloMode ?? null,
-        coloReason: q?.coloReason ?? null,
-        migrateStatus: q?.migrateStatus ?? null,
-        hung: !!q?.alive && !!q.hung,
-        stopped: !!q?.alive && !!q.stopped,
-      };
-    };
+    const side = (host: string) => sideStatus(obs, vm.name, host);
     const p = side(roles.primary);
     const s = side(roles.secondary);
     const pq = obs.vms[vm.name]?.qemu[roles.primary];

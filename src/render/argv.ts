@@ -1,9 +1,6 @@
-/**
- * QEMU command lines for the two roles of a COLO pair, as argv arrays (never shell strings).
- * Pure. Layout follows QEMU's docs/COLO-FT.txt with the "mirror start" of lab-findings.md: the
- * primary starts running with its proxy chardevs but without filters or colo-compare (those are
- * added over QMP at switchover); the secondary waits with -incoming.
- */
+/** QEMU command lines of a COLO pair's two roles as argv arrays (never shell strings); pure. As in
+ * docs/COLO-FT.txt with a "mirror start": the primary runs with its proxy chardevs but no filters or
+ * colo-compare (added over QMP at switchover); the secondary waits with -incoming. */
 import type { Dialect } from './dialect.ts';
 import type { DiskSpec, HostSpec, NetdevSpec, Spec, VmSpec } from '../spec/types.ts';
 import { diskIds, nicIds, SCSI_CONTROLLER_ID } from './ids.ts';

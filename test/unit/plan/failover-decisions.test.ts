@@ -285,7 +285,8 @@ describe('failed over by another colo (another state file)', () => {
     assert.equal(r.vmState.secondaryHost, 'alpha');
     assert.equal(r.vmState.status, 'degraded');
     assert.equal(r.vmState.lastFailover?.at, '2026-12-01T10:00:00.000Z');
-    assert.equal(r.result.outcome === 'already-failed-over' && r.result.recordedNow, true, 'the state is to be written');
+    const recorded = r.result.outcome === 'already-failed-over' && r.result.recordedNow;
+    assert.equal(recorded, true, 'the state is to be written');
   });
 
   test('but not while the other side still runs: that is no finished failover', async () => {

@@ -36,9 +36,13 @@ describe('listenerWarnings', () => {
       listenerWarnings(
         spec(
           'ssh: { address: 198.18.0.11 }, replicationAddress: 198.18.1.11',
-          'ssh: { address: 127.0.0.12, port: 2222 }',
+          'ssh: { address: 198.18.0.12 }, replicationAddress: 198.18.1.12',
         ),
       ),
+      [],
+    );
+    assert.deepEqual(
+      listenerWarnings(spec('ssh: { address: 127.0.0.11 }', 'ssh: { address: 127.0.0.12, port: 2222 }')),
       [],
     );
   });

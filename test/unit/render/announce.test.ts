@@ -42,8 +42,18 @@ describe('announce-self after a failover', () => {
     });
     const promoteS = r.failoverToSecondary.find((s) => s.step === 'promote')!;
     const promoteP = r.failoverToPrimary.find((s) => s.step === 'promote')!;
-    assert.deepEqual(names(promoteS.recipes), ['promote-secondary', 'announce-self', 'survivor-verify']);
-    assert.deepEqual(names(promoteP.recipes), ['primary-leave-colo', 'announce-self', 'survivor-verify']);
+    assert.deepEqual(names(promoteS.recipes), [
+      'yank-secondary',
+      'promote-secondary',
+      'announce-self',
+      'survivor-verify',
+    ]);
+    assert.deepEqual(names(promoteP.recipes), [
+      'yank-primary',
+      'primary-leave-colo',
+      'announce-self',
+      'survivor-verify',
+    ]);
   });
 
   test('custom parameters, and none at all with announce: false', () => {
@@ -61,6 +71,7 @@ describe('announce-self after a failover', () => {
       qemu: () => ({ dialect: dialectForVersion({ major: 7, minor: 2, micro: 0 }), kvmAvailable: true }),
     });
     assert.deepEqual(names(r.failoverToSecondary.find((s) => s.step === 'promote')!.recipes), [
+      'yank-secondary',
       'promote-secondary',
       'survivor-verify',
     ]);

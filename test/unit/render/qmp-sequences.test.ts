@@ -87,7 +87,7 @@ describe('renderMirrorStart', () => {
         arguments: {
           driver: 'nbd',
           'node-name': 'resync-nbd-root',
-          server: { type: 'inet', host: '10.0.0.2', port: '10001' },
+          server: { type: 'inet', host: '198.18.1.2', port: '10001' },
           export: 'db-root',
         },
       });

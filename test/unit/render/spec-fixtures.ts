@@ -133,7 +133,7 @@ export function fleetSpec(): Spec {
   };
   return {
     file: '/etc/colo/fleet.yaml',
-    hosts: { h1: host('h1', '10.0.0.1'), h2: host('h2', '10.0.0.2') },
+    hosts: { h1: host('h1', '198.18.1.1'), h2: host('h2', '198.18.1.2') },
     vms: [vm],
   };
 }

@@ -67,7 +67,7 @@ describe('parseKnownHosts', () => {
   const text = [
     '# comment',
     '',
-    `alpha,10.0.0.1 ${A.text}`,
+    `alpha,198.18.1.1 ${A.text}`,
     `[127.0.0.11]:2222 ${B.text} comment here`,
     `${hashHostName('hashed.example')} ${A.text}`,
     `*.corp,!evil.corp ${B.text}`,
@@ -83,12 +83,12 @@ describe('parseKnownHosts', () => {
     assert.equal(kh.entries.length, 6);
     assert.deepEqual(kh.invalidLines, [9, 10, 11]);
     assert.equal(kh.entries[0]?.line, 3);
-    assert.deepEqual(kh.entries[0]?.hosts, { kind: 'patterns', patterns: ['alpha', '10.0.0.1'] });
+    assert.deepEqual(kh.entries[0]?.hosts, { kind: 'patterns', patterns: ['alpha', '198.18.1.1'] });
     assert.equal(kh.entries[4]?.marker, 'revoked');
     assert.equal(kh.entries[5]?.marker, 'cert-authority');
   });
   test('comma lists', () => {
-    assert.equal(lookupHostKey(kh, '10.0.0.1', A.blob).status, 'known');
+    assert.equal(lookupHostKey(kh, '198.18.1.1', A.blob).status, 'known');
     assert.equal(lookupHostKey(kh, 'alpha', A.blob).status, 'known');
   });
   test('[host]:port entries only match that port', () => {

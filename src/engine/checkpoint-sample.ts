@@ -36,12 +36,15 @@ interface Target {
   tls: boolean;
 }
 
-/** The pairs whose primary runs COLO, from an observation. */
+/** The pairs whose primary runs COLO with a secondary that answers, from an observation. */
 export function coloPairs(session: Session, state: ColoState | null, obs: Observation): Target[] {
   return session.spec.vms.flatMap((vm) => {
     const roles = rolesFor(vm, state);
     const q = obs.vms[vm.name]?.qemu[roles.primary];
     if (!q?.alive || q.qmpError || q.coloMode !== 'primary' || q.migrateStatus !== 'colo') return [];
+    // a secondary that is gone, hung or unanswered makes no checkpoints: listening would only cost the window
+    const sq = obs.vms[vm.name]?.qemu[roles.secondary];
+    if (!sq?.alive || sq.qmpError || sq.hung || !obs.hosts[roles.secondary]?.reachable) return [];
     const delay = q.migrateParams?.['x-checkpoint-delay'];
     const tls = q.migrateParams?.['tls-creds'];
     return [

@@ -10,6 +10,8 @@ import { stateFileStore, type StateStore } from '../engine/state-store.ts';
 import { withLock, type AcquireOptions } from '../state/lock.ts';
 import { BRIEF_OPERATIONS, type LockOperation } from '../state/types.ts';
 import { observedHosts } from '../plan/observe-replies.ts';
+import type { ColoState } from '../plan/state-model.ts';
+import type { HostLockOptions } from '../engine/host-lock.ts';
 import { createTransports } from '../transport/factory.ts';
 import { parseDuration } from './parse-duration.ts';
 import { installTransportCleanup } from '../transport/ssh-pool.ts';
@@ -102,6 +104,7 @@ export function withLockedSession<T>(
   opts: HostOptions,
   lock: StateLockOptions,
   fn: (session: Session, store: StateStore) => Promise<T>,
+  hostLock?: (state: ColoState | null) => HostLockOptions,
 ): Promise<T> {
   const { statePath, operation, ...acquire } = lock;
   const changesHosts = !BRIEF_OPERATIONS.includes(operation);
@@ -111,7 +114,10 @@ export function withLockedSession<T>(
     (stateLock) =>
       withSession(spec, opts, async (s) => {
         const store = stateFileStore(statePath);
-        if (changesHosts) await s.lockHosts(stateLock.info, observedHosts(spec, await store.read()));
+        if (changesHosts) {
+          const state = await store.read();
+          await s.lockHosts(stateLock.info, observedHosts(spec, state), hostLock?.(state));
+        }
         return fn(s, store);
       }),
     acquire,

@@ -20,9 +20,21 @@ export { HostLockError } from './host-lock-holder.ts';
 
 export const hostLockFile = (host: HostSpec): string => `${host.workDir.replace(/\/+$/, '')}/${HOST_LOCK_FILE}`;
 
+/** How a command locks hosts: per host a timeout for taking the lock, and hosts it leaves unlocked. */
+export interface HostLockOptions {
+  /** The time to take one host's lock (SSH connection included), ms; undefined: 20 s. */
+  timeoutFor?: (host: string) => number | undefined;
+  /** Hosts the operator declared powered off (failover --i-have-fenced): never locked, never waited on. */
+  exclude?: ReadonlySet<string>;
+}
+
+/** A host that could not be reached is not tried again for this long (the command finds it down at once). */
+export const UNREACHABLE_RETRY_MS = 10_000;
+
 export class HostLocks {
   private readonly held = new Map<string, HeldProgram>();
   private readonly taking = new Map<string, Promise<void>>();
+  private readonly unreachable = new Map<string, { error: Error; atMs: number }>();
   private released = false;
 
   constructor(
@@ -31,6 +43,7 @@ export class HostLocks {
     /** The host's transport without the lock check (the lock is taken through it). */
     private readonly rawTransport: (host: string) => Transport,
     private readonly now: () => Date = () => new Date(),
+    private readonly options: HostLockOptions = {},
   ) {}
 
   /**
@@ -40,7 +53,7 @@ export class HostLocks {
   async lockAll(hosts: Iterable<string>): Promise<{ unreachable: { host: string; error: Error }[] }> {
     const unreachable: { host: string; error: Error }[] = [];
     const took: string[] = [];
-    for (const host of [...new Set(hosts)].sort()) {
+    for (const host of [...new Set(hosts)].filter((h) => !this.options.exclude?.has(h)).sort()) {
       const had = this.isHeld(host);
       try {
         await this.ensure(host);
@@ -64,11 +77,19 @@ export class HostLocks {
 
   /** Resolves once this command holds the host's lock (taking it if needed); throws HostLockError when held. */
   ensure(host: string): Promise<void> {
-    if (this.isHeld(host)) return Promise.resolve();
+    if (this.isHeld(host) || this.options.exclude?.has(host)) return Promise.resolve();
     if (this.released) return Promise.reject(new Error(`host locks already released (${host})`));
+    const down = this.unreachable.get(host);
+    if (down && this.now().getTime() - down.atMs < UNREACHABLE_RETRY_MS) return Promise.reject(down.error);
     let p = this.taking.get(host);
     if (!p) {
-      p = this.take(host).finally(() => this.taking.delete(host));
+      p = this.take(host)
+        .catch((err: unknown) => {
+          if (!(err instanceof HostLockError))
+            this.unreachable.set(host, { error: err as Error, atMs: this.now().getTime() });
+          throw err;
+        })
+        .finally(() => this.taking.delete(host));
       this.taking.set(host, p);
     }
     return p;
@@ -81,9 +102,10 @@ export class HostLocks {
     const record = JSON.stringify(this.holder);
     const out = await this.rawTransport(host).hold(hostLockArgv(spec.workDir, record), {
       readyLine: HOST_LOCK_HELD,
-      timeoutMs: 20_000,
+      timeoutMs: this.options.timeoutFor?.(host) ?? 20_000,
     });
     if (out.held) {
+      this.unreachable.delete(host);
       this.held.set(host, out.held);
       return;
     }

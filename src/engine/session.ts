@@ -9,7 +9,7 @@ import type { LockInfo } from '../state/types.ts';
 import type { Transport } from '../transport/types.ts';
 import { QmpClient } from '../qmp/client.ts';
 import { vmPaths } from '../render/paths.ts';
-import { HostLocks } from './host-lock.ts';
+import { HostLocks, type HostLockOptions } from './host-lock.ts';
 import { LockedTransport } from './locked-transport.ts';
 
 export type TransportFactory = (hostName: string) => Transport;
@@ -42,6 +42,7 @@ export class Session {
   async lockHosts(
     holder: LockInfo,
     hosts: Iterable<string>,
+    options: HostLockOptions = {},
   ): Promise<{ unreachable: { host: string; error: Error }[] }> {
     if (this.transports.size > 0) throw new Error('lockHosts must come before the first use of a host');
     const raws = new Map<string, Transport>();
@@ -50,7 +51,7 @@ export class Session {
       if (!t) raws.set(h, (t = this.makeTransport(h)));
       return t;
     };
-    this.hostLocks = new HostLocks(this.spec, holder, raw);
+    this.hostLocks = new HostLocks(this.spec, holder, raw, undefined, options);
     return this.hostLocks.lockAll(hosts);
   }
 

@@ -9,7 +9,8 @@ import { processOutput } from '../output.ts';
 import { selectVms } from '../select-vms.ts';
 import { CommandFailed, UserError } from '../user-error.ts';
 import { afterStepHookFromEnv } from '../fault-injection.ts';
-import { failover, type FailoverTarget } from '../../engine/failover.ts';
+import { failover, failoverObserveOptions, type FailoverOptions, type FailoverTarget } from '../../engine/failover.ts';
+import type { ColoState } from '../../plan/state-model.ts';
 import { FailoverHuman } from '../../ui/views/failover/failover-human.ts';
 import { FailoverJson } from '../../ui/views/failover/failover-json.ts';
 
@@ -31,15 +32,25 @@ async function runFailover(names: string[], opts: FailoverCliOptions): Promise<n
   const deadline = healthDeadlineMs(opts.healthDeadline);
   const afterStep = afterStepHookFromEnv(); // a test hook: only with COLO_TEST_HOOKS=1
   const lock = stateLockFor(opts, 'failover');
-  const run = await withLockedSession(spec, opts, lock, (session, store) =>
-    failover(session, store, vms, {
-      to: opts.to,
-      fencedByOperator: opts.iHaveFenced,
-      force: !!opts.force,
-      healthDeadlineMs: deadline,
-      progress: (vm, m) => view.progress(vm, m),
-      ...(afterStep ? { afterStep } : {}),
-    }),
+  const fopts: FailoverOptions = {
+    to: opts.to,
+    fencedByOperator: opts.iHaveFenced,
+    force: !!opts.force,
+    healthDeadlineMs: deadline,
+    progress: (vm, m) => view.progress(vm, m),
+    ...(afterStep ? { afterStep } : {}),
+  };
+  // the sides to fence cost at most the deadline to lock too; hosts the operator fenced are not touched
+  const hostLock = (state: ColoState | null) => ({
+    timeoutFor: failoverObserveOptions(vms, state, fopts).hostTimeoutFor,
+    exclude: new Set(opts.iHaveFenced),
+  });
+  const run = await withLockedSession(
+    spec,
+    opts,
+    lock,
+    (session, store) => failover(session, store, vms, fopts),
+    hostLock,
   );
   view.results(opts.to, run);
   if (run.errors.length > 0) throw new CommandFailed(view.failure(run));

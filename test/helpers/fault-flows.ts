@@ -5,7 +5,7 @@
  * from FAILOVER_STEPS, so a new step in any of them becomes a case without editing the test.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { FAILOVER_STEPS } from '../../src/engine/failover.ts';
 import { colo, editSpec, eventually, type TestLab } from './lab.ts';
@@ -76,11 +76,17 @@ const apply = (lab: TestLab) => ['apply', '-f', lab.spec, '--auto-approve'];
 
 export const FLOWS: FaultFlow[] = [
   {
-    // from nothing: destroyed, and the hosts' work directories gone too, so that host-prepare runs
+    // from nothing: destroyed, and the hosts' work directories made anew but open to others (0755),
+    // so that host-prepare runs (a missing one is already made, private, by the host lock's script)
     name: 'create',
     setup: async (lab) => {
       await ok(['destroy', '-f', lab.spec, '--auto-approve']);
-      for (const h of ['alpha', 'beta']) await rm(path.join(lab.dir, 'hosts', h), { recursive: true, force: true });
+      for (const h of ['alpha', 'beta']) {
+        const wd = path.join(lab.dir, 'hosts', h);
+        await rm(wd, { recursive: true, force: true });
+        await mkdir(wd, { recursive: true });
+        await chmod(wd, 0o755);
+      }
     },
     args: apply,
     steps: (lab) => planned(lab),

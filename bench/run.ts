@@ -19,11 +19,22 @@ import { cliStartup } from './cli-startup.bench.ts';
 import { failoverBench } from './failover.bench.ts';
 import { planScale } from './plan-scale.bench.ts';
 import { verifyBench } from './verify.bench.ts';
+import { tlsBench } from './tls.bench.ts';
+import { checkpointsBench } from './checkpoints.bench.ts';
 import { loadSnapshot, machineInfo, type LoadSnapshot, type MachineInfo } from './lib/machine.ts';
 import { fmt, summarize, type Summary } from './lib/stats.ts';
 import type { BenchContext, Benchmark, BenchResult, Goal, Metric } from './lib/types.ts';
 
-const BENCHMARKS: Benchmark[] = [cliStartup, planScale, applyBench, applyLoop, failoverBench, verifyBench];
+const BENCHMARKS: Benchmark[] = [
+  cliStartup,
+  planScale,
+  applyBench,
+  applyLoop,
+  failoverBench,
+  verifyBench,
+  checkpointsBench,
+  tlsBench,
+];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
 

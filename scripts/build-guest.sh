@@ -132,6 +132,7 @@ install -m 0755 "$guest_dir/status.cgi" "$root/www/cgi-bin/index.cgi"
 install -m 0755 "$guest_dir/status.cgi" "$root/www/cgi-bin/status"
 install -m 0755 "$guest_dir/records.cgi" "$root/www/cgi-bin/records"
 install -m 0644 "$guest_dir/records.awk" "$root/lib/colo/records.awk"
+install -m 0755 "$guest_dir/noise.cgi" "$root/www/cgi-bin/noise"
 printf 'root:x:0:0:root:/:/bin/sh\n' > "$root/etc/passwd"
 printf 'root:x:0:\n' > "$root/etc/group"
 

@@ -2,8 +2,9 @@
 # Build colo's test QEMU: Debian's own QEMU source package for the installed
 # qemu-system-x86 version, plus exactly two TCG-only COLO fixes from
 # scripts/patches/ (BQL around qemu_savevm_live_state; TLB dirty reset on the
-# fast bitmap-sync path). The virtio "disabled" flag bug is deliberately NOT
-# fixed: colo must avoid and detect it on the QEMUs users actually run.
+# fast bitmap-sync path). Built with GnuTLS (--enable-gnutls), as Debian's own
+# build is, so tls-creds-x509 objects work (colo's tls: block). The virtio
+# "disabled" flag bug is deliberately NOT fixed: colo must avoid and detect it on the QEMUs users actually run.
 #
 # Result (cached, reused by later runs):
 #   ${COLO_CACHE:-$HOME/.cache/colo}/qemu/<debian-version>-<hash>/
@@ -101,6 +102,8 @@ if command -v pkg-config >/dev/null 2>&1; then
   pkg-config --exists pixman-1 || missing+=(libpixman-1-dev)
   pkg-config --exists slirp || missing+=(libslirp-dev)
   pkg-config --exists zlib || missing+=(zlib1g-dev)
+  pkg-config --exists gnutls || missing+=(libgnutls28-dev)
+  pkg-config --exists libseccomp || missing+=(libseccomp-dev)
 fi
 [ -f /usr/include/libfdt.h ] || missing+=(libfdt-dev)
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -108,7 +111,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   uniq_missing=($(printf '%s\n' "${missing[@]}" | sort -u))
   die "missing build dependencies: ${uniq_missing[*]}
   install them with: apt-get install ${uniq_missing[*]}
-  (full list: build-essential ninja-build meson pkg-config libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev libfdt-dev python3-venv xz-utils dpkg-dev)"
+  (full list: build-essential ninja-build meson pkg-config libglib2.0-dev libpixman-1-dev libslirp-dev zlib1g-dev libfdt-dev libgnutls28-dev libseccomp-dev python3-venv xz-utils dpkg-dev)"
 fi
 
 mkdir -p "$qemu_cache"
@@ -243,7 +246,9 @@ configure_args=(
   --target-list=x86_64-softmmu
   --without-default-features
   --enable-slirp
+  --enable-gnutls
   --enable-replication
+  --enable-seccomp
   --enable-tcg
   --enable-kvm
   --enable-fdt=system

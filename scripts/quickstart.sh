@@ -21,7 +21,7 @@ if [ "$need_apt" = 1 ]; then
     qemu-system-x86 qemu-utils openssh-server openssh-client busybox-static linux-image-cloud-amd64 \
     cpio gzip xz-utils kmod ca-certificates \
     build-essential ninja-build meson pkg-config libglib2.0-dev libpixman-1-dev libslirp-dev \
-    zlib1g-dev libfdt-dev python3-venv dpkg-dev
+    zlib1g-dev libseccomp-dev libfdt-dev python3-venv dpkg-dev
 fi
 [ -d node_modules ] || { echo "== npm ci"; npm ci --no-audit --no-fund; }
 [ -f dist/cli/main.js ] || npm run build

@@ -9,6 +9,7 @@ const KNOWN = new Set([
   'TransportError',
   'CommandError',
   'HostKeyError',
+  'HostLockError',
   'QmpError',
   'QmpConnectionError',
   'LockError',

@@ -12,6 +12,8 @@ import { registerFailover } from './commands/failover.ts';
 import { registerGraph } from './commands/graph.ts';
 import { registerVerify } from './commands/verify.ts';
 import { registerDrill } from './commands/drill.ts';
+import { registerTls } from './commands/tls.ts';
+import { registerMetrics } from './commands/metrics.ts';
 
 export function registerCommands(program: Command, exit: ExitCode): void {
   const { wire } = exit;
@@ -25,6 +27,8 @@ export function registerCommands(program: Command, exit: ExitCode): void {
   registerFailover(program, wire);
   registerVerify(program, wire);
   registerDrill(program, wire);
+  registerMetrics(program, wire);
   registerForceUnlock(program, wire);
+  registerTls(program, wire);
   registerLab(program, wire);
 }

@@ -8,7 +8,10 @@ import type { Spec } from '../spec/types.ts';
 import { Session } from '../engine/session.ts';
 import { stateFileStore, type StateStore } from '../engine/state-store.ts';
 import { withLock, type AcquireOptions } from '../state/lock.ts';
-import type { LockOperation } from '../state/types.ts';
+import { BRIEF_OPERATIONS, type LockOperation } from '../state/types.ts';
+import { observedHosts } from '../plan/observe-replies.ts';
+import type { ColoState } from '../plan/state-model.ts';
+import type { HostLockOptions } from '../engine/host-lock.ts';
 import { createTransports } from '../transport/factory.ts';
 import { parseDuration } from './parse-duration.ts';
 import { installTransportCleanup } from '../transport/ssh-pool.ts';
@@ -60,6 +63,7 @@ export async function withSession<T>(spec: Spec, opts: HostOptions, fn: (session
 }
 
 export interface StateLockOptions extends Pick<AcquireOptions, 'timeoutMs' | 'onWait'> {
+  onReleaseError?: (message: string) => void;
   statePath: string;
   operation: LockOperation;
 }
@@ -83,6 +87,7 @@ export function stateLockFor(
               `to finish...\n`
           : 'Acquiring state lock. This may take a few moments...\n',
       ),
+    onReleaseError: (message) => process.stderr.write(`colo: ${message}\n`),
   };
 }
 
@@ -90,19 +95,31 @@ export function stateLockFor(
  * For every command that reaches the hosts: takes the state lock (released on exit and Ctrl-C too),
  * opens a session, and runs `fn` with it and the state file; closes the session, then releases the
  * lock. Read-only commands (plan, status, verify) hold it too: QEMU serves one QMP client at a time,
- * so two colo runs must not use a pair's QMP sockets at once.
+ * so two colo runs must not use a pair's QMP sockets at once. A command that changes hosts (apply,
+ * destroy, failover, drill) also holds the host lock of every host it touches, before it observes
+ * anything (src/engine/host-lock.ts): another colo with another state file is refused there.
  */
 export function withLockedSession<T>(
   spec: Spec,
   opts: HostOptions,
   lock: StateLockOptions,
   fn: (session: Session, store: StateStore) => Promise<T>,
+  hostLock?: (state: ColoState | null) => HostLockOptions,
 ): Promise<T> {
   const { statePath, operation, ...acquire } = lock;
+  const changesHosts = !BRIEF_OPERATIONS.includes(operation);
   return withLock(
     statePath,
     operation,
-    () => withSession(spec, opts, (s) => fn(s, stateFileStore(statePath))),
+    (stateLock) =>
+      withSession(spec, opts, async (s) => {
+        const store = stateFileStore(statePath);
+        if (changesHosts) {
+          const state = await store.read();
+          await s.lockHosts(stateLock.info, observedHosts(spec, state), hostLock?.(state));
+        }
+        return fn(s, store);
+      }),
     acquire,
   );
 }

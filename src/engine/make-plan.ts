@@ -19,6 +19,8 @@ export interface MakePlanOptions {
   now?: Date;
   /** Plan only these VMs (their steps and the host preparation they need); default: every VM. */
   targets?: string[];
+  /** The health deadline for QMP (ms): a QEMU silent that long counts as hung (default 10 s). */
+  qmpDeadlineMs?: number;
 }
 
 export async function makePlan(
@@ -27,7 +29,11 @@ export async function makePlan(
   mode: PlanMode,
   opts: MakePlanOptions = {},
 ): Promise<{ plan: Plan; observation: Observation }> {
-  const observation = await observeAll(session, state);
+  const observation = await observeAll(
+    session,
+    state,
+    opts.qmpDeadlineMs !== undefined ? { qmpDeadlineMs: opts.qmpDeadlineMs } : {},
+  );
   // A refused host key is never "host down": it is a security decision the user must make.
   const keyErrors = Object.values(observation.hosts).filter((h) => h.errorKind === 'HostKeyError');
   if (keyErrors.length > 0) throw new HostKeyRefused(keyErrors.map((h) => h.error ?? h.name).join('\n'));

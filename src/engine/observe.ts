@@ -14,18 +14,30 @@ import {
   parseHostReport,
   qemuFromFacts,
   qemuFromHostReport,
+  observedHosts,
   vmsOnHost,
   type HostReport,
 } from '../plan/observe-replies.ts';
 import { probeBinaryVersion } from '../qmp/probe.ts';
+import { QmpTimeoutError } from '../qmp/types.ts';
 import { runQmpRecipe } from './run-recipe.ts';
 import { runScriptRecipe } from './run-recipe-script.ts';
+import { HostLockError } from './host-lock.ts';
 
 export type { HostReport } from '../plan/observe-replies.ts';
 
 export interface ObserveOptions {
-  /** Per-host timeout for the SSH part, ms. */
+  /** Per-host timeout for the SSH part (connection and script), ms; `hostTimeoutFor` picks one per host. */
   timeoutMs?: number;
+  hostTimeoutFor?: (host: string) => number | undefined;
+  /**
+   * The health deadline, ms: a live QEMU whose QMP greeting and first answer do not come within it
+   * counts as hung (default 10 s). `qmpDeadlineFor` picks one per VM and host (undefined: the default).
+   */
+  qmpDeadlineMs?: number;
+  qmpDeadlineFor?: (vm: string, host: string) => number | undefined;
+  /** Open the QMP connections with out-of-band commands (failover yanks on them later). */
+  oob?: boolean;
 }
 
 export async function observeHost(
@@ -37,11 +49,18 @@ export async function observeHost(
   const spec = session.spec;
   const names = vmsOnHost(spec, state, hostName);
   try {
-    const recipe = renderHostObserve(spec, hostName, names, opts.timeoutMs ?? 20_000);
+    const recipe = renderHostObserve(
+      spec,
+      hostName,
+      names,
+      opts.hostTimeoutFor?.(hostName) ?? opts.timeoutMs ?? 20_000,
+    );
     const res = await runScriptRecipe(session.transport(hostName), recipe);
     if (res.code !== 0) throw new Error(`observation script exited ${res.code}: ${res.stderr.trim().slice(0, 300)}`);
     return parseHostReport(hostName, res.stdout, probeBinaryVersion);
   } catch (err) {
+    // Another colo holds the host: that is no host down (fencing it would be wrong); the command stops.
+    if (err instanceof HostLockError) throw err;
     return {
       host: {
         name: hostName,
@@ -60,15 +79,20 @@ export async function observeQemu(
   vm: VmSpec,
   hostName: string,
   found: HostReport['vms'][string] | undefined,
+  opts: ObserveOptions = {},
 ): Promise<ObservedQemu> {
   const base = qemuFromHostReport(hostName, vmPaths(session.spec, vm, hostName).pidFile, found);
   if (!base.alive) return base;
+  const deadlineMs = opts.qmpDeadlineFor?.(vm.name, hostName) ?? opts.qmpDeadlineMs ?? 10_000;
   try {
-    const client = await session.qmp(hostName, vm.name);
+    const client = await session.qmp(hostName, vm.name, { timeoutMs: deadlineMs, oob: opts.oob === true });
     const r = await runQmpRecipe(renderObserveQmp(vm, hostName), { either: client });
     return qemuFromFacts(base, vm, qmpObserveBatch(vm), r.facts, r.queryErrors);
   } catch (err) {
-    return { ...base, qmpError: (err as Error).message };
+    if (err instanceof HostLockError) throw err;
+    // Alive, yet no greeting or first answer in time: hung (stopped, or stuck on a lost peer), not down.
+    const hung = err instanceof QmpTimeoutError ? { hung: { deadlineMs } } : {};
+    return { ...base, qmpError: (err as Error).message, ...hung };
   }
 }
 
@@ -79,12 +103,7 @@ export async function observeAll(
 ): Promise<Observation> {
   const t0 = performance.now();
   const spec = session.spec;
-  const hostNames = new Set<string>();
-  for (const vm of spec.vms) hostNames.add(vm.primary).add(vm.secondary);
-  for (const vs of Object.values(state?.vms ?? {})) {
-    if (spec.hosts[vs.primaryHost]) hostNames.add(vs.primaryHost);
-    if (spec.hosts[vs.secondaryHost]) hostNames.add(vs.secondaryHost);
-  }
+  const hostNames = observedHosts(spec, state);
   const reports = new Map<string, HostReport>();
   await Promise.all([...hostNames].map(async (h) => reports.set(h, await observeHost(session, state, h, opts))));
   const vms: Record<string, ObservedVm> = {};
@@ -95,7 +114,7 @@ export async function observeAll(
         [vm.primary, vm.secondary].map(async (h) => {
           const r = reports.get(h);
           if (!r?.host.reachable) return;
-          qemu[h] = await observeQemu(session, vm, h, r.vms[vm.name]);
+          qemu[h] = await observeQemu(session, vm, h, r.vms[vm.name], opts);
         }),
       );
       vms[vm.name] = { name: vm.name, qemu };

@@ -69,7 +69,7 @@ export async function runSend(op: SendOp, scope: RunScope): Promise<void> {
       if (s.when && !holds(s.when, scope)) continue;
       let failure: { error: unknown } | undefined;
       try {
-        await client.execute(s.command.execute, s.command.arguments, opts);
+        await client.execute(s.command.execute, s.command.arguments, s.command.oob ? { ...opts, oob: true } : opts);
       } catch (error) {
         failure = { error };
       }

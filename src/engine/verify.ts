@@ -11,11 +11,16 @@ import type { Session } from './session.ts';
 import { observeAll } from './observe.ts';
 import { rolesFor } from '../plan/plan-pairs.ts';
 import { probeService } from '../transport/tcp-probe.ts';
+import { tlsCheck } from './verify-tls.ts';
+import type { Advice } from '../plan/checkpoint-advice.ts';
+import { figuresByVm } from '../plan/checkpoint-figures.ts';
+import { pairStatuses } from '../plan/pair-status.ts';
+import { sampleCheckpoints } from './checkpoint-sample.ts';
 
 export type ProbeKind = 'http' | 'tcp' | 'none';
 
 export interface VerifyCheck {
-  name: 'colo' | 'checkpoints' | 'virtio' | 'console' | 'service';
+  name: 'colo' | 'checkpoints' | 'virtio' | 'console' | 'tls' | 'service';
   ok: boolean;
   detail: string;
 }
@@ -27,6 +32,8 @@ export interface VmVerification {
   secondary: string;
   checks: VerifyCheck[];
   ms: number;
+  /** What to tune, from the checkpoints sampled during the check (a storm, long pauses). */
+  advice: Advice[];
 }
 
 type Roles = ReturnType<typeof rolesFor>;
@@ -87,6 +94,8 @@ export interface VerifyOptions {
   probeBudgetMs?: number;
   /** Only check the service on the primary (a degraded pair, e.g. in a drill after failover). */
   serviceOnly?: boolean;
+  /** verifyVms: how long to sample the checkpoints of each pair for advice (0 or absent: no sample). */
+  sampleMs?: number;
 }
 
 /**
@@ -243,6 +252,7 @@ export async function verifyVm(
     checks.push(coloCheck(vm, roles, side));
     checks.push(await checkpointCheck(session, vm, roles, pq, opts));
     checks.push(...secondaryChecks(sq));
+    checks.push({ name: 'tls', ...(await tlsCheck(session, spec, vm, roles, obs)) });
   }
   if (opts.probe !== 'none')
     checks.push(...(await serviceChecks(spec, vm, roles, opts.probe, opts.probeBudgetMs ?? 15_000)));
@@ -253,6 +263,7 @@ export async function verifyVm(
     secondary: roles.secondary,
     checks,
     ms: Math.round(performance.now() - t0),
+    advice: [],
   };
 }
 
@@ -264,5 +275,9 @@ export async function verifyVms(
   opts: VerifyOptions,
 ): Promise<VmVerification[]> {
   const obs = await observeAll(session, state);
-  return Promise.all(vms.map((vm) => verifyVm(session, spec, vm, state, obs, opts)));
+  const sampling = opts.sampleMs ? sampleCheckpoints(session, state, obs, { windowMs: opts.sampleMs }) : null;
+  const list = await Promise.all(vms.map((vm) => verifyVm(session, spec, vm, state, obs, opts)));
+  if (!sampling) return list;
+  const statuses = pairStatuses(spec, state, obs, figuresByVm(await sampling));
+  return list.map((v) => ({ ...v, advice: statuses.find((p) => p.vm === v.vm)?.advice ?? [] }));
 }

@@ -78,13 +78,38 @@ export async function createFileAtomic(path: string, data: string | Buffer, mode
     try {
       await fsp.link(tmp, path);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      // a file system without hard links: the plain exclusive create (complete unless killed mid-write)
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS')
+        return createExclusive(path, data, mode);
       throw e;
     }
   } finally {
     if (created) await fsp.rm(tmp, { force: true }).catch(() => undefined);
   }
   await fsyncDir(dirname(path));
+  return true;
+}
+
+async function createExclusive(path: string, data: string | Buffer, mode: number): Promise<boolean> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path, TMP_FLAGS, mode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    await fh.writeFile(data);
+    await fh.chmod(mode);
+    await fh.sync();
+    await fh.close();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await fsp.rm(path, { force: true }).catch(() => undefined);
+    throw e;
+  }
   return true;
 }
 

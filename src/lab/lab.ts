@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
+import { insideDir } from './lab-dir.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -199,13 +200,17 @@ export function readLabInfo(dir: string): LabInfo {
   return JSON.parse(readFileSync(file, 'utf8')) as LabInfo;
 }
 
-/** Kill every QEMU of the lab (by pid files under its host work dirs), stop the sshds, remove the dir. */
-export async function labDown(dir: string, opts: { keep?: boolean } = {}): Promise<{ killed: number }> {
+/**
+ * Kill every QEMU of the lab (by pid files under its host work dirs), stop the sshds, remove the dir:
+ * `dir` itself, whatever directory its lab.json records, and only pid files inside it.
+ */
+export async function labDown(dirArg: string, opts: { keep?: boolean } = {}): Promise<{ killed: number }> {
+  const dir = path.resolve(dirArg);
   const info = readLabInfo(dir);
   let killed = 0;
   const { readdir } = await import('node:fs/promises');
   for (const h of info.hosts) {
-    const hostDir = path.join(info.dir, 'hosts', h.name);
+    const hostDir = path.join(dir, 'hosts', path.basename(h.name));
     const vmDirs = existsSync(hostDir) ? await readdir(hostDir) : [];
     for (const vm of vmDirs) {
       const pidFile = path.join(hostDir, vm, 'qemu.pid');
@@ -222,7 +227,7 @@ export async function labDown(dir: string, opts: { keep?: boolean } = {}): Promi
       }
     }
   }
-  for (const h of info.hosts) await stopSshd(h.pidFile).catch(() => undefined);
-  if (!opts.keep) await rm(info.dir, { recursive: true, force: true });
+  for (const h of info.hosts) if (insideDir(dir, h.pidFile)) await stopSshd(h.pidFile).catch(() => undefined);
+  if (!opts.keep) await rm(dir, { recursive: true, force: true });
   return { killed };
 }

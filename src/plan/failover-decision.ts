@@ -8,8 +8,10 @@
 import { forgetStarted, recordFailover } from './state-transitions.ts';
 import type { HostSpec, VmSpec } from '../spec/types.ts';
 import type { ColoState, FailoverRecord, VmState } from './state-model.ts';
+import { failoverCount } from './state-model.ts';
 import type { Observation, ObservedQemu } from './observed.ts';
 import { rolesFor } from './plan-pairs.ts';
+import { STOP_GRACE_SECONDS } from '../render/recipes/step-recipes.ts';
 
 export type FailoverTarget = 'secondary' | 'primary';
 
@@ -23,14 +25,26 @@ export class FailoverRefused extends Error {
 
 /** How the side that loses is made safe before the survivor is promoted. */
 export type FencePlan =
-  /** Its host answers: stop its QEMU over SSH and confirm it is gone. */
-  | { how: 'stop-qemu' }
+  /**
+   * Its host answers: stop its QEMU over SSH and confirm it is gone. A hung QEMU (no QMP answer
+   * within the deadline, or stopped) cannot exit cleanly: it is SIGKILLed at once (graceSeconds 0).
+   */
+  | { how: 'stop-qemu'; graceSeconds: number; hung: boolean }
   /** Its host does not answer: the operator's word or the host's fence command (why: the host's error). */
   | { how: 'fence-host'; why: string };
 
 export type FailoverDecision =
   /** The survivor already runs alone and the other side is not running: nothing to do. */
-  | { action: 'none'; vm: string; survivor: string; fenced: string; failedOverAt: string | null; vmState: VmState }
+  | {
+      action: 'none';
+      vm: string;
+      survivor: string;
+      fenced: string;
+      failedOverAt: string | null;
+      vmState: VmState;
+      /** The promotion happened but the state does not record it (its write was lost): record it now. */
+      unrecorded: boolean;
+    }
   | {
       action: 'promote';
       vm: string;
@@ -75,7 +89,18 @@ export function decideFailover(
   ) {
     const runsOn = opts.to === 'primary' ? survivor : vs.primaryHost;
     const failedOverAt = vs.lastFailover?.at ?? null;
-    return { action: 'none', vm: vm.name, survivor: runsOn, fenced: loser, failedOverAt, vmState: vs };
+    return {
+      action: 'none',
+      vm: vm.name,
+      survivor: runsOn,
+      fenced: loser,
+      failedOverAt,
+      vmState: vs,
+      unrecorded: false,
+    };
+  }
+  if (opts.to === 'secondary' && promotedUnrecorded(vs, sq, lq, !!sHost?.reachable, !!lHost?.reachable)) {
+    return { action: 'none', vm: vm.name, survivor, fenced: loser, failedOverAt: null, vmState: vs, unrecorded: true };
   }
   if (vs.status === 'degraded' && opts.to === 'secondary' && !sq?.alive) {
     throw new FailoverRefused(
@@ -89,6 +114,11 @@ export function decideFailover(
     );
   if (!sq?.alive)
     throw new FailoverRefused(`${vm.name}: no QEMU of ${vm.name} runs on ${survivor}; there is nothing to promote`);
+  if (sq.hung)
+    throw new FailoverRefused(
+      `${vm.name}: the QEMU on ${survivor} is hung: it runs (pid ${sq.pid ?? '?'}) but gave no QMP answer within ` +
+        `${sq.hung.deadlineMs} ms${sq.stopped ? ' (its process is stopped)' : ''}; a hung QEMU cannot be promoted`,
+    );
   if (sq.qmpError)
     throw new FailoverRefused(`${vm.name}: the QEMU on ${survivor} does not answer QMP (${sq.qmpError})`);
   const healthy = lHost?.reachable && lq?.alive && !lq.qmpError && sq.coloMode !== 'none' && lq.coloMode !== 'none';
@@ -105,10 +135,29 @@ export function decideFailover(
         `lose the VM; pass --force to do it anyway.`,
     );
   }
+  const hung = !!lq?.alive && (!!lq.hung || !!lq.stopped);
   const fence: FencePlan = lHost?.reachable
-    ? { how: 'stop-qemu' }
+    ? { how: 'stop-qemu', graceSeconds: hung ? STOP_GRACE_SECONDS.hung : STOP_GRACE_SECONDS.failover, hung }
     : { how: 'fence-host', why: lHost?.error ?? 'not observed' };
   return { action: 'promote', vm: vm.name, to: opts.to, survivor, loser, fence, roles, vmState: vs };
+}
+
+/**
+ * A failover to the secondary that ran, but whose state write was lost (colo killed right after the
+ * promotion, a full or read-only state directory): the state still has the pair in COLO, yet the
+ * secondary runs the guest on its own (running, COLO mode none, answering QMP) and the primary's host
+ * answers with no QEMU of the VM. Promoting again would be refused (not in COLO) or fail; it only needs
+ * recording. Without an answer from the primary's host colo cannot tell, and decides as usual.
+ */
+function promotedUnrecorded(
+  vs: VmState,
+  sq: ObservedQemu | undefined,
+  lq: ObservedQemu | undefined,
+  survivorReachable: boolean,
+  loserReachable: boolean,
+): boolean {
+  if (vs.status === 'degraded' || !survivorReachable || !loserReachable || lq?.alive) return false;
+  return !!sq?.alive && !sq.qmpError && sq.coloMode === 'none' && sq.runStatus === 'running';
 }
 
 /** Why the survivor should not take over (empty: fit): wrong COLO mode, stuck virtio device, crashed guest. */
@@ -167,5 +216,5 @@ export function stateAfterFailover(
   // To the secondary: it is the primary now (promoted); to the primary: it runs alone where it ran.
   return to === 'secondary'
     ? recordFailover(withoutLoser, record)
-    : { ...withoutLoser, status: 'degraded', lastFailover: { ...record } };
+    : { ...withoutLoser, status: 'degraded', lastFailover: { ...record }, failovers: failoverCount(vs) + 1 };
 }

@@ -14,7 +14,7 @@ import { plainConsoleLine } from './console-text.ts';
 
 export interface HostReport {
   host: ObservedHost;
-  vms: Record<string, { pid?: number; alive: boolean; argv?: string[]; crash: string[] }>;
+  vms: Record<string, { pid?: number; alive: boolean; argv?: string[]; crash: string[]; stopped?: boolean }>;
 }
 
 /** Reads the version out of `qemu --version` output; throws when it is not QEMU's. */
@@ -36,14 +36,33 @@ function qemuLine(host: ObservedHost, f: string[], readVersion: VersionReader): 
   }
 }
 
+/** `workdir 1 UID MODE MYUID` (or `workdir 0`): exists, and whether it is private to the SSH user. */
+function workDirLine(host: ObservedHost, f: string[]): void {
+  host.workDirExists = f[1] === '1';
+  const [uid, mode, me] = [f[2], f[3], f[4]];
+  if (!host.workDirExists || uid === undefined || mode === undefined || me === undefined) return;
+  const bits = parseInt(mode, 8);
+  const why: string[] = [];
+  if (uid !== me) why.push(`owned by uid ${uid}, not the SSH user (uid ${me})`);
+  if (!Number.isNaN(bits) && (bits & 0o077) !== 0) why.push(`mode ${bits.toString(8).padStart(4, '0')}`);
+  if (why.length > 0) host.workDirUnsafe = why.join(', ');
+}
+
 export function parseHostReport(hostName: string, stdout: string, readVersion: VersionReader): HostReport {
   const host: ObservedHost = { name: hostName, reachable: true, workDirExists: false };
   const vms: HostReport['vms'] = {};
   for (const line of stdout.split('\n')) {
     const f = line.trim().split(' ');
     if (f[0] === 'qemu') qemuLine(host, f, readVersion);
-    else if (f[0] === 'workdir') host.workDirExists = f[1] === '1';
+    else if (f[0] === 'workdir') workDirLine(host, f);
     else if (f[0] === 'kvm') host.kvm = f[1] === '1';
+    else if (f[0] === 'gnutls') host.gnutls = f[1] === '1';
+    else if (f[0] === 'tlsfile' && f[1])
+      (host.tlsFiles ??= []).push({
+        name: f[1],
+        readable: f[2] === '1',
+        ...(f[3] && f[3] !== '-' ? { mode: f[3] } : {}),
+      });
     else if (f[0] === 'vm' && f[1]) {
       const pid = f[2] && f[2] !== '-' ? Number(f[2]) : undefined;
       const argv =
@@ -58,10 +77,23 @@ export function parseHostReport(hostName: string, stdout: string, readVersion: V
         ...(argv ? { argv } : {}),
         // serial console lines end in \r\n; the guest's text is made plain (src/plan/console-text.ts)
         crash: f[5] && f[5] !== '-' ? b64(f[5]).split(/\r?\n/).map(plainConsoleLine).filter(Boolean).slice(0, 5) : [],
+        // /proc state T (stopped by a signal) or t (traced)
+        ...(f[6] === 'T' || f[6] === 't' ? { stopped: true } : {}),
       };
     }
   }
   return { host, vms };
+}
+
+/** The hosts a command observes (and a changing command locks): those of the spec's VMs and of the state's. */
+export function observedHosts(spec: Spec, state: ColoState | null): Set<string> {
+  const hosts = new Set<string>();
+  for (const vm of spec.vms) hosts.add(vm.primary).add(vm.secondary);
+  for (const vs of Object.values(state?.vms ?? {})) {
+    if (spec.hosts[vs.primaryHost]) hosts.add(vs.primaryHost);
+    if (spec.hosts[vs.secondaryHost]) hosts.add(vs.secondaryHost);
+  }
+  return hosts;
 }
 
 /** Names of the VMs whose QEMU may live on a host: spec VMs using it, plus VMs only the state knows. */
@@ -87,6 +119,7 @@ export function qemuFromHostReport(
       ? { argv: found.argv, startedAs: found.argv.includes('-incoming') ? 'secondary' : 'primary' }
       : {}),
     ...(found && found.crash.length > 0 ? { consoleCrash: found.crash } : {}),
+    ...(ours && found?.stopped ? { stopped: true } : {}),
   };
 }
 

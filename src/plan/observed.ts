@@ -15,8 +15,14 @@ export interface ObservedHost {
   /** Error running the QEMU binary (missing, not executable). */
   qemuError?: string;
   workDirExists: boolean;
+  /** Why the existing work directory is not private to the SSH user (absent: it is, or unknown). */
+  workDirUnsafe?: string;
   /** /dev/kvm is readable and writable (accel auto then picks kvm). */
   kvm?: boolean;
+  /** Whether the QEMU binary was built with GnuTLS; observed only on a host with a tls.dir. */
+  gnutls?: boolean;
+  /** The TLS credentials files in the host's tls.dir: readable or not, and their octal mode. */
+  tlsFiles?: { name: string; readable: boolean; mode?: string }[];
 }
 
 export type ColoMode = 'none' | 'primary' | 'secondary';
@@ -33,6 +39,13 @@ export interface ObservedQemu {
   startedAs?: 'primary' | 'secondary';
   /** QMP reachable and answering. */
   qmpError?: string;
+  /**
+   * The process runs but its QMP gave no greeting or first answer within the health deadline: hung
+   * (SIGSTOPped, or its main loop stuck on a lost peer), not down. qmpError says what timed out.
+   */
+  hung?: { deadlineMs: number };
+  /** The process is stopped (state T in /proc: SIGSTOP, or a debugger): it cannot answer anything. */
+  stopped?: boolean;
   runStatus?: string; // query-status .status (running, paused, inmigrate, ...)
   coloMode?: ColoMode;
   coloReason?: string;

@@ -28,6 +28,7 @@ export function primaryGone(c: PairContext): void {
 /** The cases colo leaves to the user: a secondary lives on, the only disk is promoted, or no secondary host. */
 function primaryGoneBlocked(c: PairContext): boolean {
   const { n, roles, sHost, sq } = c;
+  if (c.secondaryAlive && stoppedByColo(c)) return false; // carry the replacement on
   if (c.secondaryAlive && (c.deployed || sq?.coloMode === 'secondary')) {
     c.drift(`vm.${n}.primary`, roles.primary, `the primary QEMU on ${roles.primary} is gone`);
     c.out.blocked = {
@@ -65,10 +66,33 @@ function primaryGoneBlocked(c: PairContext): boolean {
   return false;
 }
 
+/**
+ * colo itself stopped this primary (primary-stop of a replacement: the state no longer records it
+ * as started, the apply still running) and was interrupted before it started it again: the guest was
+ * meant to restart from the primary's image, so the pair is started again (its secondary stopped
+ * first), not handed to a failover. A primary that died on its own is still recorded as started.
+ */
+function stoppedByColo(c: PairContext): boolean {
+  const vs = c.vmState;
+  return (
+    !!vs &&
+    vs.status === 'applying' &&
+    vs.primaryOrigin === 'primary' &&
+    vs.primaryHost === c.roles.primary &&
+    !vs.started[c.roles.primary]
+  );
+}
+
 /** Both hosts answer and no QEMU carries the VM: start the primary from its image, then protect it. */
 function startPairAgain(c: PairContext): void {
   const { vm, n, roles } = c;
-  if (c.deployed)
+  if (c.secondaryAlive && stoppedByColo(c))
+    c.drift(
+      `vm.${n}.primary`,
+      roles.primary,
+      `colo stopped the primary on ${roles.primary} to replace it and was interrupted before starting it again`,
+    );
+  else if (c.deployed)
     c.drift(
       `vm.${n}`,
       undefined,
@@ -90,10 +114,14 @@ export function qmpSilent(c: PairContext, pq: ObservedQemu): boolean {
   const { n, roles } = c;
   for (const q of [pq, c.secondaryAlive ? c.sq : undefined]) {
     if (q?.qmpError) {
+      const hung = q.hung
+        ? `is hung: it runs (pid ${q.pid ?? '?'}) but gave no QMP answer within ${q.hung.deadlineMs} ms` +
+          `${q.stopped ? ' (its process is stopped)' : ''}`
+        : `runs (pid ${q.pid ?? '?'}) but its QMP socket does not answer`;
       c.out.blocked = {
         vm: n,
         reason:
-          `the QEMU of ${n} on ${q.host} runs (pid ${q.pid ?? '?'}) but its QMP socket does not answer: ` +
+          `the QEMU of ${n} on ${q.host} ${hung}: ` +
           `${q.qmpError}. QEMU serves one QMP client at a time: is another client connected? A QEMU that stays ` +
           `silent is wedged`,
         hint:

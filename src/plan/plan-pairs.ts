@@ -6,10 +6,13 @@
  * destroy-steps.ts; this file puts the pairs together.
  */
 import { destroySteps } from './destroy-steps.ts';
+import { observedHosts } from './observe-replies.ts';
+import { listenerWarnings } from './listener-warnings.ts';
 import type { PlanInput } from './plan-input.ts';
 import type { Plan, PlannedStep } from './plan-model.ts';
 import { planPair } from './plan-pair.ts';
 import { rolesFor } from './roles.ts';
+import { tlsFindings } from './tls-refusal.ts';
 
 export type { PlanInput } from './plan-input.ts';
 export { rolesFor } from './roles.ts';
@@ -29,6 +32,13 @@ export function planAll(input: PlanInput): Plan {
       if (d.blocked) plan.blocked.push(d.blocked);
       continue;
     }
+    const tls = tlsFindings(input.spec, vm, roles, input.observation);
+    plan.warnings.push(...tls.warnings);
+    if (tls.blocked) {
+      // a QEMU started with TLS it cannot load would fail: nothing of this pair is started or changed
+      plan.blocked.push(tls.blocked);
+      continue;
+    }
     const pp = planPair(vm, input);
     plan.drift.push(...pp.drift);
     plan.warnings.push(...pp.warnings);
@@ -38,6 +48,7 @@ export function planAll(input: PlanInput): Plan {
     plan.steps.push(...pp.steps);
   }
   if (input.mode !== 'refresh-only') removedVms(input, plan);
+  if (input.mode === 'normal') insecureWorkDirs(input, plan, hostSteps);
   return plan;
 }
 
@@ -67,7 +78,7 @@ function emptyPlan(input: PlanInput): Plan {
     drift: [],
     blocked: [],
     steps: [],
-    warnings: [],
+    warnings: listenerWarnings(input.spec),
   };
 }
 
@@ -75,18 +86,36 @@ function emptyPlan(input: PlanInput): Plan {
 function hostPrepareSteps(input: PlanInput, hosts: string[], prepared: Set<string>): PlannedStep[] {
   const steps: PlannedStep[] = [];
   for (const h of hosts) {
-    if (input.observation.hosts[h]?.workDirExists || prepared.has(h)) continue;
+    const observed = input.observation.hosts[h];
+    if ((observed?.workDirExists && !observed.workDirUnsafe) || prepared.has(h)) continue;
     prepared.add(h);
-    steps.push({
-      address: `host.${h}`,
-      action: 'create',
-      kind: 'host-prepare',
-      host: h,
-      reason: `work directory ${input.spec.hosts[h]?.workDir ?? ''}`,
-      changes: [],
-    });
+    steps.push(hostPrepareStep(input, h, observed?.workDirUnsafe));
   }
   return steps;
+}
+
+function hostPrepareStep(input: PlanInput, h: string, unsafe: string | undefined): PlannedStep {
+  const dir = input.spec.hosts[h]?.workDir ?? '';
+  return {
+    address: `host.${h}`,
+    action: unsafe ? 'update' : 'create',
+    kind: 'host-prepare',
+    host: h,
+    reason: unsafe
+      ? `work directory ${dir} is not private (${unsafe}): make it 0700, owned by the SSH user`
+      : `work directory ${dir}`,
+    changes: [],
+  };
+}
+
+/** Work directories that exist but are not private, on hosts no step of the plan prepares yet. */
+function insecureWorkDirs(input: PlanInput, plan: Plan, prepared: Set<string>): void {
+  for (const h of [...observedHosts(input.spec, input.state)].sort()) {
+    const unsafe = input.observation.hosts[h]?.workDirUnsafe;
+    if (!unsafe || prepared.has(h)) continue;
+    prepared.add(h);
+    plan.steps.unshift(hostPrepareStep(input, h, unsafe));
+  }
 }
 
 /** VMs colo manages that the spec no longer has: destroy them. */

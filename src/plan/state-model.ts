@@ -36,6 +36,8 @@ export interface VmState {
   primaryOrigin: 'primary' | 'promoted-secondary';
   status: VmStatus;
   lastFailover?: FailoverRecord;
+  /** Failovers colo recorded for this VM (absent in states written before colo counted them: see failoverCount). */
+  failovers?: number;
   /** Per host: the QEMU colo started there, to detect argv drift and pid changes. */
   started: Record<string, StartedProcess>;
   /** Per host: absolute paths of files colo created (overlays, base copies); never the user's images. */
@@ -55,6 +57,11 @@ export interface AppliedCheckpoint {
   compareTimeoutMs: number;
   expiredScanCycleMs: number;
   maxQueueSize: number;
+}
+
+/** Failovers recorded for a VM; a state written before colo counted them but with a lastFailover counts 1. */
+export function failoverCount(vm: VmState | undefined): number {
+  return vm?.failovers ?? (vm?.lastFailover ? 1 : 0);
 }
 
 export interface FailoverRecord {

@@ -6,6 +6,7 @@
  */
 import type { VmSpec } from '../spec/types.ts';
 import type { AppliedCheckpoint, ColoState, FailoverRecord, StartedProcess, VmState } from './state-model.ts';
+import { failoverCount } from './state-model.ts';
 
 /** A VM entry for a pair that is about to be applied for the first time. */
 export function newVmState(primaryHost: string, secondaryHost: string): VmState {
@@ -73,6 +74,7 @@ export function recordFailover(vm: VmState, event: FailoverRecord): VmState {
     primaryOrigin: 'promoted-secondary',
     status: 'degraded',
     lastFailover: { ...event },
+    failovers: failoverCount(vm) + 1,
   };
 }
 

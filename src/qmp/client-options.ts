@@ -10,6 +10,11 @@ export interface QmpConnectOptions {
   eventBufferSize?: number;
   /** Names the peer in error messages, e.g. "primary 127.0.0.11". */
   label?: string;
+  /**
+   * Negotiate out-of-band execution when QEMU offers it (its monitor runs in an I/O thread: a socket
+   * chardev, not stdio); `oob` then tells whether it did. Default false.
+   */
+  oob?: boolean;
   /** Raw traffic hook (debug traces). Called with each line sent or received, without the line end. */
   trace?: (direction: 'send' | 'recv', line: string) => void;
 }
@@ -17,6 +22,8 @@ export interface QmpConnectOptions {
 export interface QmpCallOptions {
   /** Overrides the client's default call timeout; 0 disables it. */
   timeoutMs?: number;
+  /** Send it out-of-band (`exec-oob`); rejects at once when the connection did not negotiate OOB. */
+  oob?: boolean;
 }
 
 export interface QmpSequenceOptions extends QmpCallOptions {

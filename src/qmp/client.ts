@@ -1,10 +1,8 @@
 /**
- * QMP client over any node Duplex: a net.Socket to a unix socket, an ssh2 streamlocal channel, ...
- *
- * Wire format: one JSON object per line (line-framing.ts). Requests carry a unique `id` and replies
- * are matched by that id, never by order (pending-calls.ts). Events are delivered separately,
- * numbered and kept in a small ring buffer (event-buffer.ts) so a caller can wait for an event that
- * may already have arrived (`waitForEvent(..., { since })`).
+ * QMP client over any node Duplex (a unix socket, an ssh2 streamlocal channel). One JSON object per
+ * line (line-framing.ts); replies matched by `id`, never by order (pending-calls.ts), so out-of-band
+ * replies may overtake; events numbered in a ring buffer (event-buffer.ts) so a caller can wait for
+ * one that already arrived (`waitForEvent(..., { since })`).
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -16,12 +14,14 @@ import type {
   QmpSettled,
   QmpWaitOptions,
 } from './client-options.ts';
+import { capabilitiesToEnable } from './capabilities.ts';
 import { EventBuffer } from './event-buffer.ts';
 import { LineReader, MAX_LINE_CHARS, truncateForMessage } from './line-framing.ts';
 import { parseQmpLine } from './messages.ts';
 import { PendingCalls } from './pending-calls.ts';
 import { inSequence, pipelineSettled, resultsOrFirstError, type Send } from './pipelines.ts';
 import { emitSafely } from './safe-emit.ts';
+import { endStream } from './stream-close.ts';
 import { withTimeout } from './timeout.ts';
 import { QmpConnectionError, QmpTimeoutError } from './types.ts';
 import type { QmpCommand, QmpEventRecord, QmpGreeting } from './types.ts';
@@ -48,6 +48,7 @@ export class QmpClient {
   private readonly label: string;
   private readonly callTimeoutMs: number;
   private readonly trace: QmpConnectOptions['trace'];
+  private oobNegotiated = false;
 
   private constructor(
     private readonly stream: Duplex,
@@ -85,7 +86,9 @@ export class QmpClient {
         );
       client.greeting = await withTimeout(client.nextGreeting(), timeoutMs, noGreeting);
       const left = timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - started)) : 0;
-      await client.execute('qmp_capabilities', undefined, { timeoutMs: left });
+      const enable = capabilitiesToEnable(client.greeting, opts.oob === true);
+      await client.execute('qmp_capabilities', enable.length > 0 ? { enable } : undefined, { timeoutMs: left });
+      client.oobNegotiated = enable.includes('oob');
       return client;
     } catch (err) {
       const e =
@@ -100,16 +103,20 @@ export class QmpClient {
   }
 
   /** The greeting, once it arrives (the next line must be it). */
-  private nextGreeting(): Promise<QmpGreeting> {
-    return new Promise<QmpGreeting>((resolve, reject) => {
+  private nextGreeting = (): Promise<QmpGreeting> =>
+    new Promise<QmpGreeting>((resolve, reject) => {
       this.greetingWaiter = { resolve, reject };
       if (this.closedError) reject(this.closedError);
     });
-  }
 
   /** QEMU version from the greeting. */
   get version(): { major: number; minor: number; micro: number } {
     return this.greeting.QMP.version.qemu;
+  }
+
+  /** True when this connection negotiated out-of-band execution (QmpConnectOptions.oob and QEMU offered it). */
+  get oob(): boolean {
+    return this.oobNegotiated;
   }
 
   /** Sequence number of the newest event received so far (0 before any). Pass it as `since`. */
@@ -148,7 +155,7 @@ export class QmpClient {
 
   /** Run one command; resolves its `return` value, rejects QmpError / QmpConnectionError / QmpTimeoutError. */
   execute<T = unknown>(command: string, args?: Record<string, unknown>, opts: QmpCallOptions = {}): Promise<T> {
-    return this.send(command, args, opts.timeoutMs) as Promise<T>;
+    return this.send(command, args, opts.timeoutMs, opts.oob) as Promise<T>;
   }
 
   /**
@@ -200,30 +207,24 @@ export class QmpClient {
     if (!this.closedError) {
       this.fail(new QmpConnectionError(`QMP connection closed by the client${this.where()}`), true);
     }
-    if (!this.stream.destroyed) {
-      this.stream.end();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.streamClosed,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, 2000);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (!this.stream.destroyed) this.stream.destroy();
-    }
+    await endStream(this.stream, this.streamClosed);
   }
 
   private where(): string {
     return this.label ? ` [${this.label}]` : '';
   }
 
-  private readonly send: Send = (command, args, timeoutMs) => {
+  private readonly send: Send = (command, args, timeoutMs, oob) => {
     if (this.closedError) {
       return Promise.reject(new QmpConnectionError(`${this.closedError.message}; cannot send ${command}`));
     }
+    if (oob && !this.oobNegotiated) {
+      return Promise.reject(
+        new QmpConnectionError(`cannot send ${command} out-of-band${this.where()}: this connection has no OOB`),
+      );
+    }
     const id = this.pending.newId();
-    const msg: Record<string, unknown> = { execute: command };
+    const msg: Record<string, unknown> = oob ? { 'exec-oob': command } : { execute: command };
     if (args !== undefined) msg.arguments = args;
     msg.id = id;
     const line = JSON.stringify(msg);

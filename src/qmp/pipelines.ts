@@ -5,7 +5,12 @@
 import type { QmpSequenceOptions, QmpSettled } from './client-options.ts';
 import type { QmpCommand } from './types.ts';
 
-export type Send = (command: string, args: Record<string, unknown> | undefined, timeoutMs?: number) => Promise<unknown>;
+export type Send = (
+  command: string,
+  args: Record<string, unknown> | undefined,
+  timeoutMs?: number,
+  oob?: boolean,
+) => Promise<unknown>;
 
 /** Every command's outcome, in command order. */
 export async function pipelineSettled(
@@ -13,7 +18,7 @@ export async function pipelineSettled(
   commands: readonly QmpCommand[],
   timeoutMs: number | undefined,
 ): Promise<QmpSettled[]> {
-  const sent = commands.map((c) => send(c.execute, c.arguments, timeoutMs));
+  const sent = commands.map((c) => send(c.execute, c.arguments, timeoutMs, c.oob === true));
   const settled = await Promise.allSettled(sent);
   return settled.map((s) =>
     s.status === 'fulfilled' ? { ok: true, value: s.value } : { ok: false, error: s.reason as Error },
@@ -38,7 +43,7 @@ export async function inSequence(
 ): Promise<unknown[]> {
   const results: unknown[] = [];
   for (const [i, c] of commands.entries()) {
-    const r = await send(c.execute, c.arguments, opts.timeoutMs);
+    const r = await send(c.execute, c.arguments, opts.timeoutMs, c.oob === true);
     results.push(r);
     opts.onResult?.(i, c, r);
   }

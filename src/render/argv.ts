@@ -1,15 +1,14 @@
-/**
- * QEMU command lines for the two roles of a COLO pair, as argv arrays (never shell strings).
- * Pure. Layout follows QEMU's docs/COLO-FT.txt with the "mirror start" of lab-findings.md: the
- * primary starts running with its proxy chardevs but without filters or colo-compare (those are
- * added over QMP at switchover); the secondary waits with -incoming.
- */
+/** QEMU command lines of a COLO pair's two roles as argv arrays (never shell strings); pure. As in
+ * docs/COLO-FT.txt with a "mirror start": the primary runs with its proxy chardevs but no filters or
+ * colo-compare (added over QMP at switchover); the secondary waits with -incoming. */
 import type { Dialect } from './dialect.ts';
 import type { DiskSpec, HostSpec, NetdevSpec, Spec, VmSpec } from '../spec/types.ts';
 import { diskIds, nicIds, SCSI_CONTROLLER_ID } from './ids.ts';
 import { hostOf, vmPaths, type VmPaths } from './paths.ts';
 import type { Placement } from './placement.ts';
+import { confinementArgs } from './confinement.ts';
 import { hostPort, optValue, opts } from './qemu-syntax.ts';
+import { incomingTlsArgs, tlsCredsArgs, tlsOpt } from './tls.ts';
 
 export interface ArgvOptions {
   /** Dialect of the QEMU binary on the host this argv runs on. */
@@ -54,6 +53,7 @@ function commonHead(host: HostSpec, vm: VmSpec, paths: VmPaths, o: ArgvOptions):
     `file:${paths.consoleLog}`,
     '-D',
     paths.qemuLog,
+    ...confinementArgs(host, o),
   );
   if (vm.boot.kind === 'kernel') {
     argv.push('-kernel', vm.boot.kernel);
@@ -151,7 +151,7 @@ export function renderPrimaryArgv(spec: Spec, vm: VmSpec, placement: Placement, 
   const host = hostOf(spec, placement.primary);
   const paths = vmPaths(spec, vm, placement.primary);
   const argv = commonHead(host, vm, paths, o);
-  argv.push(...nicArgs(vm, host));
+  argv.push(...tlsCredsArgs(host, vm), ...nicArgs(vm, host));
   vm.netdevs.forEach((n, i) => {
     const ids = nicIds(n);
     const nicPorts = vm.ports.nics[i];
@@ -167,6 +167,7 @@ export function renderPrimaryArgv(spec: Spec, vm: VmSpec, placement: Placement, 
         ['port', nicPorts.mirror],
         ['server', 'on'],
         ['wait', 'off'],
+        ...tlsOpt(vm, 'server'),
       ]),
       '-chardev',
       opts('socket', [
@@ -175,6 +176,7 @@ export function renderPrimaryArgv(spec: Spec, vm: VmSpec, placement: Placement, 
         ['port', nicPorts.compare],
         ['server', 'on'],
         ['wait', 'off'],
+        ...tlsOpt(vm, 'server'),
       ]),
       '-chardev',
       opts('socket', [
@@ -226,7 +228,7 @@ export function renderSecondaryArgv(spec: Spec, vm: VmSpec, placement: Placement
   const primaryHost = hostOf(spec, placement.primary);
   const paths = vmPaths(spec, vm, placement.secondary);
   const argv = commonHead(host, vm, paths, o);
-  argv.push(...nicArgs(vm, host));
+  argv.push(...tlsCredsArgs(host, vm), ...nicArgs(vm, host));
   const reconnect: readonly [string, number] =
     o.dialect.reconnectOption === 'reconnect-ms' ? ['reconnect-ms', 1000] : ['reconnect', 1];
   vm.netdevs.forEach((n, i) => {
@@ -235,11 +237,13 @@ export function renderSecondaryArgv(spec: Spec, vm: VmSpec, placement: Placement
     if (!nicPorts || nicPorts.netdevId !== n.id) throw new Error(`vm ${vm.name}: no ports for netdev ${n.id}`);
     const vnet: [string, string][] = n.vnetHdr ? [['vnet_hdr_support', 'on']] : [];
     const addr = primaryHost.replicationAddress;
+    const client = (id: string, port: number) =>
+      opts('socket', [['id', id], ['host', addr], ['port', port], reconnect, ...tlsOpt(vm, 'client')]);
     argv.push(
       '-chardev',
-      opts('socket', [['id', ids.secMirror], ['host', addr], ['port', nicPorts.mirror], reconnect]),
+      client(ids.secMirror, nicPorts.mirror),
       '-chardev',
-      opts('socket', [['id', ids.secCompare], ['host', addr], ['port', nicPorts.compare], reconnect]),
+      client(ids.secCompare, nicPorts.compare),
       '-object',
       opts('filter-redirector', [
         ['id', ids.secRedirectTx],
@@ -288,6 +292,7 @@ export function renderSecondaryArgv(spec: Spec, vm: VmSpec, placement: Placement
     );
   });
   argv.push(...diskDeviceArgs(vm));
+  argv.push(...incomingTlsArgs(vm));
   argv.push('-incoming', `tcp:${hostPort(host.replicationAddress, vm.ports.migration)}`);
   argv.push(...vm.extraArgs.both, ...vm.extraArgs.secondary);
   return argv;

@@ -16,6 +16,8 @@ export interface Dialect {
    * in 10.2).
    */
   reconnectOption: 'reconnect' | 'reconnect-ms';
+  /** Dropping privileges: `-runas USER` (< 9.1), `-run-with user=USER` (>= 9.1; -runas deprecated, later removed). */
+  runAsOption: 'runas' | 'run-with';
   /** Since 8.1 the secondary must also enable the x-colo migration capability before migration comes in. */
   secondaryNeedsXColo: boolean;
   /** QEMU versions where COLO never reaches the colo state (10.0.0-10.0.6, 10.1.0-10.1.2). */
@@ -63,6 +65,7 @@ function within(x: QemuVersion, lo: QemuVersion, hi: QemuVersion): boolean {
 /**
  * Dialect for a QEMU version:
  * - `reconnect=1` before 9.2, `reconnect-ms=1000` from 9.2 (`reconnect` deprecated 9.2, removed 10.2);
+ * - `-run-with user=` instead of `-runas` from 9.1;
  * - the secondary needs the x-colo capability from 8.1 on;
  * - COLO never reaches the colo state in 10.0.0-10.0.6 and 10.1.0-10.1.2 (fixed in 10.0.7 and 10.2);
  * - tcgColoBugs: the dirty-tracking TCG bug has no known upstream fix, so every version is assumed
@@ -75,6 +78,7 @@ export function dialectForVersion(version: QemuVersion, opts: DialectOptions = {
   return {
     version: { major: version.major, minor: version.minor, micro: version.micro },
     reconnectOption: compareVersions(version, v(9, 2)) >= 0 ? 'reconnect-ms' : 'reconnect',
+    runAsOption: compareVersions(version, v(9, 1)) >= 0 ? 'run-with' : 'runas',
     secondaryNeedsXColo: compareVersions(version, v(8, 1)) >= 0,
     coloBroken: within(version, v(10, 0, 0), v(10, 0, 6)) || within(version, v(10, 1, 0), v(10, 1, 2)),
     tcgColoBugs: !fixed,

@@ -10,10 +10,16 @@ import { hostOf, vmPaths } from './paths.ts';
 /** Mode of the per-VM work dir (and of colo's per-VM dirs inside secondaryDir). */
 export const WORK_DIR_MODE = '0700';
 
-/** mkdir for the VM's work dir on a host (both roles need it before QEMU starts). */
+/** Mode of the images colo creates (qemu-img creates them under the umask, often 022). */
+export const IMAGE_MODE = '0600';
+
+/** mkdir for the VM's work dir on a host (both roles need it before QEMU starts), private even when it existed. */
 export function renderWorkDirPrep(spec: Spec, vm: VmSpec, hostName: string): string[][] {
   const paths = vmPaths(spec, vm, hostName);
-  return [['mkdir', '-p', '-m', WORK_DIR_MODE, paths.dir]];
+  return [
+    ['mkdir', '-p', '-m', WORK_DIR_MODE, paths.dir],
+    ['chmod', WORK_DIR_MODE, paths.dir],
+  ];
 }
 
 /**
@@ -52,10 +58,10 @@ export function renderImagePrepCommands<A extends string | ScriptArg>(
     const s = size(disk);
     if (!dirs.has(dp.dir)) {
       dirs.add(dp.dir);
-      cmds.push(['mkdir', '-p', '-m', WORK_DIR_MODE, dp.dir]);
+      cmds.push(['mkdir', '-p', '-m', WORK_DIR_MODE, dp.dir], ['chmod', WORK_DIR_MODE, dp.dir]);
     }
     for (const file of [dp.base, dp.hidden, dp.active]) {
-      cmds.push([host.qemu.img, 'create', '-q', '-f', 'qcow2', file, s]);
+      cmds.push([host.qemu.img, 'create', '-q', '-f', 'qcow2', file, s], ['chmod', IMAGE_MODE, file]);
     }
   });
   return cmds;

@@ -1,5 +1,5 @@
 /** colo's own defaults, used where neither the entity nor the spec's `defaults` says otherwise. */
-import type { Accel, CheckpointPolicy } from './types.ts';
+import type { Accel, AnnounceSpec, CheckpointPolicy } from './types.ts';
 
 export const API_VERSION = 'colo/v1';
 
@@ -27,6 +27,9 @@ export const DEFAULT_CHECKPOINT: CheckpointPolicy = {
   maxBandwidthBytes: 1024 ** 3,
   switchoverDowntimeMs: 50,
 };
+
+/** QEMU's own announce defaults (its migration parameters announce-initial/-max/-rounds/-step). */
+export const DEFAULT_ANNOUNCE: AnnounceSpec = { rounds: 5, initialMs: 50, maxMs: 550, stepMs: 100 };
 
 export const DEFAULT_PORT_BASE = 9000;
 

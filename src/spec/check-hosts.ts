@@ -1,11 +1,11 @@
 /** Semantic checks of `hosts` (and `defaults.host`) that the schema cannot express. */
 import type { RawSpec } from './raw-spec.ts';
 import type { Reporter } from './reporter.ts';
+import type { SpecPath } from './spec-path.ts';
 import { formatPath } from './spec-path.ts';
 
 export function checkHosts(raw: RawSpec, r: Reporter): void {
   const hostDefaults = raw.defaults?.host;
-  const byReplicationAddress = new Map<string, string>();
 
   for (const [name, host] of Object.entries(raw.hosts ?? {})) {
     if (!host) continue;
@@ -41,21 +41,25 @@ export function checkHosts(raw: RawSpec, r: Reporter): void {
       const problem = hostKeyProblem(host.ssh.hostKey);
       if (problem) r.error([...at, 'ssh', 'hostKey'], `${formatPath([...at, 'ssh', 'hostKey'])}: ${problem}`);
     }
+  }
+  for (const at of [['defaults', 'host'], ...Object.keys(raw.hosts ?? {}).map((n) => ['hosts', n])]) {
+    const ssh = at[0] === 'defaults' ? hostDefaults?.ssh : raw.hosts?.[at[1] as string]?.ssh;
+    if (ssh?.user !== undefined) checkUser(r, [...at, 'ssh', 'user'], ssh.user);
+  }
+}
 
-    const replication = host.replicationAddress ?? host.ssh?.address;
-    if (replication !== undefined && replication !== '') {
-      const other = byReplicationAddress.get(replication);
-      const where = host.replicationAddress !== undefined ? [...at, 'replicationAddress'] : [...at, 'ssh', 'address'];
-      if (other !== undefined) {
-        r.warning(
-          where,
-          `hosts ${other} and ${name} have the same replication address ${replication}; their QEMUs would ` +
-            `compete for the same ports`,
-        );
-      } else {
-        byReplicationAddress.set(replication, name);
-      }
-    }
+/** A login name, not `user@host` or a name with spaces (ssh would send it as written). */
+function checkUser(r: Reporter, path: SpecPath, user: string): void {
+  const where = formatPath(path);
+  const at = user.indexOf('@');
+  if (at >= 0) {
+    r.error(
+      path,
+      `${where}: ${JSON.stringify(user)} has an "@": write the user alone (${user.slice(0, at)}) and the ` +
+        `host in ssh.address`,
+    );
+  } else if (/[\s:/]/.test(user)) {
+    r.error(path, `${where}: ${JSON.stringify(user)} is not a login name (no spaces, ":" or "/")`);
   }
 }
 

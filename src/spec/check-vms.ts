@@ -53,16 +53,23 @@ function checkHostRefs(raw: RawSpec, r: Reporter, at: SpecPath, vm: RawVm): void
   }
 }
 
-/** A VM boots from a kernel (its own or the defaults') or from a disk. */
+/**
+ * A VM boots from a kernel (its own or the defaults') or from a disk. A `disks` list whose items
+ * were all rejected is not reported again; an empty one (`disks: []`) is.
+ */
 function checkBootable(r: Reporter, at: SpecPath, vm: RawVm): void {
   const bootAt = vm.boot !== undefined || r.written([...at, 'boot']) ? [...at, 'boot'] : ['defaults', 'boot'];
-  const disks = vm.disks ?? [];
-  if (
-    !r.written([...bootAt, 'kernel']) &&
-    disks.filter((d) => d !== undefined).length === 0 &&
-    !r.written([...at, 'disks'])
-  ) {
+  if (r.written([...bootAt, 'kernel'])) return;
+  const disksWritten = r.written([...at, 'disks']);
+  if (!disksWritten) {
     r.error(at, `${formatPath(at)}: nothing to boot: add a disk or set boot.kernel`, 'key');
+  } else if (Array.isArray(vm.disks) && vm.disks.length === 0) {
+    const path = [...at, 'disks'];
+    r.error(
+      path,
+      `${formatPath(path)}: the list is empty and there is no boot.kernel: nothing to boot; add a disk or ` +
+        `set boot.kernel`,
+    );
   }
 }
 

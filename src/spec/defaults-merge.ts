@@ -56,6 +56,7 @@ export function mergeVm(vm: RawVm, defaults: RawDefaults | undefined): RawVm {
     machine: deepMerge(defaults.machine, vm.machine),
     boot: vm.boot ?? defaults.boot,
     checkpoint: deepMerge(defaults.checkpoint, vm.checkpoint),
+    failover: deepMerge(defaults.failover, vm.failover),
     ports: deepMerge(defaults.ports, vm.ports),
     extraArgs: deepMerge(defaults.extraArgs, vm.extraArgs),
     disks: vm.disks?.map((d) => (d === undefined ? undefined : mergeDisk(d, defaults))),

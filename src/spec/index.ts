@@ -9,5 +9,6 @@ export type { Diagnostic, Severity } from './diagnostics.ts';
 export { SCHEMA_ID, SCHEMA_PATH, specSchema } from './schema.ts';
 export { deriveMac } from './mac.ts';
 export { parseDuration, parseSize } from './units.ts';
+export { MAX_SPEC_BYTES, MAX_YAML_DEPTH, sizeProblem } from './input-limits.ts';
 export * as defaults from './builtin-defaults.ts';
 export type * from './types.ts';

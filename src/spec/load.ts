@@ -3,9 +3,18 @@
  * a positioned diagnostic, all at once; bad input never throws. Pure: the file's text, its absolute
  * path, the user and the home directory are inputs (src/cli/spec-file.ts reads and looks them up).
  */
+import { checkAddresses } from './check-addresses.ts';
+import { checkArgs } from './check-args.ts';
+import { checkContext } from './check-context.ts';
+import { checkFiles } from './check-files.ts';
+import { checkHostSharing } from './check-host-sharing.ts';
 import { checkHosts } from './check-hosts.ts';
+import { checkMachine } from './check-machine.ts';
+import { checkSharedMachinePorts } from './check-ports.ts';
 import { checkUnits } from './check-units.ts';
+import { checkFailover } from './check-failover.ts';
 import { checkVms } from './check-vms.ts';
+import { checkTls } from './tls.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { hasErrors, sortDiagnostics } from './diagnostics.ts';
 import { Reporter } from './reporter.ts';
@@ -37,10 +46,20 @@ export function loadSpecText(text: string, file: string, options: LoadOptions): 
   checkHosts(schema.data, r);
   checkVms(schema.data, r);
   checkUnits(schema.data, r);
+  checkFiles(schema.data, r);
+  checkArgs(schema.data, r);
+  checkFailover(schema.data, r);
+  checkTls(schema.data, r);
   const spec = resolveSpec(schema.data, options.absoluteFile ?? file, r, {
     defaultUser: options.defaultUser,
     homeDir: options.homeDir,
   });
+  // Checks of what the values mean together, on the resolved spec (defaults and ports filled in).
+  const ctx = checkContext(schema.data, spec);
+  checkAddresses(ctx, r);
+  checkHostSharing(ctx, r);
+  checkMachine(ctx, r);
+  checkSharedMachinePorts(ctx, r);
 
   if (spec.vms.length === 0 && !hasErrors([...schema.diagnostics, ...r.diagnostics])) {
     r.warning(['vms'], 'no VMs declared: there is nothing to protect', 'key');

@@ -2,8 +2,10 @@
  * TCP ports per VM: explicit ones are reserved first (clashes are errors), then the missing ones
  * are allocated from a base, in file order. A VM's ports are reserved on *both* its hosts, because
  * roles swap on failover: whatever the primary listens on today, the other host listens on later.
- * Host forwards of user netdevs are reserved on both hosts too (both QEMUs bind them).
+ * Host forwards of user netdevs are reserved on both hosts too (both QEMUs bind them), and each
+ * host's sshd port is reserved on that host before anything else.
  */
+import { isUnspecified } from './address.ts';
 import type { Reporter } from './reporter.ts';
 import type { SpecPath } from './spec-path.ts';
 import { formatPath } from './spec-path.ts';
@@ -24,59 +26,112 @@ export interface PortRequest {
   migration?: ExplicitPort;
   nbd?: ExplicitPort;
   nics: { netdevId: string; mirror?: ExplicitPort; compare?: ExplicitPort }[];
-  forwards: { protocol: 'tcp' | 'udp'; port: number; path: SpecPath }[];
+  forwards: { protocol: 'tcp' | 'udp'; port: number; path: SpecPath; hostAddress?: string }[];
+}
+
+/** A host's sshd: its port is taken on that host. */
+export interface SshdPort {
+  host: string;
+  port: number;
+  address: string;
+  /** Where the port is written; undefined for the default 22. */
+  path?: SpecPath;
 }
 
 interface Claim {
+  /** Explicit claims have a path in the spec; allocated ones and sshd say who they are. */
+  path?: SpecPath;
+  label: () => string;
+  /** Set for a host's sshd: the address it is reached at. */
+  sshdAddress?: string;
+}
+
+interface NewClaim extends Claim {
   protocol: 'tcp' | 'udp';
   port: number;
-  /** Explicit claims have a path in the spec; allocated ones say which VM and role. */
-  path?: SpecPath;
-  label: string;
+  /** A host forward's explicit bind address. */
+  hostAddress?: string;
 }
 
 const PORT_MAX = 65535;
+/** One key space for both protocols: tcp ports as they are, udp ports above them. */
+const UDP = 65536;
 
-export function allocatePorts(requests: readonly PortRequest[], r: Reporter): Map<string, VmPorts> {
-  const claims = new Map<string, Map<string, Claim>>(); // host -> "tcp/9000" -> claim
-  const used = (host: string): Map<string, Claim> => {
-    let m = claims.get(host);
-    if (!m) claims.set(host, (m = new Map()));
-    return m;
-  };
+/** Who holds each port key on each host; a second holder is reported when it is written in the spec. */
+class PortClaims {
+  readonly #claims = new Map<string, Map<number, Claim>>(); // host -> port key -> claim
+  readonly #r: Reporter;
 
-  const claim = (hosts: readonly string[], c: Claim): void => {
-    const clashes = new Map<Claim, string[]>();
-    for (const host of hosts) {
-      const key = `${c.protocol}/${c.port}`;
-      const existing = used(host).get(key);
-      if (existing) clashes.set(existing, [...(clashes.get(existing) ?? []), host]);
-      else used(host).set(key, c);
-    }
-    for (const [other, onHosts] of clashes) {
-      if (!c.path) continue;
-      const hostWord = onHosts.length === 1 ? `host ${onHosts[0]}` : `hosts ${onHosts.join(' and ')}`;
-      const by = other.path ? `${formatPath(other.path)} (line ${r.lineOf(other.path, 'value')})` : other.label;
-      const proto = c.protocol === 'udp' ? 'udp port' : 'port';
-      r.error(c.path, `${proto} ${c.port} is already used on ${hostWord} by ${by}`);
-    }
-  };
-
-  // 1. Explicit ports and host forwards of every VM, in file order.
-  for (const q of requests) {
-    for (const f of q.forwards)
-      claim(q.hosts, { protocol: f.protocol, port: f.port, path: f.path, label: formatPath(f.path) });
-    for (const e of explicitPorts(q))
-      claim(q.hosts, { protocol: 'tcp', port: e.port, path: e.path, label: formatPath(e.path) });
+  constructor(r: Reporter) {
+    this.#r = r;
   }
 
-  // 2. Everything else, from each VM's base, skipping any port taken on either host.
+  used(host: string): Map<number, Claim> {
+    let m = this.#claims.get(host);
+    if (!m) this.#claims.set(host, (m = new Map()));
+    return m;
+  }
+
+  claim(hosts: readonly string[], c: NewClaim): void {
+    const key = c.protocol === 'udp' ? c.port + UDP : c.port;
+    const clashes = new Map<string, string[]>(); // who holds it -> on which hosts
+    for (const host of hosts) {
+      const existing = this.used(host).get(key);
+      if (!existing) this.used(host).set(key, c);
+      else if (c.path && !bindsElsewhere(c, existing)) {
+        const by = existing.path
+          ? `${formatPath(existing.path)} (line ${this.#r.lineOf(existing.path, 'value')})`
+          : existing.label();
+        const holder = existing.sshdAddress !== undefined ? `the sshd, ${by}` : by;
+        clashes.set(holder, [...(clashes.get(holder) ?? []), host]);
+      }
+    }
+    if (!c.path) return;
+    for (const [holder, onHosts] of clashes) {
+      const hostWord = onHosts.length === 1 ? `host ${onHosts[0]}` : `hosts ${onHosts.join(' and ')}`;
+      const proto = c.protocol === 'udp' ? 'udp port' : 'port';
+      this.#r.error(c.path, `${formatPath(c.path)}: ${proto} ${c.port} is already used on ${hostWord} by ${holder}`);
+    }
+  }
+}
+
+export function allocatePorts(
+  requests: readonly PortRequest[],
+  r: Reporter,
+  sshd: readonly SshdPort[] = [],
+): Map<string, VmPorts> {
+  const claims = new PortClaims(r);
+  const used = (host: string) => claims.used(host);
+  const claim = (hosts: readonly string[], c: NewClaim) => claims.claim(hosts, c);
+
+  // 0. Each host's sshd.
+  for (const s of sshd) {
+    const label = () => `port ${s.port}, the default ssh.port`;
+    const path = s.path ? { path: s.path } : {};
+    claim([s.host], { protocol: 'tcp', port: s.port, label, sshdAddress: s.address, ...path });
+  }
+  // 1. Explicit ports and host forwards of every VM, in file order.
+  for (const q of requests) {
+    for (const f of q.forwards) {
+      const address = f.hostAddress !== undefined ? { hostAddress: f.hostAddress } : {};
+      claim(q.hosts, { protocol: f.protocol, port: f.port, path: f.path, label: () => formatPath(f.path), ...address });
+    }
+    for (const e of explicitPorts(q))
+      claim(q.hosts, { protocol: 'tcp', port: e.port, path: e.path, label: () => formatPath(e.path) });
+  }
+
+  // 2. Everything else, from each VM's base, skipping any port taken on either host. Every port from
+  // a base up to its cursor is taken on some host of the set (claims are never released), so the next
+  // VM with the same hosts and base starts there: allocation stays linear in the number of VMs.
+  const cursors = new Map<string, number>(); // "host\0host\0base" -> first port worth trying
   const result = new Map<string, VmPorts>();
   for (const q of requests) {
-    let next = q.base;
+    const hostClaims = q.hosts.map(used);
+    const cursorKey = [...[...q.hosts].sort(), q.base].join('\0');
+    let next = Math.max(q.base, cursors.get(cursorKey) ?? q.base);
     let exhausted = false;
     const take = (role: string): number => {
-      while (next <= PORT_MAX && q.hosts.some((h) => used(h).has(`tcp/${next}`) || used(h).has(`udp/${next}`))) next++;
+      while (next <= PORT_MAX && hostClaims.some((m) => m.has(next) || m.has(next + UDP))) next++;
       if (next > PORT_MAX) {
         if (!exhausted)
           r.error(
@@ -88,7 +143,7 @@ export function allocatePorts(requests: readonly PortRequest[], r: Reporter): Ma
         return 0;
       }
       const port = next++;
-      claim(q.hosts, { protocol: 'tcp', port, label: `the ${role} port of vms.${q.vm}` });
+      claim(q.hosts, { protocol: 'tcp', port, label: () => `the ${role} port of vms.${q.vm}` });
       return port;
     };
     const migration = q.migration?.port ?? take('migration');
@@ -98,9 +153,24 @@ export function allocatePorts(requests: readonly PortRequest[], r: Reporter): Ma
       mirror: n.mirror?.port ?? take(`${n.netdevId} mirror`),
       compare: n.compare?.port ?? take(`${n.netdevId} compare`),
     }));
+    cursors.set(cursorKey, next);
     result.set(q.vm, { migration, nbd, nics });
   }
   return result;
+}
+
+/**
+ * A host forward bound to an address of its own choosing does not take the sshd's port on the
+ * host's other addresses (the user picked the address). Everything else does: sshd usually
+ * listens on every address, and colo's own listeners are on the replication address.
+ */
+function bindsElsewhere(c: NewClaim, existing: Claim): boolean {
+  return (
+    existing.sshdAddress !== undefined &&
+    c.hostAddress !== undefined &&
+    c.hostAddress !== existing.sshdAddress &&
+    !isUnspecified(c.hostAddress)
+  );
 }
 
 function explicitPorts(q: PortRequest): ExplicitPort[] {

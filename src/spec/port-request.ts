@@ -46,6 +46,7 @@ export function portRequest(name: string, vm: RawVm, hosts: Record<string, HostS
                     protocol: f.protocol ?? 'tcp',
                     port: f.hostPort,
                     path: [...at, 'netdevs', index, 'hostForwards', j, 'hostPort'],
+                    ...(f.hostAddress !== undefined ? { hostAddress: f.hostAddress } : {}),
                   },
                 ]
               : [],

@@ -20,6 +20,8 @@ export interface RawQemu {
   binary?: string;
   img?: string;
   firmware?: (string | undefined)[];
+  sandbox?: boolean;
+  runAs?: string;
 }
 
 export interface RawFence {
@@ -35,6 +37,7 @@ export interface RawHost {
   qemu?: RawQemu;
   workDir?: string;
   fence?: RawFence;
+  tls?: { dir?: string };
 }
 
 export interface RawHostDefaults {
@@ -99,6 +102,17 @@ export interface RawCheckpoint {
   switchoverDowntime?: RawDuration;
 }
 
+export interface RawAnnounce {
+  rounds?: number;
+  initial?: RawDuration;
+  max?: RawDuration;
+  step?: RawDuration;
+}
+
+export interface RawFailover {
+  announce?: boolean | RawAnnounce;
+}
+
 export interface RawNicPorts {
   mirror?: number;
   compare?: number;
@@ -125,8 +139,10 @@ export interface RawVm {
   disks?: (RawDisk | undefined)[];
   netdevs?: (RawNetdev | undefined)[];
   checkpoint?: RawCheckpoint;
+  failover?: RawFailover;
   ports?: RawPorts;
   extraArgs?: RawExtraArgs;
+  tls?: { enabled?: boolean };
 }
 
 export interface RawDefaults {
@@ -136,13 +152,21 @@ export interface RawDefaults {
   disk?: Pick<RawDisk, 'format' | 'interface' | 'secondaryDir'>;
   netdev?: Pick<RawNetdev, 'backend' | 'model' | 'bridge' | 'helper' | 'script' | 'downscript'>;
   checkpoint?: RawCheckpoint;
+  failover?: RawFailover;
   ports?: { base?: number };
   extraArgs?: RawExtraArgs;
+}
+
+/** The top-level tls block: TLS for every pair, each host's credentials directory. */
+export interface RawTls {
+  enabled?: boolean;
+  dir?: string;
 }
 
 export interface RawSpec {
   apiVersion?: string;
   hosts?: Record<string, RawHost | undefined>;
   defaults?: RawDefaults;
+  tls?: RawTls;
   vms?: Record<string, RawVm | undefined>;
 }

@@ -35,6 +35,8 @@ export function resolveHost(name: string, host: RawHost, opts: ResolveOptions): 
       binary: host.qemu?.binary ?? D.DEFAULT_QEMU_BINARY,
       img: host.qemu?.img ?? D.DEFAULT_QEMU_IMG,
       firmware: strings(host.qemu?.firmware),
+      sandbox: host.qemu?.sandbox ?? true,
+      ...(host.qemu?.runAs !== undefined ? { runAs: host.qemu.runAs } : {}),
     },
     workDir: host.workDir ?? D.DEFAULT_WORK_DIR,
   };

@@ -2,7 +2,7 @@
 import * as D from './builtin-defaults.ts';
 import type { RawNetdev, RawVm } from './raw-spec.ts';
 import { presentNetdevs, strings, valueOr } from './resolve-values.ts';
-import type { BootSpec, CheckpointPolicy, DiskSpec, NetdevSpec, VmPorts, VmSpec } from './types.ts';
+import type { BootSpec, CheckpointPolicy, DiskSpec, FailoverPolicy, NetdevSpec, VmPorts, VmSpec } from './types.ts';
 import { parseDuration, parseSize } from './units.ts';
 
 /** `macs` maps `${vm}/${netdevId}` to the NIC's MAC (src/spec/assign-macs.ts). */
@@ -30,6 +30,7 @@ export function resolveVm(
     disks: resolveDisks(vm),
     netdevs: presentNetdevs(vm).map(({ netdev, id }) => resolveNetdev(netdev, id, macs.get(`${name}/${id}`) ?? '')),
     checkpoint: resolveCheckpoint(vm),
+    failover: resolveFailover(vm),
     ports: ports ?? { migration: 0, nbd: 0, nics: [] },
     extraArgs: {
       both: strings(vm.extraArgs?.both),
@@ -124,5 +125,23 @@ function resolveCheckpoint(vm: RawVm): CheckpointPolicy {
       c?.switchoverDowntime !== undefined
         ? valueOr(parseDuration(c.switchoverDowntime), d.switchoverDowntimeMs)
         : d.switchoverDowntimeMs,
+  };
+}
+
+/** `announce`: absent or true = QEMU's defaults; false = off; a mapping = its keys over the defaults. */
+function resolveFailover(vm: RawVm): FailoverPolicy {
+  const a = vm.failover?.announce;
+  const d = D.DEFAULT_ANNOUNCE;
+  if (a === false) return { announce: false };
+  if (a === undefined || a === true) return { announce: { ...d } };
+  const ms = (v: number | string | undefined, dflt: number): number =>
+    v !== undefined ? valueOr(parseDuration(v), dflt) : dflt;
+  return {
+    announce: {
+      rounds: a.rounds ?? d.rounds,
+      initialMs: ms(a.initial, d.initialMs),
+      maxMs: ms(a.max, d.maxMs),
+      stepMs: ms(a.step, d.stepMs),
+    },
   };
 }

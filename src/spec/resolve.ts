@@ -8,12 +8,14 @@ import { assignMacs } from './assign-macs.ts';
 import { checkSocketPaths } from './check-socket-paths.ts';
 import { mergeHost, mergeVm } from './defaults-merge.ts';
 import { allocatePorts } from './port-allocation.ts';
+import type { SshdPort } from './port-allocation.ts';
 import { portRequest } from './port-request.ts';
 import type { RawSpec, RawVm } from './raw-spec.ts';
 import type { Reporter } from './reporter.ts';
 import { resolveHost } from './resolve-host.ts';
 import type { ResolveOptions } from './resolve-host.ts';
 import { resolveVm } from './resolve-vm.ts';
+import { hostTls, vmUsesTls } from './tls.ts';
 import type { HostSpec, Spec, VmSpec } from './types.ts';
 
 export type { ResolveOptions } from './resolve-host.ts';
@@ -21,7 +23,10 @@ export type { ResolveOptions } from './resolve-host.ts';
 export function resolveSpec(raw: RawSpec, absoluteFile: string, r: Reporter, opts: ResolveOptions): Spec {
   const hosts: Record<string, HostSpec> = {};
   for (const [name, host] of Object.entries(raw.hosts ?? {})) {
-    if (host) hosts[name] = resolveHost(name, mergeHost(host, raw.defaults?.host), opts);
+    if (!host) continue;
+    hosts[name] = resolveHost(name, mergeHost(host, raw.defaults?.host), opts);
+    const tls = hostTls(raw, name);
+    if (tls) hosts[name].tls = tls;
   }
 
   const vmEntries = Object.entries(raw.vms ?? {}).filter((e): e is [string, RawVm] => e[1] !== undefined);
@@ -30,13 +35,27 @@ export function resolveSpec(raw: RawSpec, absoluteFile: string, r: Reporter, opt
   const ports = allocatePorts(
     merged.map(({ name, vm }) => portRequest(name, vm, hosts, raw)),
     r,
+    sshdPorts(hosts, r),
   );
 
   const vms: VmSpec[] = merged.map(({ name, vm }) => {
     const spec = resolveVm(name, vm, macs, ports.get(name));
+    if (vmUsesTls(raw, vm)) spec.tls = true;
     checkSocketPaths(spec, hosts, r);
     return spec;
   });
 
   return { file: absoluteFile, hosts, vms };
+}
+
+/** Each SSH host's sshd port, reserved on that host before any VM's ports. */
+function sshdPorts(hosts: Record<string, HostSpec>, r: Reporter): SshdPort[] {
+  return Object.values(hosts).flatMap((h) => {
+    if (!h.ssh) return [];
+    const path = [
+      ['hosts', h.name, 'ssh', 'port'],
+      ['defaults', 'host', 'ssh', 'port'],
+    ].find((p) => r.written(p));
+    return [{ host: h.name, port: h.ssh.port, address: h.ssh.address, ...(path ? { path } : {}) }];
+  });
 }

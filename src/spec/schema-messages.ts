@@ -184,6 +184,11 @@ function patternMessage(e: ErrorObject, value: unknown): string {
       return `${v} is not a safe name: use a letter, then up to 31 letters, digits, "-" or "_"`;
     case 'absolutePath':
       return `relative path ${v}: host paths must be absolute (start with /)`;
+    case 'helperPath':
+      return (
+        `${v} cannot be a bridge helper: use an absolute path without whitespace or commas (QEMU runs a ` +
+        'helper path that contains whitespace through /bin/sh, and a comma ends a QEMU option value)'
+      );
     case 'localPath':
       return `relative path ${v}: use an absolute path or one starting with ~/`;
     case 'address':

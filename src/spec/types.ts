@@ -47,10 +47,22 @@ export interface HostSpec {
     img: string; // default /usr/bin/qemu-img
     /** Firmware directories, each rendered as -L DIR, in order. */
     firmware: string[];
+    /** Run QEMU with its seccomp filter (-sandbox on,...). Default true. */
+    sandbox: boolean;
+    /** The user QEMU drops its privileges to once it has set up (-runas / -run-with user=). */
+    runAs?: string;
   };
   /** Absolute directory where colo keeps sockets, pid files, logs and the images it creates. */
   workDir: string;
   fence?: FenceConfig;
+  /** This host's x509 credentials for TLS pairs (the host's own tls.dir, else the top-level one). */
+  tls?: HostTls;
+}
+
+/** A directory on the host in the layout QEMU's tls-creds-x509 reads (one per host; colo never copies it). */
+export interface HostTls {
+  /** Absolute path on the host: ca-cert.pem, server-cert.pem, server-key.pem, client-cert.pem, client-key.pem. */
+  dir: string;
 }
 
 export interface MachineSpec {
@@ -120,6 +132,24 @@ export interface CheckpointPolicy {
   switchoverDowntimeMs: number;
 }
 
+/**
+ * QMP `announce-self` on the survivor right after a failover (qapi/net.json AnnounceParameters): QEMU
+ * sends a RARP for each NIC's MAC, and a virtio guest that supports it a gratuitous ARP, `rounds`
+ * times, the first at once, then after initialMs, initialMs + stepMs, ... (each capped at maxMs), so
+ * switches and clients learn at once where the VM's MAC and address went.
+ */
+export interface AnnounceSpec {
+  rounds: number;
+  initialMs: number;
+  maxMs: number;
+  stepMs: number;
+}
+
+export interface FailoverPolicy {
+  /** false: no announcement (`failover.announce: false`). */
+  announce: AnnounceSpec | false;
+}
+
 /** TCP ports a VM uses. Migration and NBD listen on the secondary; proxy ports on the primary. */
 export interface VmPorts {
   migration: number;
@@ -144,9 +174,12 @@ export interface VmSpec {
   disks: DiskSpec[];
   netdevs: NetdevSpec[];
   checkpoint: CheckpointPolicy;
+  failover: FailoverPolicy;
   ports: VmPorts;
   /** Serial console: written to a log file in the VM's work dir (used for crash detection). */
   extraArgs: ExtraArgs;
+  /** true: every replication channel of the pair uses TLS with the hosts' `tls` credentials. Absent: plain TCP. */
+  tls?: boolean;
 }
 
 export interface Spec {

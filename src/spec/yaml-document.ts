@@ -2,10 +2,23 @@
  * YAML text -> plain data, with a locator that maps spec paths back to line and column.
  * Syntax errors, duplicate keys and unresolved aliases become positioned diagnostics.
  */
-import { LineCounter, isAlias, isCollection, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
-import type { Alias } from 'yaml';
-import type { Document, Node, Pair } from 'yaml';
+import {
+  Composer,
+  Document,
+  LineCounter,
+  Parser,
+  YAMLParseError,
+  isAlias,
+  isCollection,
+  isMap,
+  isScalar,
+  isSeq,
+  visit,
+} from 'yaml';
+import type { Alias, CST } from 'yaml';
+import type { Node, Pair } from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
+import { MAX_YAML_DEPTH, sizeProblem, tooDeepAt } from './input-limits.ts';
 import { inPath } from './spec-path.ts';
 import type { PathSegment, SpecPath } from './spec-path.ts';
 
@@ -37,6 +50,7 @@ export class Locator {
   readonly #lines: LineCounter;
 
   #aliases: Map<Alias, Node | undefined> | undefined;
+  readonly #keyIndex = new WeakMap<object, Map<string, Pair>>();
 
   constructor(doc: Document, lines: LineCounter) {
     this.#doc = doc;
@@ -111,6 +125,21 @@ export class Locator {
     return n;
   }
 
+  /** A map's own keys (not merged ones) -> their first pair, built once per map: lookups stay O(1). */
+  #ownKeys(map: { items: Pair[] }): Map<string, Pair> {
+    let index = this.#keyIndex.get(map);
+    if (!index) {
+      index = new Map();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key) || isMergeKey(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (!index.has(key)) index.set(key, pair);
+      }
+      this.#keyIndex.set(map, index);
+    }
+    return index;
+  }
+
   #start(node: unknown): Position | undefined {
     if (node === null || typeof node !== 'object') return undefined;
     const range = (node as Node).range;
@@ -121,9 +150,8 @@ export class Locator {
   }
 
   #findPair(map: { items: Pair[] }, key: string, depth: number): Pair | undefined {
-    for (const pair of map.items) {
-      if (isScalar(pair.key) && !isMergeKey(pair.key) && String(pair.key.value) === key) return pair;
-    }
+    const own = this.#ownKeys(map).get(key);
+    if (own) return own;
     if (depth > 10) return undefined;
     // Keys that arrive through `<<: *anchor` point at the anchor's definition.
     for (const pair of map.items) {
@@ -155,13 +183,29 @@ export interface ParsedYaml {
 
 /** Parses YAML with positions. Never throws for bad input. */
 export function parseYaml(text: string, file: string): ParsedYaml {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true, uniqueKeys: true });
-  const locator = new Locator(doc, lines);
   const diagnostics: Diagnostic[] = [];
   const diag = (pos: Position, message: string, severity: Diagnostic['severity'] = 'error'): void => {
     diagnostics.push({ severity, file, line: pos.line, col: pos.col, message });
   };
+  const tooBig = sizeProblem(Buffer.byteLength(text));
+  if (tooBig !== undefined) {
+    diagnostics.push({ severity: 'error', file, line: 0, col: 0, message: tooBig });
+    return { data: undefined, locator: new Locator(new Document(), new LineCounter()), diagnostics, fatal: true };
+  }
+
+  const lines = new LineCounter();
+  // The parser is iterative; composing (and everything after it) recurses, so depth is checked here.
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  const deep = tooDeepAt(tokens);
+  if (deep !== undefined) {
+    diag(
+      { line: lines.linePos(deep).line, col: lines.linePos(deep).col },
+      `YAML nests deeper than ${MAX_YAML_DEPTH} levels here; a colo spec needs fewer than 10`,
+    );
+    return { data: undefined, locator: new Locator(new Document(), lines), diagnostics, fatal: true };
+  }
+  const doc = composeFirst(tokens, text.length);
+  const locator = new Locator(doc, lines);
 
   let fatal = false;
   const linesWithErrors = new Set<number>();
@@ -209,6 +253,26 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     return { data: undefined, locator, diagnostics, fatal: true };
   }
   return { data, locator, diagnostics, fatal: false };
+}
+
+/**
+ * The first document of the token stream, as yaml's parseDocument builds it (a second document is
+ * a MULTIPLE_DOCS error). Duplicate keys are found by parseYaml in one pass per map: yaml's own
+ * uniqueKeys check compares each key with every earlier one (10,000 VMs took seconds).
+ */
+function composeFirst(tokens: CST.Token[], length: number): Document.Parsed {
+  const composer = new Composer({ prettyErrors: false, merge: true, uniqueKeys: false });
+  let doc: Document.Parsed | undefined;
+  for (const d of composer.compose(tokens, true, length)) {
+    if (!doc) doc = d;
+    else {
+      doc.errors.push(
+        new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents'),
+      );
+      break;
+    }
+  }
+  return doc as Document.Parsed;
 }
 
 function firstLine(message: string): string {

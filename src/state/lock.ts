@@ -12,6 +12,7 @@ import { acquireLock, type AcquireOptions, type StateLock } from './lock-acquire
 import { formatLockInfo } from './lock-info.ts';
 import { LockError, lockPathFor, readLock } from './lock-file.ts';
 import { releaseOnExit } from './release-on-exit.ts';
+import { describeFsError } from './fs-error.ts';
 import type { LockInfo, LockOperation } from './types.ts';
 
 export { LockError, lockPathFor } from './lock-file.ts';
@@ -35,16 +36,35 @@ export async function withLock<T>(
   statePath: string,
   operation: LockOperation,
   fn: (lock: StateLock) => Promise<T>,
-  opts: AcquireOptions = {},
+  opts: AcquireOptions & {
+    /** Told when the lock could not be removed after `fn` failed (the error of `fn` is what is thrown). */
+    onReleaseError?: (message: string) => void;
+  } = {},
 ): Promise<T> {
-  const lock = await acquireLock(statePath, operation, opts);
+  const { onReleaseError, ...acquire } = opts;
+  const lock = await acquireLock(statePath, operation, acquire);
   const dispose = releaseOnExit(lock);
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
-    return await fn(lock);
-  } finally {
-    dispose();
-    await lock.release();
+    outcome = { ok: true, value: await fn(lock) };
+  } catch (error) {
+    outcome = { ok: false, error };
   }
+  dispose();
+  try {
+    await lock.release();
+  } catch (err) {
+    // e.g. the state directory became read-only: say so, without hiding why the command failed
+    const note = new LockError(
+      `could not remove the state lock ${lock.file}: ${describeFsError(err)}. It stays behind; once that is ` +
+        `fixed, remove it with: colo force-unlock ${lock.info.id}`,
+      lock.info,
+    );
+    if (outcome.ok) throw note;
+    onReleaseError?.(note.message);
+  }
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
 }
 
 /** Reads the lock of a state without taking it (for `colo force-unlock` and status output). */

@@ -11,6 +11,7 @@ export type LockOperation =
   | 'status'
   | 'verify'
   | 'refresh'
+  | 'metrics'
   | 'lab'
   | (string & {});
 
@@ -19,7 +20,7 @@ export type LockOperation =
  * at a time, so they hold the lock too). A command that finds one of them holding the lock waits for
  * it to finish (AcquireOptions.briefHolderWaitMs) instead of failing at once.
  */
-export const BRIEF_OPERATIONS: readonly LockOperation[] = ['plan', 'status', 'verify', 'refresh'];
+export const BRIEF_OPERATIONS: readonly LockOperation[] = ['plan', 'status', 'verify', 'refresh', 'metrics'];
 
 /** Content of the lock file `<state path>.lock` (Terraform's LockInfo plus pid and hostname). */
 export interface LockInfo {

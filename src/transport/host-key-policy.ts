@@ -5,7 +5,10 @@
  *     the same key type with other bytes means the key changed and is always refused; a key listed as
  *     `@revoked` is always refused; an unknown host is refused unless `acceptNew` is set, in which case
  *     the key is accepted and recorded as a *hashed* entry (`|1|salt|hmac`, like `HashKnownHosts yes`);
- *  3. a known_hosts that exists but cannot be read (permissions, a directory) fails closed.
+ *  3. a known_hosts that exists but cannot be read (permissions, a directory) fails closed;
+ *  4. a host that known_hosts names only through a `@cert-authority` line, or in a line that cannot
+ *     be parsed, is refused (even with `acceptNew`): colo cannot verify host certificates (ssh2 does not
+ *     do them), and a line it cannot read is no proof that the host is new.
  */
 import { dirname } from 'node:path';
 import { hashHostName, knownHostsName, lookupHostKey } from './known-hosts.ts';
@@ -74,6 +77,24 @@ export async function verifyHostKey(policy: HostKeyPolicy, key: Buffer): Promise
           `${fingerprint(found.entry.key)}, the host now presents ${p.type} ${p.fp}. Refusing to connect ` +
           `(possible man-in-the-middle). If the host was legitimately reinstalled, remove the old entry ` +
           `(ssh-keygen -R '${name}' -f ${file}) or pin the new key with hostKey: in the spec.`,
+        p.fp,
+      );
+    case 'cert-authority':
+      throw new HostKeyError(
+        policy.host,
+        `host ${p.where} (${name}) is known in ${file}:${found.entry.line} only through a @cert-authority ` +
+          `line: colo cannot verify CA-signed host keys (host certificates) and will not trust its key ` +
+          `${p.type} ${p.fp} on first use, not even with --accept-new-host-keys. Check the fingerprint on ` +
+          `the host, then pin it in the spec as hostKey: "${formatPublicKey(p.key)}", or add a plain ` +
+          `known_hosts line for ${name}.`,
+        p.fp,
+      );
+    case 'unparseable':
+      throw new HostKeyError(
+        policy.host,
+        `${file}:${found.line} names ${p.where} (${name}) but cannot be parsed; colo will not treat the ` +
+          `host as new while its known_hosts line is unreadable. Fix or remove that line ` +
+          `(ssh-keygen -R '${name}' -f ${file}), or pin the host's key in the spec with hostKey:.`,
         p.fp,
       );
     case 'unknown':

@@ -2,7 +2,9 @@
  * OpenSSH known_hosts: parsing, host matching (plain patterns, wildcards, negations, hashed names) and
  * the lookup of a presented key. The policy colo applies on top is in host-key-policy.ts; reading the
  * file in known-hosts-file.ts.
- * `@cert-authority` lines are ignored (colo does not do host certificates).
+ * colo does not verify host certificates: a host that known_hosts names only in a `@cert-authority`
+ * line is reported as such (never as unknown, so it is never trusted on first use), and so is a host
+ * named by a line that cannot be parsed.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { keyTypeOfBlob } from './ssh-keys.ts';
@@ -19,8 +21,19 @@ export interface KnownHostsEntry {
 
 export interface ParsedKnownHosts {
   entries: KnownHostsEntry[];
-  /** Lines that could not be parsed (ignored, like OpenSSH does). */
+  /** Lines that could not be parsed (OpenSSH skips them; colo refuses a host one of them names). */
   invalidLines: number[];
+  /** Of those, the ones whose host field could be read: which hosts they name. */
+  invalidHosts?: { line: number; hosts: KnownHostsEntry['hosts'] }[];
+}
+
+/** The host field of a line: plain patterns, or a hashed name (undefined when malformed). */
+function parseHostField(hostField: string): KnownHostsEntry['hosts'] | undefined {
+  if (!hostField.startsWith('|1|')) return { kind: 'patterns', patterns: hostField.split(',').filter((p) => p !== '') };
+  const [, , salt, hash] = hostField.split('|');
+  if (!salt || !hash) return undefined;
+  const hosts = { kind: 'hashed' as const, salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') };
+  return hosts.salt.length === 20 && hosts.hash.length === 20 ? hosts : undefined;
 }
 
 /** The name OpenSSH looks up: `host` for port 22, `[host]:port` otherwise. */
@@ -32,49 +45,44 @@ export function knownHostsName(address: string, port: number): string {
 export function parseKnownHosts(text: string): ParsedKnownHosts {
   const entries: KnownHostsEntry[] = [];
   const invalidLines: number[] = [];
+  const invalidHosts: { line: number; hosts: KnownHostsEntry['hosts'] }[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = (lines[i] ?? '').replace(/\r$/, '').trim();
     if (raw === '' || raw.startsWith('#')) continue;
-    const fields = raw.split(/\s+/);
-    let marker: KnownHostsEntry['marker'];
-    if (fields[0]?.startsWith('@')) {
-      const m = fields.shift();
-      if (m === '@revoked') marker = 'revoked';
-      else if (m === '@cert-authority') marker = 'cert-authority';
-      else {
-        invalidLines.push(i + 1);
-        continue;
-      }
-    }
-    const [hostField, keyType, b64] = fields;
-    if (!hostField || !keyType || !b64) {
-      invalidLines.push(i + 1);
+    const entry = parseLine(raw.split(/\s+/), i + 1);
+    if (entry.ok) {
+      entries.push(entry.entry);
       continue;
     }
-    const key = Buffer.from(b64, 'base64');
-    if (keyTypeOfBlob(key) === undefined) {
-      invalidLines.push(i + 1);
-      continue;
-    }
-    let hosts: KnownHostsEntry['hosts'];
-    if (hostField.startsWith('|1|')) {
-      const [, , salt, hash] = hostField.split('|');
-      if (!salt || !hash) {
-        invalidLines.push(i + 1);
-        continue;
-      }
-      hosts = { kind: 'hashed', salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') };
-      if (hosts.salt.length !== 20 || hosts.hash.length !== 20) {
-        invalidLines.push(i + 1);
-        continue;
-      }
-    } else {
-      hosts = { kind: 'patterns', patterns: hostField.split(',').filter((p) => p !== '') };
-    }
-    entries.push({ line: i + 1, ...(marker ? { marker } : {}), hosts, keyType, key });
+    invalidLines.push(i + 1);
+    if (entry.hosts) invalidHosts.push({ line: i + 1, hosts: entry.hosts });
   }
-  return { entries, invalidLines };
+  return { entries, invalidLines, invalidHosts };
+}
+
+type LineResult = { ok: true; entry: KnownHostsEntry } | { ok: false; hosts?: KnownHostsEntry['hosts'] };
+
+function parseLine(fields: string[], line: number): LineResult {
+  let marker: KnownHostsEntry['marker'];
+  if (fields[0]?.startsWith('@')) {
+    const m = fields.shift();
+    if (m === '@revoked') marker = 'revoked';
+    else if (m === '@cert-authority') marker = 'cert-authority';
+    else return { ok: false, ...hostsOf(fields[0]) };
+  }
+  const [hostField, keyType, b64] = fields;
+  const hosts = hostField ? parseHostField(hostField) : undefined;
+  if (!hosts) return { ok: false };
+  if (!keyType || !b64) return { ok: false, hosts };
+  const key = Buffer.from(b64, 'base64');
+  if (keyTypeOfBlob(key) === undefined) return { ok: false, hosts };
+  return { ok: true, entry: { line, ...(marker ? { marker } : {}), hosts, keyType, key } };
+}
+
+function hostsOf(hostField: string | undefined): { hosts?: KnownHostsEntry['hosts'] } {
+  const hosts = hostField ? parseHostField(hostField) : undefined;
+  return hosts ? { hosts } : {};
 }
 
 /** OpenSSH wildcard match: `*` any run, `?` one character; case-insensitive. */
@@ -91,7 +99,7 @@ function wildcardMatch(pattern: string, name: string): boolean {
 }
 
 /** Whether a known_hosts entry's host field names this host (name from knownHostsName). */
-export function entryMatchesHost(entry: KnownHostsEntry, name: string): boolean {
+export function entryMatchesHost(entry: Pick<KnownHostsEntry, 'hosts'>, name: string): boolean {
   if (entry.hosts.kind === 'hashed') {
     const h = createHmac('sha1', entry.hosts.salt).update(name).digest();
     return h.length === entry.hosts.hash.length && timingSafeEqual(h, entry.hosts.hash);
@@ -117,6 +125,10 @@ export type HostKeyLookup =
   | { status: 'known'; entry: KnownHostsEntry }
   | { status: 'revoked'; entry: KnownHostsEntry }
   | { status: 'changed'; entry: KnownHostsEntry }
+  /** No plain entry, but a `@cert-authority` line names the host: its keys are signed, colo cannot check them. */
+  | { status: 'cert-authority'; entry: KnownHostsEntry }
+  /** No entry, but a line that cannot be parsed names the host. */
+  | { status: 'unparseable'; line: number }
   /** No entry for this host with this key type (otherTypes: key types known for the host). */
   | { status: 'unknown'; otherTypes: string[] };
 
@@ -137,6 +149,11 @@ export function lookupHostKey(known: ParsedKnownHosts, name: string, key: Buffer
     else otherTypes.add(e.keyType);
   }
   if (changed) return { status: 'changed', entry: changed };
+  // Not "unknown" (which --accept-new-host-keys would trust): known_hosts does say something about it.
+  const ca = known.entries.find((e) => e.marker === 'cert-authority' && entryMatchesHost(e, name));
+  if (ca) return { status: 'cert-authority', entry: ca };
+  const bad = known.invalidHosts?.find((b) => entryMatchesHost(b, name));
+  if (bad) return { status: 'unparseable', line: bad.line };
   return { status: 'unknown', otherTypes: [...otherTypes] };
 }
 

@@ -11,7 +11,15 @@ import type { Duplex } from 'node:stream';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { shortCommand, withDeadline } from './deadline.ts';
 import { quoteArgv } from '../render/shell-quote.ts';
-import { checkedRun, TransportError, type RunOptions, type RunResult, type Transport } from './types.ts';
+import { holdLocal } from './local-hold.ts';
+import {
+  checkedRun,
+  TransportError,
+  type HoldOutcome,
+  type RunOptions,
+  type RunResult,
+  type Transport,
+} from './types.ts';
 
 export interface LocalTransportOptions {
   defaultTimeoutMs?: number;
@@ -173,6 +181,12 @@ export class LocalTransport implements Transport {
           });
         }),
     );
+  }
+
+  hold(argv: string[], opts: { readyLine: string; timeoutMs?: number }): Promise<HoldOutcome> {
+    const ms = opts.timeoutMs ?? this.timeoutMs;
+    const what = `starting ${shortCommand(quoteArgv(argv))}`;
+    return withDeadline(ms, this.timeoutError(what, ms), (signal) => holdLocal(argv, opts.readyLine, signal));
   }
 
   async close(): Promise<void> {}

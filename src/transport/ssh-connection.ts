@@ -15,6 +15,8 @@ export class SshConnection {
   private client: ClientT | undefined;
   private connecting: Promise<ClientT> | undefined;
   private closed = false;
+  /** The client of a connect not ready yet. */
+  private handshaking: ClientT | undefined;
   private connects = 0;
 
   constructor(
@@ -48,6 +50,8 @@ export class SshConnection {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A handshake still under way (a host that does not answer) is abandoned, not waited for.
+    this.handshaking?.destroy();
     await this.connecting?.catch(() => undefined);
     const c = this.client;
     this.client = undefined;
@@ -78,11 +82,13 @@ export class SshConnection {
     const config = await this.connectConfig(readyTimeout, hostKey);
     const { Client } = await loadSsh2();
     const client = new Client();
+    this.handshaking = client;
     return new Promise<ClientT>((resolve, reject) => {
       let settled = false;
       const fail = (err: Error): void => {
         if (settled) return;
         settled = true;
+        this.handshaking = undefined;
         client.removeAllListeners('ready');
         client.on('error', () => {}); // late errors from a dead client are expected
         client.destroy();
@@ -91,6 +97,7 @@ export class SshConnection {
       client.on('ready', () => {
         if (settled) return;
         settled = true;
+        this.handshaking = undefined;
         this.connects++;
         this.client = client;
         resolve(client);

@@ -5,6 +5,7 @@
  *   (ssh-exec.ts, with deadlines and a kill that works).
  * - Files: exec of fixed programs with quoted arguments (ssh-files.ts); no sftp subsystem is needed.
  * - Unix sockets (QMP): OpenSSH streamlocal forwarding (ssh-streamlocal.ts).
+ * - Held programs (the host lock): an exec channel whose stdin stays open until released (ssh-hold.ts).
  * - Concurrency: at most `maxSessions` (default 8) exec channels at a time, below OpenSSH's MaxSessions
  *   (10). Streamlocal channels are not sessions in OpenSSH and are not counted.
  * - Host keys: verified by host-key-policy.ts (pinned key, else known_hosts); ssh2 alone would accept any.
@@ -17,9 +18,10 @@ import { SshConnection } from './ssh-connection.ts';
 import { timeoutError } from './ssh-errors.ts';
 import { execRaw, type RawResult } from './ssh-exec.ts';
 import { readRemoteFile, writeRemoteFile } from './ssh-files.ts';
+import { holdOnChannel } from './ssh-hold.ts';
 import { openStreamLocal } from './ssh-streamlocal.ts';
 import type { SshOptions, SshTarget } from './ssh-target.ts';
-import { checkedRun, type RunOptions, type RunResult, type Transport } from './types.ts';
+import { checkedRun, type HoldOutcome, type RunOptions, type RunResult, type Transport } from './types.ts';
 
 /** The target and options types live in ssh-target.ts; re-exported for the callers that name the transport. */
 export type { SshOptions, SshTarget } from './ssh-target.ts';
@@ -88,6 +90,14 @@ export class SshTransport implements Transport {
     const ms = opts.timeoutMs ?? this.timeoutMs;
     return withDeadline(ms, timeoutError(this.host, `opening unix socket ${path}`, ms), async (signal) =>
       openStreamLocal(this.host, await this.conn.get(), path, signal),
+    );
+  }
+
+  hold(argv: string[], opts: { readyLine: string; timeoutMs?: number }): Promise<HoldOutcome> {
+    const ms = opts.timeoutMs ?? this.timeoutMs;
+    const what = `starting ${shortCommand(quoteArgv(argv))}`;
+    return withDeadline(ms, timeoutError(this.host, what, ms), async (signal) =>
+      holdOnChannel(this.host, await this.conn.get(), this.sessions, argv, opts.readyLine, signal),
     );
   }
 

@@ -21,6 +21,19 @@ export interface RunResult {
   stderr: string;
 }
 
+/** A program started by Transport.hold that runs until released (its stdin closed) or its connection ends. */
+export interface HeldProgram {
+  /** Resolves when the program has ended: released, exited on its own, or its connection dropped. */
+  readonly ended: Promise<void>;
+  /** Whether it has ended. */
+  readonly isEnded: boolean;
+  /** Close its stdin and wait (bounded) until it has ended. Idempotent. */
+  release(): Promise<void>;
+}
+
+/** What Transport.hold found: the program announced `readyLine` and runs on, or it exited first. */
+export type HoldOutcome = { held: HeldProgram } | { held: null; result: RunResult };
+
 export interface Transport {
   /** Name of the host (spec key), for messages. */
   readonly host: string;
@@ -33,6 +46,12 @@ export interface Transport {
   writeFile(path: string, data: string | Buffer, opts?: { mode?: number; timeoutMs?: number }): Promise<void>;
   /** Open a byte stream to a unix socket on the host (ssh: OpenSSH streamlocal forwarding). */
   openUnixSocket(path: string, opts?: { timeoutMs?: number }): Promise<Duplex>;
+  /**
+   * Start a long-running program and keep its stdin open: resolves `held` once a line of its stdout
+   * equals `readyLine` (it then runs until release() or the end of the connection: a crash of colo
+   * ends it too), or the program's result when it exited first. The timeout covers the start only.
+   */
+  hold(argv: string[], opts: { readyLine: string; timeoutMs?: number }): Promise<HoldOutcome>;
   /** Close connections; idempotent. */
   close(): Promise<void>;
 }

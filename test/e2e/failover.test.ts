@@ -5,7 +5,9 @@
  * The guest writes continuity records on its disk and acknowledges them over HTTP (colo_records=):
  * after every failover every record acknowledged before the loss is on the survivor's image, intact
  * and in order, and after every re-protection both sides' images are identical. QEMU traces its
- * runstates and QMP commands (the tests' own witness of what happened, test/helpers/witness.ts).
+ * runstates and QMP commands (the tests' own witness of what happened, test/helpers/witness.ts), and
+ * its announcements: after each failover the survivor's QEMU ran announce-self (its RARP rounds on
+ * the spec's schedule) and the guest answered QEMU's announce request (its own gratuitous ARP).
  */
 import { joinRegex } from '../helpers/regex.ts';
 import { after, before, describe, test, type TestContext } from 'node:test';
@@ -22,6 +24,7 @@ import {
   diskImages,
   ExitWatch,
   qemuTrace,
+  qmpCommands,
   runstates,
   TALLIES,
   TRACE_ARGS,
@@ -37,8 +40,17 @@ import {
   type TestLab,
 } from '../helpers/lab.ts';
 import { stopSshd } from '../../src/lab/sshd.ts';
+import { ANNOUNCE_TIMER_ID } from '../../src/render/recipes/announce.ts';
 
 const ADDR = { alpha: '127.0.0.11', beta: '127.0.0.12' } as const;
+/** QEMU's announce trace events: a RARP round per NIC, the guest acknowledging its own announcement. */
+const ANNOUNCE_TRACE = ['-trace', 'qemu_announce_self_iter', '-trace', 'virtio_net_handle_announce'];
+/** The default failover.announce: rounds 5, initial 50 ms, step 100 ms, max 550 ms. */
+const ANNOUNCE_ROUNDS = 5;
+/** From the first round to the last: 50 + 150 + 250 + 350 ms. */
+const ANNOUNCE_SPAN_MS = 800;
+/** One of colo's rounds in the trace: its timer id (ANNOUNCE_TIMER_ID), a NIC, not skipped. */
+const COLO_ROUND = new RegExp(`^${ANNOUNCE_TIMER_ID}:.*skip:? *0\\b`);
 
 describe('failover and re-protection', { timeout: 1_200_000 }, () => {
   let lab: TestLab;
@@ -48,7 +60,7 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
   /** The guest's acknowledged records, polled through the current primary. */
   let watch: RecordWatch;
   before(async () => {
-    lab = await startLab({ guestArgs: 'colo_records=200', trace: TRACE_ARGS });
+    lab = await startLab({ guestArgs: 'colo_records=200', trace: [...TRACE_ARGS, ...ANNOUNCE_TRACE] });
     port = lab.vms[0]!.servicePort;
     const r = await colo(['apply', '-f', lab.spec, '--auto-approve']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -98,6 +110,56 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     return Number(m[1]);
   };
 
+  /**
+   * QEMU's trace on the survivor since `since`: announce-self handled once, after COLO was left
+   * (x-colo-lost-heartbeat, when sent); then one RARP round per NIC (one here) `ANNOUNCE_ROUNDS` times over
+   * about ANNOUNCE_SPAN_MS; and the guest acknowledged QEMU's announce request (it sent its own).
+   */
+  async function assertAnnounced(t: TestContext, host: 'alpha' | 'beta', since: number): Promise<void> {
+    const trace = await eventually(
+      `${ANNOUNCE_ROUNDS} announce rounds on ${host}`,
+      async () => {
+        const tr = (await qemuTrace(lab, host)).filter((e) => e.ms >= since);
+        const rounds = tr.filter((e) => e.event === 'qemu_announce_self_iter' && COLO_ROUND.test(e.text));
+        assert.ok(rounds.length >= ANNOUNCE_ROUNDS, `${rounds.length} rounds so far`);
+        return tr;
+      },
+      15_000,
+    );
+    const commands = qmpCommands(trace).map((c) => c.command);
+    assert.equal(commands.filter((c) => c === 'announce-self').length, 1, `QMP commands: ${commands.join(' ')}`);
+    assert.ok(
+      commands.indexOf('announce-self') > commands.indexOf('x-colo-lost-heartbeat'),
+      `announce-self after leaving COLO: ${commands.join(' ')}`,
+    );
+    const sent = trace.find((e) => e.event === 'handle_qmp_command' && /announce-self/.test(e.text))!;
+    const rounds = trace.filter(
+      (e) => e.event === 'qemu_announce_self_iter' && COLO_ROUND.test(e.text) && e.ms >= sent.ms,
+    );
+    // QEMU's own rounds (timer "_"): a secondary whose incoming migration ends at failover announces
+    // with the migration's parameters too; counted for the diagnostic only.
+    const own = trace.filter((e) => e.event === 'qemu_announce_self_iter' && /^_:.*skip:? *0\b/.test(e.text));
+    assert.equal(rounds.length, ANNOUNCE_ROUNDS, rounds.map((e) => e.text).join('\n'));
+    const span = rounds[rounds.length - 1]!.ms - rounds[0]!.ms;
+    assert.ok(span >= ANNOUNCE_SPAN_MS * 0.9 && span < ANNOUNCE_SPAN_MS * 6, `rounds spanned ${span} ms`);
+    const acks = await eventually(
+      `the guest on ${host} to acknowledge an announcement`,
+      async () => {
+        const a = (await qemuTrace(lab, host)).filter(
+          (e) => e.event === 'virtio_net_handle_announce' && e.ms >= sent.ms,
+        );
+        assert.ok(a.length > 0, 'no virtio_net_handle_announce yet');
+        return a;
+      },
+      10_000,
+    );
+    t.diagnostic(
+      `announce on ${host}: ${rounds.length} RARP rounds over ${Math.round(span)} ms, first ` +
+        `${Math.round(rounds[0]!.ms - sent.ms)} ms after the command; QEMU's own rounds ${own.length}; ` +
+        `the guest acknowledged ${acks.length}`,
+    );
+  }
+
   const answer = async (host: 'alpha' | 'beta') =>
     parseGuestAnswer(await eventually(`guest answers on ${host}`, () => httpGet(ADDR[host], port, 5000), 30_000));
 
@@ -113,9 +175,12 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
     const acked = await answer('alpha');
     assert.equal(acked.boot, bootId);
     const ackedRecords = await killBehindAck('alpha');
+    const tFailover = Date.now();
     const r = await colo(['failover', '-f', lab.spec, '--to', 'secondary']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     watch.target = ADDR.beta;
+    assert.match(r.stderr, /web: announcing web's NICs from beta \(announce-self\)/);
+    await assertAnnounced(t, 'beta', tFailover);
     assert.match(
       r.stdout,
       /web now runs alone on beta .* in \d+ ms \[connect \d+ ms, fence \d+ ms, QMP \d+ ms, verify \d+ ms\]/,
@@ -241,8 +306,13 @@ describe('failover and re-protection', { timeout: 1_200_000 }, () => {
 
   test('secondary lost: failover --to primary keeps the primary running with a writable disk', async (t) => {
     await killBehindAck('alpha');
-    const r = await colo(['failover', '-f', lab.spec, '--to', 'primary']);
+    const tFailover = Date.now();
+    const r = await colo(['failover', '-f', lab.spec, '--to', 'primary', '--json']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    const doc = JSON.parse(r.stdout) as { results: { outcome: string; announce?: unknown }[] };
+    assert.equal(doc.results[0]?.outcome, 'promoted');
+    assert.deepEqual(doc.results[0]?.announce, { state: 'sent', rounds: ANNOUNCE_ROUNDS });
+    await assertAnnounced(t, 'beta', tFailover);
     const a = await answer('beta');
     await eventually('the counter to advance', async () => {
       const b = await answer('beta');

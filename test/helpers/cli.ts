@@ -13,6 +13,8 @@ export const COLO_BIN = path.join(ROOT, 'bin', 'colo.js');
 
 export interface CliResult {
   code: number | null;
+  /** The signal that ended it (SIGKILL when colo was killed), else null. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   /** Wall time from spawn to exit (includes Node start-up), unrounded. */
@@ -22,7 +24,13 @@ export interface CliResult {
 /** Runs `node bin/colo.js ...args` without a terminal (CI=1, NO_COLOR=1); never throws on a non-zero exit. */
 export function colo(
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; onStdout?: (chunk: string) => void } = {},
+  opts: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    onStdout?: (chunk: string) => void;
+    onStderr?: (chunk: string) => void;
+  } = {},
 ): Promise<CliResult> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
@@ -37,12 +45,15 @@ export function colo(
       stdout += d;
       opts.onStdout?.(String(d));
     });
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      opts.onStderr?.(String(d));
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: performance.now() - t0 });
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 });
     });
   });
 }

@@ -75,7 +75,7 @@ export async function startTestHosts(
         ssh: { address: h.address, port: h.port, user: lab.user, identityFile: lab.clientKey, agent: false },
         local: false,
         replicationAddress: h.address,
-        qemu: { binary: '/usr/bin/qemu-system-x86_64', img: '/usr/bin/qemu-img', firmware: [] },
+        qemu: { binary: '/usr/bin/qemu-system-x86_64', img: '/usr/bin/qemu-img', firmware: [], sandbox: true },
         workDir: join(dir, name, 'work'),
         ...overrides,
       };

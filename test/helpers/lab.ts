@@ -35,6 +35,11 @@ export interface StartLabOptions {
   guestArgs?: string;
   /** Extra options for every QEMU (defaults.extraArgs.both), e.g. TRACE_ARGS of test/helpers/witness.ts. */
   trace?: readonly string[];
+  /**
+   * TLS on every replication channel: `colo tls init --dir <lab>/tls` makes a CA and per-host credentials,
+   * the spec gets each host's tls.dir and the top-level `tls: { enabled: true }`.
+   */
+  tls?: boolean;
 }
 
 export async function startLab(opts: StartLabOptions = {}): Promise<TestLab> {
@@ -44,6 +49,15 @@ export async function startLab(opts: StartLabOptions = {}): Promise<TestLab> {
     ...(opts.vms ? { vms: opts.vms } : {}),
     ...(opts.checkpointMs ? { checkpointMs: opts.checkpointMs } : {}),
   });
+  if (opts.tls) {
+    const tlsDir = path.join(info.dir, 'tls');
+    const r = await colo(['tls', 'init', '--dir', tlsDir, '-f', info.specFile]);
+    if (r.code !== 0) throw new Error(`colo tls init failed: ${r.stdout}${r.stderr}`);
+    const doc = parseDocument(await readFile(info.specFile, 'utf8'));
+    for (const h of info.hosts) doc.setIn(['hosts', h.name, 'tls'], doc.createNode({ dir: path.join(tlsDir, h.name) }));
+    doc.set('tls', doc.createNode({ enabled: true }));
+    await writeFile(info.specFile, doc.toString({ lineWidth: 0 }));
+  }
   if (opts.guestArgs || opts.trace) {
     const doc = parseDocument(await readFile(info.specFile, 'utf8'));
     for (const name of info.vms.map((v) => v.name)) {

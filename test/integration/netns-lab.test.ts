@@ -1,9 +1,9 @@
 /**
- * The network-namespace lab (`colo lab up --network netns`, preview) for real, as root, without QEMU:
+ * The network-namespace lab (`colo lab up --network netns`) for real, as root, without starting QEMU:
  * colo's SSH reaches both hosts' sshd at their 198.18 management addresses from the root namespace,
  * `lab exec` runs in the client and the hosts, alpha reaches beta over the replication network; and
  * `lab down` leaves nothing (no namespace, link, route, sshd or file), also after a crash and for
- * `--sweep`. Skipped when not root or without `ip netns`.
+ * `--sweep`; kill-host, revive-host, cut and heal. Skipped when not root or without `ip netns`.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -151,6 +151,56 @@ describe('netns lab', { skip }, () => {
     await new Promise((res) => (server.exitCode === null ? server.once('exit', res) : res(null)));
     assert.deepEqual(leftovers(info.suffix, dir), []);
     assert.deepEqual(rootRoutesOf(info), []);
+  });
+
+  test('kill-host powers a host off, again and again; revive-host brings its sshd back; cut and heal', async () => {
+    const dir = await labDir();
+    const info = await up(dir);
+    const [alpha, beta] = (['alpha', 'beta'] as const).map((n) => info.hosts!.find((h) => h.name === n)!);
+    const exec = (ns: string, ...argv: string[]) =>
+      spawn(process.execPath, [path.join(ROOT, 'bin', 'colo.js'), 'lab', 'exec', ns, '--dir', dir, '--', ...argv], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+    const pidsIn = (ns: string): string[] => sh('ip', ['netns', 'pids', ns]).split(/\s+/).filter(Boolean);
+    const sleeper = exec('alpha', 'sleep', '600');
+    for (let i = 0; i < 100 && pidsIn(alpha!.namespace).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(pidsIn(alpha!.namespace).length, 2, 'sshd and the sleeper run in alpha');
+
+    const kill = await colo(['lab', 'kill-host', 'alpha', '--dir', dir]);
+    assert.equal(kill.code, 0, kill.stderr);
+    assert.match(kill.stdout, /Host alpha powered off: links down, 2 process\(es\) killed in colo-\w+-alpha\./);
+    assert.deepEqual(pidsIn(alpha!.namespace), []);
+    assert.throws(() => ssh(info, 'alpha', 'true'), 'a dead host does not answer');
+    assert.equal(ssh(info, 'beta', 'echo up'), 'up\n', 'the other host lives on');
+    await new Promise((res) => (sleeper.exitCode === null ? sleeper.once('exit', res) : res(null)));
+    const again = await colo(['lab', 'kill-host', 'alpha', '--dir', dir]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /Host alpha is off: links down, nothing runs in/);
+
+    const rev = await colo(['lab', 'revive-host', 'alpha', '--dir', dir]);
+    assert.equal(rev.code, 0, rev.stderr);
+    assert.match(rev.stdout, /Host alpha is back: links up, sshd started/);
+    assert.equal(ssh(info, 'alpha', 'echo back'), 'back\n', 'the same pinned host key, the route back');
+    assert.match((await colo(['lab', 'revive-host', 'alpha', '--dir', dir])).stdout, /its sshd already ran/);
+
+    const server = exec('beta', 'node', '-e', TCP_SERVER(beta!.replicationAddress));
+    await new Promise<void>((res) => server.stdout.once('data', () => res()));
+    const tcp = () =>
+      colo(['lab', 'exec', 'alpha', '--dir', dir, '--', 'node', '-e', TCP_CLIENT(beta!.replicationAddress)]);
+    assert.equal((await tcp()).code, 0, 'alpha reaches beta over replication');
+    const cut = await colo(['lab', 'cut', 'alpha', 'replication', '--dir', dir]);
+    assert.equal(cut.code, 0, cut.stderr);
+    assert.notEqual((await tcp()).code, 0, 'the cut replication link carries nothing');
+    assert.equal(ssh(info, 'alpha', 'echo mgmt'), 'mgmt\n', 'the management link is not cut');
+    assert.equal((await colo(['lab', 'heal', 'alpha', '--dir', dir])).code, 0);
+    assert.equal((await tcp()).code, 0, 'healed');
+    const bad = await colo(['lab', 'cut', 'alpha', 'power', '--dir', dir]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /lab cut: unknown link "power" \(expected lan or replication\)/);
+
+    assert.equal((await colo(['lab', 'down', '--dir', dir])).code, 0);
+    await new Promise((res) => (server.exitCode === null ? server.once('exit', res) : res(null)));
+    assert.deepEqual(leftovers(info.suffix, dir), []);
   });
 
   test('a crashed lab (sshd killed, namespaces left) is cleaned by lab down', async () => {

@@ -167,7 +167,7 @@ async function labSpecForThisMachine(tmp: string): Promise<{ spec: Spec; vm: VmS
     );
   for (const [name, h] of Object.entries(spec.hosts)) {
     h.workDir = path.join(tmp, `host-${name}`);
-    h.qemu = { binary: QEMU, img: QEMU_IMG, firmware: h.qemu.firmware.filter((d) => existsSync(d)) };
+    h.qemu = { ...h.qemu, binary: QEMU, img: QEMU_IMG, firmware: h.qemu.firmware.filter((d) => existsSync(d)) };
   }
   const imagesDir = path.join(tmp, 'images');
   await run('mkdir', ['-p', imagesDir]);

@@ -163,7 +163,7 @@ describe('createTransports', () => {
   test('local hosts get a LocalTransport, ssh hosts a pooled SshTransport (lazily: no connection yet)', async () => {
     const base = {
       replicationAddress: '127.0.0.11',
-      qemu: { binary: QEMU, img: '/usr/bin/qemu-img', firmware: [] },
+      qemu: { binary: QEMU, img: '/usr/bin/qemu-img', firmware: [], sandbox: true },
       workDir: dir,
     };
     const hosts: Record<string, HostSpec> = {

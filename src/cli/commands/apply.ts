@@ -3,6 +3,7 @@ import type { Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
 import { specCommand, type SpecOptions } from '../common-options.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
+import { loadEnvironment } from '../spec-file.ts';
 import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { liveProgress, processOutput, styleFor } from '../output.ts';
 import { confirmOrFail } from '../confirm.ts';
@@ -71,7 +72,7 @@ async function carryOut(
 async function runApplyCommand(name: ApplyCommand, planFile: string | undefined, opts: ApplyOptions): Promise<number> {
   const view = opts.json ? new ApplyJson(processOutput) : new ApplyHuman(processOutput, styleFor(opts), liveProgress());
   const afterStep = afterStepHookFromEnv(); // a test hook: only with COLO_TEST_HOOKS=1
-  const saved = planFile ? await readPlanFile(planFile) : undefined;
+  const saved = planFile ? await readPlanFile(planFile, loadEnvironment()) : undefined;
   const spec = saved ? saved.spec : await loadSpecOrFail(opts.file);
   const lock = stateLockFor(opts, name);
   const plan = await withLockedSession(spec, opts, lock, async (session, store) => {

@@ -3,12 +3,14 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
 import { specCommand, type SpecOptions } from '../common-options.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
+import { healthDeadlineMs, withHealthDeadline } from '../health-deadline.ts';
 import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { processOutput } from '../output.ts';
 import { selectVms } from '../select-vms.ts';
 import { CommandFailed, UserError } from '../user-error.ts';
 import { afterStepHookFromEnv } from '../fault-injection.ts';
-import { failover, type FailoverTarget } from '../../engine/failover.ts';
+import { failover, failoverObserveOptions, type FailoverOptions, type FailoverTarget } from '../../engine/failover.ts';
+import type { ColoState } from '../../plan/state-model.ts';
 import { FailoverHuman } from '../../ui/views/failover/failover-human.ts';
 import { FailoverJson } from '../../ui/views/failover/failover-json.ts';
 
@@ -17,6 +19,7 @@ interface FailoverCliOptions extends SpecOptions {
   iHaveFenced: string[];
   force?: boolean;
   lockTimeout: string;
+  healthDeadline: string;
 }
 
 async function runFailover(names: string[], opts: FailoverCliOptions): Promise<number> {
@@ -26,16 +29,28 @@ async function runFailover(names: string[], opts: FailoverCliOptions): Promise<n
   const unknownHosts = opts.iHaveFenced.filter((h) => !spec.hosts[h]);
   if (unknownHosts.length > 0)
     throw new UserError(`--i-have-fenced: no host named ${unknownHosts.join(', ')} in ${opts.file}`);
+  const deadline = healthDeadlineMs(opts.healthDeadline);
   const afterStep = afterStepHookFromEnv(); // a test hook: only with COLO_TEST_HOOKS=1
   const lock = stateLockFor(opts, 'failover');
-  const run = await withLockedSession(spec, opts, lock, (session, store) =>
-    failover(session, store, vms, {
-      to: opts.to,
-      fencedByOperator: opts.iHaveFenced,
-      force: !!opts.force,
-      progress: (vm, m) => view.progress(vm, m),
-      ...(afterStep ? { afterStep } : {}),
-    }),
+  const fopts: FailoverOptions = {
+    to: opts.to,
+    fencedByOperator: opts.iHaveFenced,
+    force: !!opts.force,
+    healthDeadlineMs: deadline,
+    progress: (vm, m) => view.progress(vm, m),
+    ...(afterStep ? { afterStep } : {}),
+  };
+  // the sides to fence cost at most the deadline to lock too; hosts the operator fenced are not touched
+  const hostLock = (state: ColoState | null) => ({
+    timeoutFor: failoverObserveOptions(vms, state, fopts).hostTimeoutFor,
+    exclude: new Set(opts.iHaveFenced),
+  });
+  const run = await withLockedSession(
+    spec,
+    opts,
+    lock,
+    (session, store) => failover(session, store, vms, fopts),
+    hostLock,
   );
   view.results(opts.to, run);
   if (run.errors.length > 0) throw new CommandFailed(view.failure(run));
@@ -43,10 +58,13 @@ async function runFailover(names: string[], opts: FailoverCliOptions): Promise<n
 }
 
 export function registerFailover(program: Command, wire: Wire): void {
-  specCommand(
-    program,
-    'failover',
-    'promote the survivor of each named VM pair (all pairs when none named), fencing the other side first',
+  withHealthDeadline(
+    specCommand(
+      program,
+      'failover',
+      'promote the survivor of each named VM pair (all pairs when none named), fencing the other side first',
+    ),
+    'and, as the side to fence, is killed at once',
   )
     .argument('[vm...]', 'VM pairs to fail over (default: every pair in the spec)')
     .addOption(

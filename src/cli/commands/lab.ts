@@ -1,6 +1,6 @@
 /**
  * `colo lab up|down|exec`: the local one-machine COLO lab. By default two sshd hosts on loopback and a
- * tiny guest; `--network netns` (preview) makes each host a network namespace (src/lab/netns/).
+ * tiny guest; `--network netns` makes each host a network namespace, guests on a bridged LAN (src/lab/netns/).
  */
 import type { Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
@@ -10,6 +10,7 @@ import { isNetnsLab, readLabJson, type NetnsLabInfo } from '../../lab/netns/netn
 import { EXEC_TARGETS, isExecTarget, labExec } from '../../lab/netns/lab-exec.ts';
 import { sweepOrphans } from '../../lab/netns/sweep.ts';
 import { UserError } from '../user-error.ts';
+import { registerLabFaults } from './lab-faults.ts';
 
 interface UpOptions {
   dir: string;
@@ -32,14 +33,31 @@ function loopbackReady(info: LabInfo): string[] {
 }
 
 function netnsReady(info: NetnsLabInfo): string[] {
+  const d = info.dir;
+  const g = info.guests?.[0];
   return [
-    `Lab ready in ${info.dir} (network namespaces, suffix ${info.suffix}; preview: no QEMU yet)`,
+    `Lab ready in ${d} (network namespaces, suffix ${info.suffix})`,
     ...(info.hosts ?? []).map(
-      (h) => `  host ${h.name}: namespace ${h.namespace}, sshd on ${h.ssh.address}:${h.ssh.port}, LAN ${h.lanAddress}`,
+      (h) =>
+        `  host ${h.name}: namespace ${h.namespace}, sshd on ${h.ssh.address}:${h.ssh.port}, ` +
+        `LAN ${h.lanAddress}, replication ${h.replicationAddress}`,
     ),
     `  client: namespace ${info.client?.namespace}, LAN ${info.client?.lanAddress}`,
+    ...(info.guests ?? []).map(
+      (v) => `  vm ${v.vm}: LAN ${v.lanAddress} (HTTP port ${v.httpPort}, stream port ${v.streamPort}) once applied`,
+    ),
     '',
-    `Try: colo lab exec client --dir ${info.dir} -- ip -4 addr`,
+    `Next: colo apply -f ${info.specFile} --auto-approve`,
+    ...(g
+      ? [
+          `Then, from the client namespace: colo lab exec client --dir ${d} -- wget -qO- http://${g.lanAddress}/`,
+          `  and hold the stream open: colo lab exec client --dir ${d} -- busybox nc ${g.lanAddress} ${g.streamPort}`,
+          `With the stream open, kill the primary's host and fail over at once:`,
+          `  colo lab kill-host alpha --dir ${d}; colo failover -f ${info.specFile} --to secondary`,
+          `  colo lab revive-host alpha --dir ${d}; colo apply -f ${info.specFile} --auto-approve`,
+          `Or cut a link: colo lab cut alpha lan|replication --dir ${d}; colo lab heal alpha --dir ${d}`,
+        ]
+      : []),
   ];
 }
 
@@ -50,13 +68,11 @@ async function up(opts: UpOptions): Promise<number> {
   const max = opts.network === 'netns' ? 99 : 100; // netns: guest LAN addresses .100 to .198
   if (!Number.isInteger(vms) || vms < 1 || vms > max)
     throw new UserError(`--vms: expected a whole number from 1 to ${max}, got "${opts.vms}"`);
-  if (opts.network === 'netns' && opts.qemuBinary)
-    throw new UserError('--qemu-binary: the netns lab runs no QEMU yet (preview)');
   let info: LabInfo | NetnsLabInfo;
   try {
     info =
       opts.network === 'netns'
-        ? await netnsLabUp({ dir: opts.dir, vms, log })
+        ? await netnsLabUp({ dir: opts.dir, vms, log, ...(opts.qemuBinary ? { qemuBinary: opts.qemuBinary } : {}) })
         : await labUp({ dir: opts.dir, vms, log, ...(opts.qemuBinary ? { qemuBinary: opts.qemuBinary } : {}) });
   } catch (err) {
     throw new UserError(`lab up failed: ${(err as Error).message}`);
@@ -108,7 +124,11 @@ export function registerLab(program: Command, wire: Wire): void {
     .description('build (once, cached) the test QEMU and guest, start the two sshd hosts, write a ready spec')
     .option('--dir <dir>', 'lab directory (holds the spec, keys, images, host work dirs)', 'colo-lab')
     .option('--vms <n>', 'number of VM pairs', '1')
-    .option('--network <kind>', 'loopback (sshd on 127.0.0.11/12) or netns (preview: hosts in namespaces)', 'loopback')
+    .option(
+      '--network <kind>',
+      'loopback (sshd on 127.0.0.11/12) or netns (hosts in network namespaces, a bridged LAN; root)',
+      'loopback',
+    )
     .option('--qemu-binary <path>', 'use this qemu-system-x86_64 instead of building the patched test QEMU')
     .option('--json', 'print the lab description as JSON')
     .action(wire(up));
@@ -125,4 +145,5 @@ export function registerLab(program: Command, wire: Wire): void {
     .argument('<command...>', 'the command and its arguments (after --)')
     .option('--dir <dir>', 'lab directory', 'colo-lab')
     .action(wire(exec));
+  registerLabFaults(lab, wire);
 }

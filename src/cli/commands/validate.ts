@@ -3,6 +3,7 @@ import type { Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
 import { loadSpecOrFail } from '../load-spec-or-fail.ts';
 import { processOutput } from '../output.ts';
+import { listenerWarnings } from '../../plan/listener-warnings.ts';
 import { validateHuman, validateJson } from '../../ui/views/validate/validate-view.ts';
 
 export function registerValidate(program: Command, wire: Wire): void {
@@ -14,6 +15,7 @@ export function registerValidate(program: Command, wire: Wire): void {
     .action(
       wire(async (opts: { file: string; json?: boolean }) => {
         const spec = await loadSpecOrFail(opts.file);
+        for (const w of listenerWarnings(spec)) process.stderr.write(`${opts.file}: warning: ${w}\n`);
         (opts.json ? validateJson : validateHuman)(processOutput).valid(opts.file, spec);
         return 0;
       }),

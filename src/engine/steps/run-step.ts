@@ -26,6 +26,9 @@ const STEPS: Record<StepKind, StepFn> = {
   'files-delete': filesDelete,
 };
 
+/** Every step kind apply and destroy can run (the fault tests iterate over it). */
+export const STEP_KINDS = Object.keys(STEPS) as StepKind[];
+
 export function runStep(ctx: StepContext): Promise<string | undefined> {
   return STEPS[ctx.step.kind](ctx);
 }

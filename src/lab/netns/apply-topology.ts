@@ -75,7 +75,8 @@ export async function namespacePids(ns: string, run: ArgvRunner = runArgv): Prom
     .map(Number);
 }
 
-async function killAll(pids: number[], waitMs: number): Promise<number[]> {
+/** SIGKILLs `pids`; resolves to those still running after `waitMs`. */
+export async function killAll(pids: readonly number[], waitMs: number): Promise<number[]> {
   for (const p of pids) {
     try {
       process.kill(p, 'SIGKILL');

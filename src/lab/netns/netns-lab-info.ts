@@ -7,6 +7,8 @@ import path from 'node:path';
 import type { SshLab } from '../sshd.ts';
 import { LAB_HOST_NAMES, type LabHostName } from './names.ts';
 import type { Topology } from './topology.ts';
+import { netnsLabGuests, type NetnsLabGuest } from './netns-lab-spec.ts';
+import { GUEST_HTTP_PORT, GUEST_STREAM_PORT } from '../guest-services.ts';
 
 export interface NetnsLabHost {
   name: LabHostName;
@@ -16,6 +18,14 @@ export interface NetnsLabHost {
   lanAddress: string;
   replicationAddress: string;
   sshd: { pidFile: string; logFile: string; configFile: string };
+  /** The spec's fence.command for this host: powers it off (`colo lab kill-host NAME`). */
+  fenceCommand: string[];
+}
+
+/** A VM of the lab as a client on the LAN sees it. */
+export interface NetnsLabVm extends NetnsLabGuest {
+  httpPort: number;
+  streamPort: number;
 }
 
 export interface NetnsLabInfo {
@@ -32,9 +42,10 @@ export interface NetnsLabInfo {
   subnets: { management: string; lan: string; replication: string };
   client?: { namespace: string; lanAddress: string };
   hosts?: NetnsLabHost[];
-  /** Planned: the guests' LAN addresses (QEMU does not run in the namespaces yet). */
-  guests?: { vm: string; lanAddress: string }[];
+  /** The VMs of the spec: per NIC its MAC and the guest's static LAN address; the guest's service ports. */
+  guests?: NetnsLabVm[];
   specFile?: string;
+  qemuBinary?: string;
   ssh?: { user: string; identityFile: string; knownHosts: string };
 }
 
@@ -76,8 +87,14 @@ export function startingInfo(dir: string, t: Topology, slot: number): NetnsLabIn
   };
 }
 
-/** lab.json once both sshd run. */
-export function upInfo(info: NetnsLabInfo, t: Topology, ssh: SshLab, specFile: string): NetnsLabInfo {
+export interface UpExtras {
+  vms: number;
+  qemuBinary: string;
+  fence: (host: LabHostName) => string[];
+}
+
+/** lab.json once both sshd run and the spec is written. */
+export function upInfo(info: NetnsLabInfo, t: Topology, ssh: SshLab, specFile: string, x: UpExtras): NetnsLabInfo {
   const a = t.addresses;
   return {
     ...info,
@@ -92,10 +109,12 @@ export function upInfo(info: NetnsLabInfo, t: Topology, ssh: SshLab, specFile: s
         lanAddress: a.lan.hosts[name],
         replicationAddress: a.repl.hosts[name],
         sshd: { pidFile: h.pidFile, logFile: h.logFile, configFile: h.configFile },
+        fenceCommand: x.fence(name),
       };
     }),
-    guests: a.lan.guests.map((lanAddress, i) => ({ vm: i === 0 ? 'web' : `web${i + 1}`, lanAddress })),
+    guests: netnsLabGuests(t, x.vms).map((g) => ({ ...g, httpPort: GUEST_HTTP_PORT, streamPort: GUEST_STREAM_PORT })),
     specFile,
+    qemuBinary: x.qemuBinary,
     ssh: { user: ssh.user, identityFile: ssh.clientKey, knownHosts: ssh.knownHosts },
   };
 }

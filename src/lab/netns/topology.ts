@@ -12,7 +12,7 @@
  * The root namespace gets its veth end and one route (the management /24 via the net namespace);
  * both go when the link is deleted. Deleting a namespace deletes every link in it, and a veth's peer.
  */
-import { LAB_HOST_NAMES, labAddresses, labNames, type LabAddresses, type LabNames } from './names.ts';
+import { LAB_HOST_NAMES, labAddresses, labNames, type LabAddresses, type LabHostName, type LabNames } from './names.ts';
 
 export interface NetStep {
   argv: string[];
@@ -79,6 +79,14 @@ function portSteps(n: LabNames, port: string, bridge: string, ns: string, inner:
   ];
 }
 
+/**
+ * The host's one route: to the root namespace's /30 via the net namespace's router. The kernel drops it
+ * when the management link goes down (a killed host): reviving it puts it back (`replace`).
+ */
+export function hostRouteArgv(n: LabNames, a: LabAddresses, h: LabHostName, verb: 'add' | 'replace'): string[] {
+  return ipn(n.ns.hosts[h], 'route', verb, a.p2p.subnet, 'via', a.mgmt.router, 'dev', n.inner.mgmt);
+}
+
 function hostSteps(n: LabNames, a: LabAddresses): NetStep[] {
   const steps: NetStep[] = [];
   const i = n.inner;
@@ -87,7 +95,7 @@ function hostSteps(n: LabNames, a: LabAddresses): NetStep[] {
     const p = n.ports[h];
     steps.push(...portSteps(n, p.mgmt, n.bridges.mgmt, ns, i.mgmt));
     steps.push({ argv: ipn(ns, 'addr', 'add', `${a.mgmt.hosts[h]}/24`, 'dev', i.mgmt) });
-    steps.push({ argv: ipn(ns, 'route', 'add', a.p2p.subnet, 'via', a.mgmt.router, 'dev', i.mgmt) });
+    steps.push({ argv: hostRouteArgv(n, a, h, 'add') });
     steps.push(...portSteps(n, p.lan, n.bridges.lan, ns, i.lan));
     steps.push({ argv: ipn(ns, 'link', 'add', i.hostBridge, 'type', 'bridge') });
     steps.push({ argv: ipn(ns, 'link', 'set', i.lan, 'master', i.hostBridge) });

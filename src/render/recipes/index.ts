@@ -10,6 +10,7 @@ export * from './resync-finish.ts';
 export * from './secondary-prepare.ts';
 export * from './failover-secondary.ts';
 export * from './failover-verify.ts';
+export * from './announce.ts';
 export * from './checkpoint-update.ts';
 export * from './teardown.ts';
 export * from './colo-checks.ts';

@@ -9,6 +9,7 @@ import { diskIds } from '../ids.ts';
 import { hostOf } from '../paths.ts';
 import type { Placement } from '../placement.ts';
 import { cmd } from './build.ts';
+import { tlsArg } from '../tls.ts';
 import type { QmpPhase } from './phase.ts';
 
 export function renderMirrorStart(spec: Spec, vm: VmSpec, placement: Placement): QmpPhase[] {
@@ -49,5 +50,6 @@ export function nbdClient(
     'node-name': nodeName,
     server: { type: 'inet', host: secondary.replicationAddress, port: String(vm.ports.nbd) },
     export: exportName,
+    ...tlsArg(vm, 'client'),
   });
 }

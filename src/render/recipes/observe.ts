@@ -9,25 +9,41 @@ import { nicIds, virtioBackendPaths } from '../ids.ts';
 import { hostOf } from '../paths.ts';
 import { PID_RUNNING_FN } from '../scripts/transport-scripts.ts';
 import { cmd, query } from './build.ts';
+import { TLS_CRED_FILES } from '../tls.ts';
 import type { QmpRecipe, Query, ScriptRecipe } from './types.ts';
 
-/** Fixed script; every value reaches it as a positional parameter, never pasted into its text. */
+/**
+ * Fixed script; every value reaches it as a positional parameter, never pasted into its text:
+ * `bin workDir tlsDir vm...` (tlsDir empty when the host has none). With a tlsDir it also reports
+ * whether the QEMU has GnuTLS (`-object help` lists tls-cipher-suites only in a GnuTLS build) and,
+ * per credentials file, whether it is readable and its mode.
+ */
 export const HOST_OBSERVE_SCRIPT = [
-  'bin="$1"; wd="$2"; shift 2',
+  'bin="$1"; wd="$2"; tls="$3"; shift 3',
   'if v=$("$bin" --version 2>&1 | head -n 1) && [ -n "$v" ] && [ -x "$bin" ]; then echo "qemu ok $(printf %s ' +
     '"$v" | base64 -w0)"; else echo "qemu err $(printf %s "${v:-not found}" | base64 -w0)"; fi',
-  'if [ -d "$wd" ]; then echo "workdir 1"; else echo "workdir 0"; fi',
+  // the work directory: its owner and mode, and the SSH user's uid (it must be private to that user)
+  'if [ -d "$wd" ]; then echo "workdir 1 $(stat -L -c \'%u %a\' "$wd") $(id -u)"; else echo "workdir 0"; fi',
   'if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo "kvm 1"; else echo "kvm 0"; fi',
+  'if [ -n "$tls" ]; then',
+  '  if "$bin" -object help 2>/dev/null | grep -qw tls-cipher-suites; then echo "gnutls 1"; else echo "gnutls 0"; fi',
+  `  for f in ${TLS_CRED_FILES.join(' ')}; do`,
+  '    if [ -r "$tls/$f" ] && [ -f "$tls/$f" ]; then echo "tlsfile $f 1 $(stat -L -c %a "$tls/$f")"; ' +
+    'else echo "tlsfile $f 0 -"; fi',
+  '  done',
+  'fi',
   PID_RUNNING_FN,
   'for vm in "$@"; do',
-  '  d="$wd/$vm"; pid=""; alive=0; cmd="-"; crash="-"',
+  '  d="$wd/$vm"; pid=""; alive=0; cmd="-"; crash="-"; st="-"',
   '  [ -r "$d/qemu.pid" ] && pid=$(tr -dc 0-9 < "$d/qemu.pid" 2>/dev/null)',
   '  if [ -n "$pid" ] && running "$pid" && [ -r "/proc/$pid/cmdline" ]; then alive=1; ' +
-    'cmd=$(base64 -w0 < "/proc/$pid/cmdline"); [ -n "$cmd" ] || { cmd=-; alive=0; }; fi',
+    'cmd=$(base64 -w0 < "/proc/$pid/cmdline"); [ -n "$cmd" ] || { cmd=-; alive=0; }; ' +
+    // its state letter (T: stopped), the field after the parenthesised command name
+    'st=$(sed "s/^.*) //" "/proc/$pid/stat" 2>/dev/null | cut -d " " -f 1); [ -n "$st" ] || st=-; fi',
   // the guest writes the console: only its last MiB is searched, at most 5 lines of at most 512 bytes sent
   '  if [ -f "$d/console.log" ]; then c=$(tail -c 1048576 "$d/console.log" | grep -a -m 5 -E ' +
     '"Kernel panic|Oops|general protection fault|BUG:" | cut -b 1-512 | base64 -w0); [ -n "$c" ] && crash="$c"; fi',
-  '  echo "vm $vm ${pid:--} $alive $cmd $crash"',
+  '  echo "vm $vm ${pid:--} $alive $cmd $crash $st"',
   'done',
 ].join('\n');
 
@@ -36,13 +52,15 @@ export function renderHostObserve(spec: Spec, hostName: string, vmNames: string[
   return {
     kind: 'script',
     name: 'host-observe',
-    summary: "the host's QEMU version, work directory, KVM, and per VM its pid, argv and guest crash lines",
+    summary:
+      "the host's QEMU version, work directory (owner, mode), KVM, TLS support and credentials, and per VM " +
+      'its pid, argv, process state, guest crash lines',
     host: hostName,
     body: {
       kind: 'script',
       name: 'colo-observe',
       text: HOST_OBSERVE_SCRIPT,
-      args: [host.qemu.binary, host.workDir, ...vmNames],
+      args: [host.qemu.binary, host.workDir, host.tls?.dir ?? '', ...vmNames],
     },
     timeoutMs,
     outcome: { kind: 'output' },

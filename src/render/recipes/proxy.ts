@@ -8,6 +8,7 @@ import { nicIds } from '../ids.ts';
 import { hostOf, vmPaths } from '../paths.ts';
 import type { Placement } from '../placement.ts';
 import { cmd } from './build.ts';
+import { tlsArg } from '../tls.ts';
 
 /** Ids of the primary's proxy chardevs, per NIC in argv order. */
 export function proxyChardevIds(vm: VmSpec): string[] {
@@ -29,13 +30,13 @@ export function renderProxyChardevAdds(spec: Spec, vm: VmSpec, placement: Placem
     if (!ports || ports.netdevId !== n.id || !np) throw new Error(`vm ${vm.name}: no ports for netdev ${n.id}`);
     const inet = (port: number) => ({ type: 'inet', data: { host: host.replicationAddress, port: String(port) } });
     const unix = (path: string) => ({ type: 'unix', data: { path } });
-    const server = (id: string, addr: unknown) =>
-      cmd('chardev-add', { id, backend: { type: 'socket', data: { addr, server: true, wait: false } } });
+    const server = (id: string, addr: unknown, tls = {}) =>
+      cmd('chardev-add', { id, backend: { type: 'socket', data: { addr, server: true, wait: false, ...tls } } });
     const client = (id: string, addr: unknown) =>
       cmd('chardev-add', { id, backend: { type: 'socket', data: { addr, server: false } } });
     commands.push(
-      server(ids.mirror, inet(ports.mirror)),
-      server(ids.compareIn, inet(ports.compare)),
+      server(ids.mirror, inet(ports.mirror), tlsArg(vm, 'server')),
+      server(ids.compareIn, inet(ports.compare), tlsArg(vm, 'server')),
       server(ids.primaryIn, unix(np.primaryInSocket)),
       client(ids.primaryInClient, unix(np.primaryInSocket)),
       server(ids.compareOut, unix(np.compareOutSocket)),

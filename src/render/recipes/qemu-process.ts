@@ -48,11 +48,13 @@ export function renderQemuStart(spec: Spec, vm: VmSpec, host: string, role: Qemu
   return {
     kind: 'script',
     name: `${role}-qemu-start`,
-    summary: `the ${role} QEMU started detached in its private VM directory; prints its pid`,
+    summary: `the ${role} QEMU started detached (umask 077) in its private VM directory; prints its pid`,
     host,
     body: {
       kind: 'batch',
       commands: [
+        // QEMU creates its log, console log, pid file and sockets under this umask: private to the user
+        ['umask', '077'],
         ['mkdir', '-p', '-m', '0700', paths.dir],
         ['chmod', '0700', paths.dir],
         ['rm', '-f', ...stale],

@@ -9,6 +9,7 @@ import { diskIds } from '../ids.ts';
 import { hostOf } from '../paths.ts';
 import type { Placement } from '../placement.ts';
 import { cmd } from './build.ts';
+import { tlsArg } from '../tls.ts';
 import { sendPhase, type QmpPhase } from './phase.ts';
 import { X_COLO_ON } from './switchover.ts';
 import type { QmpRecipe } from './types.ts';
@@ -20,6 +21,7 @@ export function renderSecondaryPrepare(spec: Spec, vm: VmSpec, placement: Placem
   commands.push(
     cmd('nbd-server-start', {
       addr: { type: 'inet', data: { host: host.replicationAddress, port: String(vm.ports.nbd) } },
+      ...tlsArg(vm, 'server'),
     }),
   );
   for (const disk of vm.disks) {

@@ -7,10 +7,12 @@ import { renderPrimaryArgv, renderSecondaryArgv, type ArgvOptions } from '../arg
 import type { Placement } from '../placement.ts';
 import { renderPromoteSecondary } from './failover-secondary.ts';
 import { renderSurvivorVerify } from './failover-verify.ts';
+import { renderAnnounce } from './announce.ts';
 import { renderQemuRunningCheck, renderQemuStart, renderQemuStop } from './qemu-process.ts';
 import { renderSecondaryPrepareRecipe } from './secondary-prepare.ts';
 import { renderPrimaryTeardown } from './teardown.ts';
 import type { QmpRecipe, ScriptRecipe } from './types.ts';
+import { renderYank } from './yank.ts';
 
 export interface QemuStartRecipes {
   argv: string[];
@@ -59,30 +61,45 @@ export function renderLeaveColo(spec: Spec, vm: VmSpec, p: Placement): LeaveColo
   };
 }
 
-/** Grace seconds before SIGKILL: a failover fences fast; destroy lets QEMU exit cleanly. */
-export const STOP_GRACE_SECONDS = { failover: 1, secondary: 3, primary: 5 } as const;
+/**
+ * Grace seconds before SIGKILL: a failover fences fast, a hung QEMU (stopped, or stuck on a lost
+ * peer: its SIGTERM handler cannot run) at once; destroy lets QEMU exit cleanly.
+ */
+export const STOP_GRACE_SECONDS = { failover: 1, hung: 0, secondary: 3, primary: 5 } as const;
 
 export interface FailoverRecipes {
   /** The other side fenced: its QEMU stopped over SSH (when its host answers). */
   fence: ScriptRecipe;
+  /** The survivor freed from its lost peer (out-of-band yank of what connects it), before it is promoted. */
+  yank: QmpRecipe;
   /** The survivor's QMP sequence. */
   promote: QmpRecipe;
+  /** Then: the survivor announces its NICs (absent with `failover.announce: false`). */
+  announce?: QmpRecipe;
   /** Then: the survivor runs alone. */
   verify: QmpRecipe;
 }
 
+/** The failover's recipes with its announcement, when the spec has one. */
+function withAnnounce(vm: VmSpec, host: string, role: 'primary' | 'secondary', r: FailoverRecipes): FailoverRecipes {
+  const announce = renderAnnounce(vm, host, role);
+  return announce === undefined ? r : { ...r, announce };
+}
+
 export function renderFailoverToSecondary(spec: Spec, vm: VmSpec, p: Placement): FailoverRecipes {
-  return {
+  return withAnnounce(vm, p.secondary, 'secondary', {
     fence: renderQemuStop(spec, vm, p.primary, STOP_GRACE_SECONDS.failover),
+    yank: renderYank(vm, p.secondary, 'secondary'),
     promote: renderPromoteSecondary(vm, p.secondary),
     verify: renderSurvivorVerify(vm, p.secondary, 'secondary'),
-  };
+  });
 }
 
 export function renderFailoverToPrimary(spec: Spec, vm: VmSpec, p: Placement): FailoverRecipes {
-  return {
+  return withAnnounce(vm, p.primary, 'primary', {
     fence: renderQemuStop(spec, vm, p.secondary, STOP_GRACE_SECONDS.failover),
+    yank: renderYank(vm, p.primary, 'primary'),
     promote: renderPrimaryTeardown(spec, vm, p, { resetPeerSockets: true }),
     verify: renderSurvivorVerify(vm, p.primary, 'primary'),
-  };
+  });
 }

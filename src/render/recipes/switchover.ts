@@ -14,6 +14,7 @@ import { cmd } from './build.ts';
 import { nbdClient } from './mirror-start.ts';
 import type { QmpPhase } from './phase.ts';
 import { renderProxyChardevAdds, renderProxyObjectAdds } from './proxy.ts';
+import { tlsArg } from '../tls.ts';
 
 export const X_COLO_ON = cmd('migrate-set-capabilities', { capabilities: [{ capability: 'x-colo', state: true }] });
 
@@ -34,7 +35,7 @@ export function renderSwitchover(spec: Spec, vm: VmSpec, placement: Placement): 
   if (!placement.primaryHasProxyChardevs) proxy.push(...renderProxyChardevAdds(spec, vm, placement));
   proxy.push(...renderProxyObjectAdds(vm, placement));
   return [
-    { name: 'switchover-prepare', commands: [X_COLO_ON, switchoverParameters(vm.checkpoint)] },
+    { name: 'switchover-prepare', commands: [X_COLO_ON, switchoverParameters(vm)] },
     { name: 'switchover-wire', commands: [...renderReplicationAdds(spec, vm, placement), ...proxy], pipelined: true },
     { name: 'switchover-migrate', commands: [renderMigrate(spec, vm, placement)] },
   ];
@@ -45,10 +46,13 @@ export function renderMigrate(spec: Spec, vm: VmSpec, placement: Placement): Qmp
   return cmd('migrate', { uri: `tcp:${hostPort(secondary.replicationAddress, vm.ports.migration)}` });
 }
 
-function switchoverParameters(c: CheckpointPolicy): QmpCommand {
+/** The checkpoint policy's migration parameters, and on a TLS pair the client credentials of the migration. */
+function switchoverParameters(vm: VmSpec): QmpCommand {
+  const c: CheckpointPolicy = vm.checkpoint;
   return cmd('migrate-set-parameters', {
     'x-checkpoint-delay': c.intervalMs,
     'max-bandwidth': c.maxBandwidthBytes,
     'downtime-limit': c.switchoverDowntimeMs,
+    ...tlsArg(vm, 'client'),
   });
 }

@@ -20,6 +20,7 @@ import {
   renderPrimaryStart,
   renderSecondaryStart,
   STOP_GRACE_SECONDS,
+  type FailoverRecipes,
 } from './step-recipes.ts';
 import type { Recipe } from './types.ts';
 
@@ -111,6 +112,11 @@ function destroySteps(spec: Spec, vm: VmSpec, p: Placement): StepRecipes[] {
   ];
 }
 
+/** The promote step's recipes in the order the failover runs them: yank, promote, announce (if on), verify. */
+function failoverPromoteRecipes(r: FailoverRecipes): Recipe[] {
+  return [r.yank, r.promote, ...(r.announce ? [r.announce] : []), r.verify];
+}
+
 export function renderVmRecipes(spec: Spec, vm: VmSpec, o: VmRecipesOptions): VmRecipes {
   const p = o.placement ?? initialPlacement(vm);
   const leave = renderLeaveColo(spec, vm, p);
@@ -129,11 +135,11 @@ export function renderVmRecipes(spec: Spec, vm: VmSpec, o: VmRecipesOptions): Vm
     leaveColo: { step: 'primary-leave-colo', host: p.primary, recipes: [leave.teardown, leave.running] },
     failoverToSecondary: [
       { step: 'fence', host: p.primary, recipes: [toSecondary.fence] },
-      { step: 'promote', host: p.secondary, recipes: [toSecondary.promote, toSecondary.verify] },
+      { step: 'promote', host: p.secondary, recipes: failoverPromoteRecipes(toSecondary) },
     ],
     failoverToPrimary: [
       { step: 'fence', host: p.secondary, recipes: [toPrimary.fence] },
-      { step: 'promote', host: p.primary, recipes: [toPrimary.promote, toPrimary.verify] },
+      { step: 'promote', host: p.primary, recipes: failoverPromoteRecipes(toPrimary) },
     ],
     reprotect: { placement: swapped, steps: protectSteps(spec, vm, swapped, o) },
     destroy: destroySteps(spec, vm, p),

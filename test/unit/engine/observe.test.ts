@@ -136,6 +136,19 @@ describe('parseHostReport', () => {
     });
   });
 
+  test('the work directory: private to the SSH user, or why not', () => {
+    const wd = (line: string) => parseHostReport('a', `${line}\n`).host;
+    assert.equal(wd('workdir 1 0 700 0').workDirUnsafe, undefined);
+    assert.equal(wd('workdir 1 0 755 0').workDirUnsafe, 'mode 0755');
+    assert.equal(wd('workdir 1 1000 700 0').workDirUnsafe, 'owned by uid 1000, not the SSH user (uid 0)');
+    assert.equal(
+      wd('workdir 1 1000 2770 1001').workDirUnsafe,
+      'owned by uid 1000, not the SSH user (uid 1001), mode 2770',
+    );
+    assert.equal(wd('workdir 1').workDirUnsafe, undefined, 'an older report says nothing about it');
+    assert.equal(wd('workdir 0').workDirExists, false);
+  });
+
   test('kvm 0, work dir missing', () => {
     const r = parseHostReport('beta', `qemu ok ${b64('QEMU emulator version 9.2.0')}\nworkdir 0\nkvm 0\n`);
     assert.equal(r.host.kvm, false);
@@ -172,7 +185,7 @@ describe('HOST_OBSERVE_SCRIPT run by sh against a temp work dir', () => {
   let deadPid = 0;
 
   const run = (bin: string, workDir: string, vms: string[]) => {
-    const r = spawnSync('sh', ['-c', HOST_OBSERVE_SCRIPT, 'colo-observe', bin, workDir, ...vms], {
+    const r = spawnSync('sh', ['-c', HOST_OBSERVE_SCRIPT, 'colo-observe', bin, workDir, '', ...vms], {
       encoding: 'utf8',
       cwd: root,
       timeout: 20_000,

@@ -1,5 +1,6 @@
 /** src/files/atomic-write.ts: replace and create, never partly written, no temp file left behind. */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
+import { promises as fsPromises } from 'node:fs';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
@@ -40,6 +41,20 @@ describe('createFileAtomic', () => {
     assert.equal(await createFileAtomic(link, 'mine'), false);
     await assert.rejects(fs.stat(path.join(dir, 'nowhere')), /ENOENT/);
     assert.deepEqual((await fs.readdir(dir)).sort(), ['link', 'x']);
+  });
+  test('a file system without hard links: the exclusive create instead, same answers', async (t) => {
+    const refuse = Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+    t.mock.method(fsPromises, 'link', async () => {
+      throw refuse;
+    });
+    const dir = await freshDir();
+    const f = path.join(dir, 'lock');
+    assert.equal(await createFileAtomic(f, 'mine\n'), true);
+    assert.equal(await createFileAtomic(f, 'theirs\n'), false);
+    assert.equal(await fs.readFile(f, 'utf8'), 'mine\n');
+    assert.equal((await fs.stat(f)).mode & 0o777, 0o600);
+    assert.deepEqual(await fs.readdir(dir), ['lock']);
+    assert.ok((fsPromises.link as unknown as ReturnType<typeof mock.fn>).mock.callCount() >= 2);
   });
   test('a reader never sees the file empty or partial while it is created', async () => {
     const dir = await freshDir();

@@ -38,7 +38,18 @@ const ssh: SshLab = {
 };
 const json = (v: unknown): Node => JSON.parse(JSON.stringify(v)) as Node;
 const starting = json(startingInfo('/tmp/lab', t, 5));
-const up = json(upInfo(startingInfo('/tmp/lab', t, 5), t, ssh, '/tmp/lab/colo.yaml'));
+const fence = (h: string): string[] => [
+  '/usr/bin/node',
+  '/colo/bin/colo.js',
+  'lab',
+  'kill-host',
+  h,
+  '--dir',
+  '/tmp/lab',
+];
+const up = json(
+  upInfo(startingInfo('/tmp/lab', t, 5), t, ssh, '/tmp/lab/colo.yaml', { vms: 2, qemuBinary: '/q/qemu', fence }),
+);
 
 describe('schemas/lab.schema.json', () => {
   test('2020-12, $id, a description on every property', () => {
@@ -63,6 +74,18 @@ describe('schemas/lab.schema.json', () => {
     assertValid(starting, 'starting');
     assertValid(up, 'up');
     assert.equal((up['hosts'] as Node[]).length, 2);
+    const guests = up['guests'] as Node[];
+    assert.deepEqual(
+      guests.map((g) => [g['vm'], g['lanAddress'], g['httpPort'], g['streamPort']]),
+      [
+        ['web', t.addresses.lan.guests[0], 80, 7000],
+        ['web2', t.addresses.lan.guests[1], 80, 7000],
+      ],
+    );
+    assert.deepEqual(
+      (up['hosts'] as Node[]).map((h) => (h['fenceCommand'] as string[])[4]),
+      ['alpha', 'beta'],
+    );
   });
 
   test("accepts the loopback lab's lab.json", () => {
@@ -86,5 +109,8 @@ describe('schemas/lab.schema.json', () => {
     const noHosts = { ...up };
     delete noHosts['hosts'];
     assert.equal(validate(noHosts), false);
+    const badMac = json(up);
+    (((badMac['guests'] as Node[])[0]!['nics'] as Node[])[0] as Node)['mac'] = '52:54:00:0C:BF:6F';
+    assert.equal(validate(badMac), false, 'MACs are lower-case');
   });
 });

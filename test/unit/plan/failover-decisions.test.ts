@@ -91,7 +91,56 @@ describe('failover decisions', () => {
     const d = decideFailover(vm, state({ web: vmState() }), healthyWeb(spec), { to: 'secondary', force: true });
     assert.equal(d.action, 'promote');
     const p = d as Extract<FailoverDecision, { action: 'promote' }>;
-    assert.deepEqual([p.survivor, p.loser, p.fence], ['beta', 'alpha', { how: 'stop-qemu' }]);
+    assert.deepEqual(
+      [p.survivor, p.loser, p.fence],
+      ['beta', 'alpha', { how: 'stop-qemu', graceSeconds: 1, hung: false }],
+    );
+  });
+
+  /** A QEMU that runs but gave no QMP answer within the deadline (SIGSTOPped: process state T when `stopped`). */
+  const hungQemu = (host: string, stopped: boolean) => ({
+    host,
+    alive: true,
+    pid: 4242,
+    qmpError: `QMP handshake [web on ${host}] timed out after 500 ms: no greeting`,
+    hung: { deadlineMs: 500 },
+    ...(stopped ? { stopped: true } : {}),
+  });
+
+  for (const stopped of [true, false]) {
+    test(`a hung primary${stopped ? ' (stopped)' : ''} is no healthy pair: killed at once, no SIGTERM grace`, () => {
+      const obs = healthyWeb(spec);
+      obs.vms.web!.qemu.alpha = hungQemu('alpha', stopped);
+      const d = decideFailover(vm, state({ web: vmState() }), obs, { to: 'secondary', force: false });
+      assert.equal(d.action, 'promote');
+      const p = d as Extract<FailoverDecision, { action: 'promote' }>;
+      assert.deepEqual(
+        [p.survivor, p.loser, p.fence],
+        ['beta', 'alpha', { how: 'stop-qemu', graceSeconds: 0, hung: true }],
+      );
+    });
+  }
+
+  test('a hung secondary: failover --to primary kills it at once', () => {
+    const obs = healthyWeb(spec);
+    obs.vms.web!.qemu.beta = hungQemu('beta', true);
+    const d = decideFailover(vm, state({ web: vmState() }), obs, { to: 'primary', force: false });
+    const p = d as Extract<FailoverDecision, { action: 'promote' }>;
+    assert.deepEqual(
+      [p.survivor, p.loser, p.fence],
+      ['alpha', 'beta', { how: 'stop-qemu', graceSeconds: 0, hung: true }],
+    );
+  });
+
+  test('a hung survivor is not promoted, even with --force: refused as hung, with deadline and state', async () => {
+    const obs = healthyWeb(spec);
+    delete obs.vms.web!.qemu.alpha;
+    obs.vms.web!.qemu.beta = hungQemu('beta', true);
+    const msg = await refusal(state({ web: vmState() }), obs, opts({ force: true }));
+    assert.match(
+      msg,
+      /the QEMU on beta is hung: it runs \(pid 4242\) but gave no QMP answer within 500 ms \(its process is stopped\)/,
+    );
   });
 
   test('a secondary with a disabled virtio device is not promoted', async () => {
@@ -164,6 +213,86 @@ describe('failover decisions', () => {
       /already runs alone on beta \(failed over at 2026-11-21T22:00:00.000Z\); nothing to do/,
     );
     assert.deepEqual(r.vmState, failedOver);
+  });
+});
+
+describe('a failover whose state write was lost (found by test/e2e/faults.test.ts)', () => {
+  // colo killed right after the promotion, or the state directory full: the state still says COLO
+  const promoted = (o = {}) => {
+    const obs = healthyWeb(spec, {}, { coloMode: 'none', migrateStatus: 'completed', runStatus: 'running', ...o });
+    delete obs.vms.web!.qemu.alpha; // the primary was fenced: its host answers, no QEMU
+    return obs;
+  };
+
+  test('the promoted secondary is recognised and the new roles recorded, nothing touched', async () => {
+    const d = decideFailover(vm, state({ web: vmState() }), promoted(), { to: 'secondary', force: false });
+    assert.equal(d.action, 'none');
+    assert.equal((d as Extract<FailoverDecision, { action: 'none' }>).unrecorded, true);
+    const now = () => new Date('2026-12-03T12:00:00.000Z');
+    const r = await failoverVm(untouchable, spec, vm, state({ web: vmState() }), promoted(), opts({ now }), noFence, 0);
+    assert.equal(r.result.outcome, 'already-failed-over');
+    assert.match(failoverMessage(r.result), /already runs alone on beta .*state write was lost; recorded now/);
+    assert.deepEqual(
+      { ...r.vmState, started: undefined },
+      {
+        ...stateAfterFailover(
+          vmState(),
+          'secondary',
+          { survivor: 'beta', loser: 'alpha' },
+          {
+            at: '2026-12-03T12:00:00.000Z',
+            from: 'alpha',
+            to: 'beta',
+            durationMs: 0,
+          },
+        ),
+        started: undefined,
+      },
+    );
+    assert.equal(r.vmState.primaryHost, 'beta');
+  });
+
+  test('not when the secondary only waits for a migration, or the primary host does not answer', () => {
+    const waiting = promoted({ runStatus: 'inmigrate' });
+    assert.match(
+      refusedWith(() => decideFailover(vm, state({ web: vmState() }), waiting, opts())),
+      /not in COLO/,
+    );
+    const silent = promoted();
+    silent.hosts.alpha = downHost('alpha');
+    const d = decideFailover(vm, state({ web: vmState() }), silent, { to: 'secondary', force: true });
+    assert.equal(d.action, 'promote', 'an unanswered primary host must be fenced, not assumed gone');
+  });
+});
+
+describe('failed over by another colo (another state file)', () => {
+  const promotedElsewhere = (): Observation => {
+    const obs = healthyWeb(spec, {}, { coloMode: 'none', runStatus: 'running' });
+    delete obs.vms.web!.qemu.alpha; // the other colo fenced the primary
+    return obs;
+  };
+
+  test('the state says protected, the secondary runs alone: nothing to do; the state learns the roles', async () => {
+    const st = state({ web: vmState() });
+    const d = decideFailover(vm, st, promotedElsewhere(), { to: 'secondary', force: false });
+    assert.equal(d.action, 'none');
+    assert.equal((d as Extract<FailoverDecision, { action: 'none' }>).unrecorded, true);
+    const now = () => new Date('2026-12-01T10:00:00.000Z');
+    const r = await failoverVm(untouchable, spec, vm, st, promotedElsewhere(), opts({ now }), noFence, 0);
+    assert.equal(r.result.outcome, 'already-failed-over');
+    assert.match(failoverMessage(r.result), /already runs alone on beta/);
+    assert.equal(r.vmState.primaryHost, 'beta');
+    assert.equal(r.vmState.secondaryHost, 'alpha');
+    assert.equal(r.vmState.status, 'degraded');
+    assert.equal(r.vmState.lastFailover?.at, '2026-12-01T10:00:00.000Z');
+    const recorded = r.result.outcome === 'already-failed-over' && r.result.recordedNow;
+    assert.equal(recorded, true, 'the state is to be written');
+  });
+
+  test('but not while the other side still runs: that is no finished failover', async () => {
+    const obs = healthyWeb(spec, {}, { coloMode: 'none', runStatus: 'running' });
+    const msg = await refusal(state({ web: vmState() }), obs);
+    assert.match(msg, /it is not in COLO/);
   });
 });
 

@@ -138,6 +138,34 @@ describe('planAll: nothing deployed', () => {
   });
 });
 
+describe('planAll: a work directory that is not private', () => {
+  test('a healthy pair: the one step makes the work directory private again', () => {
+    const spec = webSpec();
+    const obs = healthyWeb(spec);
+    obs.hosts.beta = { ...obs.hosts.beta!, workDirUnsafe: 'owned by uid 1000, not the SSH user (uid 0), mode 0755' };
+    const p = plan(spec, state({ web: vmState() }), obs);
+    assert.deepEqual(
+      p.steps.map((s) => [s.address, s.action, s.kind]),
+      [['host.beta', 'update', 'host-prepare']],
+    );
+    assert.match(
+      p.steps[0]!.reason,
+      /not private \(owned by uid 1000.*mode 0755\): make it 0700, owned by the SSH user/,
+    );
+    assert.deepEqual(plan(spec, state({ web: vmState() }), obs, 'refresh-only').steps, []);
+  });
+
+  test('a pair with steps: the host is prepared once, first', () => {
+    const spec = webSpec();
+    const obs = healthyWeb(spec);
+    obs.hosts.alpha = { ...obs.hosts.alpha!, workDirUnsafe: 'mode 0775' };
+    delete obs.vms.web!.qemu.beta;
+    const p = plan(spec, state({ web: vmState() }), obs);
+    assert.equal(p.steps.filter((s) => s.kind === 'host-prepare').length, 1);
+    assert.deepEqual(p.steps[0] && [p.steps[0].address, p.steps[0].action], ['host.alpha', 'update']);
+  });
+});
+
 describe('planAll: healthy pair', () => {
   test('no steps, no drift', () => {
     const spec = webSpec();
@@ -421,6 +449,27 @@ describe('planAll: the primary is gone or unreachable', () => {
     ]);
   });
 
+  test('colo stopped the primary to replace it and was killed: the replacement carries on (fault matrix)', () => {
+    const spec = webSpec();
+    const obs = observation([obsHost('alpha'), obsHost('beta')], {
+      web: [gone('alpha'), healthySecondary(spec, vmOf(spec), 'beta', 'alpha')],
+    });
+    const started = vmState();
+    const { alpha: _stopped, ...rest } = started.started;
+    // what primary-stop wrote before colo died: applying, the primary no longer recorded as started
+    const p = plan(spec, state({ web: vmState({ status: 'applying', started: rest }) }), obs);
+    assert.deepEqual(p.blocked, []);
+    assert.deepEqual(stepLines(p), [
+      'delete secondary-stop beta vm.web.secondary',
+      'create primary-start alpha vm.web.primary',
+      ...FULL_CREATE.slice(1),
+    ]);
+    assert.match(p.drift.map((d) => d.description).join('\n'), /colo stopped the primary on alpha to replace it/);
+    // a primary that died on its own is still recorded as started: blocked, failover is the user's call
+    const died = plan(spec, state({ web: vmState({ status: 'applying' }) }), obs);
+    assert.equal(died.blocked[0]?.hint, 'colo failover web --to secondary');
+  });
+
   test('primary gone, secondary in COLO, no state file: still never promoted silently', () => {
     const spec = webSpec();
     const obs = observation([obsHost('alpha'), obsHost('beta')], {
@@ -638,6 +687,22 @@ describe('planAll: COLO machinery damaged, both QEMUs running', () => {
       assert.match(p.blocked[0]!.hint ?? '', side === 'primary' ? /--to secondary/ : /--to primary/);
     });
   }
+
+  test('a hung secondary (no QMP answer in the deadline, process stopped): blocked, the reason says hung', () => {
+    const spec = webSpec();
+    const hung = {
+      qmpError: 'QMP handshake [web on beta] timed out after 500 ms: no greeting',
+      hung: { deadlineMs: 500 },
+      stopped: true,
+    };
+    const p = plan(spec, state({ web: vmState() }), healthyWeb(spec, {}, hung));
+    assert.deepEqual(p.steps, []);
+    assert.match(
+      p.blocked[0]!.reason,
+      /the QEMU of web on beta is hung: it runs \(pid \d+\) but gave no QMP answer within 500 ms \(its process/,
+    );
+    assert.match(p.blocked[0]!.hint ?? '', /colo failover web --to primary/);
+  });
 
   test('COLO exited cleanly (migration completed) with the proxy and replication removed: no leave-colo', () => {
     const spec = webSpec();

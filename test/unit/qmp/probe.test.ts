@@ -168,6 +168,7 @@ describe('dialects', () => {
     assert.deepEqual(dialect('7.2.22', 'Debian 1:7.2+dfsg-7+deb12u18+b3'), {
       version: { major: 7, minor: 2, micro: 22 },
       reconnectOption: 'reconnect',
+      runAsOption: 'runas',
       secondaryNeedsXColo: false,
       coloBroken: false,
       tcgColoBugs: true,

@@ -58,6 +58,8 @@ describe('renderPrimaryArgv', () => {
       `file:${d}/console.log`,
       '-D',
       `${d}/qemu.log`,
+      '-sandbox',
+      'on,obsolete=deny,resourcecontrol=deny',
       '-kernel',
       '/srv/guest/vmlinuz',
       '-initrd',
@@ -133,8 +135,8 @@ describe('renderPrimaryArgv', () => {
     const vm = onlyVm(spec);
     const chardevs = values(renderPrimaryArgv(spec, vm, initialPlacement(vm), v72), '-chardev');
     assert.equal(chardevs.length, 12);
-    assert.ok(chardevs.includes('socket,id=mirror0-wan,host=10.0.0.1,port=10004,server=on,wait=off'));
-    assert.ok(chardevs.includes('socket,id=compare1-wan,host=10.0.0.1,port=10005,server=on,wait=off'));
+    assert.ok(chardevs.includes('socket,id=mirror0-wan,host=198.18.1.1,port=10004,server=on,wait=off'));
+    assert.ok(chardevs.includes('socket,id=compare1-wan,host=198.18.1.1,port=10005,server=on,wait=off'));
     assert.ok(
       chardevs.every((c) => !c.includes('wait=on')),
       'start-up never blocks on a client',

@@ -4,23 +4,27 @@ import { renderImagePrep, renderWorkDirPrep } from '../../../src/render/index.ts
 import { fleetSpec, labSpec, onlyVm } from './spec-fixtures.ts';
 
 describe('renderImagePrep / renderWorkDirPrep', () => {
-  test('the lab secondary: work dir 0700, then base/hidden/active qcow2 of the primary size', () => {
+  test('the lab secondary: work dir 0700 (also when it existed), then base/hidden/active qcow2 0600', () => {
     const spec = labSpec();
     const vm = onlyVm(spec);
     const d = '/tmp/colo-lab/b/lab';
     assert.deepEqual(renderImagePrep(spec, vm, 'b', { disk0: 33554432 }), [
       ['mkdir', '-p', '-m', '0700', d],
+      ['chmod', '0700', d],
       ['/usr/bin/qemu-img', 'create', '-q', '-f', 'qcow2', `${d}/disk0-base.qcow2`, '33554432'],
+      ['chmod', '0600', `${d}/disk0-base.qcow2`],
       ['/usr/bin/qemu-img', 'create', '-q', '-f', 'qcow2', `${d}/disk0-hidden.qcow2`, '33554432'],
+      ['chmod', '0600', `${d}/disk0-hidden.qcow2`],
       ['/usr/bin/qemu-img', 'create', '-q', '-f', 'qcow2', `${d}/disk0-active.qcow2`, '33554432'],
+      ['chmod', '0600', `${d}/disk0-active.qcow2`],
     ]);
   });
 
   test("the spec's sizeBytes is the fallback; the measured size wins", () => {
     const spec = labSpec();
     const vm = onlyVm(spec);
-    assert.equal(renderImagePrep(spec, vm, 'b')[1]?.at(-1), String(64 * 1024 * 1024));
-    assert.equal(renderImagePrep(spec, vm, 'b', { disk0: 1024 })[1]?.at(-1), '1024');
+    assert.equal(renderImagePrep(spec, vm, 'b')[2]?.at(-1), String(64 * 1024 * 1024));
+    assert.equal(renderImagePrep(spec, vm, 'b', { disk0: 1024 })[2]?.at(-1), '1024');
   });
 
   test('unknown or bad size is an error naming the disk', () => {
@@ -55,6 +59,7 @@ describe('renderImagePrep / renderWorkDirPrep', () => {
     const spec = labSpec();
     assert.deepEqual(renderWorkDirPrep(spec, onlyVm(spec), 'a'), [
       ['mkdir', '-p', '-m', '0700', '/tmp/colo-lab/a/lab'],
+      ['chmod', '0700', '/tmp/colo-lab/a/lab'],
     ]);
   });
 });

@@ -87,7 +87,7 @@ describe('renderMirrorStart', () => {
         arguments: {
           driver: 'nbd',
           'node-name': 'resync-nbd-root',
-          server: { type: 'inet', host: '10.0.0.2', port: '10001' },
+          server: { type: 'inet', host: '198.18.1.2', port: '10001' },
           export: 'db-root',
         },
       });
@@ -510,10 +510,11 @@ describe('renderVmRecipes', () => {
     assert.ok(startArgv(stepOf(r.apply, 'secondary-start')).includes('-incoming'));
     const prep = scriptOf(stepOf(r.apply, 'secondary-images'), 'secondary-images').body;
     assert.ok(prep.kind === 'batch');
-    assert.equal(prep.commands.length, 4);
+    assert.equal(prep.commands.length, 8); // mkdir, chmod, then per image a create and a chmod 0600
     // Every size is the primary's, read by the disk-sizes recipe in the same step.
-    for (const c of prep.commands.slice(1))
-      assert.deepEqual((c.at(-1) as { fact: unknown }).fact, diskSizeRef(vm.disks[0]!));
+    const creates = prep.commands.filter((c) => c[1] === 'create');
+    assert.equal(creates.length, 3);
+    for (const c of creates) assert.deepEqual((c.at(-1) as { fact: unknown }).fact, diskSizeRef(vm.disks[0]!));
     assert.equal(qmpOf(stepOf(r.apply, 'secondary-images'), 'disk-sizes').hosts.primary, 'a');
   });
 
@@ -522,7 +523,7 @@ describe('renderVmRecipes', () => {
     const vm = onlyVm(spec);
     const images = stepOf(renderVmRecipes(spec, vm, { qemu }).apply, 'secondary-images');
     const prep = scriptOf(images, 'secondary-images').body;
-    assert.equal(prep.kind === 'batch' && prep.commands.length, 8);
+    assert.equal(prep.kind === 'batch' && prep.commands.length, 16);
     const sizes = qmpOf(images, 'disk-sizes').ops[0];
     assert.ok(sizes?.op === 'check');
     const stated = vm.disks.filter((d) => d.sizeBytes !== undefined).length;

@@ -15,6 +15,7 @@ export function host(name: string, address: string, workDir = '/var/lib/colo'): 
       binary: '/usr/bin/qemu-system-x86_64',
       img: '/usr/bin/qemu-img',
       firmware: ['/usr/share/seabios', '/usr/share/qemu'],
+      sandbox: true,
     },
     workDir,
   };
@@ -60,6 +61,7 @@ export function labSpec(): Spec {
       maxBandwidthBytes: 1073741824,
       switchoverDowntimeMs: 50,
     },
+    failover: { announce: { rounds: 5, initialMs: 50, maxMs: 550, stepMs: 100 } },
     ports: { migration: 9998, nbd: 9999, nics: [{ netdevId: 'net0', mirror: 9003, compare: 9004 }] },
     extraArgs: { both: [], primary: [], secondary: [] },
   };
@@ -114,6 +116,7 @@ export function fleetSpec(): Spec {
       maxBandwidthBytes: 134217728,
       switchoverDowntimeMs: 300,
     },
+    failover: { announce: false },
     ports: {
       migration: 10000,
       nbd: 10001,
@@ -130,7 +133,7 @@ export function fleetSpec(): Spec {
   };
   return {
     file: '/etc/colo/fleet.yaml',
-    hosts: { h1: host('h1', '10.0.0.1'), h2: host('h2', '10.0.0.2') },
+    hosts: { h1: host('h1', '198.18.1.1'), h2: host('h2', '198.18.1.2') },
     vms: [vm],
   };
 }

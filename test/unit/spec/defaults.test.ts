@@ -70,6 +70,7 @@ describe('defaults inheritance', () => {
       binary: '/opt/qemu/bin/qemu-system-x86_64',
       img: '/opt/qemu/bin/qemu-img',
       firmware: ['/opt/qemu/share'],
+      sandbox: true,
     });
     assert.equal(spec.hosts['a']?.workDir, '/srv/colo');
     assert.equal(spec.hosts['a']?.replicationAddress, '192.0.2.1');
@@ -145,7 +146,7 @@ vms: { v: { primary: a, secondary: b, disks: [{ image: /v }], netdevs: [{ backen
       name: 'a',
       local: false,
       replicationAddress: 'h1',
-      qemu: { binary: '/usr/bin/qemu-system-x86_64', img: '/usr/bin/qemu-img', firmware: [] },
+      qemu: { binary: '/usr/bin/qemu-system-x86_64', img: '/usr/bin/qemu-img', firmware: [], sandbox: true },
       workDir: '/var/lib/colo',
       ssh: { address: 'h1', port: 22, user: 'alice', agent: true },
     });

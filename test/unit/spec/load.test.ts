@@ -160,7 +160,7 @@ describe('loading files', () => {
       const rel = relative(process.cwd(), abs);
       const bad = await loadSpecFile(rel);
       assert.deepEqual(bad.diagnostics.map(formatDiagnostic), [
-        `${rel}:4:1: unknown key "extra" at the top level (allowed keys: apiVersion, hosts, defaults, vms)`,
+        `${rel}:4:1: unknown key "extra" at the top level (allowed keys: apiVersion, hosts, defaults, tls, vms)`,
       ]);
       await writeFile(abs, 'apiVersion: colo/v1\nhosts: {}\nvms: {}\n');
       const ok = await loadSpecFile(rel);
@@ -236,21 +236,21 @@ describe('robustness', () => {
     });
   }
 
-  test('two hosts with one replication address: a warning, the spec still loads', () => {
+  test('two hosts with one replication address: an error at the second', () => {
     const { spec, diagnostics } = loadSpecText(
       `apiVersion: colo/v1
 hosts:
-  a: { ssh: { address: h1 }, replicationAddress: 10.0.0.1 }
-  b: { ssh: { address: h2 }, replicationAddress: 10.0.0.1 }
+  a: { ssh: { address: h1 }, replicationAddress: 198.18.0.1 }
+  b: { ssh: { address: h2 }, replicationAddress: 198.18.0.1 }
 vms: { v: { primary: a, secondary: b, disks: [{ image: /v }] } }
 `,
       'w.yaml',
       SPEC_ENV,
     );
-    assert.ok(spec);
+    assert.equal(spec, undefined);
     assert.deepEqual(diagnostics.map(formatDiagnostic), [
-      'w.yaml:4:50: warning: hosts a and b have the same replication address 10.0.0.1; their QEMUs would ' +
-        'compete for the same ports',
+      'w.yaml:4:50: hosts.b.replicationAddress: 198.18.0.1 is already the replication address of host a; their ' +
+        'QEMUs would compete for the same ports: give each host its own replicationAddress',
     ]);
   });
 
@@ -283,7 +283,7 @@ vms:
       SPEC_ENV,
     );
     assert.deepEqual(diagnostics.map(formatDiagnostic), [
-      'a.yaml:3:1: unknown key "x-common" at the top level (allowed keys: apiVersion, hosts, defaults, vms)',
+      'a.yaml:3:1: unknown key "x-common" at the top level (allowed keys: apiVersion, hosts, defaults, tls, vms)',
       'a.yaml:4:21: vms.v.machine.accel: "kvmm" is not allowed; expected one of kvm, tcg, auto; did you mean "kvm"?',
     ]);
   });

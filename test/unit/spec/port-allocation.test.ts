@@ -122,8 +122,8 @@ describe('port allocation', () => {
     );
     assert.equal(spec, undefined);
     assert.deepEqual(diagnostics.map(formatDiagnostic), [
-      'p.yaml:9:74: port 9500 is already used on host b by vms.one.ports.migration (line 8)',
-      'p.yaml:10:76: port 9500 is already used on host c by vms.two.ports.nbd (line 9)',
+      'p.yaml:9:74: vms.two.ports.nbd: port 9500 is already used on host b by vms.one.ports.migration (line 8)',
+      'p.yaml:10:76: vms.three.ports.nbd: port 9500 is already used on host c by vms.two.ports.nbd (line 9)',
     ]);
   });
 });

@@ -8,6 +8,7 @@ import { PlanFileError, assertPlanFresh, readPlanFile, writePlanFile } from '../
 import { specHash } from '../../../src/plan/spec-hash.ts';
 import type { Plan } from '../../../src/plan/plan-model.ts';
 import {
+  SPEC_FILE,
   LINEAGE,
   healthyPrimary,
   obsHost,
@@ -17,7 +18,11 @@ import {
   vmOf,
   vmState,
   webSpec,
+  webSpecYaml,
 } from '../plan/plan-fixtures.ts';
+
+/** The user and home directory plan-fixtures load their specs with. */
+const ENV = { defaultUser: 'root', homeDir: '/root' };
 
 let root: string;
 before(async () => {
@@ -29,14 +34,15 @@ after(async () => {
 let n = 0;
 const file = () => path.join(root, `plan-${++n}.json`);
 
-/** A real plan (secondary gone: four steps) whose specHash is the spec's. */
-function savedPlan(): { plan: Plan; spec: ReturnType<typeof webSpec> } {
+/** A real plan (secondary gone: four steps) whose specHash is the spec's, and the spec's text. */
+function savedPlan(): { plan: Plan; spec: ReturnType<typeof webSpec>; text: string } {
+  const text = webSpecYaml();
   const spec = webSpec();
   const obs = observation([obsHost('alpha'), obsHost('beta')], {
     web: [healthyPrimary(spec, vmOf(spec), 'alpha', 'beta'), { host: 'beta', alive: false }],
   });
   const p = { ...plan(spec, state({ web: vmState() }), obs), specHash: specHash(spec) };
-  return { plan: p, spec };
+  return { plan: p, spec, text };
 }
 
 const rejects = (p: Promise<unknown>, message: string | RegExp) =>
@@ -58,34 +64,35 @@ describe('specHash', () => {
 });
 
 describe('writePlanFile / readPlanFile', () => {
-  test('round trip: the same plan and spec come back', async () => {
-    const { plan: p, spec } = savedPlan();
+  test('round trip: the same plan comes back, and the spec loaded from the saved text', async () => {
+    const { plan: p, spec, text } = savedPlan();
     const f = file();
-    await writePlanFile(f, p, spec);
-    const back = await readPlanFile(f);
+    await writePlanFile(f, p, text);
+    const back = await readPlanFile(f, ENV);
     assert.deepEqual(back.plan, p);
     assert.deepEqual(back.spec, spec);
     assert.equal(back.plan.steps.length, 4);
   });
 
-  test('written private (0600), one JSON document of kind colo-plan', async () => {
-    const { plan: p, spec } = savedPlan();
+  test('written private (0600), one JSON document of kind colo-plan with the spec text', async () => {
+    const { plan: p, text } = savedPlan();
     const f = file();
-    await writePlanFile(f, p, spec);
+    await writePlanFile(f, p, text);
     assert.equal((await stat(f)).mode & 0o777, 0o600);
-    const doc = JSON.parse(await readFile(f, 'utf8')) as { kind: string; plan: Plan };
+    const doc = JSON.parse(await readFile(f, 'utf8')) as { kind: string; plan: Plan; specText: string };
     assert.equal(doc.kind, 'colo-plan');
     assert.equal(doc.plan.formatVersion, '1.0');
+    assert.equal(doc.specText, text);
   });
 
   test('replacing an existing, wider file leaves a private file and no temporary behind', async () => {
-    const { plan: p, spec } = savedPlan();
+    const { plan: p, text } = savedPlan();
     const f = file();
     await writeFile(f, 'old plan\n', { mode: 0o644 });
     await chmod(f, 0o644);
-    await writePlanFile(f, p, spec);
+    await writePlanFile(f, p, text);
     assert.equal((await stat(f)).mode & 0o777, 0o600);
-    assert.deepEqual((await readPlanFile(f)).plan, p);
+    assert.deepEqual((await readPlanFile(f, ENV)).plan, p);
     assert.deepEqual(
       (await readdir(root)).filter((e) => e.startsWith(path.basename(f)) && e !== path.basename(f)),
       [],
@@ -94,48 +101,82 @@ describe('writePlanFile / readPlanFile', () => {
 
   test('missing file', async () => {
     const f = path.join(root, 'nope.json');
-    await rejects(readPlanFile(f), `cannot read saved plan ${f}: ENOENT`);
+    await rejects(readPlanFile(f, ENV), `cannot read saved plan ${f}: ENOENT`);
   });
 
   test('not JSON', async () => {
     const f = file();
     await writeFile(f, '{"kind": "colo-plan", ');
-    await rejects(readPlanFile(f), `${f} is not a saved colo plan (not JSON)`);
+    await rejects(readPlanFile(f, ENV), `${f} is not a saved colo plan (not JSON)`);
   });
 
-  test('JSON that is not a colo plan, or of another format version', async () => {
-    const { plan: p, spec } = savedPlan();
+  test('not a colo plan, another format version, or a resolved spec instead of its text', async () => {
+    const { plan: p, spec, text } = savedPlan();
     const docs: unknown[] = [
       null,
       42,
       [],
-      { kind: 'terraform-plan', plan: p, spec },
-      { kind: 'colo-plan', spec },
-      { kind: 'colo-plan', plan: { ...p, formatVersion: '2.0' }, spec },
+      { kind: 'terraform-plan', plan: p, specText: text },
+      { kind: 'colo-plan', specText: text },
+      { kind: 'colo-plan', plan: { ...p, formatVersion: '2.0' }, specText: text },
       { kind: 'colo-plan', plan: p },
+      { kind: 'colo-plan', plan: p, spec }, // the older layout: a resolved spec that nothing checked
+      { kind: 'colo-plan', plan: p, specText: { vms: {} } },
     ];
     for (const doc of docs) {
       const f = file();
       await writeFile(f, JSON.stringify(doc));
-      await rejects(readPlanFile(f), `${f} is not a saved colo plan of a format this colo reads`);
+      await rejects(readPlanFile(f, ENV), `${f} is not a saved colo plan of a format this colo reads`);
     }
   });
 
-  test('a spec edited inside the file is refused as corrupt', async () => {
-    const { plan: p, spec } = savedPlan();
+  test('a spec edited inside the file (still valid) is refused as corrupt', async () => {
+    const { plan: p, text } = savedPlan();
     const f = file();
-    await writePlanFile(f, p, spec);
-    const text = await readFile(f, 'utf8');
-    assert.ok(text.includes('"memoryMiB":128'));
-    await writeFile(f, text.replace('"memoryMiB":128', '"memoryMiB":256'));
-    await rejects(readPlanFile(f), `${f} is corrupt: its spec does not match the hash the plan recorded`);
+    assert.ok(text.includes('memory: 128M'));
+    await writePlanFile(f, p, text.replace('memory: 128M', 'memory: 256M'));
+    await rejects(readPlanFile(f, ENV), /^\S+ is corrupt: its spec does not match the hash the plan recorded/);
+  });
+
+  test('a saved spec that fails the schema or the semantic checks is refused with every problem', async () => {
+    const { plan: p, text } = savedPlan();
+    const cases: [string, RegExp][] = [
+      // schema: an injection through a host path (a QEMU option separator and a shell substitution)
+      [text.replace('/srv/images/web.qcow2', 'images/web.qcow2,file.locking=off'), /disks\[0\]\.image: relative path/],
+      // schema: an unknown key and a wrong type
+      [text.replace('smp: 1', 'smp: many'), /vms\.web\.machine\.smp/],
+      // semantic: primary and secondary on one host
+      [text.replace('secondary: beta', 'secondary: alpha'), /secondary/],
+      // YAML
+      [`${text}\n  : [`, /\d+:\d+: /],
+    ];
+    for (const [bad, why] of cases) {
+      const f = file();
+      await writePlanFile(f, p, bad);
+      await rejects(readPlanFile(f, ENV), why);
+      await assert.rejects(readPlanFile(f, ENV), (e: Error) => {
+        assert.match(e.message, /the spec saved in this plan has \d+ problems? \(colo checks it like a spec file\):\n/);
+        assert.match(e.message, new RegExp(`\\n${SPEC_FILE.replaceAll('/', '\\/')}:\\d+:\\d+: `));
+        return true;
+      });
+    }
+  });
+
+  test('a spec that resolves differently here (another user and home) is refused', async () => {
+    const { plan: p, text } = savedPlan();
+    const f = file();
+    await writePlanFile(f, p, text);
+    await rejects(
+      readPlanFile(f, { defaultUser: 'mallory', homeDir: '/home/mallory' }),
+      /is corrupt: .*resolves differently/,
+    );
   });
 
   test("a plan whose hash is not its spec's is refused on read", async () => {
-    const { plan: p, spec } = savedPlan();
+    const { plan: p, text } = savedPlan();
     const f = file();
-    await writePlanFile(f, { ...p, specHash: specHash(webSpec({ interval: '3s' })) }, spec);
-    await rejects(readPlanFile(f), /is corrupt/);
+    await writePlanFile(f, { ...p, specHash: specHash(webSpec({ interval: '3s' })) }, text);
+    await rejects(readPlanFile(f, ENV), /is corrupt/);
   });
 });
 

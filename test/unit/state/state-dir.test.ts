@@ -13,7 +13,6 @@ import { acquireLock } from '../../../src/state/lock.ts';
 import { writePlanFile } from '../../../src/state/plan-file.ts';
 import { tmpPathBeside, writeFileAtomic } from '../../../src/files/atomic-write.ts';
 import type { Plan } from '../../../src/plan/plan-model.ts';
-import type { Spec } from '../../../src/spec/types.ts';
 
 let root: string;
 before(async () => {
@@ -81,7 +80,7 @@ describe('temp files are unpredictable and never followed', () => {
     const victim = path.join(root, `victim-plan-${n}`);
     await fs.writeFile(victim, 'precious\n');
     await fs.symlink(victim, `${out}.${process.pid}.tmp`);
-    await writePlanFile(out, { specHash: 'x' } as unknown as Plan, {} as Spec);
+    await writePlanFile(out, { specHash: 'x' } as unknown as Plan, 'apiVersion: colo/v1\n');
     assert.equal(await fs.readFile(victim, 'utf8'), 'precious\n');
     assert.equal((await fs.lstat(`${out}.${process.pid}.tmp`)).isSymbolicLink(), true);
     assert.match(await fs.readFile(out, 'utf8'), /colo-plan/);

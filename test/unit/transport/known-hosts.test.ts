@@ -67,7 +67,7 @@ describe('parseKnownHosts', () => {
   const text = [
     '# comment',
     '',
-    `alpha,10.0.0.1 ${A.text}`,
+    `alpha,198.18.1.1 ${A.text}`,
     `[127.0.0.11]:2222 ${B.text} comment here`,
     `${hashHostName('hashed.example')} ${A.text}`,
     `*.corp,!evil.corp ${B.text}`,
@@ -83,12 +83,12 @@ describe('parseKnownHosts', () => {
     assert.equal(kh.entries.length, 6);
     assert.deepEqual(kh.invalidLines, [9, 10, 11]);
     assert.equal(kh.entries[0]?.line, 3);
-    assert.deepEqual(kh.entries[0]?.hosts, { kind: 'patterns', patterns: ['alpha', '10.0.0.1'] });
+    assert.deepEqual(kh.entries[0]?.hosts, { kind: 'patterns', patterns: ['alpha', '198.18.1.1'] });
     assert.equal(kh.entries[4]?.marker, 'revoked');
     assert.equal(kh.entries[5]?.marker, 'cert-authority');
   });
   test('comma lists', () => {
-    assert.equal(lookupHostKey(kh, '10.0.0.1', A.blob).status, 'known');
+    assert.equal(lookupHostKey(kh, '198.18.1.1', A.blob).status, 'known');
     assert.equal(lookupHostKey(kh, 'alpha', A.blob).status, 'known');
   });
   test('[host]:port entries only match that port', () => {
@@ -98,7 +98,7 @@ describe('parseKnownHosts', () => {
   });
   test('hashed entries', () => {
     assert.equal(lookupHostKey(kh, 'hashed.example', A.blob).status, 'known');
-    assert.equal(lookupHostKey(kh, 'other.example', A.blob).status, 'unknown');
+    assert.equal(lookupHostKey(kh, 'other.test', A.blob).status, 'unknown');
   });
   test('wildcards and negation', () => {
     assert.equal(lookupHostKey(kh, 'db.corp', B.blob).status, 'known');
@@ -109,9 +109,24 @@ describe('parseKnownHosts', () => {
     assert.equal(r.status, 'changed');
     assert.equal(r.status === 'changed' && r.entry.line, 3);
   });
-  test('@revoked refuses the key; @cert-authority is ignored', () => {
+  test('@revoked refuses the key; a host named only by @cert-authority is not unknown', () => {
     assert.equal(lookupHostKey(kh, 'anything', E.blob).status, 'revoked');
-    assert.equal(lookupHostKey(kh, 'x.example', A.blob).status, 'unknown');
+    const r = lookupHostKey(kh, 'x.example', A.blob);
+    assert.equal(r.status, 'cert-authority');
+    assert.equal(r.status === 'cert-authority' && r.entry.line, 8);
+    assert.equal(lookupHostKey(kh, 'x.example.org', A.blob).status, 'unknown');
+  });
+  test('a host named by a line that cannot be parsed is not unknown; a malformed hashed field names nobody', () => {
+    assert.deepEqual(
+      kh.invalidHosts?.map((b) => b.line),
+      [9, 10, 11],
+    );
+    assert.deepEqual(lookupHostKey(kh, 'broken', A.blob), { status: 'unparseable', line: 11 });
+    assert.deepEqual(lookupHostKey(kh, 'host', A.blob), { status: 'unparseable', line: 10 });
+    assert.deepEqual(lookupHostKey(kh, 'garbage', A.blob), { status: 'unparseable', line: 9 }, 'a host with no key');
+    assert.equal(lookupHostKey(kh, 'nobody.test', A.blob).status, 'unknown');
+    const hashedBad = parseKnownHosts(`${hashHostName('h.example')} ssh-ed25519\n|1|bad|bad ${A.text}\n`);
+    assert.deepEqual(lookupHostKey(hashedBad, 'h.example', A.blob), { status: 'unparseable', line: 1 });
   });
   test('knownKeyTypes', () => {
     assert.deepEqual(knownKeyTypes(kh, 'alpha'), ['ssh-ed25519']);
@@ -218,6 +233,34 @@ describe('verifyHostKey policy', () => {
   test('revoked key refused', async () => {
     const f = await khFile(`@revoked * ${A.text}\n[127.0.0.12]:2222 ${A.text}\n`);
     await assert.rejects(verifyHostKey({ ...base, knownHostsFile: f, acceptNew: true }, A.blob), /@revoked/);
+  });
+  test('a host known only through @cert-authority is never trusted on first use', async () => {
+    const text = `@cert-authority [127.0.0.*]:2222 ${B.text}\n`;
+    const f = await khFile(text);
+    for (const acceptNew of [false, true]) {
+      await assert.rejects(verifyHostKey({ ...base, knownHostsFile: f, acceptNew }, A.blob), (e: unknown) => {
+        assert.ok(e instanceof HostKeyError);
+        assert.match(e.message, /is known in .*:1 only through a @cert-authority line: colo cannot verify CA-signed/);
+        assert.match(e.message, /not even with --accept-new-host-keys/);
+        assert.ok(e.message.includes(`hostKey: "${A.text}"`), e.message);
+        return true;
+      });
+    }
+    assert.equal(await readFile(f, 'utf8'), text, 'nothing recorded');
+    // a plain line for the host still works next to the CA line
+    const both = await khFile(`${text}[127.0.0.12]:2222 ${A.text}\n`);
+    assert.equal((await verifyHostKey({ ...base, knownHostsFile: both }, A.blob)).accepted, 'known');
+  });
+  test('a line for the host that cannot be parsed is an error, not a new host', async () => {
+    const text = `[127.0.0.12]:2222 ssh-ed25519 !!!truncated\n`;
+    const f = await khFile(text);
+    for (const acceptNew of [false, true]) {
+      await assert.rejects(
+        verifyHostKey({ ...base, knownHostsFile: f, acceptNew }, A.blob),
+        /:1 names beta \(127\.0\.0\.12:2222\) \(\[127\.0\.0\.12\]:2222\) but cannot be parsed/,
+      );
+    }
+    assert.equal(await readFile(f, 'utf8'), text, 'nothing recorded');
   });
   test('a different key type for a known host is refused, even with accept-new', async () => {
     const f = await khFile(`[127.0.0.12]:2222 ${E.text}\n`);

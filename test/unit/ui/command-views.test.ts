@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import type { Output } from '../../../src/ui/views/output.ts';
 import { plainStyle, ansiStyle } from '../../../src/ui/style.ts';
 import { pairStatuses } from '../../../src/plan/pair-status.ts';
+import { checkpointFigures, type FiguresInput } from '../../../src/plan/checkpoint-figures.ts';
+import { checkpointAdvice } from '../../../src/plan/checkpoint-advice.ts';
 import { StatusHuman } from '../../../src/ui/views/status/status-human.ts';
 import { StatusJson } from '../../../src/ui/views/status/status-json.ts';
 import { VerifyHuman } from '../../../src/ui/views/verify/verify-human.ts';
@@ -61,6 +63,41 @@ const gone = (host: string): ObservedQemu => ({ host, alive: false });
 const AT = '2026-02-03T04:05:06.000Z';
 const clock = () => new Date(AT);
 
+/** A QEMU that runs but gave no QMP answer within the health deadline (SIGSTOPped when `stopped`). */
+function hungQemu(host: string, pid: number, stopped: boolean): ObservedQemu {
+  return {
+    host,
+    alive: true,
+    pid,
+    qmpError: `QMP handshake [web on ${host}] timed out after 500 ms: no greeting`,
+    hung: { deadlineMs: 500 },
+    ...(stopped ? { stopped: true } : {}),
+  };
+}
+
+/** A sample: `n` checkpoints `gapMs` apart, each pausing the guest `pauseMs` (+ i ms), counters at both ends. */
+function sample(n: number, gapMs: number, pauseMs: number, before: number, bytesEach: number): FiguresInput {
+  const t0 = Date.parse(AT);
+  const checkpoints = Array.from({ length: n }, (_, i) => ({
+    stopMs: t0 + 100 + i * gapMs,
+    resumeMs: t0 + 100 + i * gapMs + pauseMs + i,
+  }));
+  const endMs = t0 + 200 + n * gapMs;
+  const reading = (count: number, at: number) => ({
+    atMs: at,
+    result: {
+      ok: true as const,
+      reading: { bytesAcked: 90_000_000 + count * bytesEach, bytesReceived: 4 + 12 * count },
+    },
+  });
+  return {
+    intervalMs: 2000,
+    tls: false,
+    windows: [{ startMs: t0, endMs, checkpoints }],
+    readings: [reading(before, t0), reading(before + n, endMs)],
+  };
+}
+
 describe('status views', () => {
   const spec = webSpec();
   const vm = vmOf(spec);
@@ -102,6 +139,14 @@ describe('status views', () => {
         state({ web: vmState() }),
         observation([downHost('alpha'), obsHost('beta')], { web: [healthySecondary(spec, vm, 'beta', 'alpha')] }),
       ),
+    'protected-figures': () =>
+      pairStatuses(spec, state({ web: vmState() }), healthyWeb(spec), {
+        web: checkpointFigures(sample(3, 2000, 52, 40, 1_450_000)),
+      }),
+    'checkpoint-storm': () =>
+      pairStatuses(spec, state({ web: vmState() }), healthyWeb(spec), {
+        web: checkpointFigures(sample(20, 150, 90, 500, 300_000)),
+      }),
     'two-vms': () =>
       pairStatuses(
         two,
@@ -109,6 +154,22 @@ describe('status views', () => {
         observation([obsHost('alpha'), obsHost('beta')], {
           web: [gone('alpha'), gone('beta')],
           api: [healthyPrimary(two, api, 'alpha', 'beta'), gone('beta')],
+        }),
+      ),
+    'secondary-hung': () =>
+      pairStatuses(
+        spec,
+        state({ web: vmState() }),
+        observation([obsHost('alpha'), obsHost('beta')], {
+          web: [healthyPrimary(spec, vm, 'alpha', 'beta'), hungQemu('beta', 5151, true)],
+        }),
+      ),
+    'primary-hung': () =>
+      pairStatuses(
+        spec,
+        state({ web: vmState() }),
+        observation([obsHost('alpha'), obsHost('beta')], {
+          web: [hungQemu('alpha', 4242, false), healthySecondary(spec, vm, 'beta', 'alpha')],
         }),
       ),
   };
@@ -124,6 +185,33 @@ describe('status views', () => {
       assert.equal(text.stderr() + json.stderr(), '', 'nothing on stderr');
     });
   }
+
+  test('a storm gives the storm advice, normal figures none', () => {
+    assert.deepEqual(
+      CASES['checkpoint-storm']()[0]!.advice.map((a) => a.kind),
+      ['checkpoint-storm'],
+    );
+    assert.deepEqual(CASES['protected-figures']()[0]!.advice, []);
+  });
+
+  test('--watch: redrawn in place on a terminal, appended without one, JSON lines with --json', () => {
+    const frame = { at: new Date(AT), intervalMs: 5000, skipped: null };
+    const live = capture();
+    new StatusHuman(live, plainStyle, true).frame(CASES.protected(), frame);
+    assert.ok(live.stdout().startsWith('\u001b[H\u001b[2Jcolo status at 2026-02-03T04:05:06.000Z (every 5 s)\n'));
+    const plain = capture();
+    new StatusHuman(plain, plainStyle, false).frame(CASES.protected(), frame);
+    assert.ok(plain.stdout().startsWith('colo status at 2026-02-03T04:05:06.000Z (every 5 s)\n\nweb: PROTECTED'));
+    assert.doesNotMatch(plain.stdout(), /\u001b/);
+    const json = capture();
+    const view = new StatusJson(json);
+    view.frame(CASES.protected(), frame);
+    view.frame(CASES.protected(), { ...frame, skipped: 'colo apply (pid 7 on h) holds the state lock' });
+    const lines = json.stdout().trimEnd().split('\n');
+    assert.equal(lines.length, 1, 'one JSON document per line, none for a skipped refresh');
+    assert.equal(JSON.parse(lines[0]!).format_version, '1.1');
+    assert.match(json.stderr(), /skipped: colo apply \(pid 7 on h\) holds the state lock/);
+  });
 
   test('colours on a terminal: the health in its colour', () => {
     const text = capture();
@@ -146,6 +234,10 @@ describe('verify views', () => {
       { name: 'service', ok: true, detail: '127.0.0.11:8080 answered in 14 ms: hello from web' },
     ],
     ms: 1834,
+    advice: checkpointAdvice('web', checkpointFigures(sample(20, 150, 90, 500, 300_000)), {
+      intervalMs: 2000,
+      compareTimeoutMs: 3000,
+    }),
   };
   const broken: VmVerification = {
     vm: 'api',
@@ -160,6 +252,7 @@ describe('verify views', () => {
       { name: 'service', ok: true, detail: '127.0.0.11:8081 answered in 9 ms: hello from api' },
     ],
     ms: 15,
+    advice: [],
   };
 
   test('every pair passed', async () => {
@@ -198,6 +291,9 @@ describe('failover views', () => {
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 320 },
     virtioDisabled: [],
+    announce: { state: 'sent', rounds: 5 },
+    yanked: [],
+    fencedHung: false,
   };
   const fenced: FailoverResult = {
     ...promoted,
@@ -231,6 +327,26 @@ describe('failover views', () => {
     view.results('secondary', run);
     await expectGolden('failover/promoted.json', json.stdout());
     assert.equal(json.stderr(), '', 'no progress lines with --json');
+  });
+
+  test('a hung side killed at once and the yanked connections are told after the timings', () => {
+    const hung: FailoverResult = {
+      ...promoted,
+      fencedHung: true,
+      yanked: ['chardev red0-lan', 'chardev red1-lan', 'migration'],
+    };
+    const text = capture();
+    new FailoverHuman(text).results('secondary', { results: [hung], errors: [] });
+    assert.ok(
+      text
+        .stdout()
+        .includes(
+          '(alpha fenced: stopped-over-ssh) in 320 ms [connect 41 ms, fence 230 ms, QMP 18 ms, verify 25 ms]. ' +
+            'alpha was hung (no QMP answer in time): killed at once. ' +
+            'Yanked on beta: chardev red0-lan, chardev red1-lan, migration. Run "colo apply"',
+        ),
+      text.stdout(),
+    );
   });
 
   test('refused and failed VMs: the error line names each', async () => {
@@ -322,6 +438,7 @@ describe('drill views', () => {
       (name) => ({ name, ok: true, detail: `${name} fine` }),
     ),
     ms: 1500,
+    advice: [],
   });
   const failoverTo = (survivor: string, fenced: string): FailoverResult => ({
     vm: 'web',
@@ -331,6 +448,9 @@ describe('drill views', () => {
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 398 },
     virtioDisabled: [],
+    announce: { state: 'sent', rounds: 5 },
+    yanked: [],
+    fencedHung: false,
   });
   const round = (r: number, [p, s]: [string, string]): DrillPhase[] => [
     {

@@ -181,13 +181,13 @@ describe('graph-dot: syntax', () => {
     const dot = renderGraphDot(await loadExample('pair.yaml'), null);
     const edgeLines = dot.split('\n').filter((l) => / -> "/.test(l) && !l.includes('arrowhead=none'));
     assert.deepEqual(edgeLines, [
-      '  "disk:web@alpha:root" -> "disk:web@beta:root" [label="NBD 10.10.0.2:9001\\nnbd-root -> ' +
+      '  "disk:web@alpha:root" -> "disk:web@beta:root" [label="NBD 198.18.0.2:9001\\nnbd-root -> ' +
         'parent-root\\nexport root", color=blue, fontcolor=blue];',
-      '  "qemu:web@alpha" -> "qemu:web@beta" [label="migration 10.10.0.2:9000\\nmigrate -> ' +
+      '  "qemu:web@alpha" -> "qemu:web@beta" [label="migration 198.18.0.2:9000\\nmigrate -> ' +
         '-incoming\\ncheckpoints every 2s", style=bold];',
-      '  "nic:web@alpha:lan" -> "nic:web@beta:lan" [label="mirror 10.10.0.1:9002\\nmirror0-lan -> ' +
+      '  "nic:web@alpha:lan" -> "nic:web@beta:lan" [label="mirror 198.18.0.1:9002\\nmirror0-lan -> ' +
         'red0-lan\\npackets for the guest, copied", color=darkgreen, fontcolor=darkgreen];',
-      '  "nic:web@beta:lan" -> "nic:web@alpha:lan" [label="compare 10.10.0.1:9003\\nred1-lan -> ' +
+      '  "nic:web@beta:lan" -> "nic:web@alpha:lan" [label="compare 198.18.0.1:9003\\nred1-lan -> ' +
         'compare1-lan\\nthe secondary\'s output, compared", color=red, fontcolor=red];',
     ]);
   });
@@ -246,7 +246,7 @@ describe('graph-text: content', () => {
           String.raw`\| disk root: device blk-root \(virtio\), drive colo-root \(quorum\) +\|\n`,
           String.raw`\| {3}children\.0 {2}\/var\/lib\/images\/web\.qcow2 \(qcow2, the disk image\) +\|\n`,
           String.raw`\| {3}children\.1 {2}replication-root \(replication, mode=primary\) +\|\n`,
-          String.raw`\| {15}-> nbd-root: NBD client of 10\.10\.0\.2:9001, export root +\|`,
+          String.raw`\| {15}-> nbd-root: NBD client of 198\.18\.0\.2:9001, export root +\|`,
         ].join(''),
       ),
     );
@@ -321,10 +321,10 @@ describe('graph: roles and selection', () => {
     assert.equal(p.primary.startedAs, 'secondary');
     assert.equal(p.primary.disks[0]!.image, undefined);
     assert.equal(p.primary.disks[0]!.chain?.childs, 'childs-root');
-    assert.equal(p.primary.disks[0]!.replicationTo?.server, '10.10.0.1:9001');
+    assert.equal(p.primary.disks[0]!.replicationTo?.server, '198.18.0.1:9001');
     assert.equal(p.primary.nics[0]!.rewriter, true);
     assert.equal(p.secondary.host, 'alpha');
-    assert.equal(p.secondary.incoming, 'tcp:10.10.0.1:9000');
+    assert.equal(p.secondary.incoming, 'tcp:198.18.0.1:9000');
     const text = renderGraphText(spec, stateOf({ web: vmState('beta', 'alpha') }));
     assert.ok(text.includes('=== vm web: primary beta, secondary alpha (roles from the state, status degraded)\n'));
     assert.ok(text.includes('| QEMU web (a secondary promoted by a failover) '));

@@ -14,6 +14,7 @@ import type { ValidateFunction } from 'ajv';
 import { renderPlanJson } from '../../../src/ui/views/plan/plan-json.ts';
 import { jsonHooks } from '../../../src/ui/views/apply/progress-json.ts';
 import { pairStatuses } from '../../../src/plan/pair-status.ts';
+import { checkpointFigures } from '../../../src/plan/checkpoint-figures.ts';
 import { FailoverRefused, inVmOrder, type FailoverResult } from '../../../src/engine/failover.ts';
 import type { VmVerification } from '../../../src/engine/verify.ts';
 import { ApplyError } from '../../../src/engine/apply.ts';
@@ -290,6 +291,30 @@ describe('status.schema.json accepts `colo status --json` documents', () => {
 
   const cases: Record<string, () => ReturnType<typeof pairStatuses>> = {
     protected: () => pairStatuses(spec, state({ web: vmState() }), healthyWeb(spec)),
+    'protected, with figures and the storm advice': () => {
+      const t0 = 1_800_000_000_000;
+      const checkpoints = Array.from({ length: 12 }, (_, i) => ({ stopMs: t0 + i * 200, resumeMs: t0 + i * 200 + 95 }));
+      const reading = (n: number, atMs: number) => ({
+        atMs,
+        result: { ok: true as const, reading: { bytesAcked: 1e8 + n * 4e5, bytesReceived: 4 + 12 * n } },
+      });
+      const figures = checkpointFigures({
+        intervalMs: 2000,
+        tls: false,
+        windows: [{ startMs: t0 - 10, endMs: t0 + 2500, checkpoints }],
+        readings: [reading(300, t0 - 10), reading(312, t0 + 2500)],
+      });
+      return pairStatuses(spec, state({ web: vmState() }), healthyWeb(spec), { web: figures });
+    },
+    'protected, total unknown, not sampled': () =>
+      pairStatuses(spec, state({ web: vmState() }), healthyWeb(spec), {
+        web: checkpointFigures({
+          intervalMs: 2000,
+          tls: false,
+          windows: [],
+          readings: [{ atMs: 1, result: { ok: false, reason: 'ss is not installed on the host' } }],
+        }),
+      }),
     'not deployed': () =>
       pairStatuses(
         spec,
@@ -397,6 +422,9 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
     fencing: 'stopped-over-ssh',
     timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 320 },
     virtioDisabled: [],
+    announce: { state: 'sent', rounds: 5 },
+    yanked: [],
+    fencedHung: false,
   };
   const promotedMessage =
     'web now runs alone on beta (alpha fenced: stopped-over-ssh) in 320 ms [connect 41 ms, fence 230 ms, QMP ' +
@@ -436,6 +464,22 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
       doc.results[0]!.message,
       `${promotedMessage} Warning: virtio device(s) /machine/peripheral/nic-net0/virtio-backend on beta are disabled.`,
     );
+  });
+  test('the announcement: sent, off, failed (a warning in the message); never on an already-failed-over VM', () => {
+    for (const announce of [{ state: 'off' }, { state: 'failed', error: 'QMP error: no' }] as const) {
+      const doc = failoverDoc('secondary', [{ ...promoted, announce }], []) as {
+        results: { message: string; announce: unknown }[];
+      };
+      assertValid('failover', doc, `announce ${announce.state}`);
+      assert.deepEqual(doc.results[0]!.announce, announce);
+      if (announce.state === 'off') assert.equal(doc.results[0]!.message, promotedMessage);
+      else assert.match(doc.results[0]!.message, /Warning: announce-self on beta failed \(QMP error: no\); switches/);
+    }
+    const doc = failoverDoc('secondary', [promoted, already], []) as { results: Record<string, unknown>[] };
+    assert.deepEqual(doc.results[0]!['announce'], { state: 'sent', rounds: 5 });
+    assert.equal('announce' in doc.results[1]!, false);
+    const bad = { ...doc, results: [{ ...doc.results[0], announce: { state: 'maybe' } }] };
+    assertInvalid('failover', bad, 'an unknown announce state');
   });
   test('every fencing kind, to the primary', () => {
     for (const fencing of ['stopped-over-ssh', 'fence-command', 'operator', 'not-needed'] as const) {
@@ -729,6 +773,7 @@ describe('verify.schema.json accepts `colo verify --json` documents', () => {
       { name: 'service', ok: true, detail: '127.0.0.11:8080 answered in 14 ms: hello from web' },
     ],
     ms: 1834,
+    advice: [{ kind: 'long-pauses', message: 'web: long checkpoint pauses: p95 420 ms, last 410 ms' }],
   };
   const broken: VmVerification = {
     vm: 'api',
@@ -759,6 +804,7 @@ describe('verify.schema.json accepts `colo verify --json` documents', () => {
       },
     ],
     ms: 15020,
+    advice: [],
   };
   /** --probe none: no service check; serviceOnly (drill after a failover): the service check alone. */
   const noProbe: VmVerification = { ...allOk, checks: allOk.checks.filter((c) => c.name !== 'service') };
@@ -835,6 +881,7 @@ describe('drill.schema.json accepts `colo drill --json` documents', () => {
     secondary: 'beta',
     checks: names.map((name) => ({ name, ok: true, detail: `${name} fine` })),
     ms: 5,
+    advice: [],
   });
   const allChecks = () => verification(['colo', 'checkpoints', 'virtio', 'console', 'service']);
   const enginePhases = (round: number): DrillPhase[] => [
@@ -854,6 +901,9 @@ describe('drill.schema.json accepts `colo drill --json` documents', () => {
           fencing: 'stopped-over-ssh',
           timings: { connectMs: 41, fenceMs: 230, qmpMs: 18, verifyMs: 25, totalMs: 398 },
           virtioDisabled: ['/machine/peripheral/nic-net0/virtio-backend'],
+          announce: { state: 'sent', rounds: 5 },
+          yanked: [],
+          fencedHung: false,
         },
       },
     },

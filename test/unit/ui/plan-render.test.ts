@@ -278,6 +278,7 @@ describe('plan-json', () => {
       'blocked',
       'resource_changes',
       'warnings',
+      'advice',
       'summary',
       'changes',
     ]);

@@ -7,7 +7,8 @@ import { failoverMessage } from './failover-message.ts';
 /** One VM's outcome as the schema documents it. */
 function resultEntry(r: FailoverResult) {
   const { vm, outcome, survivor, fenced, fencing, timings } = r;
-  return { vm, outcome, survivor, fenced, fencing, timings, message: failoverMessage(r) };
+  const announce = r.outcome === 'promoted' ? { announce: r.announce } : {};
+  return { vm, outcome, survivor, fenced, fencing, timings, ...announce, message: failoverMessage(r) };
 }
 
 export function failoverDocument(to: FailoverTarget, run: FailoverReport) {

@@ -4,7 +4,8 @@ import { summarizePlan } from '../../../plan/plan-model.ts';
 import type { Style } from '../../style.ts';
 import { commandLineDiff } from './command-line-diff.ts';
 import type { Output } from '../output.ts';
-import type { PlanView } from './plan-view.ts';
+import type { PlanView, PlanViewOptions } from './plan-view.ts';
+import type { Advice } from '../../../plan/checkpoint-advice.ts';
 
 const SYMBOL: Record<Action, string> = { create: '+', update: '~', replace: '-/+', delete: '-' };
 const VERB: Record<Action, string> = {
@@ -58,7 +59,11 @@ function renderStep(step: PlannedStep, st: Style): string[] {
   return lines;
 }
 
-export function renderPlanHuman(plan: Plan, st: Style, opts: { savedTo?: string; forApply?: boolean } = {}): string {
+export function renderPlanHuman(
+  plan: Plan,
+  st: Style,
+  opts: { savedTo?: string; forApply?: boolean; advice?: Advice[] } = {},
+): string {
   const out: string[] = [];
   if (plan.drift.length > 0) {
     out.push(`${st.cyan(st.bold('Note:'))} ${st.bold('Objects have changed outside of colo')}`, '');
@@ -81,6 +86,7 @@ export function renderPlanHuman(plan: Plan, st: Style, opts: { savedTo?: string;
   }
   for (const w of plan.warnings) out.push(st.yellow(`Warning: ${w}`));
   if (plan.warnings.length > 0) out.push('');
+  for (const a of opts.advice ?? []) out.push(`${st.yellow(st.bold('Advice:'))} ${a.message}`, '');
   if (plan.mode === 'refresh-only') {
     out.push(
       plan.drift.length === 0
@@ -137,7 +143,12 @@ export class PlanHuman implements PlanView {
     private readonly style: Style,
   ) {}
 
-  plan(plan: Plan, opts: { savedTo?: string } = {}): void {
-    this.output.out(renderPlanHuman(plan, this.style, opts.savedTo ? { savedTo: opts.savedTo } : {}));
+  plan(plan: Plan, opts: PlanViewOptions = {}): void {
+    this.output.out(
+      renderPlanHuman(plan, this.style, {
+        ...(opts.savedTo ? { savedTo: opts.savedTo } : {}),
+        ...(opts.advice ? { advice: opts.advice } : {}),
+      }),
+    );
   }
 }

@@ -2,11 +2,12 @@
 import type { Plan } from '../../../plan/plan-model.ts';
 import { summarizePlan } from '../../../plan/plan-model.ts';
 import type { Output } from '../output.ts';
-import type { PlanView } from './plan-view.ts';
+import type { PlanView, PlanViewOptions } from './plan-view.ts';
+import type { Advice } from '../../../plan/checkpoint-advice.ts';
 
 const ACTIONS = { create: ['create'], update: ['update'], replace: ['delete', 'create'], delete: ['delete'] } as const;
 
-export function renderPlanJson(plan: Plan): string {
+export function renderPlanJson(plan: Plan, advice: Advice[] = []): string {
   const doc = {
     format_version: plan.formatVersion,
     colo_version: plan.coloVersion,
@@ -26,6 +27,7 @@ export function renderPlanJson(plan: Plan): string {
       change: { actions: ACTIONS[s.action], attributes: s.changes },
     })),
     warnings: plan.warnings,
+    advice,
     summary: summarizePlan(plan),
     changes: plan.steps.length > 0,
   };
@@ -35,7 +37,7 @@ export function renderPlanJson(plan: Plan): string {
 export class PlanJson implements PlanView {
   constructor(private readonly output: Output) {}
 
-  plan(plan: Plan): void {
-    this.output.out(renderPlanJson(plan));
+  plan(plan: Plan, opts: PlanViewOptions = {}): void {
+    this.output.out(renderPlanJson(plan, opts.advice));
   }
 }

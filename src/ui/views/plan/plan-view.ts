@@ -3,8 +3,15 @@
  * drift notes, summary) or PlanJson (one document, schemas/plan.schema.json).
  */
 import type { Plan } from '../../../plan/plan-model.ts';
+import type { Advice } from '../../../plan/checkpoint-advice.ts';
+
+export interface PlanViewOptions {
+  /** The file the plan was saved to (plan --out). */
+  savedTo?: string;
+  /** What to tune, from the checkpoints sampled while planning (not part of a saved plan). */
+  advice?: Advice[];
+}
 
 export interface PlanView {
-  /** `savedTo`: the file the plan was saved to (plan --out). */
-  plan(plan: Plan, opts?: { savedTo?: string }): void;
+  plan(plan: Plan, opts?: PlanViewOptions): void;
 }

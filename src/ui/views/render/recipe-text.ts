@@ -2,6 +2,7 @@
  * One recipe as text for `colo render`: QMP commands as the JSON colo sends, each operation and
  * condition in words; remote commands as a person would type them (shell-quoted).
  */
+import type { QmpCommand } from '../../../render/qmp-command.ts';
 import { quoteArg, quoteArgv } from '../../../render/shell-quote.ts';
 import type {
   Check,
@@ -37,6 +38,12 @@ function toleranceText(t: Tolerance): string {
   return `QMP errors matching /${t.qmpErrorMatching}/i tolerated`;
 }
 
+/** A command as the JSON colo sends (an out-of-band one with `exec-oob`, as on the wire). */
+function commandJson(c: QmpCommand): string {
+  if (!c.oob) return JSON.stringify(c);
+  return JSON.stringify({ 'exec-oob': c.execute, ...(c.arguments ? { arguments: c.arguments } : {}) });
+}
+
 function stepLine(s: QmpStep, groupWhen = false): string {
   const notes = [
     ...(s.when && !groupWhen ? [`only if ${predicateText(s.when)}`] : []),
@@ -44,7 +51,7 @@ function stepLine(s: QmpStep, groupWhen = false): string {
     ...(s.label ? [`outcome kept as ${JSON.stringify(s.label)}`] : []),
     ...(s.removes ? [`removes ${s.removes}`] : []),
   ];
-  return `${JSON.stringify(s.command)}${notes.length > 0 ? `  # ${notes.join('; ')}` : ''}`;
+  return `${commandJson(s.command)}${notes.length > 0 ? `  # ${notes.join('; ')}` : ''}`;
 }
 
 function queryLine(q: Query): string {
@@ -53,7 +60,7 @@ function queryLine(q: Query): string {
     ...(q.onError === 'absent' ? ['an error leaves it absent'] : []),
     ...(typeof q.onError === 'object' ? [`an error gives ${JSON.stringify(q.onError.use)}`] : []),
   ];
-  return `${q.as} = ${JSON.stringify(q.command)}${notes.length > 0 ? `  # ${notes.join('; ')}` : ''}`;
+  return `${q.as} = ${commandJson(q.command)}${notes.length > 0 ? `  # ${notes.join('; ')}` : ''}`;
 }
 
 function checkLines(c: Check): string[] {

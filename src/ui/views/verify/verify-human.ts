@@ -3,6 +3,7 @@ import type { VmVerification } from '../../../engine/verify.ts';
 import type { Style } from '../../style.ts';
 import type { Output } from '../output.ts';
 import type { VerifyView } from './verify-view.ts';
+import { adviceLines } from '../status/figures-text.ts';
 
 export function renderVerification(list: VmVerification[], st: Style): string {
   const out: string[] = [];
@@ -13,6 +14,7 @@ export function renderVerification(list: VmVerification[], st: Style): string {
     );
     for (const c of v.checks)
       out.push(`  ${c.ok ? st.green('ok  ') : st.red('FAIL')} ${c.name.padEnd(11)} ${c.detail}`);
+    out.push(...adviceLines(v.advice, st));
   }
   return `${out.join('\n')}\n`;
 }

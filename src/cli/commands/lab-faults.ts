@@ -1,11 +1,12 @@
 /**
- * `colo lab kill-host / revive-host / cut / heal`: host death and cut cables in the netns lab
- * (src/lab/netns/host-faults.ts). kill-host is also each host's fence.command in the lab's spec.
+ * `colo lab kill-host / isolate-host / revive-host / cut / heal`: host death, isolation and cut
+ * cables in the netns lab (src/lab/netns/host-faults.ts). kill-host is also each host's
+ * fence.command in the lab's spec.
  */
 import type { Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
 import { CUT_LINKS, isCutLink } from '../../lab/netns/host-links.ts';
-import { cutLink, healHost, isLabHost, killHost, reviveHost } from '../../lab/netns/host-faults.ts';
+import { cutLink, healHost, isLabHost, isolateHost, killHost, reviveHost } from '../../lab/netns/host-faults.ts';
 import { LAB_HOST_NAMES, type LabHostName } from '../../lab/netns/names.ts';
 import { UserError } from '../user-error.ts';
 
@@ -32,6 +33,16 @@ async function killHostCmd(name: string, opts: { dir: string }): Promise<number>
     r.killed > 0
       ? `Host ${host} powered off: links down, ${r.killed} process(es) killed in ${r.namespace}.`
       : `Host ${host} is off: links down, nothing runs in ${r.namespace}.`,
+  );
+  return 0;
+}
+
+async function isolateHostCmd(name: string, opts: { dir: string }): Promise<number> {
+  const host = hostArg(name, 'isolate-host');
+  const r = await guarded('isolate-host', () => isolateHost(opts.dir, host));
+  out(
+    `Host ${host} isolated: links down, ${r.running} process(es) still running in ${r.namespace} ` +
+      `("colo lab revive-host ${host}" sets its links up again).`,
   );
   return 0;
 }
@@ -70,6 +81,12 @@ export function registerLabFaults(lab: Command, wire: Wire): void {
     .argument('<host>', LAB_HOST_NAMES.join(' or '))
     .option(...dirOption)
     .action(wire(killHostCmd));
+  lab
+    .command('isolate-host')
+    .description('netns lab: cut a host off (its links down, its processes left running)')
+    .argument('<host>', LAB_HOST_NAMES.join(' or '))
+    .option(...dirOption)
+    .action(wire(isolateHostCmd));
   lab
     .command('revive-host')
     .description('netns lab: power a host back on (links up, sshd started; no QEMU)')

@@ -1,11 +1,15 @@
 /**
- * Host death and cut cables in the netns lab (`colo lab kill-host / revive-host / cut / heal`).
+ * Host death, isolation and cut cables in the netns lab
+ * (`colo lab kill-host / isolate-host / revive-host / cut / heal`).
  *
  * kill-host is a power switch: the host's links go down first (so a dying process sends nothing, as
  * with a power cut), then every process in its namespace is SIGKILLed, again until none is left. It is
  * idempotent and succeeds only when nothing runs in the namespace: it is also the `fence.command` the
  * lab writes for each host. revive-host sets the links up and starts the host's sshd again (same key
- * and port; no QEMU). cut sets the lab switch's port of one link down; heal sets both up.
+ * and port; no QEMU). isolate-host only sets the host's links down: every process in it runs on
+ * (its QEMU too) but nothing can reach it nor hear from it, as when all of a host's cables fail at
+ * once; revive-host sets them up again (its sshd still runs). cut sets the lab switch's port of one
+ * link down; heal sets both up.
  */
 import { killAll, namespacePids, NetnsCommandError, runArgv, type ArgvRunner } from './apply-topology.ts';
 import { healArgv, hostLinksArgv, reviveArgv, switchPortArgv, type CutLink } from './host-links.ts';
@@ -56,6 +60,26 @@ export async function killHost(dir: string, host: LabHostName, run: ArgvRunner =
   const left = await namespacePids(ns, run);
   if (left.length === 0) return { host, namespace: ns, killed };
   throw new Error(`host ${host} is not dead: processes ${left.join(', ')} still run in namespace ${ns}`);
+}
+
+export interface IsolateHostResult {
+  host: LabHostName;
+  namespace: string;
+  /** Processes still running in its namespace (its QEMU and sshd, unreachable now). */
+  running: number;
+}
+
+/** Cuts a host off: its management, LAN and replication link ends down, nothing killed. */
+export async function isolateHost(
+  dir: string,
+  host: LabHostName,
+  run: ArgvRunner = runArgv,
+): Promise<IsolateHostResult> {
+  const info = upLab(dir);
+  const n = labNames(info.suffix);
+  const ns = n.ns.hosts[host];
+  await runAll(hostLinksArgv(n, host, 'down'), run);
+  return { host, namespace: ns, running: (await namespacePids(ns, run)).length };
 }
 
 export interface ReviveHostResult {

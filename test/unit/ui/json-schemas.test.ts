@@ -481,6 +481,24 @@ describe('failover.schema.json accepts `colo failover --json` documents', () => 
     const bad = { ...doc, results: [{ ...doc.results[0], announce: { state: 'maybe' } }] };
     assertInvalid('failover', bad, 'an unknown announce state');
   });
+  test('a promotion reports the connections yanked on the survivor and whether the fenced side was hung', () => {
+    const yanked = ['block-node nbd-disk0', 'chardev mirror0-net0', 'migration'];
+    const doc = failoverDoc(
+      'primary',
+      [{ ...promoted, fencing: 'fence-command', yanked, fencedHung: true }, already],
+      [],
+    ) as {
+      results: Record<string, unknown>[];
+    };
+    assertValid('failover', doc, 'yanked and hung');
+    assert.deepEqual([doc.results[0]!['yanked'], doc.results[0]!['fencedHung']], [yanked, true]);
+    assert.equal('yanked' in doc.results[1]!, false, 'nothing yanked when already failed over');
+    assert.equal('fencedHung' in doc.results[1]!, false);
+    const plain = failoverDoc('secondary', [promoted], []) as { results: Record<string, unknown>[] };
+    assert.deepEqual([plain.results[0]!['yanked'], plain.results[0]!['fencedHung']], [[], false]);
+    const bad = { ...doc, results: [{ ...doc.results[0], yanked: ['qmp monitor0'] }] };
+    assertInvalid('failover', bad, 'an instance colo never yanks');
+  });
   test('every fencing kind, to the primary', () => {
     for (const fencing of ['stopped-over-ssh', 'fence-command', 'operator', 'not-needed'] as const) {
       const result = { ...promoted, fencing } as FailoverResult;

@@ -7,8 +7,8 @@ import { failoverMessage } from './failover-message.ts';
 /** One VM's outcome as the schema documents it. */
 function resultEntry(r: FailoverResult) {
   const { vm, outcome, survivor, fenced, fencing, timings } = r;
-  const announce = r.outcome === 'promoted' ? { announce: r.announce } : {};
-  return { vm, outcome, survivor, fenced, fencing, timings, ...announce, message: failoverMessage(r) };
+  const promoted = r.outcome === 'promoted' ? { announce: r.announce, yanked: r.yanked, fencedHung: r.fencedHung } : {};
+  return { vm, outcome, survivor, fenced, fencing, timings, ...promoted, message: failoverMessage(r) };
 }
 
 export function failoverDocument(to: FailoverTarget, run: FailoverReport) {

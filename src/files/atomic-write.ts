@@ -36,25 +36,35 @@ export async function writeFileAtomic(
   opts: AtomicWriteOptions = {},
 ): Promise<void> {
   const tmp = tmpPathBeside(path);
-  let created = false;
+  await writeSyncedTemp(tmp, data, opts.mode ?? 0o600);
   try {
-    const fh = await fsp.open(tmp, TMP_FLAGS, 0o600);
-    created = true;
-    try {
-      await fh.writeFile(data);
-      await fh.chmod(opts.mode ?? 0o600); // exact mode, whatever the umask
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
     await opts.beforeRename?.();
     await fsp.rename(tmp, path);
   } catch (e) {
-    if (created) await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    await removeTemp(tmp);
     throw e;
   }
   await fsyncDir(dirname(path));
 }
+
+/** A new private temp file (never an existing one) with `data`, its exact `mode` and fsynced; removed on failure. */
+async function writeSyncedTemp(tmp: string, data: string | Buffer, mode: number): Promise<void> {
+  const fh = await fsp.open(tmp, TMP_FLAGS, 0o600);
+  try {
+    try {
+      await fh.writeFile(data);
+      await fh.chmod(mode); // exact mode, whatever the umask
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    await removeTemp(tmp);
+    throw e;
+  }
+}
+
+const removeTemp = (tmp: string): Promise<void> => fsp.rm(tmp, { force: true }).catch(() => undefined);
 
 /**
  * Creates `path` with `data` only if nothing is there yet, and never partly: the data is written and
@@ -64,17 +74,8 @@ export async function writeFileAtomic(
  */
 export async function createFileAtomic(path: string, data: string | Buffer, mode = 0o600): Promise<boolean> {
   const tmp = tmpPathBeside(path);
-  let created = false;
+  await writeSyncedTemp(tmp, data, mode);
   try {
-    const fh = await fsp.open(tmp, TMP_FLAGS, 0o600);
-    created = true;
-    try {
-      await fh.writeFile(data);
-      await fh.chmod(mode);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
     try {
       await fsp.link(tmp, path);
     } catch (e) {
@@ -86,7 +87,7 @@ export async function createFileAtomic(path: string, data: string | Buffer, mode
       throw e;
     }
   } finally {
-    if (created) await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    await removeTemp(tmp);
   }
   await fsyncDir(dirname(path));
   return true;

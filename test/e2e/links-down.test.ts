@@ -21,25 +21,16 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { colo, type CliResult } from '../helpers/cli.ts';
-import { epochMs, LanClient, longestSilence } from '../helpers/lan-client.ts';
+import { epochMs, longestSilence, type LanClient } from '../helpers/lan-client.ts';
+import { labQemuPid, netnsSkipReason, startNetnsPair } from '../helpers/netns-pair.ts';
 import type { NetnsLabInfo } from '../../src/lab/netns/netns-lab-info.ts';
 import { DEFAULT_HEALTH_DEADLINE_MS, HOST_DEADLINE_EXTRA_MS } from '../../src/engine/failover.ts';
 
-function skipReason(): string | false {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  try {
-    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
-  } catch {
-    return '`ip netns` is unavailable (install iproute2)';
-  }
-  return false;
-}
-const skip = skipReason();
+const skip = netnsSkipReason();
 
 /** How long a host to fence may take to be found unreachable: the health deadline plus the SSH part. */
 const HOST_DEADLINE_MS = DEFAULT_HEALTH_DEADLINE_MS + HOST_DEADLINE_EXTRA_MS;
@@ -76,19 +67,6 @@ interface StatusDoc {
   vms: { vm: string; health: string; summary: string; primary: SideDoc; secondary: SideDoc }[];
 }
 
-/** The pid in a QEMU pid file of the lab if that process runs, else null. */
-function qemuPid(dir: string, host: 'alpha' | 'beta'): number | null {
-  const f = path.join(dir, 'hosts', host, 'web', 'qemu.pid');
-  if (!existsSync(f)) return null;
-  const pid = Number(readFileSync(f, 'utf8').trim());
-  try {
-    process.kill(pid, 0);
-    return /^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')) ? null : pid;
-  } catch {
-    return null;
-  }
-}
-
 /** The lab's namespaces that exist now. */
 function labNamespacesLeft(suffix: string): string[] {
   const out = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
@@ -108,18 +86,7 @@ describe('all links of a host down, its processes running (netns lab)', { skip, 
   const figures: string[] = [];
 
   before(async () => {
-    parent = await mkdtemp(path.join(tmpdir(), 'colo-links-down-'));
-    dir = path.join(parent, 'lab');
-    const up = await colo(['lab', 'up', '--network', 'netns', '--dir', dir], { timeoutMs: 120_000 });
-    assert.equal(up.code, 0, up.stdout + up.stderr);
-    info = JSON.parse(readFileSync(path.join(dir, 'lab.json'), 'utf8')) as NetnsLabInfo;
-    spec = info.specFile!;
-    const apply = await colo(['apply', '-f', spec, '--auto-approve']);
-    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
-    const g = info.guests![0]!;
-    client = new LanClient(info.client!.namespace, g.lanAddress, g.streamPort, g.httpPort, 200);
-    await client.moreLines(20, 60_000);
-    boot = client.lines[0]!.boot;
+    ({ parent, dir, info, spec, client, boot } = await startNetnsPair('colo-links-down-'));
   });
 
   after(async () => {
@@ -135,12 +102,12 @@ describe('all links of a host down, its processes running (netns lab)', { skip, 
 
   /** Cuts `host` off (links down) and checks that its QEMU still runs: isolated, not dead. */
   async function isolate(host: 'alpha' | 'beta'): Promise<number> {
-    const pid = qemuPid(dir, host);
+    const pid = labQemuPid(dir, host);
     assert.ok(pid, `${host} runs a QEMU before it is cut off`);
     const r = await colo(['lab', 'isolate-host', host, '--dir', dir]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(`Host ${host} isolated: links down, \\d+ process\\(es\\) still running`));
-    assert.equal(qemuPid(dir, host), pid, `${host}'s QEMU still runs, cut off`);
+    assert.equal(labQemuPid(dir, host), pid, `${host}'s QEMU still runs, cut off`);
     return pid;
   }
 
@@ -191,7 +158,7 @@ describe('all links of a host down, its processes running (netns lab)', { skip, 
     // again), and the failover's own work.
     const bound = startup + HOST_DEADLINE_MS + tm.fenceMs + FAILOVER_OWN_WORK_MS;
     assert.ok(wall <= bound, `failover took ${wall} ms (bound ${bound} ms: ${line})`);
-    assert.equal(qemuPid(dir, lost), null, `the fence command killed ${lost}'s isolated QEMU`);
+    assert.equal(labQemuPid(dir, lost), null, `the fence command killed ${lost}'s isolated QEMU`);
     return { r, doc };
   }
 

@@ -20,38 +20,16 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { colo } from '../helpers/cli.ts';
-import { epochMs, LanClient, longestSilence } from '../helpers/lan-client.ts';
+import { epochMs, longestSilence, type LanClient } from '../helpers/lan-client.ts';
+import { labQemuPid, netnsSkipReason, startNetnsPair } from '../helpers/netns-pair.ts';
 import type { NetnsLabInfo } from '../../src/lab/netns/netns-lab-info.ts';
 import { labNames } from '../../src/lab/netns/names.ts';
 
-function skipReason(): string | false {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  try {
-    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
-  } catch {
-    return '`ip netns` is unavailable (install iproute2)';
-  }
-  return false;
-}
-const skip = skipReason();
-
-/** The pid in a QEMU pid file of the lab if that process runs, else null. */
-function qemuPid(dir: string, host: 'alpha' | 'beta'): number | null {
-  const f = path.join(dir, 'hosts', host, 'web', 'qemu.pid');
-  if (!existsSync(f)) return null;
-  const pid = Number(readFileSync(f, 'utf8').trim());
-  try {
-    process.kill(pid, 0);
-    return /^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')) ? null : pid;
-  } catch {
-    return null;
-  }
-}
+const skip = netnsSkipReason();
 
 /** The lab switch's ports (in its LAN bridge's forwarding table) where a MAC was learned. */
 function switchPortsOf(info: NetnsLabInfo, mac: string): string[] {
@@ -72,18 +50,7 @@ describe('one TCP connection across host deaths (netns lab, bridged LAN)', { ski
   const silences: string[] = [];
 
   before(async () => {
-    parent = await mkdtemp(path.join(tmpdir(), 'colo-stream-'));
-    dir = path.join(parent, 'lab');
-    const up = await colo(['lab', 'up', '--network', 'netns', '--dir', dir], { timeoutMs: 120_000 });
-    assert.equal(up.code, 0, up.stdout + up.stderr);
-    info = JSON.parse(readFileSync(path.join(dir, 'lab.json'), 'utf8')) as NetnsLabInfo;
-    spec = info.specFile!;
-    const apply = await colo(['apply', '-f', spec, '--auto-approve']);
-    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
-    const g = info.guests![0]!;
-    client = new LanClient(info.client!.namespace, g.lanAddress, g.streamPort, g.httpPort, 200);
-    await client.moreLines(20, 60_000);
-    boot = client.lines[0]!.boot;
+    ({ parent, dir, info, spec, client, boot } = await startNetnsPair('colo-stream-'));
     assert.equal((await client.httpAnswerAfter(0, 30_000)).boot, boot, 'HTTP and the stream: one guest');
   });
 
@@ -126,7 +93,7 @@ describe('one TCP connection across host deaths (netns lab, bridged LAN)', { ski
     const kill = await colo(['lab', 'kill-host', 'alpha', '--dir', dir]);
     assert.equal(kill.code, 0, kill.stdout + kill.stderr);
     assert.match(kill.stdout, /Host alpha powered off: links down, \d+ process\(es\) killed/);
-    assert.equal(qemuPid(dir, 'alpha'), null, "alpha's QEMU is dead");
+    assert.equal(labQemuPid(dir, 'alpha'), null, "alpha's QEMU is dead");
     const r = await colo(['failover', '-f', spec, '--to', 'secondary']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /web now runs alone on beta \(alpha fenced: fence-command\)/);
@@ -138,11 +105,11 @@ describe('one TCP connection across host deaths (netns lab, bridged LAN)', { ski
   test('alpha revived: colo apply re-protects onto it with the stream still open', async (t) => {
     const rev = await colo(['lab', 'revive-host', 'alpha', '--dir', dir]);
     assert.equal(rev.code, 0, rev.stdout + rev.stderr);
-    assert.equal(qemuPid(dir, 'alpha'), null, 'a revived host runs no QEMU');
+    assert.equal(labQemuPid(dir, 'alpha'), null, 'a revived host runs no QEMU');
     const since = epochMs();
     const apply = await colo(['apply', '-f', spec, '--auto-approve']);
     assert.equal(apply.code, 0, apply.stdout + apply.stderr);
-    assert.ok(qemuPid(dir, 'alpha'), 'a new secondary on alpha');
+    assert.ok(labQemuPid(dir, 'alpha'), 'a new secondary on alpha');
     const st = await colo(['status', '-f', spec]);
     assert.match(st.stdout, /web: PROTECTED - in COLO: beta primary, alpha secondary/, st.stdout);
     await streamKeptUp(t, 're-protection onto alpha', since);

@@ -38,3 +38,10 @@ export const DEFAULT_PORT_BASE = 9000;
  * NUL); keeping a margin leaves room for socket names added later.
  */
 export const SOCKET_PATH_LIMIT = 100;
+
+/** The `cluster:` section (../shared/reference/ha-engine.md: stable at token 300 with knet 100/1000 ms). */
+export const DEFAULT_CLUSTER_NAME = 'colo';
+export const DEFAULT_CLUSTER_TOKEN_MS = 300;
+export const DEFAULT_KNET_PING_INTERVAL_MS = 100;
+export const DEFAULT_KNET_PING_TIMEOUT_MS = 1000;
+export const DEFAULT_PRIORITY_FENCING_DELAY_MS = 1000;

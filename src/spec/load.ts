@@ -5,6 +5,7 @@
  */
 import { checkAddresses } from './check-addresses.ts';
 import { checkArgs } from './check-args.ts';
+import { checkCluster } from './check-cluster.ts';
 import { checkContext } from './check-context.ts';
 import { checkFiles } from './check-files.ts';
 import { checkHostSharing } from './check-host-sharing.ts';
@@ -60,6 +61,7 @@ export function loadSpecText(text: string, file: string, options: LoadOptions): 
   checkHostSharing(ctx, r);
   checkMachine(ctx, r);
   checkSharedMachinePorts(ctx, r);
+  checkCluster(ctx, spec.cluster, r);
 
   if (spec.vms.length === 0 && !hasErrors([...schema.diagnostics, ...r.diagnostics])) {
     r.warning(['vms'], 'no VMs declared: there is nothing to protect', 'key');

@@ -169,4 +169,22 @@ export interface RawSpec {
   defaults?: RawDefaults;
   tls?: RawTls;
   vms?: Record<string, RawVm | undefined>;
+  cluster?: RawCluster;
+}
+
+/** The `cluster:` section as written. */
+export interface RawCluster {
+  name?: string;
+  token?: RawDuration;
+  knet?: { pingInterval?: RawDuration; pingTimeout?: RawDuration };
+  crypto?: { cipher?: 'aes256' | 'aes192' | 'aes128'; hash?: 'sha256' | 'sha384' | 'sha512' };
+  stonithEnabled?: boolean;
+  priorityFencingDelay?: RawDuration;
+  qdevice?: { host?: string; algorithm?: 'ffsplit' | 'lms' };
+  hosts?: Record<string, RawClusterHost | undefined>;
+}
+
+export interface RawClusterHost {
+  addresses?: (string | undefined)[];
+  fencing?: { agent?: string; params?: Record<string, string | number | boolean | undefined> };
 }

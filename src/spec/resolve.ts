@@ -12,6 +12,7 @@ import type { SshdPort } from './port-allocation.ts';
 import { portRequest } from './port-request.ts';
 import type { RawSpec, RawVm } from './raw-spec.ts';
 import type { Reporter } from './reporter.ts';
+import { resolveCluster } from './resolve-cluster.ts';
 import { resolveHost } from './resolve-host.ts';
 import type { ResolveOptions } from './resolve-host.ts';
 import { resolveVm } from './resolve-vm.ts';
@@ -45,7 +46,9 @@ export function resolveSpec(raw: RawSpec, absoluteFile: string, r: Reporter, opt
     return spec;
   });
 
-  return { file: absoluteFile, hosts, vms };
+  const spec: Spec = { file: absoluteFile, hosts, vms };
+  if (raw.cluster) spec.cluster = resolveCluster(raw.cluster, hosts, vms);
+  return spec;
 }
 
 /** Each SSH host's sshd port, reserved on that host before any VM's ports. */

@@ -4,6 +4,9 @@
  * Everything downstream (render, engine) works on these types only; none of
  * them carries YAML or source positions.
  */
+import type { ClusterSettings } from './cluster-types.ts';
+
+export type * from './cluster-types.ts';
 
 /** Where a value came from in the user's YAML, for diagnostics. */
 export interface SourcePos {
@@ -187,4 +190,6 @@ export interface Spec {
   file: string;
   hosts: Record<string, HostSpec>;
   vms: VmSpec[];
+  /** Automatic failover by Pacemaker + corosync; absent: manual mode. */
+  cluster?: ClusterSettings;
 }

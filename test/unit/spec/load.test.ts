@@ -160,7 +160,8 @@ describe('loading files', () => {
       const rel = relative(process.cwd(), abs);
       const bad = await loadSpecFile(rel);
       assert.deepEqual(bad.diagnostics.map(formatDiagnostic), [
-        `${rel}:4:1: unknown key "extra" at the top level (allowed keys: apiVersion, hosts, defaults, tls, vms)`,
+        `${rel}:4:1: unknown key "extra" at the top level ` +
+          '(allowed keys: apiVersion, hosts, defaults, tls, vms, cluster)',
       ]);
       await writeFile(abs, 'apiVersion: colo/v1\nhosts: {}\nvms: {}\n');
       const ok = await loadSpecFile(rel);
@@ -283,7 +284,8 @@ vms:
       SPEC_ENV,
     );
     assert.deepEqual(diagnostics.map(formatDiagnostic), [
-      'a.yaml:3:1: unknown key "x-common" at the top level (allowed keys: apiVersion, hosts, defaults, tls, vms)',
+      'a.yaml:3:1: unknown key "x-common" at the top level ' +
+        '(allowed keys: apiVersion, hosts, defaults, tls, vms, cluster)',
       'a.yaml:4:21: vms.v.machine.accel: "kvmm" is not allowed; expected one of kvm, tcg, auto; did you mean "kvm"?',
     ]);
   });

@@ -15,6 +15,8 @@ export interface SshdRestart {
   logFile: string;
   pidFile: string;
   netns?: string;
+  /** The argv prefix it ran through inside the namespace (the netns lab's host init). */
+  launcher?: string[];
 }
 
 /**
@@ -24,7 +26,7 @@ export interface SshdRestart {
 export async function restartSshd(h: SshdRestart, timeoutMs = 10000): Promise<void> {
   const from = existsSync(h.logFile) ? readFileSync(h.logFile).length : 0;
   const sshd = [SSHD_BINARY, '-f', h.configFile, '-E', h.logFile];
-  const [cmd, ...args] = h.netns ? ['ip', 'netns', 'exec', h.netns, ...sshd] : sshd;
+  const [cmd, ...args] = h.netns ? ['ip', 'netns', 'exec', h.netns, ...(h.launcher ?? []), ...sshd] : sshd;
   const err = await new Promise<string>((resolve, reject) => {
     const p = spawn(cmd as string, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let out = '';

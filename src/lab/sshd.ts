@@ -24,6 +24,8 @@ export interface SshHostRequest {
   port?: number;
   /** Run sshd inside this network namespace (`ip netns exec NS sshd ...`); its address is there. */
   netns?: string;
+  /** Inside the namespace, run sshd through this argv prefix (the netns lab's host init: its own mounts). */
+  launcher?: string[];
 }
 
 export interface SshHostRunning {
@@ -36,6 +38,7 @@ export interface SshHostRunning {
   logFile: string;
   configFile: string;
   netns?: string;
+  launcher?: string[];
 }
 
 export interface SshLab {
@@ -195,7 +198,7 @@ async function startOne(
     await writeFile(configFile, sshdConfig({ address: req.address, port, hostKey, pidFile, authorizedKeys }, extra));
     const code = await new Promise<number | null>((resolve, reject) => {
       const sshd = [SSHD_BINARY, '-f', configFile, '-E', logFile];
-      const [cmd, ...args] = req.netns ? ['ip', 'netns', 'exec', req.netns, ...sshd] : sshd;
+      const [cmd, ...args] = req.netns ? ['ip', 'netns', 'exec', req.netns, ...(req.launcher ?? []), ...sshd] : sshd;
       const p = spawn(cmd as string, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       p.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -220,7 +223,8 @@ async function startOne(
         readFileSync(logFile, 'utf8').includes(`Server listening on ${req.address} port ${port}`)
       ) {
         const running = { name: req.name, address: req.address, port, hostKeyPublic, pidFile, logFile, configFile };
-        return req.netns ? { ...running, netns: req.netns } : running;
+        if (!req.netns) return running;
+        return { ...running, netns: req.netns, ...(req.launcher ? { launcher: req.launcher } : {}) };
       }
       await new Promise((r) => setTimeout(r, 50));
     }

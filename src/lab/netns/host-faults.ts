@@ -108,6 +108,7 @@ export async function reviveHost(dir: string, host: LabHostName, run: ArgvRunner
     logFile: h.sshd.logFile,
     pidFile: h.sshd.pidFile,
     netns: h.namespace,
+    ...(h.sshd.launcher ? { launcher: h.sshd.launcher } : {}),
   });
   return { host, sshdStarted: true };
 }

@@ -17,7 +17,8 @@ export interface NetnsLabHost {
   ssh: { address: string; port: number; hostKey: string };
   lanAddress: string;
   replicationAddress: string;
-  sshd: { pidFile: string; logFile: string; configFile: string };
+  /** launcher: the argv prefix sshd runs through in the namespace (the host's own mounts: host-root.ts). */
+  sshd: { pidFile: string; logFile: string; configFile: string; launcher?: string[] };
   /** The spec's fence.command for this host: powers it off (`colo lab kill-host NAME`). */
   fenceCommand: string[];
 }
@@ -108,7 +109,12 @@ export function upInfo(info: NetnsLabInfo, t: Topology, ssh: SshLab, specFile: s
         ssh: { address: h.address, port: h.port, hostKey: h.hostKeyPublic },
         lanAddress: a.lan.hosts[name],
         replicationAddress: a.repl.hosts[name],
-        sshd: { pidFile: h.pidFile, logFile: h.logFile, configFile: h.configFile },
+        sshd: {
+          pidFile: h.pidFile,
+          logFile: h.logFile,
+          configFile: h.configFile,
+          ...(h.launcher ? { launcher: h.launcher } : {}),
+        },
         fenceCommand: x.fence(name),
       };
     }),

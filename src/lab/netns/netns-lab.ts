@@ -34,6 +34,7 @@ import {
   type NetnsLabInfo,
 } from './netns-lab-info.ts';
 import { sweepSuffix } from './sweep.ts';
+import { hostLauncher, writeHostInit } from './host-root.ts';
 
 const execFileP = promisify(execFile);
 import { buildTopology, type Topology } from './topology.ts';
@@ -156,9 +157,15 @@ export async function netnsLabUp(opts: NetnsLabOptions, run: ArgvRunner = runArg
   try {
     await applySetup(t.setup, run);
     log(`starting sshd in ${LAB_HOST_NAMES.map((h) => t.names.ns.hosts[h]).join(' and ')} ...`);
+    await writeHostInit(dir);
     const ssh = await startSshHosts({
       dir: path.join(dir, 'ssh'),
-      hosts: LAB_HOST_NAMES.map((h) => ({ name: h, address: t.addresses.mgmt.hosts[h], netns: t.names.ns.hosts[h] })),
+      hosts: LAB_HOST_NAMES.map((h) => ({
+        name: h,
+        address: t.addresses.mgmt.hosts[h],
+        netns: t.names.ns.hosts[h],
+        launcher: hostLauncher(dir, h),
+      })),
     });
     const specFile = await writeSpec(dir, t, ssh, assets, vms);
     const done = upInfo(info, t, ssh, specFile, {

@@ -90,7 +90,8 @@ export const FENCE_COLO_AGENT = [
   '  if self "$plug"; then note "$action $plug: refused, that is this host"; exit 1; fi',
   '  (',
   // in this subshell: the target's fence command becomes "$@", its env is exported, $t its timeout
-  '    f="$conf/$plug.conf"; [ -r "$f" ] || { note "$action $plug: no $f (colo apply installs one per host)"; exit 1; }',
+  '    f="$conf/$plug.conf"',
+  '    [ -r "$f" ] || { note "$action $plug: no $f (colo apply installs one per host)"; exit 1; }',
   '    t=30; set --',
   '    while IFS= read -r l || [ -n "$l" ]; do case $l in',
   '      timeout=*) t=${l#timeout=};;',

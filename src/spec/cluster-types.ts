@@ -23,6 +23,11 @@ export interface ClusterSettings {
   knetPingTimeoutMs: number;
   cryptoCipher: 'aes256' | 'aes192' | 'aes128';
   cryptoHash: 'sha256' | 'sha384' | 'sha512';
+  /**
+   * How corosync and pacemaker are started: their systemd units, or directly (no systemd:
+   * src/render/cluster/direct-services.ts). Absent means systemd.
+   */
+  services?: 'systemd' | 'direct';
   /** Pacemaker's priority-fencing-delay; whole seconds. */
   priorityFencingDelayMs: number;
   /** By host name: the hosts that run a VM (primary or secondary). */

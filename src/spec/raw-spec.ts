@@ -179,6 +179,7 @@ export interface RawCluster {
   knet?: { pingInterval?: RawDuration; pingTimeout?: RawDuration };
   crypto?: { cipher?: 'aes256' | 'aes192' | 'aes128'; hash?: 'sha256' | 'sha384' | 'sha512' };
   stonithEnabled?: boolean;
+  services?: 'systemd' | 'direct';
   priorityFencingDelay?: RawDuration;
   qdevice?: { host?: string; algorithm?: 'ffsplit' | 'lms' };
   hosts?: Record<string, RawClusterHost | undefined>;

@@ -30,6 +30,7 @@ export function resolveCluster(raw: RawCluster, hosts: Record<string, HostSpec>,
     priorityFencingDelayMs: ms(raw.priorityFencingDelay, D.DEFAULT_PRIORITY_FENCING_DELAY_MS),
     hosts: clusterHosts,
   };
+  if (raw.services !== undefined) settings.services = raw.services;
   const q = raw.qdevice?.host;
   if (q !== undefined) {
     const address = strings(raw.hosts?.[q]?.addresses)[0] ?? hosts[q]?.replicationAddress ?? '';

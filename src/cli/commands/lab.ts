@@ -18,6 +18,7 @@ interface UpOptions {
   network: string;
   qemuBinary?: string;
   json?: boolean;
+  cluster?: boolean;
 }
 
 const log = (l: string): void => void process.stderr.write(`${l}\n`);
@@ -68,11 +69,19 @@ async function up(opts: UpOptions): Promise<number> {
   const max = opts.network === 'netns' ? 99 : 100; // netns: guest LAN addresses .100 to .198
   if (!Number.isInteger(vms) || vms < 1 || vms > max)
     throw new UserError(`--vms: expected a whole number from 1 to ${max}, got "${opts.vms}"`);
+  if (opts.cluster && opts.network !== 'netns')
+    throw new UserError('--cluster needs --network netns (each host needs its own namespaces for its cluster)');
   let info: LabInfo | NetnsLabInfo;
   try {
     info =
       opts.network === 'netns'
-        ? await netnsLabUp({ dir: opts.dir, vms, log, ...(opts.qemuBinary ? { qemuBinary: opts.qemuBinary } : {}) })
+        ? await netnsLabUp({
+            dir: opts.dir,
+            vms,
+            log,
+            ...(opts.qemuBinary ? { qemuBinary: opts.qemuBinary } : {}),
+            ...(opts.cluster ? { cluster: true } : {}),
+          })
         : await labUp({ dir: opts.dir, vms, log, ...(opts.qemuBinary ? { qemuBinary: opts.qemuBinary } : {}) });
   } catch (err) {
     throw new UserError(`lab up failed: ${(err as Error).message}`);
@@ -131,6 +140,7 @@ export function registerLab(program: Command, wire: Wire): void {
     )
     .option('--qemu-binary <path>', 'use this qemu-system-x86_64 instead of building the patched test QEMU')
     .option('--json', 'print the lab description as JSON')
+    .option('--cluster', 'netns: the spec gets a cluster: section (corosync + Pacemaker per host, no systemd)')
     .action(wire(up));
   lab
     .command('down')

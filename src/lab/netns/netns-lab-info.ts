@@ -48,6 +48,8 @@ export interface NetnsLabInfo {
   specFile?: string;
   qemuBinary?: string;
   ssh?: { user: string; identityFile: string; knownHosts: string };
+  /** The spec has a `cluster:` section (`lab up --cluster`): corosync + Pacemaker per host. */
+  cluster?: boolean;
 }
 
 export function labJsonPath(dir: string): string {
@@ -92,6 +94,7 @@ export interface UpExtras {
   vms: number;
   qemuBinary: string;
   fence: (host: LabHostName) => string[];
+  cluster?: boolean;
 }
 
 /** lab.json once both sshd run and the spec is written. */
@@ -122,5 +125,6 @@ export function upInfo(info: NetnsLabInfo, t: Topology, ssh: SshLab, specFile: s
     specFile,
     qemuBinary: x.qemuBinary,
     ssh: { user: ssh.user, identityFile: ssh.clientKey, knownHosts: ssh.knownHosts },
+    ...(x.cluster ? { cluster: true } : {}),
   };
 }

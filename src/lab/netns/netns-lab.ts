@@ -35,6 +35,7 @@ import {
 } from './netns-lab-info.ts';
 import { sweepSuffix } from './sweep.ts';
 import { hostLauncher, writeHostInit } from './host-root.ts';
+import { assertClusterPackages, labClusterSection } from './lab-cluster.ts';
 
 const execFileP = promisify(execFile);
 import { buildTopology, type Topology } from './topology.ts';
@@ -46,6 +47,8 @@ export interface NetnsLabOptions {
   log?: (line: string) => void;
   /** Use this QEMU instead of building the patched test QEMU. */
   qemuBinary?: string;
+  /** Write a `cluster:` section (corosync + Pacemaker per host, fenced by fence.command): lab-cluster.ts. */
+  cluster?: boolean;
 }
 
 interface LabAssets {
@@ -92,7 +95,14 @@ export function fenceCommand(dir: string, host: LabHostName): string[] {
 }
 
 /** The tap ifup script, one disk image per VM, and the spec (hosts, keys pinned, fence commands, VMs). */
-async function writeSpec(dir: string, t: Topology, ssh: SshLab, assets: LabAssets, vms: number): Promise<string> {
+async function writeSpec(
+  dir: string,
+  t: Topology,
+  ssh: SshLab,
+  assets: LabAssets,
+  vms: number,
+  cluster: boolean,
+): Promise<string> {
   const hosts: NetnsSpecHost[] = [];
   for (const h of ssh.hosts) {
     const name = LAB_HOST_NAMES.find((n) => n === h.name) ?? 'alpha';
@@ -117,6 +127,7 @@ async function writeSpec(dir: string, t: Topology, ssh: SshLab, assets: LabAsset
     tapScript,
     fenceCommand: (host) => fenceCommand(dir, host),
   });
+  if (cluster) doc['cluster'] = labClusterSection();
   const schema = path.join(packageRoot(), 'schemas', 'colo.schema.json');
   const specFile = path.join(dir, 'colo.yaml');
   const first = netnsLabGuests(t, 1)[0];
@@ -145,6 +156,7 @@ export async function netnsLabUp(opts: NetnsLabOptions, run: ArgvRunner = runArg
   const dir = path.resolve(opts.dir);
   const log = opts.log ?? (() => undefined);
   await sweepCrashed(dir, run, log);
+  if (opts.cluster) assertClusterPackages();
   const assets = await labAssets(opts, log);
   const vms = opts.vms ?? 1;
   const made = !existsSync(dir);
@@ -167,11 +179,12 @@ export async function netnsLabUp(opts: NetnsLabOptions, run: ArgvRunner = runArg
         launcher: hostLauncher(dir, h),
       })),
     });
-    const specFile = await writeSpec(dir, t, ssh, assets, vms);
+    const specFile = await writeSpec(dir, t, ssh, assets, vms, opts.cluster === true);
     const done = upInfo(info, t, ssh, specFile, {
       vms,
       qemuBinary: assets.qemuBinary,
       fence: (h) => fenceCommand(dir, h),
+      cluster: opts.cluster === true,
     });
     await writeInfo(done);
     return done;

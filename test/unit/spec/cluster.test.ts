@@ -46,6 +46,15 @@ describe('cluster: section', () => {
       },
     });
   });
+  test('services: direct (no systemd, the lab) is kept; absent means systemd; anything else is refused', () => {
+    assert.equal(load(spec('  services: direct')).spec!.cluster!.services, 'direct');
+    assert.equal(load(spec('  name: lab')).spec!.cluster!.services, undefined);
+    const bad = load(spec('  services: runit')).messages;
+    assert.ok(
+      bad.some((m) => /cluster\.services/.test(m)),
+      bad.join('\n'),
+    );
+  });
   test('a fence agent with parameters, two links, a qdevice', () => {
     const { spec: s, messages } = load(
       spec(

@@ -154,8 +154,16 @@ describe('the netns lab runs corosync + Pacemaker per host', { skip, timeout: 90
 
   test('each host has its own /run, /dev/shm, /etc/corosync and hostname (seen over SSH)', async () => {
     for (const host of ['alpha', 'beta'] as const) {
-      const out = await sshOk(host, ['sh', '-c', 'uname -n; findmnt -n -o FSTYPE /run; findmnt -n -o SOURCE /dev/shm']);
-      assert.deepEqual(out.trim().split('\n'), [host, 'tmpfs', 'colo-lab-shm']);
+      // the last mount on a path is the one seen there (the machine's own may lie below it)
+      const top = (m: string): string => `findmnt -n -o SOURCE,FSTYPE ${m} | tail -n 1`;
+      const out = await sshOk(host, ['sh', '-c', `uname -n; ${top('/run')}; ${top('/dev/shm')}`]);
+      assert.deepEqual(
+        out
+          .trim()
+          .split('\n')
+          .map((l) => l.trim().split(/\s+/).join(' ')),
+        [host, 'colo-lab-run tmpfs', 'colo-lab-shm tmpfs'],
+      );
       await writeOn(host, '/etc/corosync/who', 0o644, host);
       assert.equal(readFileSync(path.join(hostRootDir(dir, host), 'etc-corosync', 'who'), 'utf8'), host);
     }
@@ -258,6 +266,19 @@ describe('the netns lab runs corosync + Pacemaker per host', { skip, timeout: 90
     assert.match(log, new RegExp(`(reboot|off) ${victim}: running its fence command`));
     const hist = await sshOk(survivor, ['stonith_admin', '--history', victim]);
     assert.match(hist, /successful/);
+    // where the time went: the fence agent's log and the survivor's fencing/promotion lines
+    const pcmk = path.join(hostRootDir(dir, survivor), 'log-pacemaker', 'pacemaker.log');
+    const lines = readFileSync(pcmk, 'utf8')
+      .split('\n')
+      .filter((l) =>
+        /Requesting fencing|Delaying|priority|Operation '(reboot|off)'|(Result of|Initiating) promote|lost|Membership/.test(
+          l,
+        ),
+      )
+      .slice(-14);
+    process.stdout.write(
+      `# fence_colo log:\n${log.replace(/^/gm, '#   ')}\n# pacemaker:\n${lines.map((l) => `#   ${l}`).join('\n')}\n`,
+    );
     process.stdout.write(
       `# failover: kill-host ${victim} (promoted) -> node lost ${lost.toFixed(0)} ms, fenced by fence_colo ` +
         `${fenced.toFixed(0)} ms, ${survivor} Promoted ${promoted.toFixed(0)} ms (kill-host itself ${k.ms.toFixed(0)} ms)\n`,
@@ -293,7 +314,16 @@ describe('the netns lab runs corosync + Pacemaker per host', { skip, timeout: 90
     assert.equal(r.code, 0, r.stdout + r.stderr);
     down = true;
     assert.ok(pids.length >= 4);
-    for (const pid of pids) assert.equal(existsSync(`/proc/${pid}`), false, `pid ${pid} still runs`);
+    // a killed daemon may stay a zombie for a moment until init reaps it: that is not running
+    const running = (pid: number): boolean => {
+      try {
+        return !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    await until('the daemons gone', 5000, () => !pids.some(running)).catch(() => undefined);
+    for (const pid of pids) assert.equal(running(pid), false, `pid ${pid} still runs`);
     const mounts: string[] = [];
     for (const p of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
       try {

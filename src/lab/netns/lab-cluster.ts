@@ -18,7 +18,7 @@ export const LAB_CLUSTER_PROGRAMS: readonly { path: string; pkg: string }[] = [
   { path: '/usr/sbin/crm_mon', pkg: 'pacemaker-cli-utils' },
   { path: '/usr/sbin/cibadmin', pkg: 'pacemaker-cli-utils' },
   { path: '/usr/sbin/crmadmin', pkg: 'pacemaker-cli-utils' },
-  { path: '/usr/sbin/unshare', pkg: 'util-linux' },
+  { path: '/usr/bin/unshare', pkg: 'util-linux' },
 ];
 
 /** The packages missing on this machine, or [] (`exists` is for the tests). */

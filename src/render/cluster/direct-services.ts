@@ -5,7 +5,8 @@
  * stdio to their log directories, each pid in /run/colo-cluster/NAME.pid) and waits until each
  * answers on its IPC; `stop` stops pacemakerd (which stops its resources and daemons) and then
  * corosync, by pid, and waits until they are gone; `status` prints one `NAME=STATE pid=PID` line per
- * daemon. A daemon counts as running only when it answers (corosync-cfgtool -s, crmadmin -P): a pid
+ * daemon. A daemon counts as running only when it answers (corosync-cfgtool -s; crmadmin -P saying
+ * "Pacemaker is running", which pacemakerd says once its daemons are up): a pid
  * file, even with a live process of that name, is not proof (a wedged daemon is "unresponsive").
  *
  * Values reach the script only as positional parameters ($1 action, $2 start timeout s, $3 stop
@@ -30,7 +31,7 @@ export const DIRECT_SERVICES_SCRIPT = [
   '  [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] || return 1; echo "$p"; }',
   'answers() { case $1 in',
   '  corosync) corosync-cfgtool -s >/dev/null 2>&1;;',
-  '  pacemakerd) crmadmin -P -t 2s 2>/dev/null | grep -q "Pacemaker daemons running\\|running";;',
+  '  pacemakerd) crmadmin -P -t 2s 2>/dev/null | grep -q "Pacemaker is running";;',
   '  esac; }',
   'state() { if answers "$1"; then echo running; elif pidof_ "$1" >/dev/null; then echo unresponsive; ' +
     'else echo stopped; fi; }',

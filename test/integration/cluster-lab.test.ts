@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,7 +24,9 @@ import { loadSpecText } from '../../src/spec/index.ts';
 import { clusterLayouts } from '../../src/spec/cluster-layout.ts';
 import { renderCorosyncConf } from '../../src/render/cluster/corosync-conf.ts';
 import { directServicesArgv, parseDirectStatus } from '../../src/render/cluster/direct-services.ts';
-import { FENCE_COLO_LOG, renderFenceColoInstall } from '../../src/render/cluster/fence-colo.ts';
+import { FENCE_COLO_LOG } from '../../src/render/cluster/fence-colo.ts';
+import { fenceColoTargets, installFenceColo } from '../../src/engine/cluster/install-fence-colo.ts';
+import { createTransports } from '../../src/transport/factory.ts';
 import { quoteArgv } from '../../src/render/shell-quote.ts';
 import { missingClusterPackages } from '../../src/lab/netns/lab-cluster.ts';
 import { hostRootDir } from '../../src/lab/netns/host-root.ts';
@@ -32,6 +34,7 @@ import type { NetnsLabInfo } from '../../src/lab/netns/netns-lab-info.ts';
 
 type Host = 'alpha' | 'beta';
 const missing = missingClusterPackages();
+const SECRET = `s3cret-${randomBytes(4).toString('hex')}`;
 const skip = netnsSkipReason() || (missing.length ? `the cluster packages are missing: ${missing.join(', ')}` : false);
 
 interface Run {
@@ -182,13 +185,21 @@ describe('the netns lab runs corosync + Pacemaker per host', { skip, timeout: 90
     for (const host of layout.hosts as Host[]) {
       await writeOn(host, '/etc/corosync/corosync.conf', 0o644, conf);
       await writeOn(host, '/etc/corosync/authkey', 0o400, key);
-      const targets = layout.hosts.map((h) => ({
-        host: h,
-        command: spec.hosts[h]!.fence!.command,
-        timeoutMs: spec.hosts[h]!.fence!.timeoutMs,
-      }));
-      for (const f of renderFenceColoInstall(host, targets)) await writeOn(host, f.path, f.mode, f.text);
     }
+    // fence_colo through colo's installer and the spec's hosts' real Transports; an env file (read as
+    // the manual path reads fence.envFile) reaches the fence command but never the fence log
+    const envFile = path.join(parent, 'fence.env');
+    writeFileSync(envFile, `LAB_FENCE_TOKEN=${SECRET}\n`, { mode: 0o600 });
+    for (const h of layout.hosts) spec.hosts[h]!.fence!.envFile = envFile;
+    const targets = await fenceColoTargets(spec, layout.hosts);
+    assert.deepEqual(targets[0]?.env, { LAB_FENCE_TOKEN: SECRET });
+    const transports = createTransports(spec.hosts);
+    try {
+      for (const host of layout.hosts) assert.equal(await installFenceColo(transports.get(host), host, targets), 3);
+    } finally {
+      await transports.close();
+    }
+    assert.match(await sshOk('alpha', ['fence_colo', '-o', 'list']), /^beta$/m);
     const t0 = performance.now();
     const starts = await Promise.all((['alpha', 'beta'] as const).map((h) => ssh(h, directServicesArgv('start'))));
     for (const r of starts) assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -265,6 +276,7 @@ describe('the netns lab runs corosync + Pacemaker per host', { skip, timeout: 90
     assert.equal(k.code, 0, k.stdout + k.stderr);
     const log = readFileSync(fenceLog, 'utf8');
     assert.match(log, new RegExp(`(reboot|off) ${victim}: running its fence command`));
+    assert.ok(!log.includes(SECRET), 'the fence log holds no env value');
     const hist = await sshOk(survivor, ['stonith_admin', '--history', victim]);
     assert.match(hist, /successful/);
     // where the time went: the fence agent's log and the survivor's fencing/promotion lines

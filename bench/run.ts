@@ -21,6 +21,8 @@ import { planScale } from './plan-scale.bench.ts';
 import { verifyBench } from './verify.bench.ts';
 import { tlsBench } from './tls.bench.ts';
 import { checkpointsBench } from './checkpoints.bench.ts';
+import { latencyBench } from './latency.bench.ts';
+import { latencyTuningBench } from './latency-tuning.bench.ts';
 import { loadSnapshot, machineInfo, type LoadSnapshot, type MachineInfo } from './lib/machine.ts';
 import { fmt, summarize, type Summary } from './lib/stats.ts';
 import type { BenchContext, Benchmark, BenchResult, Goal, Metric } from './lib/types.ts';
@@ -34,6 +36,8 @@ const BENCHMARKS: Benchmark[] = [
   verifyBench,
   checkpointsBench,
   tlsBench,
+  latencyBench,
+  latencyTuningBench,
 ];
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -294,7 +298,25 @@ async function main(): Promise<void> {
       );
       log('BENCHMARKS.md: results block rewritten');
     } else log('BENCHMARKS.md has no results markers: not updated');
-  } else if (args.doc) log('BENCHMARKS.md not updated (only a complete run without failures rewrites its results)');
+  } else if (args.doc && failed === 0) {
+    // A partial run rewrites only the blocks of its own benchmarks (`bench:results:NAME:start/end`),
+    // so the full run's block and every other benchmark's figures stay as they were.
+    let doc = existsSync(DOC) ? await readFile(DOC, 'utf8') : '';
+    const written: string[] = [];
+    for (const b of report.benchmarks) {
+      const [start, end] = [`<!-- bench:results:${b.name}:start -->`, `<!-- bench:results:${b.name}:end -->`];
+      const i = doc.indexOf(start);
+      const j = doc.indexOf(end);
+      if (i < 0 || j < i) continue;
+      const one = markdown({ ...report, benchmarks: [b] }).replace(/^### /gm, '#### ');
+      doc = `${doc.slice(0, i + start.length)}\n\n${one}\n\n${doc.slice(j)}`;
+      written.push(b.name);
+    }
+    if (written.length > 0) {
+      await writeFileAtomic(DOC, doc, { mode: 0o644 });
+      log(`BENCHMARKS.md: results block(s) of ${written.join(', ')} rewritten`);
+    } else log('BENCHMARKS.md not updated (a partial run rewrites only blocks marked bench:results:NAME:start)');
+  } else if (args.doc) log('BENCHMARKS.md not updated (a run with failures rewrites no results)');
   log(
     `results: ${path.relative(process.cwd(), path.join(args.outDir, 'latest.json'))}, ` +
       `${path.relative(process.cwd(), path.join(args.outDir, 'latest.md'))}`,

@@ -19,6 +19,7 @@ const KNOWN = new Set([
   'PlanFileError',
   'FailoverRefused',
   'LabAssetError',
+  'ClusterRefused',
 ]);
 
 export function describeError(err: unknown): { message: string | null; exitCode: number } {

@@ -7,6 +7,7 @@ import { observeAll } from './observe.ts';
 import { makePlanFrom } from '../plan/plan.ts';
 import { targetPlan } from '../plan/plan-target.ts';
 import { COLO_VERSION } from '../version.ts';
+import { planClusters } from './cluster/plan-clusters.ts';
 
 export class HostKeyRefused extends Error {
   constructor(message: string) {
@@ -21,6 +22,11 @@ export interface MakePlanOptions {
   targets?: string[];
   /** The health deadline for QMP (ms): a QEMU silent that long counts as hung (default 10 s). */
   qmpDeadlineMs?: number;
+  /**
+   * The spec file's text: with it, and a `cluster:` in the spec, the plan covers the clusters too
+   * (the text is what apply copies to each cluster host). plan and apply pass it.
+   */
+  specText?: string;
 }
 
 export async function makePlan(
@@ -45,5 +51,13 @@ export async function makePlan(
     now: (opts.now ?? new Date()).toISOString(),
     coloVersion: COLO_VERSION,
   });
+  if (session.spec.cluster && opts.specText !== undefined && mode !== 'destroy') {
+    plan.clusters = await planClusters(session, opts.specText);
+    for (const c of plan.clusters) {
+      for (const ch of c.cib.filter((x) => x.drift)) {
+        plan.drift.push({ address: `cluster.${c.name}.${ch.address}`, description: ch.reason });
+      }
+    }
+  }
   return { plan: opts.targets ? targetPlan(plan, opts.targets) : plan, observation };
 }

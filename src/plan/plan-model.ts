@@ -3,6 +3,8 @@
  * src/ui/plan-human.ts and src/ui/plan-json.ts, saved by `plan -out`, and carried out by apply.
  */
 
+import type { ClusterPlan } from './cluster-plan.ts';
+
 /** Terraform-style actions. */
 export type Action = 'create' | 'update' | 'replace' | 'delete';
 
@@ -79,6 +81,8 @@ export interface Plan {
   blocked: BlockedPair[];
   steps: PlannedStep[];
   warnings: string[];
+  /** The spec's clusters (absent without `cluster:`): host and CIB changes, refusals (src/plan/cluster-plan.ts). */
+  clusters?: ClusterPlan[];
 }
 
 export interface HostFacts {
@@ -107,6 +111,24 @@ export function summarizePlan(plan: Pick<Plan, 'steps'>): PlanSummary {
   return s;
 }
 
-export function planHasChanges(plan: Pick<Plan, 'steps'>): boolean {
-  return plan.steps.length > 0;
+export function planHasChanges(plan: Pick<Plan, 'steps' | 'clusters'>): boolean {
+  return plan.steps.length > 0 || clusterChangeCount(plan) > 0;
+}
+
+/** How many host and CIB changes the plan's clusters have. */
+export function clusterChangeCount(plan: Pick<Plan, 'clusters'>): number {
+  return (plan.clusters ?? []).reduce((n, c) => n + c.hostChanges.length + c.cib.length, 0);
+}
+
+/** The cluster changes' Terraform counts (a file or property set again counts as a change). */
+export function summarizeClusters(plan: Pick<Plan, 'clusters'>): PlanSummary {
+  const s: PlanSummary = { add: 0, change: 0, destroy: 0 };
+  for (const c of plan.clusters ?? []) {
+    for (const ch of [...c.hostChanges, ...c.cib]) {
+      if (ch.action === 'create') s.add++;
+      else if (ch.action === 'update') s.change++;
+      else s.destroy++;
+    }
+  }
+  return s;
 }

@@ -46,7 +46,7 @@ export async function writePlanFile(path: string, plan: Plan, specText: string):
 export async function readPlanFile(
   path: string,
   load: Pick<LoadOptions, 'defaultUser' | 'homeDir'>,
-): Promise<{ plan: Plan; spec: Spec }> {
+): Promise<{ plan: Plan; spec: Spec; specText: string }> {
   let text: string;
   try {
     text = await fs.readFile(path, 'utf8');
@@ -77,7 +77,7 @@ export async function readPlanFile(
         `the spec resolves differently for this user or home directory). Run "colo plan --out" again.`,
     );
   }
-  return { plan: doc.plan, spec };
+  return { plan: doc.plan, spec, specText: doc.specText };
 }
 
 /** The plan file's spec text loaded like a spec file named as the plan recorded it. */

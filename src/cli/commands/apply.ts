@@ -2,7 +2,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import type { Wire } from '../exit-code.ts';
 import { specCommand, type SpecOptions } from '../common-options.ts';
-import { loadSpecOrFail } from '../load-spec-or-fail.ts';
+import { loadSpecSourceOrFail } from '../load-spec-or-fail.ts';
 import { loadEnvironment } from '../spec-file.ts';
 import { stateLockFor, withLockedSession } from '../run-context.ts';
 import { liveProgress, processOutput, styleFor } from '../output.ts';
@@ -15,7 +15,9 @@ import { makePlan } from '../../engine/make-plan.ts';
 import { applyAndRecord, ApplyError } from '../../engine/apply.ts';
 import type { Session } from '../../engine/session.ts';
 import type { StateStore } from '../../engine/state-store.ts';
-import type { Plan } from '../../plan/plan-model.ts';
+import { planHasChanges, type Plan } from '../../plan/plan-model.ts';
+import { clusterHasChanges } from '../../plan/cluster-plan.ts';
+import { applyCluster } from '../../engine/cluster/apply-cluster.ts';
 import type { ColoState } from '../../plan/state-model.ts';
 import type { ApplyView } from '../../ui/views/apply/apply-view.ts';
 import { ApplyHuman } from '../../ui/views/apply/apply-human.ts';
@@ -35,11 +37,12 @@ async function approvedPlan(
   name: ApplyCommand,
   opts: ApplyOptions,
   view: ApplyView,
+  specText: string,
 ): Promise<Plan> {
   const destroy = name === 'destroy';
-  const { plan } = await makePlan(session, state, destroy ? 'destroy' : 'normal');
+  const { plan } = await makePlan(session, state, destroy ? 'destroy' : 'normal', { specText });
   view.plan(plan);
-  if (plan.steps.length > 0 && !opts.autoApprove) {
+  if (planHasChanges(plan) && !opts.autoApprove) {
     await confirmOrFail(
       destroy ? 'Do you really want to destroy all resources?' : 'Do you want to perform these actions?',
       destroy
@@ -58,10 +61,14 @@ async function carryOut(
   state: ColoState | null,
   view: ApplyView,
   afterStep: AfterStepHook | undefined,
+  specText: string,
 ) {
   try {
     const run = { session, plan, state, store, ...view.progress(), ...(afterStep ? { afterStep } : {}) };
     const { changes } = await applyAndRecord(run);
+    // the clusters after the pairs: the CIB's clones are held Stopped until colo's agent exists
+    for (const c of plan.clusters ?? [])
+      if (clusterHasChanges(c)) view.cluster(await applyCluster(session, c, specText));
     view.summary({ plan, changes });
   } catch (err) {
     if (err instanceof ApplyError) view.failed(err);
@@ -73,13 +80,16 @@ async function runApplyCommand(name: ApplyCommand, planFile: string | undefined,
   const view = opts.json ? new ApplyJson(processOutput) : new ApplyHuman(processOutput, styleFor(opts), liveProgress());
   const afterStep = afterStepHookFromEnv(); // a test hook: only with COLO_TEST_HOOKS=1
   const saved = planFile ? await readPlanFile(planFile, loadEnvironment()) : undefined;
-  const spec = saved ? saved.spec : await loadSpecOrFail(opts.file);
+  const source = saved ? { spec: saved.spec, text: saved.specText } : await loadSpecSourceOrFail(opts.file);
+  const spec = source.spec;
   const lock = stateLockFor(opts, name);
   const plan = await withLockedSession(spec, opts, lock, async (session, store) => {
     const state = await store.read();
     if (saved) assertPlanFresh(saved.plan, state, planFile!);
-    const plan = saved ? saved.plan : await approvedPlan(session, state, name, opts, view);
-    await carryOut(session, store, plan, state, view, afterStep);
+    const plan = saved ? saved.plan : await approvedPlan(session, state, name, opts, view, source.text);
+    const refused = (plan.clusters ?? []).flatMap((c) => c.refusals.map((r) => `cluster ${c.name}: ${r}`));
+    if (refused.length > 0) throw new CommandFailed(`apply refuses to touch the cluster:\n${refused.join('\n')}`);
+    await carryOut(session, store, plan, state, view, afterStep, source.text);
     return plan;
   });
   // Pairs apply could not repair (a host down, a primary gone): the run did not converge.

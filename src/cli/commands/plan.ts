@@ -13,7 +13,7 @@ import { sampleCheckpoints } from '../../engine/checkpoint-sample.ts';
 import { figuresByVm } from '../../plan/checkpoint-figures.ts';
 import { pairStatuses } from '../../plan/pair-status.ts';
 import { parseDuration } from '../parse-duration.ts';
-import type { PlanMode } from '../../plan/plan-model.ts';
+import { planHasChanges, type PlanMode } from '../../plan/plan-model.ts';
 import { PlanHuman } from '../../ui/views/plan/plan-human.ts';
 import { PlanJson } from '../../ui/views/plan/plan-json.ts';
 
@@ -54,7 +54,7 @@ export function registerPlan(program: Command, wire: Wire): void {
           stateLockFor(opts, 'plan'),
           async (session, store) => {
             const state = await store.read();
-            const { plan, observation } = await makePlan(session, state, mode, { qmpDeadlineMs });
+            const { plan, observation } = await makePlan(session, state, mode, { qmpDeadlineMs, specText: text });
             if (sampleMs === 0 || mode === 'destroy') return { plan, advice: [] };
             const samples = await sampleCheckpoints(session, state, observation, { windowMs: sampleMs });
             const statuses = pairStatuses(spec, state, observation, figuresByVm(samples));
@@ -65,7 +65,7 @@ export function registerPlan(program: Command, wire: Wire): void {
         view.plan(plan, { ...(opts.out ? { savedTo: opts.out } : {}), advice });
         // A blocked pair (host down, primary gone) is a difference too, even though apply cannot repair it.
         const changes =
-          mode === 'refresh-only' ? plan.drift.length > 0 : plan.steps.length > 0 || plan.blocked.length > 0;
+          mode === 'refresh-only' ? plan.drift.length > 0 : planHasChanges(plan) || plan.blocked.length > 0;
         return opts.detailedExitcode && changes ? 2 : 0;
       }),
     );

@@ -8,6 +8,8 @@ import type { ApplyProgress, ApplySummary, ApplyView } from './apply-view.ts';
 import { applySummaryMessage, blockedMessage } from './apply-summary.ts';
 import { plainHooks } from './progress-plain.ts';
 import { listrProgress } from './progress-listr.ts';
+import type { ClusterApplyResult } from '../../../engine/cluster/apply-cluster.ts';
+import { clusterAppliedMessage } from './cluster-applied.ts';
 
 export class ApplyHuman implements ApplyView {
   constructor(
@@ -27,6 +29,10 @@ export class ApplyHuman implements ApplyView {
 
   summary(s: ApplySummary): void {
     this.output.out(`${s.plan.steps.length > 0 ? '\n' : ''}${applySummaryMessage(s.plan, s.changes)}\n`);
+  }
+
+  cluster(r: ClusterApplyResult): void {
+    this.output.out(`${clusterAppliedMessage(r)}\n`);
   }
 
   failed(_err: ApplyError): void {

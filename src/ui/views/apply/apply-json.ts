@@ -8,6 +8,8 @@ import type { Output } from '../output.ts';
 import type { ApplyProgress, ApplySummary, ApplyView } from './apply-view.ts';
 import { applySummaryMessage } from './apply-summary.ts';
 import { jsonHooks } from './progress-json.ts';
+import type { ClusterApplyResult } from '../../../engine/cluster/apply-cluster.ts';
+import { clusterAppliedEvent } from './cluster-applied.ts';
 
 /** The last line of a run in which no step failed (change_summary). */
 export function changeSummaryEvent(
@@ -59,6 +61,10 @@ export class ApplyJson implements ApplyView {
   summary(s: ApplySummary): void {
     const ev = changeSummaryEvent(applySummaryMessage(s.plan, s.changes), s.changes, s.plan.blocked, this.now());
     this.output.out(`${JSON.stringify(ev)}\n`);
+  }
+
+  cluster(r: ClusterApplyResult): void {
+    this.output.out(`${JSON.stringify(clusterAppliedEvent(r, this.now()))}\n`);
   }
 
   failed(err: ApplyError): void {

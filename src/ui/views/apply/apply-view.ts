@@ -6,6 +6,7 @@
 import type { ApplyHooks } from '../../../engine/apply-hooks.ts';
 import type { ApplyError, ChangeCounts, GroupRunner } from '../../../engine/apply.ts';
 import type { Plan } from '../../../plan/plan-model.ts';
+import type { ClusterApplyResult } from '../../../engine/cluster/apply-cluster.ts';
 
 /** How the steps' progress is shown: hooks, and on a terminal a runner that owns the display (listr2). */
 export interface ApplyProgress {
@@ -25,6 +26,8 @@ export interface ApplyView {
   progress(): ApplyProgress;
   /** The run ended without a failed step. */
   summary(s: ApplySummary): void;
+  /** What apply did to a cluster of the spec (after the pairs' steps). */
+  cluster(r: ClusterApplyResult): void;
   /** Steps failed (the error's message also reaches stderr, as every error does). */
   failed(err: ApplyError): void;
   /** The error line for pairs apply could not repair, or null when the output already reported them. */

@@ -6,6 +6,7 @@ import { commandLineDiff } from './command-line-diff.ts';
 import type { Output } from '../output.ts';
 import type { PlanView, PlanViewOptions } from './plan-view.ts';
 import type { Advice } from '../../../plan/checkpoint-advice.ts';
+import { clusterChangeLines, clusterRefusalLines } from './cluster-human.ts';
 
 const SYMBOL: Record<Action, string> = { create: '+', update: '~', replace: '-/+', delete: '-' };
 const VERB: Record<Action, string> = {
@@ -59,18 +60,8 @@ function renderStep(step: PlannedStep, st: Style): string[] {
   return lines;
 }
 
-export function renderPlanHuman(
-  plan: Plan,
-  st: Style,
-  opts: { savedTo?: string; forApply?: boolean; advice?: Advice[] } = {},
-): string {
+function blockedLines(plan: Plan, st: Style): string[] {
   const out: string[] = [];
-  if (plan.drift.length > 0) {
-    out.push(`${st.cyan(st.bold('Note:'))} ${st.bold('Objects have changed outside of colo')}`, '');
-    out.push('colo detected the following changes made outside of colo since the last apply:', '');
-    for (const d of plan.drift) out.push(`  # ${d.address}${d.host ? ` on ${d.host}` : ''}: ${d.description}`);
-    out.push('');
-  }
   for (const b of plan.blocked) {
     out.push(
       st.red(
@@ -84,6 +75,23 @@ export function renderPlanHuman(
     if (b.hint) out.push(`  To resolve: ${b.hint}`);
     out.push('');
   }
+  return out;
+}
+
+export function renderPlanHuman(
+  plan: Plan,
+  st: Style,
+  opts: { savedTo?: string; forApply?: boolean; advice?: Advice[] } = {},
+): string {
+  const out: string[] = [];
+  if (plan.drift.length > 0) {
+    out.push(`${st.cyan(st.bold('Note:'))} ${st.bold('Objects have changed outside of colo')}`, '');
+    out.push('colo detected the following changes made outside of colo since the last apply:', '');
+    for (const d of plan.drift) out.push(`  # ${d.address}${d.host ? ` on ${d.host}` : ''}: ${d.description}`);
+    out.push('');
+  }
+  out.push(...blockedLines(plan, st));
+  out.push(...clusterRefusalLines(plan, st));
   for (const w of plan.warnings) out.push(st.yellow(`Warning: ${w}`));
   if (plan.warnings.length > 0) out.push('');
   for (const a of opts.advice ?? []) out.push(`${st.yellow(st.bold('Advice:'))} ${a.message}`, '');
@@ -95,7 +103,8 @@ export function renderPlanHuman(
     );
     return `${out.join('\n')}\n`;
   }
-  if (plan.steps.length === 0) {
+  const cluster = clusterChangeLines(plan, st);
+  if (plan.steps.length === 0 && cluster.length === 0) {
     // A blocked pair does not match the configuration: never say it does.
     if (plan.blocked.length > 0) {
       out.push(st.bold('No changes planned: apply cannot repair this.'));
@@ -107,7 +116,10 @@ export function renderPlanHuman(
     } else out.push(st.green(st.bold('No changes. Your infrastructure matches the configuration.')));
     return `${out.join('\n')}\n`;
   }
-  const present = new Set(plan.steps.map((s) => s.action));
+  const present = new Set<Action>([
+    ...plan.steps.map((s) => s.action),
+    ...(plan.clusters ?? []).flatMap((c) => [...c.hostChanges, ...c.cib].map((x) => x.action)),
+  ]);
   out.push(
     'colo used the spec and the observed hosts to generate the following execution plan. Resource actions are ' +
       'indicated with the following symbols:',
@@ -118,7 +130,9 @@ export function renderPlanHuman(
   out.push('', 'colo will perform the following actions:', '');
   for (const step of plan.steps) out.push(...renderStep(step, st));
   const s = summarizePlan(plan);
-  out.push(st.bold(`Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`));
+  out.push(...cluster);
+  if (plan.steps.length > 0 || cluster.length === 0)
+    out.push(st.bold(`Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`));
   if (opts.forApply) {
     // apply asks for confirmation next; the -out note does not apply
   } else if (opts.savedTo)

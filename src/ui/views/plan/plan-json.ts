@@ -1,6 +1,6 @@
 /** `colo plan --json`: one document, schema in schemas/plan.schema.json (format_version 1.0). */
 import type { Plan } from '../../../plan/plan-model.ts';
-import { summarizePlan } from '../../../plan/plan-model.ts';
+import { clusterChangeCount, summarizeClusters, summarizePlan } from '../../../plan/plan-model.ts';
 import type { Output } from '../output.ts';
 import type { PlanView, PlanViewOptions } from './plan-view.ts';
 import type { Advice } from '../../../plan/checkpoint-advice.ts';
@@ -29,7 +29,27 @@ export function renderPlanJson(plan: Plan, advice: Advice[] = []): string {
     warnings: plan.warnings,
     advice,
     summary: summarizePlan(plan),
-    changes: plan.steps.length > 0,
+    ...(plan.clusters
+      ? {
+          clusters: plan.clusters.map((c) => ({
+            name: c.name,
+            hosts: c.hosts,
+            refusals: c.refusals,
+            cib_observed: c.cibObserved,
+            host_changes: c.hostChanges,
+            cib_changes: c.cib.map((x) => ({
+              address: x.address,
+              action: x.action,
+              action_reason: x.reason,
+              drift: x.drift,
+              before: x.before ?? null,
+              after: x.after ?? null,
+            })),
+          })),
+          cluster_summary: summarizeClusters(plan),
+        }
+      : {}),
+    changes: plan.steps.length > 0 || clusterChangeCount(plan) > 0,
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
